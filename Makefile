@@ -1,0 +1,50 @@
+# The two set-up commands (see README): `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PIP := $(VENV)/bin/pip install --disable-pip-version-check -q -c requirements/constraints.txt
+MANAGE := $(VENV)/bin/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint format lock collectstatic clean
+
+## run: install, migrate SQLite, seed demo content, serve on http://127.0.0.1:8000
+run: export DEBUG = 1
+run: $(VENV)/.installed-run
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+## test: install the test extra, PostgreSQL and Chromium, run the whole suite
+test: $(VENV)/.installed-test
+	scripts/run-tests.sh $(ARGS)
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## lock: re-pin requirements/constraints.txt after changing pyproject.toml
+lock:
+	rm -rf /tmp/storefront-lock && $(PYTHON) -m venv /tmp/storefront-lock
+	/tmp/storefront-lock/bin/pip install -q -e ".[test]"
+	( sed -n '1,2p' requirements/constraints.txt; /tmp/storefront-lock/bin/pip freeze --exclude-editable ) > requirements/constraints.new
+	mv requirements/constraints.new requirements/constraints.txt
+
+$(VENV)/bin/python:
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: $(VENV)/bin/python pyproject.toml requirements/constraints.txt
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/bin/python pyproject.toml requirements/constraints.txt
+	$(PIP) -e ".[test]"
+	touch $@ $(VENV)/.installed-run
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

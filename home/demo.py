@@ -1,0 +1,310 @@
+"""Demo content: a homepage that uses every block, content pages, menu and footer.
+
+Everything here is idempotent: it creates what is missing and leaves what
+exists alone, so `make run` can call it on every start without overwriting
+an editor's changes.
+"""
+
+import io
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.files.images import ImageFile
+from django.db import transaction
+from PIL import Image as PILImage
+from PIL import ImageDraw, ImageFont
+from wagtail.images import get_image_model
+from wagtail.models import Collection, Locale, Page, Site
+
+from home.models import HomePage
+from pages.models import BrandingSettings, ContentPage, FooterSettings
+
+
+@dataclass
+class SeedReport:
+    created: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    def add(self, label: str, was_created: bool) -> None:
+        (self.created if was_created else self.kept).append(label)
+
+
+def ensure_site() -> HomePage:
+    """The page tree's root, one live HomePage under it, and the default Site.
+
+    Migrations create all of these; this rebuilds them on a database that was
+    emptied since (tests that flush tables, a restored partial dump).
+    """
+    Locale.objects.get_or_create(language_code=settings.LANGUAGE_CODE[:2])
+    if not Collection.objects.filter(depth=1).exists():
+        Collection.add_root(name="Root")
+    root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
+    homepage = HomePage.objects.filter(depth=2).first()
+    if homepage is None:
+        homepage = root.add_child(instance=HomePage(title="Home", slug="home"))
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        Site.objects.create(hostname="localhost", port=80, root_page=homepage, is_default_site=True)
+    elif site.root_page_id != homepage.pk:
+        site.root_page = homepage
+        site.save(update_fields=["root_page"])
+    return homepage
+
+
+# Colour pairs for the generated pictures; no files are fetched from anywhere.
+DEMO_IMAGES = {
+    "hero": ("Autumn collection", (31, 111, 92), (233, 196, 106), (1920, 720)),
+    "outdoors": ("Outdoors", (38, 70, 83), (42, 157, 143), (960, 640)),
+    "kitchen": ("Kitchen", (231, 111, 81), (244, 162, 97), (960, 640)),
+    "home": ("Living room", (69, 123, 157), (168, 218, 220), (960, 640)),
+    "slide-mugs": ("Hand-made mugs", (109, 89, 122), (229, 107, 111), (960, 720)),
+    "slide-linen": ("Linen tablecloths", (53, 80, 112), (234, 172, 139), (960, 720)),
+    "slide-lamps": ("Desk lamps", (46, 64, 87), (255, 209, 102), (960, 720)),
+    "team": ("Our team", (88, 129, 87), (163, 177, 138), (1280, 720)),
+    "logo": ("Storefront", (31, 111, 92), (31, 111, 92), (480, 120)),
+}
+
+
+def render_picture(caption: str, start: tuple, end: tuple, size: tuple) -> bytes:
+    """A diagonal gradient with a caption, as PNG bytes."""
+    width, height = size
+    gradient = PILImage.linear_gradient("L").rotate(45, expand=True).resize(size)
+    picture = PILImage.composite(
+        PILImage.new("RGB", size, end), PILImage.new("RGB", size, start), gradient
+    )
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=max(24, height // 8))
+    box = draw.textbbox((0, 0), caption, font=font)
+    text_size = (box[2] - box[0], box[3] - box[1])
+    draw.text(
+        ((width - text_size[0]) / 2, (height - text_size[1]) / 2),
+        caption,
+        font=font,
+        fill=(255, 255, 255),
+    )
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def ensure_images(report: SeedReport) -> dict:
+    Image = get_image_model()
+    images = {}
+    for key, (caption, start, end, size) in DEMO_IMAGES.items():
+        title = f"Demo: {caption}"
+        image = Image.objects.filter(title=title).first()
+        created = image is None
+        if created:
+            data = render_picture(caption, start, end, size)
+            image = Image(title=title, description=caption)
+            image.file = ImageFile(io.BytesIO(data), name=f"demo-{key}.png")
+            image.save()
+        report.add(f"image {title}", created)
+        images[key] = image
+    return images
+
+
+def image_value(image, alt_text: str) -> dict:
+    return {"image": image, "alt_text": alt_text, "decorative": False}
+
+
+def link(page=None, url="", label="") -> dict:
+    return {"page": page, "url": url, "label": label}
+
+
+CONTENT_PAGES = [
+    # slug, title, parent slug, in menu, intro
+    (
+        "about",
+        "About us",
+        None,
+        True,
+        "A small shop with a big warehouse and a short supply chain.",
+    ),
+    ("our-team", "Our team", "about", True, "The people who pick, pack and answer the phone."),
+    ("delivery", "Delivery", None, True, "How and when your order reaches you."),
+    ("returns", "Returns", "delivery", True, "Thirty days to change your mind, free of charge."),
+    ("terms", "Terms and conditions", None, False, "The rules of buying from this shop."),
+    ("privacy", "Privacy policy", None, False, "What we keep about you, and why."),
+]
+
+
+def ensure_content_pages(homepage: HomePage, images: dict, report: SeedReport) -> dict:
+    pages = {}
+    for slug, title, parent_slug, in_menu, intro in CONTENT_PAGES:
+        parent = pages[parent_slug] if parent_slug else homepage
+        page = ContentPage.objects.child_of(parent).filter(slug=slug).first()
+        created = page is None
+        if created:
+            body = [
+                (
+                    "rich_text",
+                    f"<p>{intro}</p><h2>In short</h2><p>This page was created by "
+                    "<code>seed_demo</code>; edit it in the admin.</p>",
+                )
+            ]
+            if slug == "our-team":
+                body.append(("figure", {"image": image_value(images["team"], "Our team")}))
+            page = ContentPage(
+                title=title, slug=slug, intro=intro, show_in_menus=in_menu, body=body
+            )
+            page.search_description = intro
+            parent.add_child(instance=page)
+            page.save_revision().publish()
+        report.add(f"page {page.url_path}", created)
+        pages[slug] = page
+    return pages
+
+
+def homepage_body(images: dict, pages: dict) -> list:
+    return [
+        (
+            "hero_banner",
+            {
+                "image": image_value(images["hero"], "Knitwear and mugs on a wooden table"),
+                "heading": "The autumn collection is here",
+                "text": "Warm layers, honest prices, delivered in two working days.",
+                "links": [
+                    link(page=pages["about"], label="Who we are"),
+                    link(page=pages["delivery"], label="Delivery options"),
+                ],
+            },
+        ),
+        (
+            "banner_group",
+            {
+                "heading": "Shop by room",
+                "banners": [
+                    {
+                        "image": image_value(images["outdoors"], "Hiking gear on a trail"),
+                        "title": "Outdoors",
+                        "subtitle": "Ready for any weather",
+                        "link": link(page=pages["about"], label="Explore outdoors"),
+                    },
+                    {
+                        "image": image_value(images["kitchen"], "Copper pans on a hob"),
+                        "title": "Kitchen",
+                        "subtitle": "Tools that last",
+                        "link": link(page=pages["about"], label="Explore kitchen"),
+                    },
+                    {
+                        "image": image_value(images["home"], "A bright living room"),
+                        "title": "Living room",
+                        "subtitle": "Light, linen and lamps",
+                        "link": link(page=pages["about"], label="Explore living room"),
+                    },
+                ],
+            },
+        ),
+        (
+            "slider",
+            {
+                "heading": "New this week",
+                "slides": [
+                    {
+                        "image": image_value(images["slide-mugs"], "Stoneware mugs"),
+                        "caption": "Hand-made mugs",
+                        "link": link(page=pages["about"], label="See more"),
+                    },
+                    {
+                        "image": image_value(images["slide-linen"], "Folded linen"),
+                        "caption": "Linen tablecloths",
+                        "link": link(page=pages["about"], label="See more"),
+                    },
+                    {
+                        "image": image_value(images["slide-lamps"], "Brass desk lamps"),
+                        "caption": "Desk lamps",
+                        "link": link(page=pages["about"], label="See more"),
+                    },
+                ],
+            },
+        ),
+        (
+            "call_to_action",
+            {
+                "heading": "Free delivery on orders over 50",
+                "text": "Order by 2 pm on a working day and it leaves our warehouse today.",
+                "link": link(page=pages["delivery"], label="See delivery options"),
+                "style": "brand",
+            },
+        ),
+        (
+            "rich_text",
+            "<h2>Why shop with us</h2><ul><li>30-day free returns</li>"
+            "<li>Delivery in two working days</li><li>A real person on the phone</li></ul>",
+        ),
+        (
+            "raw_html",
+            '<p class="demo-embed">This paragraph comes from a <strong>raw HTML</strong> '
+            "block: only trusted editors may write these.</p>",
+        ),
+    ]
+
+
+def ensure_homepage_content(homepage: HomePage, images: dict, pages: dict, report) -> None:
+    created = not homepage.body
+    if created:
+        homepage.title = "Home"
+        homepage.seo_title = "Storefront: things that last"
+        homepage.search_description = "Homeware and outdoor gear, delivered in two working days."
+        homepage.body = homepage_body(images, pages)
+        homepage.save_revision().publish()
+    report.add("homepage content", created)
+
+
+def ensure_settings(site: Site, images: dict, pages: dict, report: SeedReport) -> None:
+    branding = BrandingSettings.for_site(site)
+    created = branding.logo_id is None
+    if created:
+        branding.shop_name = "Storefront"
+        branding.tagline = "Things that last"
+        branding.logo = images["logo"]
+        branding.save()
+    report.add("branding settings", created)
+
+    footer = FooterSettings.for_site(site)
+    created = not footer.columns
+    if created:
+        footer.columns = [
+            (
+                "column",
+                {
+                    "title": "Shop",
+                    "links": [link(page=pages["about"]), link(page=pages["our-team"])],
+                },
+            ),
+            (
+                "column",
+                {
+                    "title": "Help",
+                    "links": [
+                        link(page=pages["delivery"]),
+                        link(page=pages["returns"]),
+                        link(page=pages["terms"]),
+                        link(page=pages["privacy"]),
+                    ],
+                },
+            ),
+        ]
+        footer.contact_email = "hello@storefront.example"
+        footer.contact_phone = "+44 20 7946 0000"
+        footer.address = "Storefront Ltd\n1 Warehouse Lane\nLondon"
+        footer.social_links = [
+            ("link", {"network": "instagram", "url": "https://www.instagram.com/"}),
+            ("link", {"network": "facebook", "url": "https://www.facebook.com/"}),
+        ]
+        footer.legal_text = "© Storefront Ltd. Demo content."
+        footer.save()
+    report.add("footer settings", created)
+
+
+@transaction.atomic
+def seed_demo_content() -> SeedReport:
+    report = SeedReport()
+    homepage = ensure_site()
+    site = Site.objects.get(is_default_site=True)
+    images = ensure_images(report)
+    pages = ensure_content_pages(homepage, images, report)
+    ensure_homepage_content(homepage, images, pages, report)
+    ensure_settings(site, images, pages, report)
+    return report

@@ -1,0 +1,29 @@
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Page
+from wagtail.search import index
+
+from pages.forms import StorefrontPageForm
+from pages.models import SeoMixin
+
+from .blocks import HomePageStreamBlock
+
+
+class HomePage(SeoMixin, Page):
+    """The site root: a stream of blocks editors arrange freely."""
+
+    body = StreamField(HomePageStreamBlock(), blank=True)
+
+    max_count = 1
+    parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["pages.ContentPage"]
+    base_form_class = StorefrontPageForm
+
+    content_panels = [*Page.content_panels, FieldPanel("body")]
+    promote_panels = [*Page.promote_panels, *SeoMixin.seo_panels]
+    search_fields = [*Page.search_fields, index.SearchField("body")]
+
+    template = "home/home_page.html"
+
+    class Meta:
+        verbose_name = "home page"

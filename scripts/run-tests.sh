@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite against PostgreSQL and a real headless Chromium.
+# `make test` calls this after installing the virtualenv; extra arguments go
+# to pytest (make test ARGS="tests/test_sitemap.py -x").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+here=scripts
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  DATABASE_URL=$("$here/ensure-postgres.sh")
+fi
+export DATABASE_URL
+export CHROMIUM_PATH; CHROMIUM_PATH=$("$here/ensure-chromium.sh")
+# Tests run with DEBUG off, as production does; the key only signs test sessions.
+export SECRET_KEY=${SECRET_KEY:-test-only-$(date +%s)-not-a-secret}
+unset DEBUG
+
+echo "lint: ruff check"
+.venv/bin/ruff check .
+
+echo "tests: pytest on PostgreSQL at ${DATABASE_URL#*@} (Chromium: $CHROMIUM_PATH)"
+exec .venv/bin/pytest "$@"
