@@ -12,17 +12,25 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _plain_static_storage():
-    """Tests render templates without running collectstatic first.
+def _test_server_settings():
+    """Production settings, minus the two things a plain-HTTP test server can't do.
 
-    Production uses WhiteNoise's manifest storage, which needs the collected
-    manifest; the test suite checks that separately (test_deploy_settings).
+    - Static files: production uses WhiteNoise's manifest storage, which needs
+      `collectstatic` first; test_deploy_settings.py checks that path.
+    - HTTPS: the test client and live_server speak plain HTTP, so no redirect
+      to https:// and no Secure-only cookies. check --deploy is tested with
+      the real values in a subprocess.
     """
     storages = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    with override_settings(STORAGES=storages):
+    with override_settings(
+        STORAGES=storages,
+        SECURE_SSL_REDIRECT=False,
+        SESSION_COOKIE_SECURE=False,
+        CSRF_COOKIE_SECURE=False,
+    ):
         yield
 
 

@@ -6,6 +6,10 @@ from wagtail.blocks.struct_block import StructBlockValidationError
 
 
 class LinkValue(blocks.StructValue):
+    @property
+    def is_set(self):
+        return self.get("page") is not None or bool(self.get("url"))
+
     def href(self, request=None):
         page = self.get("page")
         if page is not None:
@@ -19,7 +23,10 @@ class LinkValue(blocks.StructValue):
 
 
 class LinkBlock(blocks.StructBlock):
-    """Exactly one target: a page (follows it when it moves) or a URL."""
+    """Exactly one target: a page (follows it when it moves) or a URL.
+
+    `LinkBlock(required=False)` may also be left entirely empty.
+    """
 
     page = blocks.PageChooserBlock(required=False, help_text="A page on this site.")
     url = blocks.URLBlock(required=False, label="URL", help_text="Or an external address.")
@@ -32,9 +39,12 @@ class LinkBlock(blocks.StructBlock):
         icon = "link"
         template = "home/blocks/link.html"
         form_classname = "link-block"
+        required = True
 
     def clean(self, value):
         value = super().clean(value)
+        if not self.meta.required and not value.is_set and not value.get("label"):
+            return value
         has_page, has_url = value.get("page") is not None, bool(value.get("url"))
         if has_page == has_url:
             message = ValidationError("Choose either a page or a URL, not both or neither.")

@@ -1,4 +1,5 @@
 from django import template
+from wagtail.models import Site
 
 from pages.models import BrandingSettings
 from pages.navigation import build_main_menu
@@ -24,6 +25,7 @@ def seo_meta(context):
     if page is None:
         return {"title": shop_name, "shop_name": shop_name, "noindex": True}
     title = getattr(page, "seo_title", "") or page.title
+    og_image = getattr(page, "og_image", None) or (branding.logo if branding else None)
     return {
         "title": title if title == shop_name else f"{title} · {shop_name}",
         "og_title": title,
@@ -31,5 +33,16 @@ def seo_meta(context):
         "description": getattr(page, "search_description", ""),
         "canonical_url": page.get_full_url(request=request),
         "noindex": getattr(page, "noindex", False),
-        "og_image": getattr(page, "og_image", None) or (branding.logo if branding else None),
+        "og_image": og_image_data(og_image, page, request) if og_image else None,
     }
+
+
+def og_image_data(image, page, request):
+    """Absolute URL and size of the sharing image, on the same host as the canonical URL."""
+    rendition = image.get_rendition("fill-1200x630")
+    url = rendition.url
+    if url.startswith("/"):
+        # find_for_request is cached on the request; page.get_site() would query again.
+        site = Site.find_for_request(request) or page.get_site()
+        url = (site.root_url if site else request.build_absolute_uri("/").rstrip("/")) + url
+    return {"url": url, "width": rendition.width, "height": rendition.height}

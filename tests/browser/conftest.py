@@ -1,0 +1,70 @@
+"""Fixtures for the browser tests: Debian's Chromium, a desktop viewport, an editor.
+
+Playwright's own browser download is blocked where this project runs, so the
+tests drive the system Chromium at $CHROMIUM_PATH (scripts/ensure-chromium.sh
+installs it). A missing binary fails the tests loudly instead of skipping them.
+
+The browser talks to pytest-django's `live_server`, which runs in another
+thread with its own database connection: tests must use
+`@pytest.mark.django_db(transaction=True)` so the data they create is committed
+and visible to it.
+"""
+
+import os
+
+import pytest
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # The machine has no network beyond loopback: without these Chromium keeps
+    # retrying its own background connections (updates, sync, field trials).
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+EDITOR_USERNAME = "editor"
+EDITOR_PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's launch options, pointed at the system Chromium."""
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+        pytest.fail(
+            f"Chromium not found at {executable!r}. The browser tests need a real Chromium: "
+            "run them with `make test` (scripts/ensure-chromium.sh installs Debian's "
+            "chromium package) or set CHROMIUM_PATH to an installed Chromium binary. "
+            "Do not run `playwright install`; its download is blocked here.",
+            pytrace=False,
+        )
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        # --headed on the command line still opens a window when debugging locally.
+        "headless": browser_type_launch_args.get("headless", True),
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A desktop window: the main menu is laid out inline, not behind "Menu"."""
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def editor(transactional_db):
+    """A superuser who can log in to the Wagtail admin."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_superuser(
+        username=EDITOR_USERNAME, email="editor@storefront.example", password=EDITOR_PASSWORD
+    )
+    user.plain_password = EDITOR_PASSWORD
+    return user

@@ -1,0 +1,47 @@
+"""The homepage costs a fixed number of queries, however many blocks editors add."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from home.demo import SeedReport, ensure_content_pages, ensure_images, homepage_body
+from home.models import HomePage
+
+pytestmark = pytest.mark.django_db
+
+# Site + page routing, two site settings, the menu, one query per image-bearing
+# block type for images and one for their renditions, page links, the logo.
+HOMEPAGE_QUERY_BUDGET = 19
+
+
+def build_homepage(homepage, copies):
+    report = SeedReport()
+    images = ensure_images(report)
+    pages = ensure_content_pages(homepage, images, report)
+    homepage.body = homepage_body(images, pages) * copies
+    homepage.save_revision().publish()
+
+
+def count_homepage_queries(client):
+    client.get("/")  # first render creates the image renditions; later ones reuse them
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_homepage_queries_do_not_grow_with_blocks(client, demo, django_assert_max_num_queries):
+    homepage = HomePage.objects.get()
+    build_homepage(homepage, copies=1)
+    one_each, html = count_homepage_queries(client)
+    assert html.count("stream__block--hero_banner") == 1
+
+    build_homepage(homepage, copies=6)
+    six_each, html = count_homepage_queries(client)
+    assert html.count("stream__block--hero_banner") == 6
+    assert html.count('class="banner"') == 18
+
+    print(f"homepage queries: {one_each} with one of each block, {six_each} with six")
+    assert six_each == one_each
+    with django_assert_max_num_queries(HOMEPAGE_QUERY_BUDGET):
+        client.get("/")
