@@ -1,0 +1,99 @@
+"""`manage.py seed_demo`: complete, idempotent, and careful with the admin password."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from wagtail.images import get_image_model
+from wagtail.models import Page, Site
+
+from home.models import HomePage
+from pages.models import BrandingSettings, ContentPage, FooterSettings
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args):
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts():
+    return (
+        Page.objects.count(),
+        get_image_model().objects.count(),
+        get_user_model().objects.count(),
+        FooterSettings.objects.count(),
+    )
+
+
+def test_builds_every_block_pages_menu_and_footer(settings):
+    settings.DEBUG = True
+    seed()
+    home = HomePage.objects.get()
+    assert Site.objects.get(is_default_site=True).root_page_id == home.pk
+    used = {block.block_type for block in home.body}
+    assert used == set(HomePage.body.field.stream_block.child_blocks)
+    assert ContentPage.objects.live().filter(show_in_menus=True).count() >= 3
+    assert ContentPage.objects.filter(depth=4).exists()  # a nested page
+    footer = FooterSettings.for_site(Site.objects.get(is_default_site=True))
+    assert len(footer.columns) == 2
+    assert BrandingSettings.objects.get().logo is not None
+
+
+def test_is_idempotent_and_keeps_editor_changes(settings):
+    settings.DEBUG = True
+    seed()
+    before = counts()
+    home = HomePage.objects.get()
+    home.body = [("rich_text", "<p>Edited by a person</p>")]
+    home.save_revision().publish()
+
+    output = seed()
+    assert counts() == before
+    assert "0 item(s) created" in output
+    assert [b.block_type for b in HomePage.objects.get().body] == ["rich_text"]
+
+
+def test_creates_local_admin_with_debug_on_and_prints_credentials(settings):
+    settings.DEBUG = True
+    output = seed()
+    user = get_user_model().objects.get(username="admin")
+    assert user.is_superuser and user.check_password("changeme")
+    assert "username 'admin', password 'changeme'" in output
+
+
+def test_never_resets_an_existing_admin_password(settings):
+    settings.DEBUG = True
+    get_user_model().objects.create_superuser("admin", "a@example.org", "my-own-secret")
+    output = seed()
+    assert get_user_model().objects.get(username="admin").check_password("my-own-secret")
+    assert "password was left unchanged" in output
+
+
+def test_refuses_a_default_password_with_debug_off(settings):
+    settings.DEBUG = False
+    output = seed()
+    assert not get_user_model().objects.filter(username="admin").exists()
+    assert "DEBUG is off: no admin user created" in output
+    assert "changeme" not in output
+
+
+def test_explicit_password_with_debug_off(settings):
+    settings.DEBUG = False
+    seed("--admin-password", "a-long-explicit-password")
+    assert get_user_model().objects.get(username="admin").check_password(
+        "a-long-explicit-password"
+    )
+
+
+def test_rebuilds_the_site_on_an_emptied_page_tree(settings):
+    settings.DEBUG = True
+    Site.objects.all().delete()
+    Page.objects.filter(depth__gt=1).delete()
+    seed("--no-admin")
+    home = HomePage.objects.get()
+    assert Site.objects.get(is_default_site=True).root_page_id == home.pk
+    assert home.live and len(home.body) > 0
