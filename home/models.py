@@ -16,7 +16,7 @@ class HomePage(SeoMixin, Page):
 
     max_count = 1
     parent_page_types = ["wagtailcore.Page"]
-    subpage_types = ["pages.ContentPage"]
+    subpage_types = ["pages.ContentPage", "commerce.ShopPage"]
     base_form_class = StorefrontPageForm
 
     content_panels = [*Page.content_panels, FieldPanel("body")]

@@ -1,0 +1,44 @@
+"""A "Shop managers" group that may run the catalog and stock in the admin."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+GROUP = "Shop managers"
+MODELS = ["product", "category", "attributedefinition", "warehouse", "stock"]
+ACTIONS = ["add", "change", "delete", "view", "publish", "lock", "unlock"]
+
+
+def create_group(apps, schema_editor):
+    # Permissions are normally created after all migrations; make them now.
+    app_config = apps.get_app_config("commerce")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+
+    Group = apps.get_model("auth.Group")
+    Permission = apps.get_model("auth.Permission")
+    group, _ = Group.objects.get_or_create(name=GROUP)
+    codenames = [f"{action}_{model}" for model in MODELS for action in ACTIONS]
+    group.permissions.add(
+        *Permission.objects.filter(content_type__app_label="commerce", codename__in=codenames),
+        *Permission.objects.filter(
+            content_type__app_label="wagtailadmin", codename="access_admin"
+        ),
+        *Permission.objects.filter(
+            content_type__app_label="wagtailimages",
+            codename__in=["add_image", "change_image", "choose_image"],
+        ),
+    )
+
+
+def remove_group(apps, schema_editor):
+    apps.get_model("auth.Group").objects.filter(name=GROUP).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("commerce", "0001_initial"),
+        ("wagtailadmin", "0001_create_admin_access_permissions"),
+        ("wagtailimages", "0027_image_description"),
+    ]
+
+    operations = [migrations.RunPython(create_group, remove_group)]

@@ -1,0 +1,22 @@
+from .catalog import (
+    AttributeDefinition,
+    AttributeOption,
+    Category,
+    Product,
+    ProductImage,
+    ProductStatus,
+)
+from .inventory import Stock, Warehouse
+from .shop_page import ShopPage
+
+__all__ = [
+    "AttributeDefinition",
+    "AttributeOption",
+    "Category",
+    "Product",
+    "ProductImage",
+    "ProductStatus",
+    "ShopPage",
+    "Stock",
+    "Warehouse",
+]

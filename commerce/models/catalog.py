@@ -1,0 +1,364 @@
+"""The catalog: categories, products, their images and attributes."""
+
+from decimal import Decimal
+
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils.functional import cached_property
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+    TabbedInterface,
+)
+from wagtail.fields import RichTextField
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    Orderable,
+    PreviewableMixin,
+    RevisionMixin,
+)
+from wagtail.search import index
+from wagtail.search.queryset import SearchableQuerySetMixin
+
+ZERO = Decimal("0.00")
+
+
+class Category(index.Indexed, models.Model):
+    """A node of the category tree.
+
+    The tree is a parent key plus a materialised `slug_path` ("kitchen/pans"):
+    a category's URL and all its descendants come from one indexed prefix
+    query, and moving a branch rewrites the paths below it in one transaction.
+    """
+
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    image = models.ForeignKey(
+        "wagtailimages.Image", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    seo_title = models.CharField(max_length=120, blank=True)
+    search_description = models.TextField(blank=True, max_length=300)
+    sort_order = models.IntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    slug_path = models.CharField(max_length=500, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=1, editable=False)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("parent"),
+        FieldPanel("description"),
+        FieldPanel("image"),
+        FieldRowPanel([FieldPanel("sort_order"), FieldPanel("is_active")]),
+        MultiFieldPanel([FieldPanel("seo_title"), FieldPanel("search_description")], "SEO"),
+    ]
+    search_fields = [
+        index.SearchField("name", boost=2),
+        index.AutocompleteField("name"),
+        index.SearchField("description"),
+        index.FilterField("is_active"),
+    ]
+
+    class Meta:
+        ordering = ["slug_path"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return " › ".join(self.slug_path.split("/")) if self.depth > 1 else self.name
+
+    def save(self, *args, **kwargs):
+        old_path = self.slug_path
+        self.slug_path = self.build_slug_path()
+        self.depth = self.slug_path.count("/") + 1
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if old_path and old_path != self.slug_path:
+                self._move_descendants(old_path)
+
+    def build_slug_path(self):
+        return f"{self.parent.slug_path}/{self.slug}" if self.parent_id else self.slug
+
+    def clean(self):
+        super().clean()
+        if self.parent_id and self.pk:
+            parent = self.parent
+            if parent.pk == self.pk or parent.slug_path.startswith(f"{self.slug_path}/"):
+                raise ValidationError({"parent": "A category cannot sit inside itself."})
+
+    def _move_descendants(self, old_path):
+        descendants = Category.objects.filter(slug_path__startswith=f"{old_path}/")
+        for category in descendants.select_for_update().order_by("slug_path"):
+            category.slug_path = self.slug_path + category.slug_path[len(old_path) :]
+            category.depth = category.slug_path.count("/") + 1
+            models.Model.save(category, update_fields=["slug_path", "depth"])
+
+    def descendants_q(self, prefix=""):
+        """Q matching this category and everything below it (on `prefix` + slug_path)."""
+        return Q(**{f"{prefix}slug_path": self.slug_path}) | Q(
+            **{f"{prefix}slug_path__startswith": f"{self.slug_path}/"}
+        )
+
+    def get_descendant_ids(self):
+        return list(Category.objects.filter(self.descendants_q()).values_list("pk", flat=True))
+
+    @property
+    def ancestor_paths(self):
+        parts = self.slug_path.split("/")
+        return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+class AttributeDefinition(ClusterableModel):
+    """A product property such as Colour or Material, with its allowed options."""
+
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=80, unique=True)
+    is_filterable = models.BooleanField(default=True, help_text="Offer it as a catalog filter.")
+    show_on_tile = models.BooleanField(
+        default=False, help_text="Show the product's value on product tiles in listings."
+    )
+    sort_order = models.IntegerField(default=0)
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldRowPanel(
+            [FieldPanel("is_filterable"), FieldPanel("show_on_tile"), FieldPanel("sort_order")]
+        ),
+        InlinePanel("options", label="Options", min_num=1),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class AttributeOption(Orderable):
+    definition = ParentalKey(AttributeDefinition, on_delete=models.CASCADE, related_name="options")
+    value = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=80)
+
+    panels = [FieldRowPanel([FieldPanel("value"), FieldPanel("slug")])]
+
+    class Meta(Orderable.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["definition", "slug"], name="attribute_option_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.definition.name}: {self.value}"
+
+
+class ProductStatus(models.TextChoices):
+    ACTIVE = "active", "Active: listed and purchasable"
+    HIDDEN = "hidden", "Hidden: not listed, not reachable"
+    DISABLED = "disabled", "Disabled: listed, marked unavailable"
+
+
+class ProductQuerySet(SearchableQuerySetMixin, models.QuerySet):
+    def visible(self):
+        """What shoppers may see: the live version of active and disabled products."""
+        return self.filter(live=True, status__in=[ProductStatus.ACTIVE, ProductStatus.DISABLED])
+
+
+ean_validator = RegexValidator(r"^\d{8,14}$", "An EAN/GTIN has 8 to 14 digits.")
+
+
+class Product(
+    PreviewableMixin,
+    DraftStateMixin,
+    LockableMixin,
+    RevisionMixin,
+    index.Indexed,
+    ClusterableModel,
+):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    ean = models.CharField("EAN", max_length=14, blank=True, validators=[ean_validator])
+    short_description = models.TextField(blank=True, max_length=500)
+    description = RichTextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=ProductStatus.choices, default=ProductStatus.ACTIVE, db_index=True
+    )
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
+    )
+    compare_at_price = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
+        help_text="The former price, shown struck through when higher than the price.",
+    )
+    vat_rate = models.DecimalField(
+        "VAT rate (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("23.00"),
+        validators=[MinValueValidator(ZERO)],
+    )
+    weight = models.DecimalField(
+        "weight (kg)", max_digits=10, decimal_places=3, null=True, blank=True
+    )
+    unit = models.CharField("unit of measure", max_length=20, default="pcs")
+    main_category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="main_products"
+    )
+    additional_categories = ParentalManyToManyField(
+        Category, blank=True, related_name="additional_products"
+    )
+    attribute_options = ParentalManyToManyField(
+        AttributeOption, blank=True, related_name="products", verbose_name="attributes"
+    )
+    is_featured = models.BooleanField(default=False, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    revisions = GenericRelation(
+        "wagtailcore.Revision",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="product",
+        for_concrete_model=False,
+    )
+
+    objects = ProductQuerySet.as_manager()
+
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(
+                [
+                    FieldPanel("name"),
+                    FieldPanel("slug"),
+                    FieldRowPanel([FieldPanel("sku"), FieldPanel("ean")]),
+                    FieldPanel("status"),
+                    FieldPanel("short_description"),
+                    FieldPanel("description"),
+                    InlinePanel("images", label="Images"),
+                ],
+                heading="Product",
+            ),
+            ObjectList(
+                [
+                    FieldRowPanel([FieldPanel("price"), FieldPanel("compare_at_price")]),
+                    FieldRowPanel(
+                        [FieldPanel("vat_rate"), FieldPanel("unit"), FieldPanel("weight")]
+                    ),
+                ],
+                heading="Price",
+            ),
+            ObjectList(
+                [
+                    FieldPanel("main_category"),
+                    FieldPanel("additional_categories"),
+                    FieldPanel("attribute_options"),
+                    FieldPanel("is_featured"),
+                ],
+                heading="Categories and attributes",
+            ),
+        ]
+    )
+
+    search_fields = [
+        index.SearchField("name", boost=3),
+        index.AutocompleteField("name"),
+        index.SearchField("sku", boost=2),
+        index.SearchField("ean"),
+        index.SearchField("short_description"),
+        index.SearchField("description"),
+        index.RelatedFields("main_category", [index.SearchField("name")]),
+        index.FilterField("live"),
+        index.FilterField("status"),
+    ]
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["live", "status", "price"], name="product_listing_idx")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.ean and not ean_checksum_ok(self.ean):
+            raise ValidationError({"ean": "This EAN's check digit is wrong."})
+
+    @property
+    def is_visible(self):
+        return self.live and self.status != ProductStatus.HIDDEN
+
+    @property
+    def is_purchasable(self):
+        return self.live and self.status == ProductStatus.ACTIVE
+
+    @property
+    def is_discounted(self):
+        return self.compare_at_price is not None and self.compare_at_price > self.price
+
+    @cached_property
+    def available_quantity(self):
+        """Units shoppers can buy now; listings annotate it instead (see services.catalog)."""
+        if hasattr(self, "stock_available"):
+            return self.stock_available or 0
+        from commerce.services.inventory import available_quantity
+
+        return available_quantity(self)
+
+    @property
+    def is_in_stock(self):
+        return self.available_quantity > 0
+
+    def get_url(self, request=None):
+        from commerce.models.shop_page import ShopPage
+
+        shop = ShopPage.for_request(request)
+        return shop.product_url(self, request) if shop else None
+
+    @property
+    def url(self):
+        return self.get_url()
+
+    def get_preview_template(self, request, mode_name):
+        return "commerce/product_detail.html"
+
+    def get_preview_context(self, request, mode_name):
+        from commerce.services.catalog import product_detail_context
+
+        return product_detail_context(self, request, preview=True)
+
+
+def ean_checksum_ok(ean: str) -> bool:
+    digits = [int(ch) for ch in ean]
+    body, check = digits[:-1], digits[-1]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+class ProductImage(Orderable):
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ForeignKey("wagtailimages.Image", on_delete=models.CASCADE, related_name="+")
+    alt_text = models.CharField(
+        max_length=200, blank=True, help_text="Describe the picture; defaults to the image's."
+    )
+
+    panels = [FieldPanel("image"), FieldPanel("alt_text")]
+
+    @property
+    def alt(self):
+        return self.alt_text or self.image.default_alt_text

@@ -1,0 +1,45 @@
+"""Warehouses and stock levels. Operational data: never part of a product revision."""
+
+from django.db import models
+from django.db.models import Q
+
+
+class Warehouse(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    code = models.SlugField(max_length=30, unique=True, help_text="Short code used by imports.")
+    is_active = models.BooleanField(
+        default=True, help_text="Stock in inactive warehouses is not offered to shoppers."
+    )
+    sort_order = models.PositiveIntegerField(
+        default=0, help_text="Orders are supplied from warehouses in this order."
+    )
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Stock(models.Model):
+    """How many units of a product one warehouse holds.
+
+    Deliberately a plain foreign key, not a ParentalKey: stock changes with every
+    order, so it must not be saved into (or restored from) product revisions.
+    """
+
+    product = models.ForeignKey("commerce.Product", on_delete=models.CASCADE, related_name="stocks")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stocks")
+    quantity = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "warehouse"], name="stock_unique_per_pair"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0), name="stock_quantity_not_negative"
+            ),
+        ]
+        ordering = ["warehouse__sort_order", "warehouse__name"]
+
+    def __str__(self):
+        return f"{self.product} @ {self.warehouse}: {self.quantity}"

@@ -1,0 +1,107 @@
+"""The shop in the page tree: catalog, category, search and product routes."""
+
+from django.db import models
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_path
+from wagtail.models import Page
+
+from pages.forms import StorefrontPageForm
+from pages.models import SeoMixin
+
+
+class ShopPage(RoutablePageMixin, SeoMixin, Page):
+    """Editors place it in the page tree; its intro is editable, its routes are code."""
+
+    intro = models.TextField(blank=True, max_length=600)
+
+    max_count = 1
+    parent_page_types = ["home.HomePage"]
+    subpage_types = []
+    base_form_class = StorefrontPageForm
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    promote_panels = [*Page.promote_panels, *SeoMixin.seo_panels]
+
+    class Meta:
+        verbose_name = "shop"
+
+    @classmethod
+    def for_request(cls, request=None):
+        """The live shop page, looked up once per request."""
+        if request is not None and hasattr(request, "_storefront_shop_page"):
+            return request._storefront_shop_page
+        shop = cls.objects.live().order_by("path").first()
+        if request is not None:
+            request._storefront_shop_page = shop
+        return shop
+
+    def product_url(self, product, request=None):
+        return self.get_url(request=request) + self.reverse_subpage(
+            "product", kwargs={"slug": product.slug}
+        )
+
+    def category_url(self, category, request=None):
+        return self.get_url(request=request) + self.reverse_subpage(
+            "category", kwargs={"category_path": category.slug_path}
+        )
+
+    def search_url(self, request=None):
+        return self.get_url(request=request) + self.reverse_subpage("search")
+
+    @path("", name="catalog")
+    def catalog(self, request):
+        from commerce.services.catalog import listing_context
+
+        request._storefront_shop_page = self
+        context = listing_context(self, request)
+        return TemplateResponse(
+            request, "commerce/catalog.html", self.get_context(request) | context
+        )
+
+    @re_path(r"^c/(?P<category_path>[-\w]+(?:/[-\w]+)*)/$", name="category")
+    def category(self, request, category_path):
+        from commerce.models import Category
+        from commerce.services.catalog import listing_context
+
+        request._storefront_shop_page = self
+        slug = category_path.rsplit("/", 1)[-1]
+        category = (
+            Category.objects.filter(slug=slug, is_active=True).select_related("image").first()
+        )
+        if category is None:
+            raise Http404("No such category.")
+        if category.slug_path != category_path:
+            # An old or partial path: send shoppers and crawlers to the canonical one.
+            return redirect(self.category_url(category, request), permanent=True)
+        context = listing_context(self, request, category=category)
+        if context is None:
+            raise Http404("This category is not available.")
+        return TemplateResponse(
+            request, "commerce/catalog.html", self.get_context(request) | context
+        )
+
+    @path("search/", name="search")
+    def search(self, request):
+        from commerce.services.catalog import listing_context
+
+        request._storefront_shop_page = self
+        context = listing_context(self, request, search=True)
+        return TemplateResponse(
+            request, "commerce/catalog.html", self.get_context(request) | context
+        )
+
+    @path("p/<slug:slug>/", name="product")
+    def product(self, request, slug):
+        from commerce.services.catalog import get_visible_product, product_detail_context
+
+        request._storefront_shop_page = self
+        product = get_visible_product(slug)
+        if product is None:
+            raise Http404("No such product.")
+        context = product_detail_context(product, request)
+        return TemplateResponse(
+            request, "commerce/product_detail.html", self.get_context(request) | context
+        )

@@ -1,0 +1,1 @@
+"""Business rules, one module each. Views, templates and the admin call these."""

@@ -1,0 +1,336 @@
+"""What shoppers see of the catalog: listings, filters, sorting, search and product pages.
+
+Every function here runs a fixed number of queries whatever the page size,
+the number of attributes or the number of warehouses: tests hold it to that
+with `django_assert_max_num_queries`.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django import forms
+from django.core.paginator import Paginator
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, When
+
+from commerce.models import (
+    AttributeDefinition,
+    AttributeOption,
+    Category,
+    Product,
+    ProductImage,
+)
+from commerce.services.inventory import available_stock_subquery
+
+PAGE_SIZES = (12, 24, 48, 96)
+DEFAULT_PAGE_SIZE = 24
+SEARCH_RESULT_LIMIT = 1000  # more hits than anyone pages through; keeps search bounded
+
+SORTS = {
+    "relevance": ("Relevance", None),
+    "name": ("Name A–Z", ("name", "pk")),
+    "price": ("Price: low to high", ("price", "pk")),
+    "-price": ("Price: high to low", ("-price", "pk")),
+    "newest": ("Newest", ("-created_at", "-pk")),
+}
+
+
+class CatalogFilterForm(forms.Form):
+    """The listing's GET parameters. Anything invalid is dropped, never a 500."""
+
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    sort = forms.ChoiceField(required=False, choices=[(k, v[0]) for k, v in SORTS.items()])
+    per_page = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        choices=[(str(size), str(size)) for size in PAGE_SIZES],
+        label="Per page",
+    )
+    min_price = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)
+    max_price = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)
+    in_stock = forms.BooleanField(required=False, label="In stock only")
+    option = forms.TypedMultipleChoiceField(required=False, coerce=int, label="Attributes")
+
+    def __init__(self, data, *, option_ids=(), search=False):
+        super().__init__(data)
+        self.fields["option"].choices = [(str(pk), str(pk)) for pk in option_ids]
+        if not search:
+            self.fields["sort"].choices = [
+                c for c in self.fields["sort"].choices if c[0] != "relevance"
+            ]
+
+    def valid_data(self):
+        """The fields that parsed; invalid ones fall back to their defaults."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+
+
+@dataclass
+class ListingQuery:
+    query: str = ""
+    sort: str = "name"
+    per_page: int = DEFAULT_PAGE_SIZE
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool = False
+    option_ids: tuple[int, ...] = ()
+
+
+def parse_listing_query(data, *, filterable_options, search=False) -> tuple[ListingQuery, list]:
+    form = CatalogFilterForm(data, option_ids=[o.pk for o in filterable_options], search=search)
+    clean = form.valid_data()
+    query = (clean.get("q") or "").strip()
+    default_sort = "relevance" if search and query else "name"
+    sort = clean.get("sort") or default_sort
+    if sort == "relevance" and not query:
+        sort = "name"
+    listing = ListingQuery(
+        query=query,
+        sort=sort,
+        per_page=clean.get("per_page") or DEFAULT_PAGE_SIZE,
+        min_price=clean.get("min_price"),
+        max_price=clean.get("max_price"),
+        in_stock=bool(clean.get("in_stock")),
+        option_ids=tuple(sorted(set(clean.get("option") or ()))),
+    )
+    both_prices = listing.min_price is not None and listing.max_price is not None
+    if both_prices and listing.min_price > listing.max_price:
+        listing.min_price, listing.max_price = listing.max_price, listing.min_price
+    errors = [
+        f"{form.fields[name].label or name}: {err}"
+        for name, errs in form.errors.items()
+        for err in errs
+    ]
+    return listing, errors
+
+
+def tile_queryset():
+    """Visible products with what a tile shows: images and renditions, tile attributes, stock."""
+    images = ProductImage.objects.order_by("sort_order", "pk").select_related("image")
+    tile_options = (
+        AttributeOption.objects.filter(definition__show_on_tile=True)
+        .select_related("definition")
+        .order_by("definition__sort_order", "sort_order")
+    )
+    return (
+        Product.objects.visible()
+        .select_related("main_category")
+        .annotate(stock_available=available_stock_subquery())
+        .prefetch_related(
+            Prefetch("images", queryset=images),
+            "images__image__renditions",
+            Prefetch("attribute_options", queryset=tile_options, to_attr="tile_attributes"),
+        )
+        .defer("description")
+    )
+
+
+def in_category_q(category: Category) -> Q:
+    """Products whose main or additional category is the category or below it."""
+    branch = Category.objects.filter(category.descendants_q())
+    extra = Product.additional_categories.through.objects.filter(
+        product_id=OuterRef("pk"), category__in=branch
+    )
+    return Q(main_category__in=branch) | Q(Exists(extra))
+
+
+def search_product_ids(query: str) -> list[int]:
+    """Ids of visible products matching the query, most relevant first.
+
+    Wagtail's search framework (the database backend; PostgreSQL full-text
+    search in production) over name, SKU, EAN, descriptions and category name.
+    """
+    results = Product.objects.visible().search(query, order_by_relevance=True)
+    return [product.pk for product in results[:SEARCH_RESULT_LIMIT]]
+
+
+def apply_filters(products, listing: ListingQuery, options_by_id: dict):
+    if listing.min_price is not None:
+        products = products.filter(price__gte=listing.min_price)
+    if listing.max_price is not None:
+        products = products.filter(price__lte=listing.max_price)
+    if listing.in_stock:
+        products = products.filter(stock_available__gt=0)
+    # Options of one attribute widen the choice (red OR blue); different
+    # attributes narrow it (red AND cotton).
+    by_definition: dict[int, list[int]] = {}
+    for option_id in listing.option_ids:
+        option = options_by_id.get(option_id)
+        if option is not None:
+            by_definition.setdefault(option.definition_id, []).append(option_id)
+    through = Product.attribute_options.through
+    for option_ids in by_definition.values():
+        products = products.filter(
+            Exists(
+                through.objects.filter(product_id=OuterRef("pk"), attributeoption_id__in=option_ids)
+            )
+        )
+    return products
+
+
+def apply_sort(products, listing: ListingQuery, ranked_ids: list[int] | None):
+    if listing.sort == "relevance" and ranked_ids is not None:
+        rank = Case(
+            *[When(pk=pk, then=position) for position, pk in enumerate(ranked_ids)],
+            output_field=IntegerField(),
+        )
+        return products.order_by(rank, "pk")
+    return products.order_by(*SORTS.get(listing.sort, SORTS["name"])[1])
+
+
+def attach_urls(products, shop, request):
+    """Each product's storefront URL, computed once per page, without queries."""
+    base = shop.get_url(request=request) if shop else ""
+    for product in products:
+        product.storefront_url = (
+            base + shop.reverse_subpage("product", kwargs={"slug": product.slug}) if shop else ""
+        )
+    return products
+
+
+@dataclass
+class Facet:
+    definition: AttributeDefinition
+    options: list
+
+
+def build_facets(definitions, products, selected_ids):
+    """Filterable attributes with the number of matching products per option (one query)."""
+    through = Product.attribute_options.through
+    counts = dict(
+        through.objects.filter(product__in=products.order_by().values("pk"))
+        .values("attributeoption_id")
+        .annotate(n=Count("product_id"))
+        .values_list("attributeoption_id", "n")
+    )
+    facets = []
+    for definition in definitions:
+        options = []
+        for option in definition.options.all():
+            option.count = counts.get(option.pk, 0)
+            option.selected = option.pk in selected_ids
+            if option.count or option.selected:
+                options.append(option)
+        if options:
+            facets.append(Facet(definition, options))
+    return facets
+
+
+def filterable_definitions():
+    return list(
+        AttributeDefinition.objects.filter(is_filterable=True).prefetch_related(
+            Prefetch("options", queryset=AttributeOption.objects.order_by("sort_order", "pk"))
+        )
+    )
+
+
+def listing_context(shop, request, *, category=None, search=False):
+    """Everything the catalog, category and search pages render."""
+    definitions = filterable_definitions()
+    options_by_id = {o.pk: o for d in definitions for o in d.options.all()}
+    listing, errors = parse_listing_query(
+        request.GET, filterable_options=options_by_id.values(), search=search
+    )
+
+    products = tile_queryset()
+    ranked_ids = None
+    if category is not None:
+        products = products.filter(in_category_q(category))
+    if search and listing.query:
+        ranked_ids = search_product_ids(listing.query)
+        products = products.filter(pk__in=ranked_ids)
+    elif search:
+        products = products.none()
+    products = apply_filters(products, listing, options_by_id)
+
+    paginator = Paginator(apply_sort(products, listing, ranked_ids), listing.per_page)
+    page = paginator.get_page(request.GET.get("page"))
+    attach_urls(page.object_list, shop, request)
+
+    return {
+        "shop": shop,
+        "category": category,
+        "breadcrumb": category_breadcrumb(category, shop, request) if category else [],
+        "subcategories": subcategory_links(category, shop, request),
+        "is_search": search,
+        "listing": listing,
+        "filter_errors": errors,
+        "products": page,
+        "facets": build_facets(definitions, products, set(listing.option_ids)),
+        "sorts": [
+            (key, label)
+            for key, (label, _) in SORTS.items()
+            if key != "relevance" or (search and listing.query)
+        ],
+        "page_sizes": PAGE_SIZES,
+        "querystring_without_page": querystring_without(request.GET, "page"),
+    }
+
+
+def querystring_without(params, *names):
+    copy = params.copy()
+    for name in names:
+        copy.pop(name, None)
+    return copy.urlencode()
+
+
+def category_breadcrumb(category, shop, request):
+    """The category's ancestors and itself, as (title, url) pairs, in one query."""
+    ancestors = {
+        c.slug_path: c for c in Category.objects.filter(slug_path__in=category.ancestor_paths)
+    }
+    chain = [ancestors[p] for p in category.ancestor_paths if p in ancestors] + [category]
+    return [(c.name, shop.category_url(c, request)) for c in chain]
+
+
+def subcategory_links(category, shop, request):
+    children = Category.objects.filter(is_active=True, parent=category).order_by(
+        "sort_order", "name"
+    )
+    return [(c.name, shop.category_url(c, request)) for c in children]
+
+
+def get_visible_product(slug):
+    """The live version of a listed product, with everything its page shows; None if hidden."""
+    images = ProductImage.objects.order_by("sort_order", "pk").select_related("image")
+    return (
+        Product.objects.visible()
+        .filter(slug=slug)
+        .select_related("main_category")
+        .annotate(stock_available=available_stock_subquery())
+        .prefetch_related(
+            Prefetch("images", queryset=images),
+            "images__image__renditions",
+            Prefetch(
+                "attribute_options",
+                queryset=AttributeOption.objects.select_related("definition").order_by(
+                    "definition__sort_order", "definition__name", "sort_order"
+                ),
+            ),
+        )
+        .first()
+    )
+
+
+def grouped_attributes(product):
+    """[(definition name, [values])] in the definitions' order."""
+    groups: dict = {}
+    for option in product.attribute_options.all():
+        groups.setdefault(option.definition, []).append(option.value)
+    return [(definition.name, values) for definition, values in groups.items()]
+
+
+def product_detail_context(product, request, preview=False):
+    from commerce.models import ShopPage
+
+    shop = ShopPage.for_request(request)
+    category = product.main_category
+    breadcrumb = category_breadcrumb(category, shop, request) if (shop and category) else []
+    return {
+        "shop": shop,
+        "page": shop,
+        "product": product,
+        "product_url": shop.product_url(product, request) if shop and not preview else "",
+        "breadcrumb": breadcrumb,
+        "attributes": grouped_attributes(product),
+        "is_preview": preview,
+    }

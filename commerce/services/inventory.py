@@ -1,0 +1,30 @@
+"""Stock: how much of a product shoppers can buy."""
+
+from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from commerce.models import Stock
+
+
+def available_stock_subquery(product_ref="pk"):
+    """Units in active warehouses for the product in the outer query, as one subquery.
+
+    Annotating with this keeps listings at one query however many warehouses
+    there are, and avoids the GROUP BY over every product column that a
+    `Sum` across a join would need.
+    """
+    per_product = (
+        Stock.objects.filter(product_id=OuterRef(product_ref), warehouse__is_active=True)
+        .order_by()
+        .values("product_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return Coalesce(Subquery(per_product, output_field=IntegerField()), Value(0))
+
+
+def available_quantity(product) -> int:
+    total = Stock.objects.filter(product=product, warehouse__is_active=True).aggregate(
+        total=Sum("quantity")
+    )["total"]
+    return total or 0
