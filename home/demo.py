@@ -156,7 +156,7 @@ def ensure_content_pages(homepage: HomePage, images: dict, report: SeedReport) -
     return pages
 
 
-def homepage_body(images: dict, pages: dict) -> list:
+def homepage_body(images: dict, pages: dict, categories=()) -> list:
     return [
         (
             "hero_banner",
@@ -170,6 +170,8 @@ def homepage_body(images: dict, pages: dict) -> list:
                 ],
             },
         ),
+        ("product_section", {"title": "Featured", "source": "featured", "count": 8}),
+        ("category_tiles", {"title": "Shop by category", "categories": list(categories)}),
         (
             "banner_group",
             {
@@ -219,6 +221,7 @@ def homepage_body(images: dict, pages: dict) -> list:
                 ],
             },
         ),
+        ("product_section", {"title": "New in", "source": "newest", "count": 4}),
         (
             "call_to_action",
             {
@@ -242,12 +245,15 @@ def homepage_body(images: dict, pages: dict) -> list:
 
 
 def ensure_homepage_content(homepage: HomePage, images: dict, pages: dict, report) -> None:
+    from commerce.models import Category
+
     created = not homepage.body
     if created:
+        categories = Category.objects.filter(depth=1, is_active=True).order_by("sort_order")[:4]
         homepage.title = "Home"
         homepage.seo_title = "Storefront: things that last"
         homepage.search_description = "Homeware and outdoor gear, delivered in two working days."
-        homepage.body = homepage_body(images, pages)
+        homepage.body = homepage_body(images, pages, categories)
         homepage.save_revision().publish()
     report.add("homepage content", created)
 
@@ -298,13 +304,22 @@ def ensure_settings(site: Site, images: dict, pages: dict, report: SeedReport) -
     report.add("footer settings", created)
 
 
+DEFAULT_DEMO_PRODUCTS = 60
+
+
 @transaction.atomic
-def seed_demo_content() -> SeedReport:
+def seed_demo_content(products: int = DEFAULT_DEMO_PRODUCTS, progress_stream=None) -> SeedReport:
+    from commerce.demo import seed_catalog
+
     report = SeedReport()
     homepage = ensure_site()
     site = Site.objects.get(is_default_site=True)
     images = ensure_images(report)
     pages = ensure_content_pages(homepage, images, report)
+    catalog = seed_catalog(homepage, products, stdout=progress_stream)
+    report.add(
+        f"{catalog['created']} demo products ({catalog['total']} in all)", catalog["created"] > 0
+    )
     ensure_homepage_content(homepage, images, pages, report)
     ensure_settings(site, images, pages, report)
     return report

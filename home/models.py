@@ -27,3 +27,13 @@ class HomePage(SeoMixin, Page):
 
     class Meta:
         verbose_name = "home page"
+
+    def get_context(self, request, *args, **kwargs):
+        from commerce.services.sections import resolve_product_sections
+
+        context = super().get_context(request, *args, **kwargs)
+        # All product sections of the page in one pass: a flat query count.
+        sections = [child.value for child in self.body if child.block_type == "product_section"]
+        if sections:
+            resolve_product_sections(sections, request)
+        return context

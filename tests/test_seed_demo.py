@@ -84,9 +84,7 @@ def test_refuses_a_default_password_with_debug_off(settings):
 def test_explicit_password_with_debug_off(settings):
     settings.DEBUG = False
     seed("--admin-password", "a-long-explicit-password")
-    assert get_user_model().objects.get(username="admin").check_password(
-        "a-long-explicit-password"
-    )
+    assert get_user_model().objects.get(username="admin").check_password("a-long-explicit-password")
 
 
 def test_rebuilds_the_site_on_an_emptied_page_tree(settings):

@@ -29,6 +29,8 @@ from wagtail.models import (
 from wagtail.search import index
 from wagtail.search.queryset import SearchableQuerySetMixin
 
+from commerce.admin.panels import StockPanel
+
 ZERO = Decimal("0.00")
 
 
@@ -272,6 +274,7 @@ class Product(
                 ],
                 heading="Categories and attributes",
             ),
+            ObjectList([StockPanel(heading="Stock per warehouse")], heading="Stock"),
         ]
     )
 

@@ -334,3 +334,40 @@ def product_detail_context(product, request, preview=False):
         "attributes": grouped_attributes(product),
         "is_preview": preview,
     }
+
+
+def product_structured_data(product, request, url):
+    """schema.org/Product for one product: name, SKU, GTIN, images, brand-free offer."""
+    from pages.models import BrandingSettings
+
+    currency = BrandingSettings.for_request(request).currency_code if request else "EUR"
+    if not product.is_purchasable:
+        availability = "https://schema.org/Discontinued"
+    elif product.is_in_stock:
+        availability = "https://schema.org/InStock"
+    else:
+        availability = "https://schema.org/OutOfStock"
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": product.name,
+        "sku": product.sku,
+        "description": product.short_description,
+        "offers": {
+            "@type": "Offer",
+            "price": str(product.price),
+            "priceCurrency": currency,
+            "availability": availability,
+        },
+    }
+    if url:
+        data["url"] = url
+        data["offers"]["url"] = url
+    if product.ean:
+        data["gtin"] = product.ean
+    images = [i.image.get_rendition("max-1200x1200").url for i in product.images.all()][:3]
+    if images and request is not None:
+        data["image"] = [request.build_absolute_uri(u) for u in images]
+    if product.main_category:
+        data["category"] = product.main_category.name
+    return data

@@ -1,5 +1,6 @@
 """Stock: how much of a product shoppers can buy."""
 
+from django.db import transaction
 from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -28,3 +29,27 @@ def available_quantity(product) -> int:
         total=Sum("quantity")
     )["total"]
     return total or 0
+
+
+def set_stock_levels(product, levels: dict[int, int]) -> None:
+    """Sets absolute quantities per warehouse id, under row locks, in one transaction.
+
+    Locks the product's stock rows in warehouse order (the same order order
+    placement uses), so an edit in the admin and a checkout never interleave.
+    """
+    if any(quantity < 0 for quantity in levels.values()):
+        raise ValueError("Stock cannot be negative.")
+    with transaction.atomic():
+        existing = {
+            stock.warehouse_id: stock
+            for stock in Stock.objects.select_for_update()
+            .filter(product=product)
+            .order_by("warehouse_id")
+        }
+        for warehouse_id, quantity in sorted(levels.items()):
+            stock = existing.get(warehouse_id)
+            if stock is None:
+                Stock.objects.create(product=product, warehouse_id=warehouse_id, quantity=quantity)
+            elif stock.quantity != quantity:
+                stock.quantity = quantity
+                stock.save(update_fields=["quantity"])

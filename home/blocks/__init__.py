@@ -13,6 +13,7 @@ from .cta import CallToActionBlock
 from .figure import FigureBlock
 from .hero import HeroBannerBlock
 from .links import LinkBlock
+from .products import CategoryTilesBlock, ProductSectionBlock
 from .slider import SliderBlock
 from .text import RawHTMLBlock, RichTextBlock
 
@@ -21,6 +22,8 @@ class HomePageStreamBlock(blocks.StreamBlock):
     """What the homepage is made of."""
 
     hero_banner = HeroBannerBlock()
+    product_section = ProductSectionBlock()
+    category_tiles = CategoryTilesBlock()
     banner_group = BannerGroupBlock()
     slider = SliderBlock()
     call_to_action = CallToActionBlock()
@@ -41,11 +44,13 @@ class ContentStreamBlock(blocks.StreamBlock):
 __all__ = [
     "BannerGroupBlock",
     "CallToActionBlock",
+    "CategoryTilesBlock",
     "ContentStreamBlock",
     "FigureBlock",
     "HeroBannerBlock",
     "HomePageStreamBlock",
     "LinkBlock",
+    "ProductSectionBlock",
     "RawHTMLBlock",
     "RichTextBlock",
     "SliderBlock",

@@ -4,9 +4,9 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from home.demo import seed_demo_content
+from home.demo import DEFAULT_DEMO_PRODUCTS, seed_demo_content
 
 DEMO_USERNAME = "admin"
 DEMO_PASSWORD = "changeme"  # noqa: S105 - local demo only; refused with DEBUG off
@@ -26,8 +26,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-admin", action="store_true", help="Do not create an admin user.")
 
-    def handle(self, *args, admin_password=None, no_admin=False, **options):
-        report = seed_demo_content()
+    def handle(self, *args, admin_password=None, no_admin=False, products=None, **options):
+        if products is not None and products < 0:
+            raise CommandError("--products cannot be negative.")
+        report = seed_demo_content(
+            products=DEFAULT_DEMO_PRODUCTS if products is None else products,
+            progress_stream=self.stderr._out,
+        )
         self.stdout.write(
             f"Demo content: {len(report.created)} item(s) created, {len(report.kept)} kept as "
             "they were."

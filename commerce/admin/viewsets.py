@@ -1,0 +1,120 @@
+"""Snippet viewsets for the catalog, grouped under one "Shop" menu."""
+
+import django_filters
+from django.db.models import Prefetch
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column, UpdatedAtColumn
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from commerce.models import (
+    AttributeDefinition,
+    Category,
+    Product,
+    ProductImage,
+    ProductStatus,
+    Warehouse,
+)
+from commerce.services.inventory import available_stock_subquery
+
+from .columns import ThumbnailColumn
+
+STOCK_LEVELS = [("out", "Out of stock (0)"), ("low", "Low (1–5)"), ("in", "In stock (more than 5)")]
+
+
+class ProductFilterSet(WagtailFilterSet):
+    status = django_filters.ChoiceFilter(choices=ProductStatus.choices)
+    main_category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.all(), label="Category", method="filter_category"
+    )
+    stock_level = django_filters.ChoiceFilter(
+        choices=STOCK_LEVELS, label="Stock", method="filter_stock_level"
+    )
+    is_featured = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Product
+        fields = ["status", "main_category", "stock_level", "is_featured"]
+
+    def filter_category(self, queryset, name, category):
+        # The category and everything below it.
+        return queryset.filter(main_category__in=Category.objects.filter(category.descendants_q()))
+
+    def filter_stock_level(self, queryset, name, level):
+        if level == "out":
+            return queryset.filter(total_stock__lte=0)
+        if level == "low":
+            return queryset.filter(total_stock__gte=1, total_stock__lte=5)
+        return queryset.filter(total_stock__gt=5)
+
+
+class ProductViewSet(SnippetViewSet):
+    model = Product
+    icon = "tag"
+    menu_label = "Products"
+    filterset_class = ProductFilterSet
+    search_fields = ["name", "sku", "ean"]
+    search_backend_name = None  # plain ORM search: finds drafts' SKUs immediately
+    list_display = [
+        ThumbnailColumn("thumbnail", label=""),
+        "name",
+        Column("sku", label="SKU", sort_key="sku"),
+        Column("status", label="Status", accessor="get_status_display", sort_key="status"),
+        Column("price", label="Price", sort_key="price"),
+        Column("total_stock", label="Stock", sort_key="total_stock"),
+        UpdatedAtColumn(),
+    ]
+    list_export = ["name", "sku", "ean", "status", "price", "vat_rate", "total_stock", "live"]
+    export_headings = {"total_stock": "Stock", "sku": "SKU", "ean": "EAN", "vat_rate": "VAT %"}
+    export_filename = "products"
+    ordering = ["name"]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return (
+            Product.objects.annotate(total_stock=available_stock_subquery())
+            .select_related("main_category")
+            .prefetch_related(
+                Prefetch(
+                    "images",
+                    queryset=ProductImage.objects.order_by("sort_order").select_related("image"),
+                ),
+                "images__image__renditions",
+            )
+        )
+
+
+class CategoryViewSet(SnippetViewSet):
+    model = Category
+    icon = "folder-open-inverse"
+    menu_label = "Categories"
+    list_display = ["__str__", "slug", "is_active", "sort_order"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "slug"]
+    search_backend_name = None
+    ordering = ["slug_path"]
+    list_export = ["name", "slug", "slug_path", "is_active"]
+
+
+class AttributeViewSet(SnippetViewSet):
+    model = AttributeDefinition
+    icon = "list-ul"
+    menu_label = "Attributes"
+    list_display = ["name", "slug", "is_filterable", "show_on_tile", "sort_order"]
+    search_fields = ["name", "slug"]
+    search_backend_name = None
+
+
+class WarehouseViewSet(SnippetViewSet):
+    model = Warehouse
+    icon = "home"
+    menu_label = "Warehouses"
+    list_display = ["name", "code", "is_active", "sort_order"]
+    search_fields = ["name", "code"]
+    search_backend_name = None
+
+
+class ShopViewSetGroup(SnippetViewSetGroup):
+    menu_label = "Shop"
+    menu_icon = "tag"
+    menu_order = 150
+    items = (ProductViewSet, CategoryViewSet, AttributeViewSet, WarehouseViewSet)

@@ -1,0 +1,50 @@
+import json
+from decimal import ROUND_HALF_UP, Decimal
+
+from django import template
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from commerce.services.catalog import product_structured_data
+from pages.models import BrandingSettings
+
+register = template.Library()
+
+CENT = Decimal("0.01")
+
+
+@register.simple_tag(takes_context=True)
+def money(context, amount):
+    """A price with the shop's currency, e.g. "25.43 EUR"; Decimal all the way."""
+    if amount is None:
+        return ""
+    request = context.get("request")
+    currency = BrandingSettings.for_request(request).currency_code if request else ""
+    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    return format_html(
+        '<span class="money"><span class="money__amount">{}</span> '
+        '<span class="money__currency">{}</span></span>',
+        f"{value:,.2f}",
+        currency,
+    )
+
+
+@register.simple_tag
+def page_url_with(querystring, page_number):
+    """The current listing URL's query string with another page number."""
+    prefix = f"{querystring}&" if querystring else ""
+    return f"?{prefix}page={page_number}"
+
+
+# What Django's json_script escapes, so the JSON can never close the <script>.
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.simple_tag(takes_context=True)
+def product_json_ld(context, product, url):
+    """schema.org Product data for search engines."""
+    request = context.get("request")
+    data = product_structured_data(product, request, url)
+    payload = json.dumps(data, cls=DjangoJSONEncoder).translate(_JSON_SCRIPT_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308

@@ -1,0 +1,15 @@
+from django.urls import path
+from wagtail import hooks
+from wagtail.snippets.models import register_snippet
+
+from commerce.admin.views import product_stock
+from commerce.admin.viewsets import ShopViewSetGroup
+
+register_snippet(ShopViewSetGroup)
+
+
+@hooks.register("register_admin_urls")
+def stock_urls():
+    return [
+        path("shop/products/<int:product_id>/stock/", product_stock, name="commerce_product_stock")
+    ]

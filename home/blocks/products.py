@@ -1,0 +1,111 @@
+"""Catalog blocks for the homepage: product sections and category tiles."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from wagtail import blocks
+from wagtail.blocks.struct_block import StructBlockValidationError
+from wagtail.snippets.blocks import SnippetChooserBlock
+
+SOURCES = [
+    ("featured", "Featured products"),
+    ("newest", "Newest products"),
+    ("category", "Products of a category"),
+    ("manual", "Products I choose"),
+]
+
+
+class ProductSectionValue(blocks.StructValue):
+    def products(self):
+        """Resolved for the whole page in one pass by HomePage.get_context; on its own
+        (block preview, content pages) it resolves itself."""
+        if not hasattr(self, "resolved_products"):
+            from commerce.services.sections import resolve_product_sections
+
+            resolve_product_sections([self], request=None)
+        return self.resolved_products
+
+
+class ProductSectionBlock(blocks.StructBlock):
+    title = blocks.CharBlock(max_length=120)
+    source = blocks.ChoiceBlock(choices=SOURCES, default="featured")
+    category = SnippetChooserBlock(
+        "commerce.Category", required=False, help_text="For “Products of a category”."
+    )
+    products = blocks.ListBlock(
+        SnippetChooserBlock("commerce.Product"),
+        default=[],
+        required=False,
+        help_text="For “Products I choose”, in this order.",
+    )
+    count = blocks.IntegerBlock(min_value=1, max_value=24, default=8)
+
+    class Meta:
+        value_class = ProductSectionValue
+        icon = "tag"
+        template = "home/blocks/product_section.html"
+        preview_value = {"title": "New in", "source": "newest", "count": 4}
+        description = "A row of product tiles: featured, newest, from a category, or hand-picked."
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value["source"] == "category" and value.get("category") is None:
+            raise StructBlockValidationError(
+                block_errors={"category": ValidationError("Choose the category to show.")}
+            )
+        if value["source"] == "manual" and not value.get("products"):
+            raise StructBlockValidationError(
+                block_errors={"products": ValidationError("Choose at least one product.")}
+            )
+        return value
+
+
+class CategoryChooserBlock(SnippetChooserBlock):
+    """Loads the chosen categories with their images and renditions in bulk."""
+
+    def __init__(self, **kwargs):
+        super().__init__("commerce.Category", **kwargs)
+
+    def bulk_to_python(self, values):
+        from commerce.models import Category
+
+        ids = [v for v in values if v is not None]
+        found = (
+            Category.objects.select_related("image")
+            .prefetch_related(Prefetch("image__renditions"))
+            .in_bulk(ids)
+        )
+        return [found.get(v) for v in values]
+
+    def deconstruct(self):
+        # Migrations record a plain SnippetChooserBlock: the bulk loading is runtime-only.
+        path, args, kwargs = super().deconstruct()
+        return ("wagtail.snippets.blocks.SnippetChooserBlock", ("commerce.Category",), kwargs)
+
+
+class CategoryTilesBlock(blocks.StructBlock):
+    title = blocks.CharBlock(required=False, max_length=120)
+    categories = blocks.ListBlock(CategoryChooserBlock(), min_num=1, max_num=12)
+
+    class Meta:
+        icon = "folder-open-inverse"
+        template = "home/blocks/category_tiles.html"
+        description = "Tiles linking to categories of the shop, with their images."
+
+    def get_preview_value(self):
+        from commerce.models import Category
+
+        categories = list(Category.objects.filter(is_active=True, depth=1)[:4])
+        return self.normalize({"title": "Shop by category", "categories": categories})
+
+    def get_context(self, value, parent_context=None):
+        from commerce.models import ShopPage
+
+        context = super().get_context(value, parent_context=parent_context)
+        request = (parent_context or {}).get("request")
+        shop = ShopPage.for_request(request)
+        context["tiles"] = [
+            (category, shop.category_url(category, request) if shop else "")
+            for category in value["categories"]
+            if category is not None and category.is_active
+        ]
+        return context
