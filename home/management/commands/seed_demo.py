@@ -25,6 +25,12 @@ class Command(BaseCommand):
             help="Password for the admin user. Required to create one when DEBUG is off.",
         )
         parser.add_argument("--no-admin", action="store_true", help="Do not create an admin user.")
+        parser.add_argument(
+            "--products",
+            type=int,
+            default=DEFAULT_DEMO_PRODUCTS,
+            help="Top the catalog up to this many demo products (default %(default)s).",
+        )
 
     def handle(self, *args, admin_password=None, no_admin=False, products=None, **options):
         if products is not None and products < 0:
