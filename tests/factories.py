@@ -60,3 +60,91 @@ def page_edit_form_data(page, body_items, **fields):
     }
     data.update(fields)
     return nested_form_data(data)
+
+
+# --- Catalog -------------------------------------------------------------------
+
+_counter = {"n": 0}
+
+
+def _next():
+    _counter["n"] += 1
+    return _counter["n"]
+
+
+def make_category(name, parent=None, **fields):
+    from django.utils.text import slugify
+
+    from commerce.models import Category
+
+    category = Category(name=name, slug=fields.pop("slug", slugify(name)), parent=parent, **fields)
+    category.save()
+    return category
+
+
+def make_warehouse(code="main", **fields):
+    from commerce.models import Warehouse
+
+    warehouse, _ = Warehouse.objects.get_or_create(
+        code=code, defaults={"name": fields.pop("name", code.title()), **fields}
+    )
+    return warehouse
+
+
+def make_product(name=None, *, stock=None, images=0, options=(), publish=True, **fields):
+    """A published product; `stock` is {warehouse code: quantity} or a plain total."""
+    from decimal import Decimal
+
+    from django.utils.text import slugify
+
+    from commerce.models import Product, Stock
+
+    n = _next()
+    name = name or f"Product {n}"
+    fields.setdefault("price", Decimal("10.00"))
+    product = Product(
+        name=name,
+        slug=fields.pop("slug", f"{slugify(name)}-{n}"),
+        sku=fields.pop("sku", f"SKU-{n:05d}"),
+        **fields,
+    )
+    product.save()
+    for index in range(images):
+        image = make_image(f"{name} {index}", size=(1200, 1200))
+        product.images.create(image=image, sort_order=index)
+    if options:
+        product.attribute_options.set(options)
+    if publish:
+        product.save_revision().publish()
+    else:
+        product.live = False
+        product.save()
+    if stock is not None:
+        levels = stock if isinstance(stock, dict) else {"main": stock}
+        for code, quantity in levels.items():
+            Stock.objects.create(product=product, warehouse=make_warehouse(code), quantity=quantity)
+    return Product.objects.get(pk=product.pk)
+
+
+def make_attribute(name, values, **fields):
+    from django.utils.text import slugify
+
+    from commerce.models import AttributeDefinition, AttributeOption
+
+    definition = AttributeDefinition.objects.create(name=name, slug=slugify(name), **fields)
+    options = [
+        AttributeOption.objects.create(
+            definition=definition, value=value, slug=slugify(value), sort_order=i
+        )
+        for i, value in enumerate(values)
+    ]
+    return definition, options
+
+
+def make_shop(homepage):
+    from commerce.models import ShopPage
+
+    shop = ShopPage(title="Shop", slug="shop", show_in_menus=True, intro="All our things")
+    homepage.add_child(instance=shop)
+    shop.save_revision().publish()
+    return shop

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils.functional import cached_property
@@ -55,7 +55,7 @@ class Category(index.Indexed, models.Model):
     search_description = models.TextField(blank=True, max_length=300)
     sort_order = models.IntegerField(default=0)
     is_active = models.BooleanField(default=True)
-    slug_path = models.CharField(max_length=500, unique=True, editable=False)
+    slug_path = models.CharField(max_length=500, unique=True, editable=False, blank=True)
     depth = models.PositiveSmallIntegerField(default=1, editable=False)
 
     panels = [
@@ -177,7 +177,8 @@ class ProductQuerySet(SearchableQuerySetMixin, models.QuerySet):
         return self.filter(live=True, status__in=[ProductStatus.ACTIVE, ProductStatus.DISABLED])
 
 
-ean_validator = RegexValidator(r"^\d{8,14}$", "An EAN/GTIN has 8 to 14 digits.")
+# [0-9], not \d: \d also matches non-ASCII digits such as "١".
+ean_validator = RegexValidator(r"^[0-9]{8,14}$", "An EAN/GTIN has 8 to 14 digits.")
 
 
 class Product(
@@ -192,7 +193,7 @@ class Product(
     slug = models.SlugField(max_length=200, unique=True)
     sku = models.CharField("SKU", max_length=64, unique=True)
     ean = models.CharField("EAN", max_length=14, blank=True, validators=[ean_validator])
-    short_description = models.TextField(blank=True, max_length=500)
+    short_description = models.CharField(blank=True, max_length=500)
     description = RichTextField(blank=True)
     status = models.CharField(
         max_length=10, choices=ProductStatus.choices, default=ProductStatus.ACTIVE, db_index=True
@@ -213,10 +214,15 @@ class Product(
         max_digits=5,
         decimal_places=2,
         default=Decimal("23.00"),
-        validators=[MinValueValidator(ZERO)],
+        validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
     )
     weight = models.DecimalField(
-        "weight (kg)", max_digits=10, decimal_places=3, null=True, blank=True
+        "weight (kg)",
+        max_digits=10,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(ZERO)],
     )
     unit = models.CharField("unit of measure", max_length=20, default="pcs")
     main_category = models.ForeignKey(
@@ -299,7 +305,7 @@ class Product(
 
     def clean(self):
         super().clean()
-        if self.ean and not ean_checksum_ok(self.ean):
+        if self.ean and ean_format_ok(self.ean) and not ean_checksum_ok(self.ean):
             raise ValidationError({"ean": "This EAN's check digit is wrong."})
 
     @property
@@ -344,6 +350,10 @@ class Product(
         from commerce.services.catalog import product_detail_context
 
         return product_detail_context(self, request, preview=True)
+
+
+def ean_format_ok(ean: str) -> bool:
+    return 8 <= len(ean) <= 14 and all(ch in "0123456789" for ch in ean)
 
 
 def ean_checksum_ok(ean: str) -> bool:

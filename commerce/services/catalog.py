@@ -136,11 +136,20 @@ def in_category_q(category: Category) -> Q:
 def search_product_ids(query: str) -> list[int]:
     """Ids of visible products matching the query, most relevant first.
 
-    Wagtail's search framework (the database backend; PostgreSQL full-text
-    search in production) over name, SKU, EAN, descriptions and category name.
+    Exact SKU/EAN matches first, then Wagtail's search framework (the database
+    backend; PostgreSQL full-text search in production) over name, SKU, EAN,
+    descriptions and category name.
     """
+    # A pasted SKU or EAN should find its product first, whatever the text
+    # search makes of the punctuation in codes like "AB-1234/X".
+    exact = list(
+        Product.objects.visible()
+        .filter(Q(sku__iexact=query) | Q(ean=query))
+        .values_list("pk", flat=True)[:10]
+    )
     results = Product.objects.visible().search(query, order_by_relevance=True)
-    return [product.pk for product in results[:SEARCH_RESULT_LIMIT]]
+    ranked = exact + [p.pk for p in results[:SEARCH_RESULT_LIMIT] if p.pk not in exact]
+    return ranked[:SEARCH_RESULT_LIMIT]
 
 
 def apply_filters(products, listing: ListingQuery, options_by_id: dict):
@@ -243,7 +252,7 @@ def listing_context(shop, request, *, category=None, search=False):
     products = apply_filters(products, listing, options_by_id)
 
     paginator = Paginator(apply_sort(products, listing, ranked_ids), listing.per_page)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.page(clamp_page_number(request.GET.get("page"), paginator.num_pages))
     attach_urls(page.object_list, shop, request)
 
     return {
@@ -264,6 +273,15 @@ def listing_context(shop, request, *, category=None, search=False):
         "page_sizes": PAGE_SIZES,
         "querystring_without_page": querystring_without(request.GET, "page"),
     }
+
+
+def clamp_page_number(raw, num_pages):
+    """Garbage or below 1 → the first page; past the end → the last. Never an error."""
+    try:
+        number = int(raw)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), max(num_pages, 1))
 
 
 def querystring_without(params, *names):

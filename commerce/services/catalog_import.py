@@ -24,8 +24,9 @@ command's `--help`). This module holds the rules:
   report names the field. The draft revision the editor saved stays in the
   history unchanged.
 - A product that is not live (never published, or unpublished by an editor)
-  is not published by the import: its changes are saved as a new draft
-  revision, as the admin does for unpublished objects, and the report says so.
+  is not published by the import: its row and a new draft revision get the
+  changes (as the admin does for objects that are not live; a newer draft is
+  kept as above), and the report says so. Publishing stays an editor's call.
 - A product with a publication scheduled in the admin is not touched (the row
   fails): publishing now would cancel the schedule.
 """
@@ -307,15 +308,16 @@ def _csv_columns(header):
             raise CatalogFileError(f"Column {raw!r} appears twice in the header row.")
         seen.add(column)
         columns.append(column)
+    known = ", ".join(PRODUCT_COLUMNS) + ", stock:<warehouse code>"
+    if ("product", "sku") not in seen:
+        raise CatalogFileError(
+            "The header row has no 'sku' column; the first line must be the header row "
+            f"(columns: {known})."
+        )
     if unknown:
-        known = ", ".join(PRODUCT_COLUMNS) + ", stock:<warehouse code>"
         raise CatalogFileError(
             f"Unknown column(s) {', '.join(repr(c) for c in unknown)} in the header row "
             f"(known: {known})."
-        )
-    if ("product", "sku") not in seen:
-        raise CatalogFileError(
-            "The header row has no 'sku' column (the first line must be the header row)."
         )
     return columns
 
@@ -436,6 +438,8 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
 
 def parse_row(row: SourceRow):
     """(sku, values, stock) with every given value parsed, or RowError listing every problem."""
+    if row.errors and not row.values:
+        raise RowError(row.errors)  # not a record at all
     errors = list(row.errors)
     values = {}
     for key, raw in row.values.items():
@@ -700,6 +704,8 @@ def _category_for_path(path, created):
                     ]
                 )
             category = Category(parent=parent, slug=slug, name=slug.replace("-", " ").capitalize())
+            # save() computes slug_path; set it first so full_clean() checks it too.
+            category.slug_path = slug_path
             try:
                 category.full_clean()
             except ValidationError as exc:

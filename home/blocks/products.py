@@ -15,8 +15,10 @@ SOURCES = [
 
 
 class ProductSectionValue(blocks.StructValue):
-    def products(self):
-        """Resolved for the whole page in one pass by HomePage.get_context; on its own
+    def tiles(self):
+        """The products to show (not `products`: that key holds the hand-picked ones).
+
+        Resolved for the whole page in one pass by HomePage.get_context; on its own
         (block preview, content pages) it resolves itself."""
         if not hasattr(self, "resolved_products"):
             from commerce.services.sections import resolve_product_sections
