@@ -4,21 +4,25 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from commerce.models import Category
 from home.demo import SeedReport, ensure_content_pages, ensure_images, homepage_body
 from home.models import HomePage
 
 pytestmark = pytest.mark.django_db
 
 # Site + page routing, two site settings, the menu, one query per image-bearing
-# block type for images and one for their renditions, page links, the logo.
-HOMEPAGE_QUERY_BUDGET = 19
+# block type for images and one for their renditions, page links, the logo,
+# product sections (one UNION + the tile query and its three prefetches) and
+# category tiles (their images in one query, renditions in another).
+HOMEPAGE_QUERY_BUDGET = 27
 
 
 def build_homepage(homepage, copies):
     report = SeedReport()
     images = ensure_images(report)
     pages = ensure_content_pages(homepage, images, report)
-    homepage.body = homepage_body(images, pages) * copies
+    categories = Category.objects.filter(depth=1)[:4]
+    homepage.body = homepage_body(images, pages, categories) * copies
     homepage.save_revision().publish()
 
 
@@ -40,6 +44,8 @@ def test_homepage_queries_do_not_grow_with_blocks(client, demo, django_assert_ma
     six_each, html = count_homepage_queries(client)
     assert html.count("stream__block--hero_banner") == 6
     assert html.count('class="banner"') == 18
+    assert html.count('class="category-tile"') == 24
+    assert html.count('class="product-section"') == 12
 
     print(f"homepage queries: {one_each} with one of each block, {six_each} with six")
     assert six_each == one_each
