@@ -257,7 +257,7 @@ def report(results, args):
             verdict = "PASS" if ok else "FAIL"
         print(
             f"{name:<10} {r['rps']:>8.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['errors']:>7} "
-            f"{r['bytes']:>8} {ratio:>6.2f}x  {verdict:<6}  {path}"
+            f"{r['bytes']:>8} {ratio:>6.3f}x  {verdict:<6}  {path}"
         )
     for name, (_path, r) in results.items():
         others = {k: v for k, v in r["statuses"].items() if k != 200}

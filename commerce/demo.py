@@ -168,7 +168,7 @@ def ensure_warehouses():
     return warehouses
 
 
-def ensure_product_pictures(count=12):
+def ensure_product_pictures(count=8):
     """A small pool of generated product pictures, shared by all demo products."""
     from home.demo import render_picture
 
@@ -176,9 +176,9 @@ def ensure_product_pictures(count=12):
     pictures = list(Image.objects.filter(title__startswith="Demo product ").order_by("title"))
     for index in range(len(pictures), count):
         start, end = PALETTE[index % len(PALETTE)]
-        data = render_picture(f"Product {index + 1}", start, end, (800, 800))
+        data = render_picture(f"Product {index + 1}", start, end, (720, 720))
         image = Image(title=f"Demo product {index + 1:02d}", description="A product photo")
-        image.file = ImageFile(io.BytesIO(data), name=f"demo-product-{index + 1}.png")
+        image.file = ImageFile(io.BytesIO(data), name=f"demo-product-{index + 1}.jpg")
         image.save()
         pictures.append(image)
     return pictures

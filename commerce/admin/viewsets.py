@@ -55,8 +55,8 @@ class ProductViewSet(SnippetViewSet):
     search_fields = ["name", "sku", "ean"]
     search_backend_name = None  # plain ORM search: finds drafts' SKUs immediately
     list_display = [
-        ThumbnailColumn("thumbnail", label=""),
-        "name",
+        "name",  # first: Wagtail links it to the edit view
+        ThumbnailColumn("thumbnail", label="Image"),
         Column("sku", label="SKU", sort_key="sku"),
         Column("status", label="Status", accessor="get_status_display", sort_key="status"),
         Column("price", label="Price", sort_key="price"),

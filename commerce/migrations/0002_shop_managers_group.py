@@ -16,6 +16,16 @@ def create_group(apps, schema_editor):
 
     Group = apps.get_model("auth.Group")
     Permission = apps.get_model("auth.Permission")
+    ContentType = apps.get_model("contenttypes.ContentType")
+    # Wagtail adds publish/lock/unlock for drafts and locking after migrations
+    # (wagtail.snippets.models.create_extra_permissions); same names, made now.
+    product_type = ContentType.objects.get(app_label="commerce", model="product")
+    for action in ("publish", "lock", "unlock"):
+        Permission.objects.get_or_create(
+            content_type=product_type,
+            codename=f"{action}_product",
+            defaults={"name": f"Can {action} product"},
+        )
     group, _ = Group.objects.get_or_create(name=GROUP)
     codenames = [f"{action}_{model}" for model in MODELS for action in ACTIONS]
     group.permissions.add(

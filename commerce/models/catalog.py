@@ -15,6 +15,7 @@ from wagtail.admin.panels import (
     FieldRowPanel,
     InlinePanel,
     MultiFieldPanel,
+    PublishingPanel,
     ObjectList,
     TabbedInterface,
 )
@@ -281,6 +282,9 @@ class Product(
                 heading="Categories and attributes",
             ),
             ObjectList([StockPanel(heading="Stock per warehouse")], heading="Stock"),
+            # Go-live/expiry dates, shown in the status side panel: schedule a
+            # price change by publishing the new price with a go-live date.
+            ObjectList([PublishingPanel()], heading="Scheduling"),
         ]
     )
 

@@ -1,0 +1,268 @@
+"""Staff run the catalog in Wagtail's admin: listing, filters, export, drafts, preview, stock."""
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from bs4 import BeautifulSoup
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from wagtail.models import Revision
+from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
+
+from commerce.models import Product, Stock
+
+from .factories import make_category, make_product, make_shop, make_warehouse
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = reverse("wagtailsnippets_commerce_product:list")
+
+
+def edit_url(product):
+    return reverse("wagtailsnippets_commerce_product:edit", args=[product.pk])
+
+
+def product_form(product, **changes):
+    data = {
+        "name": product.name,
+        "slug": product.slug,
+        "sku": product.sku,
+        "ean": product.ean,
+        "status": product.status,
+        "short_description": product.short_description,
+        "description": rich_text(product.description or ""),
+        "images": inline_formset([]),
+        "price": str(product.price),
+        "compare_at_price": "",
+        "vat_rate": str(product.vat_rate),
+        "weight": "",
+        "unit": product.unit,
+        "main_category": product.main_category_id or "",
+    }
+    data.update(changes)
+    return nested_form_data(data)
+
+
+def listed_names(response):
+    soup = BeautifulSoup(response.content, "html.parser")
+    return {row.select_one("td.title a").get_text(strip=True) for row in soup.select("tbody tr")}
+
+
+class TestListing:
+    def test_columns(self, admin_client):
+        product = make_product(
+            "Steel pan",
+            sku="PAN-1",
+            price=Decimal("30.00"),
+            stock={"main": 4, "north": 3},
+            images=1,
+        )
+        html = admin_client.get(LIST_URL).content.decode()
+        assert "Steel pan" in html and "PAN-1" in html and "30.00" in html
+        assert "Active: listed and purchasable" in html
+        assert "<td>7</td>" in html.replace("\n", "").replace(" ", "") or ">7<" in html
+        assert "fill-48x48" in html or "<img" in html
+        assert edit_url(product) in html
+
+    def test_queries_do_not_grow_with_rows(self, admin_client, django_assert_max_num_queries):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        for i in range(3):
+            make_product(f"A{i}", stock=i, images=1)
+        admin_client.get(LIST_URL)
+        with CaptureQueriesContext(connection) as few:
+            admin_client.get(LIST_URL)
+        for i in range(12):
+            make_product(f"B{i}", stock=i, images=1)
+        admin_client.get(LIST_URL)
+        with CaptureQueriesContext(connection) as many:
+            admin_client.get(LIST_URL)
+        assert len(many) == len(few)
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ("status=disabled", {"Disabled one"}),
+            ("stock_level=out", {"Empty", "Disabled one"}),
+            ("stock_level=low", {"Low"}),
+            ("stock_level=in", {"Plenty"}),
+            ("q=PLENTY-SKU", {"Plenty"}),
+        ],
+    )
+    def test_filters_and_search(self, admin_client, query, expected):
+        make_product("Empty", stock=0)
+        make_product("Low", stock=3)
+        make_product("Plenty", stock=50, sku="PLENTY-SKU")
+        make_product("Disabled one", status="disabled")
+        assert listed_names(admin_client.get(f"{LIST_URL}?{query}")) == expected
+
+    def test_category_filter_includes_subcategories(self, admin_client):
+        home = make_category("Home")
+        pans = make_category("Pans", make_category("Kitchen", home))
+        make_product("In pans", main_category=pans)
+        make_product("Elsewhere", main_category=make_category("Garden"))
+        html = admin_client.get(f"{LIST_URL}?main_category={home.pk}").content.decode()
+        assert "In pans" in html and "Elsewhere" not in html
+
+    def test_csv_export(self, admin_client):
+        make_product("Steel pan", sku="PAN-1", price=Decimal("30.00"), stock=5)
+        response = admin_client.get(f"{LIST_URL}?export=csv")
+        assert response.status_code == 200
+        rows = list(
+            csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+        )
+        assert rows[0]["SKU"] == "PAN-1" and rows[0]["Stock"] == "5"
+        assert rows[0]["Price"] == "30.00"
+
+    def test_xlsx_export(self, admin_client):
+        make_product("Steel pan")
+        response = admin_client.get(f"{LIST_URL}?export=xlsx")
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+
+
+class TestEditing:
+    def test_edit_page_shows_stock_panel(self, admin_client):
+        product = make_product(stock={"main": 4})
+        html = admin_client.get(edit_url(product)).content.decode()
+        assert "Stock per warehouse" in html and "Edit stock levels" in html
+
+    def test_draft_does_not_change_the_storefront_publish_does(
+        self, admin_client, client, homepage
+    ):
+        make_shop(homepage)
+        product = make_product("Lamp", price=Decimal("10.00"))
+        response = admin_client.post(edit_url(product), product_form(product, price="12.00"))
+        assert response.status_code == 302
+        assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
+        assert "10.00" in client.get(f"/shop/p/{product.slug}/").content.decode()
+
+        response = admin_client.post(
+            edit_url(product), product_form(product, price="12.00", **{"action-publish": "1"})
+        )
+        assert response.status_code == 302
+        assert Product.objects.get(pk=product.pk).price == Decimal("12.00")
+        assert "12.00" in client.get(f"/shop/p/{product.slug}/").content.decode()
+
+    def test_invalid_input_is_a_form_error(self, admin_client):
+        product = make_product("Lamp", price=Decimal("10.00"))
+        response = admin_client.post(
+            edit_url(product), product_form(product, price="-5", ean="123")
+        )
+        assert response.status_code == 200
+        assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
+        assert (
+            "errorlist" in response.content.decode() or "error-message" in response.content.decode()
+        )
+
+    def test_scheduled_price_change(self, admin_client, homepage):
+        product = make_product("Lamp", price=Decimal("10.00"))
+        go_live = timezone.localtime() + timedelta(days=1)
+        data = product_form(
+            product,
+            price="8.00",
+            go_live_at=go_live.strftime("%Y-%m-%d %H:%M"),
+            **{"action-publish": "1"},
+        )
+        assert admin_client.post(edit_url(product), data).status_code == 302
+        call_command("publish_scheduled")
+        assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
+
+        revision = Revision.objects.filter(
+            object_id=str(product.pk), base_content_type__model="product"
+        ).latest("created_at")
+        past = timezone.now() - timedelta(minutes=1)
+        revision.content["go_live_at"] = past.isoformat()
+        revision.approved_go_live_at = past
+        revision.save(update_fields=["content", "approved_go_live_at"])
+        call_command("publish_scheduled")
+        assert Product.objects.get(pk=product.pk).price == Decimal("8.00")
+
+    def test_preview_of_unsaved_changes(self, admin_client, homepage):
+        make_shop(homepage)
+        product = make_product("Lamp", price=Decimal("10.00"))
+        url = reverse("wagtailsnippets_commerce_product:preview_on_edit", args=[product.pk])
+        response = admin_client.post(url, product_form(product, name="Brand new lamp"))
+        assert response.json()["is_valid"] is True
+        html = admin_client.get(url).content.decode()
+        assert "Brand new lamp" in html and "Preview of an unpublished version" in html
+        assert Product.objects.get(pk=product.pk).name == "Lamp"
+
+    def test_revert_to_an_earlier_revision(self, admin_client):
+        product = make_product("Lamp", price=Decimal("10.00"))
+        first = product.latest_revision
+        product.price = Decimal("15.00")
+        product.save_revision().publish()
+        first.publish()
+        assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
+
+
+class TestStockEditor:
+    def url(self, product):
+        return reverse("commerce_product_stock", args=[product.pk])
+
+    def test_sets_levels_per_warehouse(self, admin_client):
+        main, north = make_warehouse("main"), make_warehouse("north")
+        product = make_product(stock={"main": 1})
+        response = admin_client.post(
+            self.url(product), {f"warehouse_{main.pk}": "7", f"warehouse_{north.pk}": "2"}
+        )
+        assert response.status_code == 302
+        assert dict(
+            Stock.objects.filter(product=product).values_list("warehouse__code", "quantity")
+        ) == {"main": 7, "north": 2}
+
+    @pytest.mark.parametrize("value", ["-1", "abc", ""])
+    def test_bad_quantity_is_a_form_error(self, admin_client, value):
+        main = make_warehouse("main")
+        product = make_product(stock={"main": 3})
+        response = admin_client.post(self.url(product), {f"warehouse_{main.pk}": value})
+        assert response.status_code == 200
+        assert Stock.objects.get(product=product).quantity == 3
+
+    def test_needs_the_stock_permission(self, client, django_user_model):
+        product = make_product(stock=1)
+        user = django_user_model.objects.create_user("clerk", password="pw-1234-abc")
+        user.groups.add(Group.objects.get(name="Editors"))
+        client.force_login(user)
+        main = make_warehouse("main")
+        response = client.post(self.url(product), {f"warehouse_{main.pk}": "99"})
+        # Wagtail turns PermissionDenied into a redirect to the dashboard with a message.
+        assert response.status_code in (302, 403)
+        assert response.get("Location", "") == "/admin/" or response.status_code == 403
+        assert Stock.objects.get(product=product).quantity == 1
+
+    def test_unknown_product_is_404(self, admin_client):
+        assert admin_client.get(reverse("commerce_product_stock", args=[999999])).status_code == 404
+
+
+def test_shop_managers_group_can_run_the_catalog(client, django_user_model):
+    group = Group.objects.get(name="Shop managers")
+    codenames = set(group.permissions.values_list("codename", flat=True))
+    assert {
+        "add_product",
+        "change_product",
+        "publish_product",
+        "change_stock",
+        "access_admin",
+    } <= codenames
+    user = django_user_model.objects.create_user("manager", password="pw-1234-abc")
+    user.groups.add(group)
+    client.force_login(user)
+    assert client.get(LIST_URL).status_code == 200
+    product = make_product(stock=1)
+    main = make_warehouse("main")
+    assert (
+        client.post(
+            reverse("commerce_product_stock", args=[product.pk]), {f"warehouse_{main.pk}": "9"}
+        ).status_code
+        == 302
+    )
