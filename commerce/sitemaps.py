@@ -39,7 +39,11 @@ class ProductSitemap(_ShopSitemap):
 
 class CategorySitemap(_ShopSitemap):
     def items(self):
-        return Category.objects.filter(is_active=True).only("pk", "slug_path").order_by("slug_path")
+        categories = Category.objects.filter(is_active=True)
+        # Below an inactive category the whole branch is off the storefront.
+        for path in Category.objects.filter(is_active=False).values_list("slug_path", flat=True):
+            categories = categories.exclude(slug_path__startswith=f"{path}/")
+        return categories.only("pk", "slug_path").order_by("slug_path")
 
     def subpath(self, category):
         return self._shop.reverse_subpage("category", kwargs={"category_path": category.slug_path})

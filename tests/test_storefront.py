@@ -130,6 +130,14 @@ class TestListing:
         catalog["garden"].save()
         assert client.get("/shop/c/garden/").status_code == 404
 
+    def test_switching_a_category_off_takes_its_branch_off(self, client, catalog):
+        catalog["home"].is_active = False
+        catalog["home"].save()
+        assert client.get("/shop/c/home/kitchen/").status_code == 404
+        assert client.get("/shop/c/home/kitchen/pans/").status_code == 404
+        xml = client.get("/sitemap.xml").content.decode()
+        assert "/shop/c/home/" not in xml and "/shop/c/garden/" in xml
+
     def test_partial_category_path_redirects_to_the_canonical_one(self, client, catalog):
         response = client.get("/shop/c/pans/")
         assert response.status_code == 301
@@ -157,12 +165,22 @@ class TestFilters:
             "Steel pan",
         ]
 
-    def test_in_stock_only(self, client, catalog):
-        assert sorted(names(client.get("/shop/?in_stock=1"))) == [
-            "Garden spade",
-            "Old kettle",
-            "Steel pan",
-        ]
+    def test_in_stock_only_means_buyable_now(self, client, catalog):
+        # The disabled kettle has stock but cannot be bought.
+        assert sorted(names(client.get("/shop/?in_stock=1"))) == ["Garden spade", "Steel pan"]
+
+    def test_ticking_an_option_still_offers_the_others_of_its_attribute(self, client, catalog):
+        red, oak = catalog["red"].pk, catalog["oak"].pk
+        soup = BeautifulSoup(client.get(f"/shop/?option={red}").content, "html.parser")
+        labels = [label.get_text(" ", strip=True) for label in soup.select(".filters label")]
+        # Colour counts ignore the colour filter; Material counts apply it.
+        assert {"Red (2)", "Blue (1)", "Green (1)"} <= set(labels)
+        assert {"Steel (1)", "Oak (1)"} <= set(labels)
+        soup = BeautifulSoup(client.get(f"/shop/?option={red}&option={oak}").content, "html.parser")
+        labels = [label.get_text(" ", strip=True) for label in soup.select(".filters label")]
+        # With Oak chosen: colours among oak products; materials among red products.
+        assert {"Red (1)", "Blue (1)", "Steel (1)", "Oak (1)"} <= set(labels)
+        assert not any(label.startswith("Green") for label in labels)
 
     def test_facet_counts_follow_the_results(self, client, catalog):
         soup = BeautifulSoup(client.get("/shop/c/garden/").content, "html.parser")

@@ -1,7 +1,6 @@
 """Snippet viewsets for the catalog, grouped under one "Shop" menu."""
 
 import django_filters
-from django.db.models import Prefetch
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
@@ -10,10 +9,10 @@ from commerce.models import (
     AttributeDefinition,
     Category,
     Product,
-    ProductImage,
     ProductStatus,
     Warehouse,
 )
+from commerce.services.catalog import image_prefetches
 from commerce.services.inventory import available_stock_subquery
 
 from .columns import ThumbnailColumn
@@ -73,13 +72,7 @@ class ProductViewSet(SnippetViewSet):
         return (
             Product.objects.annotate(total_stock=available_stock_subquery())
             .select_related("main_category")
-            .prefetch_related(
-                Prefetch(
-                    "images",
-                    queryset=ProductImage.objects.order_by("sort_order").select_related("image"),
-                ),
-                "images__image__renditions",
-            )
+            .prefetch_related(*image_prefetches())
         )
 
 

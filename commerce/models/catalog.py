@@ -15,8 +15,8 @@ from wagtail.admin.panels import (
     FieldRowPanel,
     InlinePanel,
     MultiFieldPanel,
-    PublishingPanel,
     ObjectList,
+    PublishingPanel,
     TabbedInterface,
 )
 from wagtail.fields import RichTextField

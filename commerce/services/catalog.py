@@ -18,6 +18,7 @@ from commerce.models import (
     Category,
     Product,
     ProductImage,
+    ProductStatus,
 )
 from commerce.services.inventory import available_stock_subquery
 
@@ -103,9 +104,14 @@ def parse_listing_query(data, *, filterable_options, search=False) -> tuple[List
     return listing, errors
 
 
+def image_prefetches():
+    """A product's images in gallery order, their image rows and all renditions: 2 queries."""
+    images = ProductImage.objects.order_by("sort_order", "pk").select_related("image")
+    return [Prefetch("images", queryset=images), "images__image__renditions"]
+
+
 def tile_queryset():
     """Visible products with what a tile shows: images and renditions, tile attributes, stock."""
-    images = ProductImage.objects.order_by("sort_order", "pk").select_related("image")
     tile_options = (
         AttributeOption.objects.filter(definition__show_on_tile=True)
         .select_related("definition")
@@ -116,8 +122,7 @@ def tile_queryset():
         .select_related("main_category")
         .annotate(stock_available=available_stock_subquery())
         .prefetch_related(
-            Prefetch("images", queryset=images),
-            "images__image__renditions",
+            *image_prefetches(),
             Prefetch("attribute_options", queryset=tile_options, to_attr="tile_attributes"),
         )
         .defer("description")
@@ -152,27 +157,39 @@ def search_product_ids(query: str) -> list[int]:
     return ranked[:SEARCH_RESULT_LIMIT]
 
 
-def apply_filters(products, listing: ListingQuery, options_by_id: dict):
+def apply_filters(products, listing: ListingQuery):
+    """Price and availability. Attribute filters are separate: facets need results without them."""
     if listing.min_price is not None:
         products = products.filter(price__gte=listing.min_price)
     if listing.max_price is not None:
         products = products.filter(price__lte=listing.max_price)
     if listing.in_stock:
-        products = products.filter(stock_available__gt=0)
-    # Options of one attribute widen the choice (red OR blue); different
-    # attributes narrow it (red AND cotton).
-    by_definition: dict[int, list[int]] = {}
+        # "In stock" means "can be bought now": a disabled product is not, whatever its stock.
+        products = products.filter(stock_available__gt=0, status=ProductStatus.ACTIVE)
+    return products
+
+
+def selected_options_by_definition(listing: ListingQuery, options_by_id: dict) -> dict:
+    selected: dict[int, list[int]] = {}
     for option_id in listing.option_ids:
         option = options_by_id.get(option_id)
         if option is not None:
-            by_definition.setdefault(option.definition_id, []).append(option_id)
+            selected.setdefault(option.definition_id, []).append(option_id)
+    return selected
+
+
+def has_any_option(option_ids, product_ref="pk"):
     through = Product.attribute_options.through
-    for option_ids in by_definition.values():
-        products = products.filter(
-            Exists(
-                through.objects.filter(product_id=OuterRef("pk"), attributeoption_id__in=option_ids)
-            )
-        )
+    return Exists(
+        through.objects.filter(product_id=OuterRef(product_ref), attributeoption_id__in=option_ids)
+    )
+
+
+def apply_attribute_filters(products, selected: dict):
+    """Options of one attribute widen the choice (red OR blue); attributes narrow it
+    (red AND cotton)."""
+    for option_ids in selected.values():
+        products = products.filter(has_any_option(option_ids))
     return products
 
 
@@ -202,15 +219,33 @@ class Facet:
     options: list
 
 
-def build_facets(definitions, products, selected_ids):
-    """Filterable attributes with the number of matching products per option (one query)."""
+def build_facets(definitions, base_products, selected: dict):
+    """Filterable attributes with, per option, how many products choosing it would show.
+
+    Each attribute's options are counted with the other attributes' filters
+    applied but not its own, so ticking "Red" still offers "Blue (3)". One
+    query, however many attributes are selected.
+    """
     through = Product.attribute_options.through
+    rows = through.objects.filter(product__in=base_products.order_by().values("pk"))
+    flags = {}
+    for definition_id, option_ids in selected.items():
+        flags[definition_id] = f"matches_{definition_id}"
+        rows = rows.annotate(**{flags[definition_id]: has_any_option(option_ids, "product_id")})
+
+    def others_match(own_definition_id):
+        return {flag: True for d, flag in flags.items() if d != own_definition_id}
+
+    condition = Q(~Q(attributeoption__definition_id__in=list(flags)), **others_match(None))
+    for definition_id in flags:
+        condition |= Q(attributeoption__definition_id=definition_id, **others_match(definition_id))
     counts = dict(
-        through.objects.filter(product__in=products.order_by().values("pk"))
+        rows.filter(condition)
         .values("attributeoption_id")
-        .annotate(n=Count("product_id"))
+        .annotate(n=Count("product_id", distinct=True))
         .values_list("attributeoption_id", "n")
     )
+    selected_ids = {pk for ids in selected.values() for pk in ids}
     facets = []
     for definition in definitions:
         options = []
@@ -233,7 +268,14 @@ def filterable_definitions():
 
 
 def listing_context(shop, request, *, category=None, search=False):
-    """Everything the catalog, category and search pages render."""
+    """Everything the catalog, category and search pages render.
+
+    None when the category sits below an inactive one: switching a category
+    off takes its whole branch off the storefront.
+    """
+    ancestors = category_ancestors(category) if category is not None else []
+    if any(not ancestor.is_active for ancestor in ancestors):
+        return None
     definitions = filterable_definitions()
     options_by_id = {o.pk: o for d in definitions for o in d.options.all()}
     listing, errors = parse_listing_query(
@@ -249,7 +291,10 @@ def listing_context(shop, request, *, category=None, search=False):
         products = products.filter(pk__in=ranked_ids)
     elif search:
         products = products.none()
-    products = apply_filters(products, listing, options_by_id)
+    products = apply_filters(products, listing)
+    selected = selected_options_by_definition(listing, options_by_id)
+    facets = build_facets(definitions, products, selected)
+    products = apply_attribute_filters(products, selected)
 
     paginator = Paginator(apply_sort(products, listing, ranked_ids), listing.per_page)
     page = paginator.page(clamp_page_number(request.GET.get("page"), paginator.num_pages))
@@ -258,13 +303,13 @@ def listing_context(shop, request, *, category=None, search=False):
     return {
         "shop": shop,
         "category": category,
-        "breadcrumb": category_breadcrumb(category, shop, request) if category else [],
+        "breadcrumb": breadcrumb_links([*ancestors, category], shop, request) if category else [],
         "subcategories": subcategory_links(category, shop, request),
         "is_search": search,
         "listing": listing,
         "filter_errors": errors,
         "products": page,
-        "facets": build_facets(definitions, products, set(listing.option_ids)),
+        "facets": facets,
         "sorts": [
             (key, label)
             for key, (label, _) in SORTS.items()
@@ -291,13 +336,19 @@ def querystring_without(params, *names):
     return copy.urlencode()
 
 
+def category_ancestors(category):
+    """The category's ancestors, root first, in one query."""
+    found = {c.slug_path: c for c in Category.objects.filter(slug_path__in=category.ancestor_paths)}
+    return [found[path] for path in category.ancestor_paths if path in found]
+
+
+def breadcrumb_links(categories, shop, request):
+    return [(c.name, shop.category_url(c, request)) for c in categories]
+
+
 def category_breadcrumb(category, shop, request):
     """The category's ancestors and itself, as (title, url) pairs, in one query."""
-    ancestors = {
-        c.slug_path: c for c in Category.objects.filter(slug_path__in=category.ancestor_paths)
-    }
-    chain = [ancestors[p] for p in category.ancestor_paths if p in ancestors] + [category]
-    return [(c.name, shop.category_url(c, request)) for c in chain]
+    return breadcrumb_links([*category_ancestors(category), category], shop, request)
 
 
 def subcategory_links(category, shop, request):
@@ -309,15 +360,13 @@ def subcategory_links(category, shop, request):
 
 def get_visible_product(slug):
     """The live version of a listed product, with everything its page shows; None if hidden."""
-    images = ProductImage.objects.order_by("sort_order", "pk").select_related("image")
     return (
         Product.objects.visible()
         .filter(slug=slug)
         .select_related("main_category")
         .annotate(stock_available=available_stock_subquery())
         .prefetch_related(
-            Prefetch("images", queryset=images),
-            "images__image__renditions",
+            *image_prefetches(),
             Prefetch(
                 "attribute_options",
                 queryset=AttributeOption.objects.select_related("definition").order_by(

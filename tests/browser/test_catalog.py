@@ -104,18 +104,13 @@ def build_tea_range():
 
 @pytest.mark.django_db(transaction=True)
 def test_shopper_filters_a_category_and_opens_a_product(live_server, page: Page):
-    import time; t0=time.monotonic()
     seed_demo_content(products=DEMO_PRODUCTS)
-    print("seed", time.monotonic()-t0)
     expected, teapot, ochre = build_tea_range()
-    print("tea", time.monotonic()-t0)
 
     page.goto(live_server.url + "/")
-    print("home", time.monotonic()-t0)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Shop", exact=True).click()
     expect(page).to_have_url(re.compile(r"/shop/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Shop")
-    print("shop", time.monotonic()-t0)
 
     # Top-level category, then the subcategory.
     subcategories = page.get_by_role("navigation", name="Subcategories")
@@ -125,7 +120,6 @@ def test_shopper_filters_a_category_and_opens_a_product(live_server, page: Page)
     subcategories.get_by_role("link", name="Tea", exact=True).click()
     expect(page).to_have_url(re.compile(r"/shop/c/home-living/tea/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Tea")
-    print("tea page", time.monotonic()-t0)
 
     results = page.locator("section.results")
     tiles = results.locator("article.product-tile")
