@@ -266,3 +266,31 @@ def test_shop_managers_group_can_run_the_catalog(client, django_user_model):
         ).status_code
         == 302
     )
+
+
+def test_shop_page_live_preview(admin_client, homepage):
+    from tests.factories import make_shop
+
+    shop = make_shop(homepage)
+    make_product("Previewed lamp", stock=1)
+    url = reverse("wagtailadmin_pages:preview_on_edit", args=[shop.pk])
+    data = nested_form_data(
+        {
+            "title": "Our shop",
+            "slug": "shop",
+            "intro": "Unsaved intro text",
+            "comments": inline_formset([]),
+        }
+    )
+    assert admin_client.post(url, data).json()["is_valid"] is True
+    html = admin_client.get(url).content.decode()
+    assert "Unsaved intro text" in html and "Previewed lamp" in html
+
+
+def test_product_preview_without_a_shop_page(admin_client):
+    product = make_product("Lonely lamp")
+    url = reverse("wagtailsnippets_commerce_product:preview_on_edit", args=[product.pk])
+    assert admin_client.post(url, product_form(product)).json()["is_valid"] is True
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert "Lonely lamp" in response.content.decode()
