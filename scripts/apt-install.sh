@@ -26,4 +26,7 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 echo "apt: installing ${missing[*]}" >&2
-DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+# Without recommends by default: Chromium's pull in systemd, CUPS and Samba.
+recommends=--no-install-recommends
+[ "${APT_WITH_RECOMMENDS:-0}" = 1 ] && recommends=--install-recommends
+DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "$recommends" "${missing[@]}" >&2

@@ -5,8 +5,24 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 path=${CHROMIUM_PATH:-/usr/bin/chromium}
+
+starts() {
+  # A real headless start, not just --version: a missing library shows here.
+  local profile; profile=$(mktemp -d)
+  timeout 60 "$path" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+    --no-first-run --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$profile" --dump-dom about:blank >/dev/null 2>&1
+  local status=$?
+  rm -rf "$profile"
+  return $status
+}
+
 if [ ! -x "$path" ]; then
   "$here/apt-install.sh" chromium fonts-dejavu-core >&2
 fi
-[ -x "$path" ] || { echo "Chromium not found at $path" >&2; exit 1; }
+if ! starts; then
+  echo "chromium: headless start failed; installing its recommended packages too" >&2
+  APT_WITH_RECOMMENDS=1 "$here/apt-install.sh" chromium chromium-sandbox fonts-liberation >&2
+  starts || { echo "Chromium at $path does not start headless" >&2; exit 1; }
+fi
 echo "$path"
