@@ -2,11 +2,7 @@ from django.apps import AppConfig
 
 
 class CommerceConfig(AppConfig):
-    """Catalog, inventory, cart, checkout, coupons, shopping lists and orders.
-
-    Empty until the catalog issue lands; it is installed now so that later
-    migrations start from a stable app label.
-    """
+    """Catalog and inventory now; cart, checkout, coupons, shopping lists and orders next."""
 
     name = "commerce"
     verbose_name = "Shop"

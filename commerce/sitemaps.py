@@ -2,7 +2,8 @@
 
 from wagtail.contrib.sitemaps import Sitemap
 
-from commerce.models import Category, Product, ShopPage
+from commerce.models import Product, ShopPage
+from commerce.services.catalog import storefront_categories
 
 
 class _ShopSitemap(Sitemap):
@@ -39,11 +40,7 @@ class ProductSitemap(_ShopSitemap):
 
 class CategorySitemap(_ShopSitemap):
     def items(self):
-        categories = Category.objects.filter(is_active=True)
-        # Below an inactive category the whole branch is off the storefront.
-        for path in Category.objects.filter(is_active=False).values_list("slug_path", flat=True):
-            categories = categories.exclude(slug_path__startswith=f"{path}/")
-        return categories.only("pk", "slug_path").order_by("slug_path")
+        return storefront_categories().only("pk", "slug_path").order_by("slug_path")
 
     def subpath(self, category):
         return self._shop.reverse_subpage("category", kwargs={"category_path": category.slug_path})

@@ -23,19 +23,35 @@ class StorefrontPageForm(WagtailAdminPageForm):
     the site's templates. Editors without `pages.use_raw_html` can still move
     or delete the blocks a trusted colleague wrote; any new or changed snippet
     is refused with a form error.
+
+    "Existing" means what the database holds now (the live page and its latest
+    draft), never the form's own instance: on the revert screen that instance
+    is an old revision, and trusting it would let an editor bring back a
+    snippet a trusted colleague removed.
     """
 
     def clean(self):
         cleaned_data = super().clean()
-        user = getattr(self, "for_user", None)
-        if "body" not in cleaned_data or user is None or user.has_perm(RAW_HTML_PERMISSION):
+        if "body" not in cleaned_data:
             return cleaned_data
-        before = raw_html_values(self.instance.body if self.instance.pk else None)
+        user = getattr(self, "for_user", None)
+        if user is not None and user.has_perm(RAW_HTML_PERMISSION):
+            return cleaned_data
         after = raw_html_values(cleaned_data["body"])
-        if after - before:
+        if after and after - self.raw_html_in_database():
             self.add_error(
                 "body",
                 "You may move or delete raw HTML blocks, but adding or changing one needs "
                 'the "Can add or change raw HTML blocks" permission.',
             )
         return cleaned_data
+
+    def raw_html_in_database(self):
+        if not self.instance.pk:
+            return Counter()
+        stored = type(self.instance).objects.filter(pk=self.instance.pk).first()
+        if stored is None:
+            return Counter()
+        latest = stored.get_latest_revision_as_object()
+        # Union, not sum: a snippet in both the live page and the draft counts once.
+        return raw_html_values(stored.body) | raw_html_values(latest.body)

@@ -46,10 +46,6 @@ class SeoMixin(models.Model):
     class Meta:
         abstract = True
 
-    @property
-    def is_indexable(self):
-        return not self.noindex
-
     def get_sitemap_urls(self, request=None):
         if self.noindex or self.exclude_from_sitemap:
             return []

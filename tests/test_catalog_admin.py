@@ -130,6 +130,32 @@ class TestListing:
 
 
 class TestEditing:
+    def test_edit_page_queries_do_not_grow_with_attribute_options(self, admin_client):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from .factories import make_attribute
+
+        product = make_product(stock=1)
+        make_attribute("Colour", ["Red", "Blue"])
+        admin_client.get(edit_url(product))
+        with CaptureQueriesContext(connection) as few:
+            admin_client.get(edit_url(product))
+        make_attribute("Size", [f"S{i}" for i in range(30)])
+        with CaptureQueriesContext(connection) as many:
+            admin_client.get(edit_url(product))
+        assert len(many) == len(few)
+
+    def test_new_product_preview(self, admin_client, homepage):
+        make_shop(homepage)
+        url = reverse("wagtailsnippets_commerce_product:preview_on_add")
+        product = Product(name="Unsaved", slug="unsaved", sku="NEW-1", price=Decimal("5.00"))
+        assert admin_client.post(url, product_form(product)).json()["is_valid"] is True
+        response = admin_client.get(url)
+        assert response.status_code == 200
+        assert "Unsaved" in response.content.decode()
+        assert not Product.objects.filter(sku="NEW-1").exists()
+
     def test_edit_page_shows_stock_panel(self, admin_client):
         product = make_product(stock={"main": 4})
         html = admin_client.get(edit_url(product)).content.decode()
@@ -258,6 +284,12 @@ def test_shop_managers_group_can_run_the_catalog(client, django_user_model):
     user.groups.add(group)
     client.force_login(user)
     assert client.get(LIST_URL).status_code == 200
+    # Product photos: Wagtail checks image permissions per collection.
+    from wagtail.images.permissions import permission_policy
+
+    assert permission_policy.user_has_permission(user, "add")
+    assert permission_policy.user_has_permission(user, "choose")
+    assert client.get(reverse("wagtailimages:add_multiple")).status_code == 200
     product = make_product(stock=1)
     main = make_warehouse("main")
     assert (

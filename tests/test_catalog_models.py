@@ -91,6 +91,20 @@ class TestCategoryTree:
         assert set(Category.objects.filter(garden.descendants_q())) == {garden, kitchen, pans}
         assert set(Category.objects.filter(home.descendants_q())) == {home}
 
+    def test_saving_a_stale_copy_keeps_the_tree_consistent(self):
+        home = make_category("Home")
+        kitchen = make_category("Kitchen", home)
+        pans = make_category("Pans", kitchen)
+        stale_kitchen = Category.objects.get(pk=kitchen.pk)
+        home.slug = "house"
+        home.save()
+        stale_kitchen.is_active = False  # an edit made from an old form
+        stale_kitchen.save()
+        kitchen.refresh_from_db()
+        pans.refresh_from_db()
+        assert kitchen.slug_path == "house/kitchen"
+        assert pans.slug_path == "house/kitchen/pans"
+
     def test_prefix_of_a_slug_is_not_a_descendant(self):
         home = make_category("Home")
         make_category("Homeware")  # slug starts with "home" but is not below it

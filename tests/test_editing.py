@@ -216,6 +216,26 @@ class TestRawHTMLTrust:
         assert response.status_code == 302
         assert "<p>widget</p>" in client.get("/").content.decode()
 
+    def test_reverting_cannot_bring_back_removed_raw_html(
+        self, moderator_client, client, published_home
+    ):
+        published_home.body = [("raw_html", "<script>old_tracker()</script>")]
+        old = published_home.save_revision()
+        old.publish()
+        published_home.body = [("hero_banner", {"heading": "Clean", "links": []})]
+        published_home.save_revision().publish()  # a trusted editor removed it
+
+        url = reverse("wagtailadmin_pages:revisions_revert", args=[published_home.pk, old.pk])
+        data = page_edit_form_data(
+            published_home,
+            [("raw_html", "<script>old_tracker()</script>")],
+            **{"action-publish": "1"},
+        )
+        response = moderator_client.post(url, data)
+        assert response.status_code == 200
+        assert "adding or changing one needs" in response.content.decode()
+        assert "old_tracker" not in client.get("/").content.decode()
+
     def test_permission_is_assignable_to_groups_in_the_admin(self, admin_client, db):
         group = Group.objects.get(name="Editors")
         response = admin_client.get(reverse("wagtailusers_groups:edit", args=[group.pk]))

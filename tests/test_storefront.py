@@ -130,6 +130,16 @@ class TestListing:
         catalog["garden"].save()
         assert client.get("/shop/c/garden/").status_code == 404
 
+    def test_products_of_a_switched_off_subcategory_leave_the_parent_listing(self, client, catalog):
+        catalog["pans"].is_active = False
+        catalog["pans"].save()
+        found = names(client.get("/shop/c/home/kitchen/"))
+        assert "Steel pan" not in found and "Oak pot" in found
+        assert "Steel pan" in names(client.get("/shop/"))  # still a product of the shop
+        soup = BeautifulSoup(client.get(f"/shop/p/{catalog['pan'].slug}/").content, "html.parser")
+        crumbs = [li.get_text(strip=True) for li in soup.select(".breadcrumb li")]
+        assert crumbs == ["Home", "Shop", "Steel pan"]  # no links to 404 pages
+
     def test_switching_a_category_off_takes_its_branch_off(self, client, catalog):
         catalog["home"].is_active = False
         catalog["home"].save()
@@ -311,6 +321,15 @@ class TestProductPage:
         assert form.select_one("input[name=csrfmiddlewaretoken]")
         assert not form.select_one("button").has_attr("disabled")
         assert soup.select_one("link[rel=canonical]")["href"].endswith(f"/shop/p/{product.slug}/")
+
+    def test_weight_is_shown_without_attributes(self, client, shop):
+        product = make_product("Plain", weight=Decimal("2.5"))
+        soup = BeautifulSoup(client.get(f"/shop/p/{product.slug}/").content, "html.parser")
+        rows = {
+            tr.th.get_text(strip=True): tr.td.get_text(strip=True)
+            for tr in soup.select(".attributes tr")
+        }
+        assert rows == {"Weight": "2.5 kg"}
 
     def test_json_ld(self, client, catalog):
         soup = BeautifulSoup(client.get(f"/shop/p/{catalog['pan'].slug}/").content, "html.parser")

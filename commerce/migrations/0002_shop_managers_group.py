@@ -33,11 +33,20 @@ def create_group(apps, schema_editor):
         *Permission.objects.filter(
             content_type__app_label="wagtailadmin", codename="access_admin"
         ),
-        *Permission.objects.filter(
+    )
+    # Wagtail's image permissions are per collection: grant them on the root
+    # collection, which covers every collection below it.
+    Collection = apps.get_model("wagtailcore.Collection")
+    GroupCollectionPermission = apps.get_model("wagtailcore.GroupCollectionPermission")
+    root = Collection.objects.filter(depth=1).order_by("path").first()
+    if root is not None:
+        for permission in Permission.objects.filter(
             content_type__app_label="wagtailimages",
             codename__in=["add_image", "change_image", "choose_image"],
-        ),
-    )
+        ):
+            GroupCollectionPermission.objects.get_or_create(
+                group=group, collection=root, permission=permission
+            )
 
 
 def remove_group(apps, schema_editor):
@@ -49,6 +58,7 @@ class Migration(migrations.Migration):
         ("commerce", "0001_initial"),
         ("wagtailadmin", "0001_create_admin_access_permissions"),
         ("wagtailimages", "0027_image_description"),
+        ("wagtailcore", "0098_apitoken"),
     ]
 
     operations = [migrations.RunPython(create_group, remove_group)]

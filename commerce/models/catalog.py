@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
@@ -30,6 +31,7 @@ from wagtail.models import (
 from wagtail.search import index
 from wagtail.search.queryset import SearchableQuerySetMixin
 
+from commerce.admin.forms import ProductForm
 from commerce.admin.panels import StockPanel
 
 ZERO = Decimal("0.00")
@@ -83,16 +85,31 @@ class Category(index.Indexed, models.Model):
         return " › ".join(self.slug_path.split("/")) if self.depth > 1 else self.name
 
     def save(self, *args, **kwargs):
-        old_path = self.slug_path
-        self.slug_path = self.build_slug_path()
-        self.depth = self.slug_path.count("/") + 1
+        # Paths come from the database under a row lock, not from this
+        # instance: a stale copy (two admins, a long-running script) must not
+        # write a path that no longer matches its parent's.
         with transaction.atomic():
+            old_path = None
+            if self.pk:
+                old_path = (
+                    Category.objects.select_for_update()
+                    .filter(pk=self.pk)
+                    .values_list("slug_path", flat=True)
+                    .first()
+                )
+            self.slug_path = self.build_slug_path()
+            self.depth = self.slug_path.count("/") + 1
             super().save(*args, **kwargs)
             if old_path and old_path != self.slug_path:
                 self._move_descendants(old_path)
 
     def build_slug_path(self):
-        return f"{self.parent.slug_path}/{self.slug}" if self.parent_id else self.slug
+        if not self.parent_id:
+            return self.slug
+        parent_path = (
+            Category.objects.filter(pk=self.parent_id).values_list("slug_path", flat=True).get()
+        )
+        return f"{parent_path}/{self.slug}"
 
     def clean(self):
         super().clean()
@@ -113,9 +130,6 @@ class Category(index.Indexed, models.Model):
         return Q(**{f"{prefix}slug_path": self.slug_path}) | Q(
             **{f"{prefix}slug_path__startswith": f"{self.slug_path}/"}
         )
-
-    def get_descendant_ids(self):
-        return list(Category.objects.filter(self.descendants_q()).values_list("pk", flat=True))
 
     @property
     def ancestor_paths(self):
@@ -248,6 +262,7 @@ class Product(
     )
 
     objects = ProductQuerySet.as_manager()
+    base_form_class = ProductForm
 
     edit_handler = TabbedInterface(
         [
@@ -302,7 +317,13 @@ class Product(
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["live", "status", "price"], name="product_listing_idx")]
+        indexes = [
+            models.Index(fields=["live", "status", "price"], name="product_listing_idx"),
+            # The default listing order: the first page without sorting the catalog.
+            models.Index(fields=["name", "id"], name="product_name_order_idx"),
+            # Exact SKU lookups in search are case-insensitive.
+            models.Index(Upper("sku"), name="product_sku_upper_idx"),
+        ]
 
     def __str__(self):
         return self.name
@@ -311,10 +332,6 @@ class Product(
         super().clean()
         if self.ean and ean_format_ok(self.ean) and not ean_checksum_ok(self.ean):
             raise ValidationError({"ean": "This EAN's check digit is wrong."})
-
-    @property
-    def is_visible(self):
-        return self.live and self.status != ProductStatus.HIDDEN
 
     @property
     def is_purchasable(self):
@@ -329,6 +346,8 @@ class Product(
         """Units shoppers can buy now; listings annotate it instead (see services.catalog)."""
         if hasattr(self, "stock_available"):
             return self.stock_available or 0
+        if self.pk is None:
+            return 0  # a new product being previewed has no stock yet
         from commerce.services.inventory import available_quantity
 
         return available_quantity(self)
@@ -342,10 +361,6 @@ class Product(
 
         shop = ShopPage.for_request(request)
         return shop.product_url(self, request) if shop else None
-
-    @property
-    def url(self):
-        return self.get_url()
 
     def get_preview_template(self, request, mode_name):
         return "commerce/product_detail.html"

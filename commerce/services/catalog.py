@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, When
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from commerce.models import (
     AttributeDefinition,
@@ -24,7 +24,7 @@ from commerce.services.inventory import available_stock_subquery
 
 PAGE_SIZES = (12, 24, 48, 96)
 DEFAULT_PAGE_SIZE = 24
-SEARCH_RESULT_LIMIT = 1000  # more hits than anyone pages through; keeps search bounded
+SEARCH_RESULT_LIMIT = 500  # more hits than anyone pages through; keeps search bounded
 
 SORTS = {
     "relevance": ("Relevance", None),
@@ -129,13 +129,58 @@ def tile_queryset():
     )
 
 
-def in_category_q(category: Category) -> Q:
-    """Products whose main or additional category is the category or below it."""
-    branch = Category.objects.filter(category.descendants_q())
+def storefront_categories(within: Category | None = None):
+    """Categories shoppers can reach: all of them (or `within`'s branch), less every
+    branch below an inactive category.
+
+    The one place the rule lives: an inactive category takes itself and
+    everything below it off the storefront (pages, listings, sections, sitemap).
+    Ancestors above `within` are checked by the caller (`is_on_storefront`).
+    """
+    categories = Category.objects.all()
+    if within is not None:
+        categories = categories.filter(within.descendants_q())
+    for path in categories.filter(is_active=False).values_list("slug_path", flat=True):
+        categories = categories.exclude(Q(slug_path=path) | Q(slug_path__startswith=f"{path}/"))
+    return categories
+
+
+def is_on_storefront(category: Category, ancestors) -> bool:
+    return category.is_active and all(ancestor.is_active for ancestor in ancestors)
+
+
+def branch_ids(categories) -> dict[int, list[int]]:
+    """For each category, the ids of its storefront branch (itself and reachable
+    descendants), from one query over the (small) category table."""
+    rows = list(Category.objects.values_list("pk", "slug_path", "is_active"))
+    off = [path for _, path, active in rows if not active]
+
+    def reachable(path):
+        return not any(path == p or path.startswith(f"{p}/") for p in off)
+
+    result = {}
+    for category in categories:
+        root = category.slug_path
+        result[category.pk] = [
+            pk
+            for pk, path, _ in rows
+            if (path == root or path.startswith(f"{root}/")) and reachable(path)
+        ]
+    return result
+
+
+def in_category_q(category: Category, ids: list[int] | None = None) -> Q:
+    """Products whose main or additional category is in the category's active branch.
+
+    Filters on a literal id list: it lets PostgreSQL plan the listing cheaply,
+    where a nested subquery made it estimate, and JIT-compile, a scan of the
+    whole catalog. Pass `ids` (from `branch_ids`) to resolve many at once.
+    """
+    branch_ids_ = ids if ids is not None else branch_ids([category])[category.pk]
     extra = Product.additional_categories.through.objects.filter(
-        product_id=OuterRef("pk"), category__in=branch
+        product_id=OuterRef("pk"), category_id__in=branch_ids_
     )
-    return Q(main_category__in=branch) | Q(Exists(extra))
+    return Q(main_category_id__in=branch_ids_) | Q(Exists(extra))
 
 
 def search_product_ids(query: str) -> list[int]:
@@ -152,7 +197,8 @@ def search_product_ids(query: str) -> list[int]:
         .filter(Q(sku__iexact=query) | Q(ean=query))
         .values_list("pk", flat=True)[:10]
     )
-    results = Product.objects.visible().search(query, order_by_relevance=True)
+    # Only ids: loading whole rows for up to SEARCH_RESULT_LIMIT hits doubles the cost.
+    results = Product.objects.visible().only("pk").search(query, order_by_relevance=True)
     ranked = exact + [p.pk for p in results[:SEARCH_RESULT_LIMIT] if p.pk not in exact]
     return ranked[:SEARCH_RESULT_LIMIT]
 
@@ -193,14 +239,21 @@ def apply_attribute_filters(products, selected: dict):
     return products
 
 
-def apply_sort(products, listing: ListingQuery, ranked_ids: list[int] | None):
+def paginate(products, listing: ListingQuery, ranked_ids: list[int] | None, raw_page):
+    """One page of products, in the listing's order; same query count either way."""
     if listing.sort == "relevance" and ranked_ids is not None:
-        rank = Case(
-            *[When(pk=pk, then=position) for position, pk in enumerate(ranked_ids)],
-            output_field=IntegerField(),
-        )
-        return products.order_by(rank, "pk")
-    return products.order_by(*SORTS.get(listing.sort, SORTS["name"])[1])
+        # Relevance order comes from the search backend: keep it in Python
+        # rather than a thousand-branch CASE that PostgreSQL would sort by.
+        matching = set(products.values_list("pk", flat=True))
+        ordered_ids = [pk for pk in ranked_ids if pk in matching]
+        paginator = Paginator(ordered_ids, listing.per_page)
+        page = paginator.page(clamp_page_number(raw_page, paginator.num_pages))
+        by_id = {product.pk: product for product in products.filter(pk__in=page.object_list)}
+        page.object_list = [by_id[pk] for pk in page.object_list if pk in by_id]
+        return page
+    ordered = products.order_by(*SORTS.get(listing.sort, SORTS["name"])[1])
+    paginator = Paginator(ordered, listing.per_page)
+    return paginator.page(clamp_page_number(raw_page, paginator.num_pages))
 
 
 def attach_urls(products, shop, request):
@@ -274,7 +327,7 @@ def listing_context(shop, request, *, category=None, search=False):
     off takes its whole branch off the storefront.
     """
     ancestors = category_ancestors(category) if category is not None else []
-    if any(not ancestor.is_active for ancestor in ancestors):
+    if category is not None and not is_on_storefront(category, ancestors):
         return None
     definitions = filterable_definitions()
     options_by_id = {o.pk: o for d in definitions for o in d.options.all()}
@@ -296,8 +349,7 @@ def listing_context(shop, request, *, category=None, search=False):
     facets = build_facets(definitions, products, selected)
     products = apply_attribute_filters(products, selected)
 
-    paginator = Paginator(apply_sort(products, listing, ranked_ids), listing.per_page)
-    page = paginator.page(clamp_page_number(request.GET.get("page"), paginator.num_pages))
+    page = paginate(products, listing, ranked_ids, request.GET.get("page"))
     attach_urls(page.object_list, shop, request)
 
     return {
@@ -346,11 +398,6 @@ def breadcrumb_links(categories, shop, request):
     return [(c.name, shop.category_url(c, request)) for c in categories]
 
 
-def category_breadcrumb(category, shop, request):
-    """The category's ancestors and itself, as (title, url) pairs, in one query."""
-    return breadcrumb_links([*category_ancestors(category), category], shop, request)
-
-
 def subcategory_links(category, shop, request):
     children = Category.objects.filter(is_active=True, parent=category).order_by(
         "sort_order", "name"
@@ -391,7 +438,12 @@ def product_detail_context(product, request, preview=False):
 
     shop = ShopPage.for_request(request)
     category = product.main_category
-    breadcrumb = category_breadcrumb(category, shop, request) if (shop and category) else []
+    breadcrumb = []
+    if shop and category:
+        ancestors = category_ancestors(category)
+        # No links into a branch that is switched off (those pages are 404).
+        if is_on_storefront(category, ancestors):
+            breadcrumb = breadcrumb_links([*ancestors, category], shop, request)
     return {
         "shop": shop,
         "page": shop,

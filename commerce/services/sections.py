@@ -10,10 +10,10 @@ from django.db import connection
 from django.db.models import IntegerField, Value
 
 from commerce.models import Category, Product
-from commerce.services.catalog import attach_urls, in_category_q, tile_queryset
+from commerce.services.catalog import attach_urls, branch_ids, in_category_q, tile_queryset
 
 
-def _ids_query(section, index):
+def _ids_query(section, index, branches):
     products = Product.objects.visible()
     source = section["source"]
     if source == "featured":
@@ -24,7 +24,9 @@ def _ids_query(section, index):
         category = section.get("category")
         if category is None or not isinstance(category, Category):
             return None
-        products = products.filter(in_category_q(category)).order_by("name", "pk")
+        products = products.filter(in_category_q(category, branches[category.pk])).order_by(
+            "name", "pk"
+        )
     else:
         return None
     return products.annotate(section=Value(index, output_field=IntegerField())).values_list(
@@ -37,7 +39,15 @@ def resolve_product_sections(sections, request=None):
     from commerce.models import ShopPage
 
     ids_by_section: dict[int, list[int]] = {i: [] for i in range(len(sections))}
-    queries = [q for q in (_ids_query(s, i) for i, s in enumerate(sections)) if q is not None]
+    categories = [
+        s["category"]
+        for s in sections
+        if s["source"] == "category" and isinstance(s.get("category"), Category)
+    ]
+    branches = branch_ids(categories) if categories else {}
+    queries = [
+        q for q in (_ids_query(s, i, branches) for i, s in enumerate(sections)) if q is not None
+    ]
     if len(queries) > 1 and connection.features.supports_slicing_ordering_in_compound:
         rows = queries[0].union(*queries[1:], all=True)
     else:

@@ -30,6 +30,15 @@ def money(context, amount):
     )
 
 
+@register.filter
+def plain_number(value):
+    """A Decimal without trailing zeros or exponent: 2.500 → "2.5", 10.000 → "10"."""
+    if value is None:
+        return ""
+    text = f"{Decimal(value):f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 @register.simple_tag
 def page_url_with(querystring, page_number):
     """The current listing URL's query string with another page number."""

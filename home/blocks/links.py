@@ -59,7 +59,7 @@ class LinkBlock(blocks.StructBlock):
         context = super().get_context(value, parent_context=parent_context)
         request = (parent_context or {}).get("request")
         context["href"] = value.href(request)
-        # Outbound links open in the same tab but tell the browser not to leak
-        # our page as referrer or give the target a handle on this window.
+        # Outbound links open in the same tab; noopener denies the target a
+        # handle on this window (the referrer policy is set site-wide).
         context["is_external"] = value.get("page") is None
         return context

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             raise CommandError("--products cannot be negative.")
         report = seed_demo_content(
             products=DEFAULT_DEMO_PRODUCTS if products is None else products,
-            progress_stream=self.stderr._out,
+            progress_stream=self.stderr,
         )
         self.stdout.write(
             f"Demo content: {len(report.created)} item(s) created, {len(report.kept)} kept as "
