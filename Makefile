@@ -6,7 +6,9 @@ MANAGE := $(VENV)/bin/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format lock collectstatic clean
+.PHONY: run test lint format lock clean
+# A failed step must not leave a half-made target that later runs trust.
+.DELETE_ON_ERROR:
 
 ## run: install, migrate SQLite, seed demo content, serve on http://127.0.0.1:8000
 run: export DEBUG = 1
@@ -29,14 +31,16 @@ format: $(VENV)/.installed-test
 
 ## lock: re-pin requirements/constraints.txt after changing pyproject.toml
 lock:
-	rm -rf /tmp/storefront-lock && $(PYTHON) -m venv /tmp/storefront-lock
-	/tmp/storefront-lock/bin/pip install -q -e ".[test]"
-	( sed -n '1,2p' requirements/constraints.txt; /tmp/storefront-lock/bin/pip freeze --exclude-editable ) > requirements/constraints.new
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q -e ".[test]"
+	( sed -n '1,2p' requirements/constraints.txt; .lock-venv/bin/pip freeze --exclude-editable ) > requirements/constraints.new
 	mv requirements/constraints.new requirements/constraints.txt
+	rm -rf .lock-venv
 
 $(VENV)/bin/python:
-	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "$(PYTHON) cannot create virtualenvs: install python3-venv (Debian: apt-get install python3-venv)"; exit 1; }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 
 $(VENV)/.installed-run: $(VENV)/bin/python pyproject.toml requirements/constraints.txt
 	$(PIP) -e .

@@ -19,14 +19,14 @@ else
   exit 1
 fi
 
-stamp=/tmp/.storefront-apt-updated
-if [ ! -f "$stamp" ]; then
+# sudo resets the environment: pass DEBIAN_FRONTEND through `env`.
+apt=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
+stamp="${TMPDIR:-/tmp}/.storefront-apt-updated-$(id -u)"
+if [ ! -f "$stamp" ] || [ -L "$stamp" ]; then
   echo "apt: updating package lists" >&2
-  "${SUDO[@]}" apt-get update -qq >&2
-  touch "$stamp"
+  "${apt[@]}" update -qq >&2
+  rm -f "$stamp" && touch "$stamp"
 fi
 echo "apt: installing ${missing[*]}" >&2
-# Without recommends by default: Chromium's pull in systemd, CUPS and Samba.
-recommends=--no-install-recommends
-[ "${APT_WITH_RECOMMENDS:-0}" = 1 ] && recommends=--install-recommends
-DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "$recommends" "${missing[@]}" >&2
+# Without recommends: Chromium's dependencies would pull in systemd, CUPS and Samba.
+"${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >&2

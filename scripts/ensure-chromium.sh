@@ -21,8 +21,8 @@ if [ ! -x "$path" ]; then
   "$here/apt-install.sh" chromium fonts-dejavu-core >&2
 fi
 if ! starts; then
-  echo "chromium: headless start failed; installing its recommended packages too" >&2
-  APT_WITH_RECOMMENDS=1 "$here/apt-install.sh" chromium chromium-sandbox fonts-liberation >&2
-  starts || { echo "Chromium at $path does not start headless" >&2; exit 1; }
+  echo "Chromium at $path does not start headless. Try: $path --headless --no-sandbox" \
+       "--dump-dom about:blank, and install what it reports missing." >&2
+  exit 1
 fi
 echo "$path"

@@ -35,8 +35,22 @@ else
   as_pg=()
 fi
 
-mkdir -p "$data"
-[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$data"
+# The cluster directory must be ours: never follow a symlink planted in a
+# shared /tmp, never adopt a directory someone else created.
+owner=$([ "$(id -u)" -eq 0 ] && echo postgres || id -un)
+if [ -L "$data" ]; then
+  echo "Refusing to use $data: it is a symlink. Set STOREFRONT_PGDATA to another path." >&2
+  exit 1
+fi
+if [ -e "$data" ] && [ "$(stat -c %U "$data")" != "$owner" ]; then
+  echo "Refusing to use $data: owned by $(stat -c %U "$data"), not $owner." \
+       "Set STOREFRONT_PGDATA to another path." >&2
+  exit 1
+fi
+if [ ! -e "$data" ]; then
+  (umask 077 && mkdir "$data")
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$data"
+fi
 chmod 700 "$data"
 
 if [ ! -f "$data/PG_VERSION" ]; then

@@ -34,22 +34,21 @@ def available_quantity(product) -> int:
 def set_stock_levels(product, levels: dict[int, int]) -> None:
     """Sets absolute quantities per warehouse id, under row locks, in one transaction.
 
-    Locks the product's stock rows in warehouse order (the same order order
-    placement uses), so an edit in the admin and a checkout never interleave.
+    Missing rows are created first (a concurrent first write is absorbed by the
+    unique constraint instead of failing), then all of the product's rows are
+    locked in id order, the order order placement locks stock in, so an edit
+    in the admin and a checkout never deadlock or interleave.
     """
     if any(quantity < 0 for quantity in levels.values()):
         raise ValueError("Stock cannot be negative.")
     with transaction.atomic():
-        existing = {
-            stock.warehouse_id: stock
-            for stock in Stock.objects.select_for_update()
-            .filter(product=product)
-            .order_by("warehouse_id")
-        }
-        for warehouse_id, quantity in sorted(levels.items()):
-            stock = existing.get(warehouse_id)
-            if stock is None:
-                Stock.objects.create(product=product, warehouse_id=warehouse_id, quantity=quantity)
-            elif stock.quantity != quantity:
+        Stock.objects.bulk_create(
+            [Stock(product=product, warehouse_id=w, quantity=0) for w in levels],
+            ignore_conflicts=True,
+        )
+        rows = Stock.objects.select_for_update().filter(product=product).order_by("id")
+        for stock in rows:
+            quantity = levels.get(stock.warehouse_id)
+            if quantity is not None and stock.quantity != quantity:
                 stock.quantity = quantity
                 stock.save(update_fields=["quantity"])
