@@ -328,3 +328,13 @@ def test_product_preview_without_a_shop_page(admin_client):
     response = admin_client.get(url)
     assert response.status_code == 200
     assert "Lonely lamp" in response.content.decode()
+
+
+def test_admin_category_filter_includes_additional_categories(admin_client):
+    kitchen = make_category("Kitchen")
+    garden = make_category("Garden")
+    both = make_product("Apron", main_category=garden)
+    both.additional_categories.add(kitchen)
+    both.save()
+    make_product("Rake", main_category=garden)
+    assert listed_names(admin_client.get(f"{LIST_URL}?main_category={kitchen.pk}")) == {"Apron"}

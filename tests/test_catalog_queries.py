@@ -99,3 +99,18 @@ def test_homepage_product_sections_resolve_in_one_pass(client, big_catalog):
     # One UNION for all dynamic sections, one query for category branches, one
     # bulk load for hand-picked products.
     assert twelve - one <= 3, f"{one} queries with one section, {twelve} with twelve"
+
+
+def test_hidden_hand_picked_products_do_not_use_up_the_count(client, big_catalog):
+    from commerce.models import ProductStatus
+
+    homepage = HomePage.objects.get()
+    picked = list(Product.objects.visible().order_by("pk")[:4])
+    Product.objects.filter(pk=picked[0].pk).update(status=ProductStatus.HIDDEN)
+    homepage.body = [
+        ("product_section", {"title": "Picked", "source": "manual", "count": 3, "products": picked})
+    ]
+    homepage.save_revision().publish()
+    html = client.get("/").content.decode()
+    assert html.count('<article class="product-tile') == 3
+    assert picked[0].name not in html and picked[3].name in html

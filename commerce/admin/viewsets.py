@@ -12,7 +12,7 @@ from commerce.models import (
     ProductStatus,
     Warehouse,
 )
-from commerce.services.catalog import image_prefetches
+from commerce.services.catalog import image_prefetches, in_categories_q
 from commerce.services.inventory import available_stock_subquery
 
 from .columns import ThumbnailColumn
@@ -35,8 +35,10 @@ class ProductFilterSet(WagtailFilterSet):
         fields = ["status", "main_category", "stock_level", "is_featured"]
 
     def filter_category(self, queryset, name, category):
-        # The category and everything below it.
-        return queryset.filter(main_category__in=Category.objects.filter(category.descendants_q()))
+        # The category and everything below it, as main or additional category;
+        # switched-off branches included (staff see everything).
+        ids = list(Category.objects.filter(category.descendants_q()).values_list("pk", flat=True))
+        return queryset.filter(in_categories_q(ids))
 
     def filter_stock_level(self, queryset, name, level):
         if level == "out":

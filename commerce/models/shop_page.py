@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_path
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
 from pages.forms import StorefrontPageForm
 from pages.models import SeoMixin
@@ -30,10 +30,14 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
 
     @classmethod
     def for_request(cls, request=None):
-        """The live shop page, looked up once per request."""
+        """The live shop page of the request's site, looked up once per request."""
         if request is not None and hasattr(request, "_storefront_shop_page"):
             return request._storefront_shop_page
-        shop = cls.objects.live().order_by("path").first()
+        shops = cls.objects.live().order_by("path")
+        site = Site.find_for_request(request) if request is not None else None
+        if site is not None:
+            shops = shops.descendant_of(site.root_page, inclusive=True)
+        shop = shops.first()
         if request is not None:
             request._storefront_shop_page = shop
         return shop

@@ -176,11 +176,15 @@ def in_category_q(category: Category, ids: list[int] | None = None) -> Q:
     where a nested subquery made it estimate, and JIT-compile, a scan of the
     whole catalog. Pass `ids` (from `branch_ids`) to resolve many at once.
     """
-    branch_ids_ = ids if ids is not None else branch_ids([category])[category.pk]
+    return in_categories_q(ids if ids is not None else branch_ids([category])[category.pk])
+
+
+def in_categories_q(category_ids) -> Q:
+    """Products whose main or any additional category is one of `category_ids`."""
     extra = Product.additional_categories.through.objects.filter(
-        product_id=OuterRef("pk"), category_id__in=branch_ids_
+        product_id=OuterRef("pk"), category_id__in=category_ids
     )
-    return Q(main_category_id__in=branch_ids_) | Q(Exists(extra))
+    return Q(main_category_id__in=category_ids) | Q(Exists(extra))
 
 
 def search_product_ids(query: str) -> list[int]:

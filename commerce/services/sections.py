@@ -57,8 +57,8 @@ def resolve_product_sections(sections, request=None):
         ids_by_section[index].append(pk)
     for index, section in enumerate(sections):
         if section["source"] == "manual":
-            chosen = [p.pk for p in section.get("products") or [] if p is not None]
-            ids_by_section[index] = chosen[: section["count"]]
+            # All chosen ids: hidden ones drop out below, before the count applies.
+            ids_by_section[index] = [p.pk for p in section.get("products") or [] if p is not None]
 
     wanted = {pk for ids in ids_by_section.values() for pk in ids}
     products = {p.pk: p for p in tile_queryset().filter(pk__in=wanted)} if wanted else {}
