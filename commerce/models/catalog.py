@@ -356,6 +356,17 @@ class Product(
     def is_in_stock(self):
         return self.available_quantity > 0
 
+    @property
+    def availability(self):
+        """What shoppers are told: "unavailable", "in_stock" or "out_of_stock".
+
+        The listing's "in stock only" filter is the database form of "in_stock"
+        (services.catalog.apply_filters).
+        """
+        if not self.is_purchasable:
+            return "unavailable"
+        return "in_stock" if self.is_in_stock else "out_of_stock"
+
     def get_url(self, request=None):
         from commerce.models.shop_page import ShopPage
 

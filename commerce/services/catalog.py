@@ -459,17 +459,19 @@ def product_detail_context(product, request, preview=False):
     }
 
 
+SCHEMA_AVAILABILITY = {
+    "unavailable": "https://schema.org/Discontinued",
+    "in_stock": "https://schema.org/InStock",
+    "out_of_stock": "https://schema.org/OutOfStock",
+}
+
+
 def product_structured_data(product, request, url):
     """schema.org/Product for one product: name, SKU, GTIN, images, brand-free offer."""
     from pages.models import BrandingSettings
 
     currency = BrandingSettings.for_request(request).currency_code if request else "EUR"
-    if not product.is_purchasable:
-        availability = "https://schema.org/Discontinued"
-    elif product.is_in_stock:
-        availability = "https://schema.org/InStock"
-    else:
-        availability = "https://schema.org/OutOfStock"
+    availability = SCHEMA_AVAILABILITY[product.availability]
     data = {
         "@context": "https://schema.org",
         "@type": "Product",
