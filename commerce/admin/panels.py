@@ -13,19 +13,17 @@ class StockPanel(Panel):
         template_name = "commerce/admin/stock_panel.html"
 
         def get_context_data(self, parent_context=None):
-            from commerce.models import Stock, Warehouse  # panels load with the models
+            # Imported here: panels load while the models module is still loading.
+            from commerce.models import Warehouse
+            from commerce.services.inventory import stock_levels
 
             context = super().get_context_data(parent_context)
             product = self.instance
-            levels = {}
-            if product.pk:
-                levels = dict(
-                    Stock.objects.filter(product=product).values_list("warehouse_id", "quantity")
-                )
+            levels = stock_levels(product)
             context["rows"] = [
                 (warehouse, levels.get(warehouse.pk, 0)) for warehouse in Warehouse.objects.all()
             ]
-            context["total"] = sum(qty for warehouse, qty in context["rows"] if warehouse.is_active)
+            context["total"] = product.available_quantity
             if product.pk:
                 context["edit_url"] = reverse("commerce_product_stock", args=[product.pk])
             return context

@@ -5,8 +5,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from commerce.models import Product, Stock, Warehouse
-from commerce.services.inventory import set_stock_levels
+from commerce.models import Product, Warehouse
+from commerce.services.inventory import set_stock_levels, stock_levels
 
 
 class StockLevelsForm(forms.Form):
@@ -29,7 +29,7 @@ class StockLevelsForm(forms.Form):
 def product_stock(request, product_id):
     product = get_object_or_404(Product, pk=product_id)
     warehouses = list(Warehouse.objects.all())
-    levels = dict(Stock.objects.filter(product=product).values_list("warehouse_id", "quantity"))
+    levels = stock_levels(product)
     form = StockLevelsForm(request.POST or None, warehouses=warehouses, levels=levels)
     if request.method == "POST" and form.is_valid():
         set_stock_levels(product, form.levels())

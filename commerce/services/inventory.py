@@ -24,6 +24,13 @@ def available_stock_subquery(product_ref="pk"):
     return Coalesce(Subquery(per_product, output_field=IntegerField()), Value(0))
 
 
+def stock_levels(product) -> dict[int, int]:
+    """{warehouse id: quantity} for one product, every warehouse it has a row in."""
+    if product.pk is None:
+        return {}
+    return dict(Stock.objects.filter(product=product).values_list("warehouse_id", "quantity"))
+
+
 def available_quantity(product) -> int:
     total = Stock.objects.filter(product=product, warehouse__is_active=True).aggregate(
         total=Sum("quantity")
