@@ -1,3 +1,4 @@
+from .cart import Cart, CartLine, Checkout
 from .catalog import (
     AttributeDefinition,
     AttributeOption,
@@ -6,13 +7,41 @@ from .catalog import (
     ProductImage,
     ProductStatus,
 )
+from .coupons import Coupon, CouponKind, CouponRedemption
+from .customers import Address
 from .inventory import Stock, Warehouse
+from .methods import DeliveryMethod, PaymentMethod
+from .orders import (
+    MockPayment,
+    Order,
+    OrderLine,
+    OrderLineAllocation,
+    OrderStatus,
+    OrderStatusChange,
+    PaymentStatus,
+)
 from .shop_page import ShopPage
 
 __all__ = [
+    "Address",
     "AttributeDefinition",
     "AttributeOption",
+    "Cart",
+    "CartLine",
     "Category",
+    "Checkout",
+    "Coupon",
+    "CouponKind",
+    "CouponRedemption",
+    "DeliveryMethod",
+    "MockPayment",
+    "Order",
+    "OrderLine",
+    "OrderLineAllocation",
+    "OrderStatus",
+    "OrderStatusChange",
+    "PaymentMethod",
+    "PaymentStatus",
     "Product",
     "ProductImage",
     "ProductStatus",

@@ -161,7 +161,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "wagtailadmin_login"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "account_overview"
+LOGOUT_REDIRECT_URL = "/"
+# Staff keep Wagtail's own login page for the admin.
+WAGTAILADMIN_LOGIN_URL = "wagtailadmin_login"
 
 # --- Internationalisation ---------------------------------------------------
 
@@ -226,6 +230,25 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shop@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Shop -------------------------------------------------------------------
+
+# A checkout left alone this long expires; the cart stays, the shopper starts again.
+STOREFRONT_CHECKOUT_IDLE_MINUTES = env_int("CHECKOUT_IDLE_MINUTES", 30)
+# The most units of one product a cart line may hold, whatever the stock.
+STOREFRONT_MAX_LINE_QUANTITY = env_int("MAX_LINE_QUANTITY", 99)
+# Who hears about new orders (comma-separated e-mail addresses).
+STOREFRONT_ORDER_NOTIFICATION_EMAILS = [
+    address.strip()
+    for address in os.environ.get("ORDER_NOTIFICATION_EMAILS", "").split(",")
+    if address.strip()
+]
+# Payment providers offered to staff when they set up payment methods.
+STOREFRONT_PAYMENT_PROVIDERS = [
+    "commerce.payments.mock.MockCardProvider",
+    "commerce.payments.offline.CashOnDeliveryProvider",
+    "commerce.payments.offline.BankTransferProvider",
+]
 
 # --- Logging ----------------------------------------------------------------
 

@@ -1,0 +1,41 @@
+"""The postal address shape shared by saved addresses, checkouts and orders."""
+
+from django.db import models
+
+ADDRESS_KEYS = ("full_name", "company", "line1", "line2", "postal_code", "city", "country", "phone")
+
+
+class AddressFields(models.Model):
+    full_name = models.CharField(max_length=150)
+    company = models.CharField(max_length=150, blank=True)
+    line1 = models.CharField("address", max_length=200)
+    line2 = models.CharField("address (line 2)", max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20)
+    city = models.CharField(max_length=100)
+    country = models.CharField(max_length=2, help_text="ISO 3166 code, e.g. PL or DE.")
+    phone = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def as_dict(self) -> dict[str, str]:
+        return {key: getattr(self, key) for key in ADDRESS_KEYS}
+
+    def one_line(self) -> str:
+        return format_address(self.as_dict(), separator=", ")
+
+
+def format_address(address: dict | None, separator="\n") -> str:
+    """An address snapshot (a dict, as orders and checkouts store it) as text."""
+    if not address:
+        return ""
+    city_line = " ".join(filter(None, [address.get("postal_code"), address.get("city")]))
+    parts = [
+        address.get("full_name"),
+        address.get("company"),
+        address.get("line1"),
+        address.get("line2"),
+        city_line,
+        address.get("country"),
+    ]
+    return separator.join(part for part in parts if part)

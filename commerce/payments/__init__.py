@@ -1,0 +1,1 @@
+"""Payment providers. Adding one: see README, "Adding a payment provider"."""
