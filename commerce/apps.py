@@ -2,7 +2,11 @@ from django.apps import AppConfig
 
 
 class CommerceConfig(AppConfig):
-    """Catalog and inventory now; cart, checkout, coupons, shopping lists and orders next."""
+    """Catalog, inventory, cart, checkout, coupons and orders."""
 
     name = "commerce"
     verbose_name = "Shop"
+
+    def ready(self):
+        # Signal receivers: a guest's cart merges into the account's on login.
+        from commerce.services import cart  # noqa: F401

@@ -193,6 +193,7 @@ def seed_catalog(homepage, products: int, stdout=None) -> dict:
     leaves = ensure_categories(images)
     options = ensure_attributes()
     warehouses = ensure_warehouses()
+    ensure_checkout_options()
     pictures = ensure_product_pictures() if products else []
 
     existing = Product.objects.filter(sku__startswith=DEMO_SKU_PREFIX).count()
@@ -204,6 +205,44 @@ def seed_catalog(homepage, products: int, stdout=None) -> dict:
         _create_batch(rng, start, size, leaves, options, warehouses, pictures)
         progress.advance(size)
     return {"shop": shop, "created": missing, "total": existing + missing}
+
+
+def ensure_checkout_options():
+    """Delivery and payment methods, and a welcome coupon: enough to check out."""
+    from commerce.models import Coupon, DeliveryMethod, PaymentMethod
+
+    for order, (name, price, free_from) in enumerate(
+        [
+            ("Parcel locker", "9.99", "200.00"),
+            ("Courier", "14.99", "300.00"),
+            ("Pick-up in store", "0", None),
+        ]
+    ):
+        DeliveryMethod.objects.get_or_create(
+            name=name,
+            defaults={
+                "price": Decimal(price),
+                "free_from": Decimal(free_from) if free_from else None,
+                "sort_order": order,
+            },
+        )
+    for order, (name, provider) in enumerate(
+        [
+            ("Card (test: 4242 4242 4242 4242)", "mock_card"),
+            ("Bank transfer", "bank_transfer"),
+            ("Cash on delivery", "cash_on_delivery"),
+        ]
+    ):
+        PaymentMethod.objects.get_or_create(
+            provider=provider, defaults={"name": name, "sort_order": order}
+        )
+    if not Coupon.objects.filter(code__iexact="WELCOME10").exists():
+        Coupon.objects.create(
+            code="WELCOME10",
+            description="10 % off your first order",
+            value=Decimal("10"),
+            per_customer_limit=1,
+        )
 
 
 def _create_batch(rng, start, size, leaves, options, warehouses, pictures):

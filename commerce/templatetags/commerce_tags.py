@@ -15,12 +15,16 @@ CENT = Decimal("0.01")
 
 
 @register.simple_tag(takes_context=True)
-def money(context, amount):
-    """A price with the shop's currency, e.g. "25.43 EUR"; Decimal all the way."""
+def money(context, amount, currency=None):
+    """A price with the shop's currency, e.g. "25.43 EUR"; Decimal all the way.
+
+    Orders pass their own `currency`: they keep the one they were placed in.
+    """
     if amount is None:
         return ""
     request = context.get("request")
-    currency = BrandingSettings.for_request(request).currency_code if request else ""
+    if currency is None:
+        currency = BrandingSettings.for_request(request).currency_code if request else ""
     value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
     return format_html(
         '<span class="money"><span class="money__amount">{}</span> '

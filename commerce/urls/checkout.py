@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from commerce.views import checkout
 
 app_name = "checkout"
-urlpatterns = []
+urlpatterns = [
+    path("", checkout.start, name="start"),
+    path("details/", checkout.details, name="details"),
+    path("delivery/", checkout.delivery, name="delivery"),
+    path("payment/", checkout.payment, name="payment"),
+    path("review/", checkout.review, name="review"),
+    path("order/<str:token>/", checkout.confirmation, name="confirmation"),
+]

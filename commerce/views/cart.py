@@ -1,0 +1,130 @@
+"""Cart pages: thin wrappers around services.cart. Every change is a POST with CSRF."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from commerce.forms.checkout import DeliveryChoiceForm, PaymentChoiceForm
+from commerce.services import cart as carts
+from commerce.services.cart import CartError
+
+
+def _back(request, default="cart:detail"):
+    """Where a form asked to go back to, if it is on this site; else the cart."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+def _email(request):
+    user = request.user
+    return user.email if user.is_authenticated else ""
+
+
+def cart_detail(request):
+    cart = carts.get_cart(request)
+    summary = None
+    if cart is not None:
+        summary = carts.summarize(cart, user=request.user, email=_email(request))
+        for change in carts.acknowledge_changes(summary):
+            messages.warning(request, change)
+    context = {
+        "cart": cart,
+        "summary": summary,
+        "delivery_form": DeliveryChoiceForm(
+            initial={"delivery_method": cart.delivery_method_id if cart else None}
+        ),
+        "payment_form": PaymentChoiceForm(
+            initial={"payment_method": cart.payment_method_id if cart else None}
+        ),
+    }
+    response = TemplateResponse(request, "commerce/cart.html", context)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+def cart_add(request):
+    cart = carts.get_cart(request, create=True)
+    try:
+        note = carts.add_product(
+            cart, request.POST.get("product"), request.POST.get("quantity", "1")
+        )
+    except CartError as error:
+        messages.error(request, str(error))
+        return _back(request)
+    messages.success(request, note or "Added to your cart.")
+    return _back(request)
+
+
+@require_POST
+def cart_line_update(request, line_id):
+    cart = carts.get_cart(request)
+    try:
+        if cart is None:
+            raise CartError("Your cart is empty.")
+        note = carts.set_line_quantity(cart, line_id, request.POST.get("quantity"))
+    except CartError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, note or "Quantity updated.")
+    return redirect("cart:detail")
+
+
+@require_POST
+def cart_line_remove(request, line_id):
+    cart = carts.get_cart(request)
+    try:
+        if cart is None:
+            raise CartError("Your cart is empty.")
+        name = carts.remove_line(cart, line_id)
+    except CartError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Removed {name} from your cart.")
+    return redirect("cart:detail")
+
+
+@require_POST
+def cart_coupon(request):
+    cart = carts.get_cart(request)
+    if cart is None:
+        messages.error(request, "Add something to your cart first.")
+        return redirect("cart:detail")
+    if "remove" in request.POST:
+        carts.remove_coupon(cart)
+        messages.success(request, "Coupon removed.")
+        return _back(request)
+    try:
+        check = carts.apply_coupon(
+            cart, request.POST.get("code", ""), user=request.user, email=_email(request)
+        )
+    except CartError as error:
+        messages.error(request, str(error))
+    else:
+        if check.ok:
+            messages.success(request, f"Coupon {check.coupon.code} applied.")
+        else:
+            messages.error(request, check.message)
+    return _back(request)
+
+
+@require_POST
+def cart_methods(request):
+    cart = carts.get_cart(request)
+    if cart is None:
+        messages.error(request, "Add something to your cart first.")
+        return redirect("cart:detail")
+    try:
+        if "delivery_method" in request.POST:
+            carts.choose_delivery_method(cart, request.POST["delivery_method"])
+        if "payment_method" in request.POST:
+            carts.choose_payment_method(cart, request.POST["payment_method"])
+    except CartError as error:
+        messages.error(request, str(error))
+    return _back(request)

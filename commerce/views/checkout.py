@@ -1,0 +1,254 @@
+"""Checkout steps: details → delivery → payment → review → confirmation.
+
+Each step reads the checkout from the server (services.checkout), never from
+hidden form fields, except the review page's checkout token and the total the
+shopper saw, which place_order checks against its own figures.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.cache import never_cache
+
+from commerce.forms.checkout import (
+    ContactForm,
+    DeliveryChoiceForm,
+    PaymentChoiceForm,
+    PlaceOrderForm,
+    PostalAddressForm,
+)
+from commerce.models import Address, Order
+from commerce.services import cart as carts
+from commerce.services import checkout as checkouts
+from commerce.services.checkout import CheckoutError, CheckoutExpired
+from pages.models import BrandingSettings
+
+STEPS = [
+    ("details", "Your details"),
+    ("delivery", "Delivery"),
+    ("payment", "Payment"),
+    ("review", "Review"),
+]
+
+
+def checkout_step(view):
+    """Finds the shopper's cart and checkout, or sends them back to the cart."""
+
+    @wraps(view)
+    @never_cache
+    def wrapper(request, *args, **kwargs):
+        cart = carts.get_cart(request)
+        if cart is None or not cart.lines.exists():
+            messages.info(request, "Your cart is empty.")
+            return redirect("cart:detail")
+        checkout, expired = checkouts.open_checkout(cart)
+        if expired:
+            messages.warning(
+                request,
+                "Your checkout expired after a while without activity. Nothing is lost: "
+                "please check your details again.",
+            )
+            if view.__name__ != "details":
+                return redirect("checkout:details")
+        return view(request, cart, checkout, *args, **kwargs)
+
+    return wrapper
+
+
+def _summary(request, cart, checkout):
+    summary = carts.summarize(cart, user=request.user, email=checkout.email)
+    for change in carts.acknowledge_changes(summary):
+        messages.warning(request, change)
+    return summary
+
+
+def _render(request, template, step, context, status=200):
+    context = {"steps": STEPS, "current_step": step, **context}
+    return TemplateResponse(request, template, context, status=status)
+
+
+def next_step(cart, checkout):
+    if not checkout.has_contact:
+        return "checkout:details"
+    if cart.delivery_method is None or not cart.delivery_method.is_active:
+        return "checkout:delivery"
+    if cart.payment_method is None or not cart.payment_method.is_active:
+        return "checkout:payment"
+    return "checkout:review"
+
+
+@checkout_step
+def start(request, cart, checkout):
+    return redirect(next_step(cart, checkout))
+
+
+def _saved_addresses(request):
+    if not request.user.is_authenticated:
+        return Address.objects.none()
+    return Address.objects.filter(user=request.user)
+
+
+def _initial_address(checkout_address, saved):
+    if checkout_address:
+        return checkout_address
+    default = saved.first()
+    return default.as_dict() if default else None
+
+
+@checkout_step
+def details(request, cart, checkout):
+    saved = _saved_addresses(request)
+    if request.method == "POST":
+        contact = ContactForm(request.POST)
+        billing = PostalAddressForm(request.POST, prefix="billing")
+        same = request.POST.get("delivery_same_as_billing") == "on"
+        delivery = PostalAddressForm(request.POST, prefix="delivery")
+        forms_ok = contact.is_valid() & billing.is_valid() & (same or delivery.is_valid())
+        if forms_ok:
+            checkouts.save_contact(
+                checkout,
+                email=contact.cleaned_data["email"],
+                phone=contact.cleaned_data["phone"],
+                billing_address=billing.address(),
+                delivery_address=billing.address() if same else delivery.address(),
+                note=contact.cleaned_data["customer_note"],
+            )
+            return redirect(next_step(cart, checkout))
+        status = 400
+    else:
+        email = checkout.email or (request.user.email if request.user.is_authenticated else "")
+        same = checkout.delivery_address == checkout.billing_address
+        contact = ContactForm(
+            initial={
+                "email": email,
+                "phone": checkout.phone,
+                "delivery_same_as_billing": same,
+                "customer_note": checkout.customer_note,
+            }
+        )
+        billing = PostalAddressForm(
+            initial=_initial_address(checkout.billing_address, saved), prefix="billing"
+        )
+        delivery = PostalAddressForm(initial=checkout.delivery_address or None, prefix="delivery")
+        status = 200
+    return _render(
+        request,
+        "commerce/checkout/details.html",
+        "details",
+        {
+            "summary": _summary(request, cart, checkout),
+            "contact_form": contact,
+            "billing_form": billing,
+            "delivery_form": delivery,
+            "saved_addresses": saved,
+        },
+        status=status,
+    )
+
+
+@checkout_step
+def delivery(request, cart, checkout):
+    if not checkout.has_contact:
+        return redirect("checkout:details")
+    form = DeliveryChoiceForm(
+        request.POST or None, initial={"delivery_method": cart.delivery_method_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        carts.choose_delivery_method(cart, form.cleaned_data["delivery_method"].pk)
+        return redirect(next_step(cart, checkout))
+    return _render(
+        request,
+        "commerce/checkout/choice.html",
+        "delivery",
+        {"summary": _summary(request, cart, checkout), "form": form, "title": "Delivery"},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@checkout_step
+def payment(request, cart, checkout):
+    if not checkout.has_contact:
+        return redirect("checkout:details")
+    form = PaymentChoiceForm(
+        request.POST or None, initial={"payment_method": cart.payment_method_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        carts.choose_payment_method(cart, form.cleaned_data["payment_method"].pk)
+        return redirect(next_step(cart, checkout))
+    return _render(
+        request,
+        "commerce/checkout/choice.html",
+        "payment",
+        {"summary": _summary(request, cart, checkout), "form": form, "title": "Payment"},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _payment_form(cart, data=None):
+    provider = cart.payment_method.get_provider()
+    return provider.form_class(data, prefix="payment") if provider.form_class else None
+
+
+@checkout_step
+def review(request, cart, checkout):
+    step = next_step(cart, checkout)
+    if step != "checkout:review":
+        return redirect(step)
+    status = 200
+    if request.method == "POST":
+        place_form = PlaceOrderForm(request.POST)
+        payment_form = _payment_form(cart, request.POST)
+        if place_form.is_valid() & (payment_form is None or payment_form.is_valid()):
+            try:
+                placement = checkouts.place_order(
+                    place_form.cleaned_data["checkout"],
+                    user=request.user,
+                    cart=cart,
+                    payment_data=payment_form.cleaned_data if payment_form else {},
+                    expected_total=place_form.cleaned_data["expected_total"],
+                    currency=BrandingSettings.for_request(request).currency_code,
+                )
+            except CheckoutExpired as error:
+                messages.warning(request, str(error))
+                return redirect("checkout:details")
+            except CheckoutError as error:
+                messages.error(request, str(error))
+                status = 409
+            else:
+                return redirect("checkout:confirmation", token=placement.order.token)
+        else:
+            status = 400
+    else:
+        payment_form = _payment_form(cart)
+    summary = _summary(request, cart, checkout)
+    place_form = (
+        PlaceOrderForm(
+            initial={"checkout": checkout.token, "expected_total": summary.totals.grand_total}
+        )
+        if status != 400
+        else place_form
+    )
+    return _render(
+        request,
+        "commerce/checkout/review.html",
+        "review",
+        {
+            "summary": summary,
+            "checkout": checkout,
+            "payment_form": payment_form,
+            "place_form": place_form,
+        },
+        status=status,
+    )
+
+
+@never_cache
+def confirmation(request, token):
+    """The order page a guest reaches by its unguessable token (also in their e-mail)."""
+    if len(token) > 64:
+        raise Http404
+    order = get_object_or_404(Order.objects.prefetch_related("lines"), token=token)
+    return TemplateResponse(request, "commerce/checkout/confirmation.html", {"order": order})
