@@ -423,3 +423,24 @@ def test_confirmation_pages_are_reachable_only_by_their_token(client, methods):
 def test_checkout_pages_with_an_empty_cart_go_back_to_the_cart(client):
     for name in ("checkout:start", "checkout:details", "checkout:review"):
         assert client.get(reverse(name))["Location"] == reverse("cart:detail")
+
+
+def test_saved_addresses_prefill_the_details_but_only_the_shoppers_own(client, methods):
+    from commerce.models import Address
+
+    User = get_user_model()
+    ada = User.objects.create_user("ada", "ada@example.com", "pw-long-enough-1")
+    eve = User.objects.create_user("eve", "eve@example.com", "pw-long-enough-1")
+    home = Address.objects.create(user=ada, label="Home", **{**ADDRESS, "city": "Gdansk"})
+    office = Address.objects.create(user=ada, label="Office", **{**ADDRESS, "city": "Krakow"})
+    theirs = Address.objects.create(user=eve, label="Eve's", **{**ADDRESS, "city": "Secretville"})
+    client.force_login(ada)
+    client.post(reverse("cart:add"), {"product": make_product(stock=5).pk, "quantity": 1})
+    page = client.get(reverse("checkout:details"))
+    assert page.context["billing_form"].initial["city"] in {"Gdansk", "Krakow"}
+    assert list(page.context["saved_addresses"]) == [office, home]
+    chosen = client.get(reverse("checkout:details"), {"use": home.pk})
+    assert chosen.context["billing_form"].initial["city"] == "Gdansk"
+    foreign = client.get(reverse("checkout:details"), {"use": theirs.pk})
+    assert foreign.context["billing_form"].initial["city"] != "Secretville"
+    assert "Secretville" not in foreign.content.decode()

@@ -91,7 +91,11 @@ def _saved_addresses(request):
     return Address.objects.filter(user=request.user)
 
 
-def _initial_address(checkout_address, saved):
+def _initial_address(checkout_address, saved, chosen_id=None):
+    """The address to prefill: one the shopper picked from their own, else the last used."""
+    chosen = saved.filter(pk=chosen_id).first() if str(chosen_id or "").isdigit() else None
+    if chosen is not None:
+        return chosen.as_dict()
     if checkout_address:
         return checkout_address
     default = saved.first()
@@ -130,7 +134,8 @@ def details(request, cart, checkout):
             }
         )
         billing = PostalAddressForm(
-            initial=_initial_address(checkout.billing_address, saved), prefix="billing"
+            initial=_initial_address(checkout.billing_address, saved, request.GET.get("use")),
+            prefix="billing",
         )
         delivery = PostalAddressForm(initial=checkout.delivery_address or None, prefix="delivery")
         status = 200

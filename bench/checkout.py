@@ -1,0 +1,324 @@
+"""Orders per second through the real checkout, and proof that nothing is oversold.
+
+    .venv/bin/python bench/checkout.py [--seconds 10] [--shoppers 8] [--workers 4]
+                                       [--products 10000] [--hot-stock 150]
+                                       [--database-url URL]
+
+Starts gunicorn (production-like settings, PostgreSQL) and runs shoppers as HTTP
+clients, each with its own session and CSRF cookie, through the whole journey the
+storefront offers: product page once, then per order: add to cart → details →
+delivery → payment → review → place (mock card). Two scenarios:
+
+- spread: every order buys one unit of a random product among 500 well-stocked ones;
+- hot:    every order buys one unit of the same product, which holds --hot-stock units,
+          until it is sold out; refused attempts are counted, and the units sold are
+          compared with the stock it had (oversold must be 0).
+
+Prints figures for a human; exits 0 whatever they are (1 if the server cannot start).
+See bench/README.md.
+"""
+
+import argparse
+import http.client
+import os
+import random
+import re
+import secrets
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.catalog import (  # noqa: E402 - after the path fix above
+    HOST,
+    free_port,
+    local_database_url,
+    log,
+    manage,
+    start_server,
+    stop_server,
+    wait_until_up,
+)
+
+SPREAD_PRODUCTS = 500
+SPREAD_STOCK = 1_000_000
+ADDRESS = {
+    "full_name": "Bench Shopper",
+    "line1": "1 Load Street",
+    "postal_code": "00-001",
+    "city": "Warsaw",
+    "country": "PL",
+}
+CARD = {"payment-card_number": "4242424242424242", "payment-expiry": "12/39", "payment-cvc": "123"}
+
+
+class Shopper:
+    """One browser: its own connection, cookies (session, CSRF) and journeys."""
+
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        self.cookies = {}
+
+    def request(self, method, path, form=None):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            form = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            content = response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            raise
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, response.getheader("Location", ""), content.decode()
+
+    def buy(self, product_id, delivery_id, payment_id):
+        """One order, start to finish. Returns "placed", "refused" or "error: …"."""
+        status, _, _ = self.request("POST", "/cart/add/", {"product": product_id, "quantity": 1})
+        if status != 302:
+            return f"error: add {status}"
+        details = {"email": "bench@example.com", "delivery_same_as_billing": "on"}
+        details |= {f"billing-{key}": value for key, value in ADDRESS.items()}
+        for path, form in (
+            ("/checkout/details/", details),
+            ("/checkout/delivery/", {"delivery_method": delivery_id}),
+            ("/checkout/payment/", {"payment_method": payment_id}),
+        ):
+            status, location, _ = self.request("POST", path, form)
+            if status != 302:
+                return f"error: {path} {status}"
+            if location.startswith("/cart/"):
+                return "refused"  # the product sold out before the shopper got here
+        status, location, html = self.request("GET", "/checkout/review/")
+        if status == 302:
+            return "refused"
+        token = re.search(r'name="checkout" value="([^"]+)"', html)
+        total = re.search(r'name="expected_total" value="([^"]+)"', html)
+        if not (token and total):
+            return "refused" if "in stock" in html else "error: review page"
+        form = {"checkout": token[1], "expected_total": total[1], "accept_terms": "on", **CARD}
+        status, location, html = self.request("POST", "/checkout/review/", form)
+        if status == 302 and "/checkout/order/" in location:
+            return "placed"
+        if status == 409:
+            # Sold out under the lock: the shopper's cart still holds it; empty it.
+            self.empty_cart()
+            return "refused"
+        return f"error: place {status}"
+
+    def empty_cart(self):
+        status, _, html = self.request("GET", "/cart/")
+        for line_id in re.findall(r'action="/cart/lines/(\d+)/remove/"', html):
+            self.request("POST", f"/cart/lines/{line_id}/remove/", {})
+
+
+def run_shoppers(port, shoppers, seconds, pick_product, ids, stop_when=None):
+    outcomes = {"placed": 0, "refused": 0}
+    errors = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+    latencies = []
+
+    def shopper_loop():
+        shopper = Shopper(port)
+        status, _, _ = shopper.request("GET", "/shop/")  # sets the CSRF cookie
+        if status != 200:
+            with lock:
+                errors.append(f"shop page {status}")
+            return
+        while time.monotonic() < stop_at and not (stop_when and stop_when(outcomes)):
+            started = time.perf_counter()
+            try:
+                result = shopper.buy(pick_product(), *ids)
+            except (OSError, http.client.HTTPException) as exc:
+                result = f"error: {type(exc).__name__}"
+            with lock:
+                if result in outcomes:
+                    outcomes[result] += 1
+                    if result == "placed":
+                        latencies.append(time.perf_counter() - started)
+                else:
+                    errors.append(result)
+
+    threads = [threading.Thread(target=shopper_loop, daemon=True) for _ in range(shoppers)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    n = len(latencies)
+    return {
+        **outcomes,
+        "errors": errors,
+        "seconds": elapsed,
+        "orders_per_s": outcomes["placed"] / elapsed if elapsed else 0.0,
+        "p50": latencies[n // 2] * 1000 if n else 0.0,
+        "p95": latencies[min(n - 1, int(n * 0.95))] * 1000 if n else 0.0,
+    }
+
+
+def prepare(database_url, hot_stock):
+    """Stock for the scenarios, straight in the bench database (it is the bench's own)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        ids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM commerce_product WHERE live AND status = 'active' "
+                "ORDER BY id LIMIT %s",
+                [SPREAD_PRODUCTS + 1],
+            )
+        ]
+        hot, spread = ids[0], ids[1:]
+        warehouse = conn.execute(
+            "SELECT id FROM commerce_warehouse WHERE is_active ORDER BY sort_order, id LIMIT 1"
+        ).fetchone()[0]
+        conn.execute("UPDATE commerce_stock SET quantity = 0 WHERE product_id = ANY(%s)", [ids])
+        for product_id, quantity in [(hot, hot_stock)] + [(p, SPREAD_STOCK) for p in spread]:
+            conn.execute(
+                "INSERT INTO commerce_stock (product_id, warehouse_id, quantity) "
+                "VALUES (%s, %s, %s) ON CONFLICT (product_id, warehouse_id) "
+                "DO UPDATE SET quantity = EXCLUDED.quantity",
+                [product_id, warehouse, quantity],
+            )
+        delivery = conn.execute(
+            "SELECT id FROM commerce_deliverymethod WHERE is_active ORDER BY sort_order LIMIT 1"
+        ).fetchone()[0]
+        payment = conn.execute(
+            "SELECT id FROM commerce_paymentmethod WHERE is_active AND provider = 'mock_card' "
+            "LIMIT 1"
+        ).fetchone()[0]
+        sold_before = conn.execute(
+            "SELECT coalesce(sum(quantity), 0) FROM commerce_orderline WHERE product_id = %s",
+            [hot],
+        ).fetchone()[0]
+    return hot, spread, (delivery, payment), sold_before
+
+
+def hot_product_audit(database_url, hot, sold_before, hot_stock):
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        sold = (
+            conn.execute(
+                "SELECT coalesce(sum(quantity), 0) FROM commerce_orderline WHERE product_id = %s",
+                [hot],
+            ).fetchone()[0]
+            - sold_before
+        )
+        left = conn.execute(
+            "SELECT coalesce(sum(quantity), 0) FROM commerce_stock WHERE product_id = %s", [hot]
+        ).fetchone()[0]
+    return sold, left, max(0, sold - hot_stock)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=10, help="spread scenario length")
+    parser.add_argument("--shoppers", type=int, default=8, help="concurrent shoppers")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--hot-stock", type=int, default=150, help="units of the hot product")
+    parser.add_argument(
+        "--database-url", help="default: storefront_bench_checkout on the local cluster"
+    )
+    args = parser.parse_args()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    # A database of its own: this bench rewrites stock levels and adds orders.
+    database_url = args.database_url or local_database_url("storefront_bench_checkout")
+    with tempfile.TemporaryDirectory(prefix="storefront-bench-") as tmp:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
+            "DATABASE_URL": database_url,
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": HOST,
+            "SECURE_SSL_REDIRECT": "0",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+            "STATIC_ROOT": str(Path(tmp) / "static"),
+            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        }
+        log(f"migrating and seeding {urlsplit(database_url).path.lstrip('/')}")
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "seed_demo", "--products", str(args.products), "--no-admin")
+        manage(env, "collectstatic", "--noinput", "-v", "0")
+        hot, spread, ids, sold_before = prepare(database_url, args.hot_stock)
+
+        port = free_port()
+        log_path = Path(tmp) / "gunicorn.log"
+        with open(log_path, "w") as log_file:
+            server = start_server(env, port, args.workers, log_file)
+        try:
+            if not wait_until_up(server, port):
+                log("gunicorn did not start; its log:\n" + log_path.read_text()[-4000:])
+                return 1
+            rng = random.Random(1)  # noqa: S311 - load pattern, not a secret
+            log(f"spread: {args.shoppers} shoppers for {args.seconds:g} s")
+            spread_result = run_shoppers(
+                port, args.shoppers, args.seconds, lambda: rng.choice(spread), ids
+            )
+            log(f"hot: {args.shoppers} shoppers until {args.hot_stock} units are gone")
+            hot_result = run_shoppers(
+                port,
+                args.shoppers,
+                120,
+                lambda: hot,
+                ids,
+                stop_when=lambda outcomes: outcomes["refused"] >= args.shoppers * 2,
+            )
+            sold, left, oversold = hot_product_audit(database_url, hot, sold_before, args.hot_stock)
+        finally:
+            stop_server(server)
+            log("gunicorn stopped")
+
+    print()
+    print(
+        f"gunicorn {args.workers} sync workers, {args.shoppers} concurrent shoppers, "
+        f"PostgreSQL, mock card; one order = 6 requests (add, details, delivery, payment, "
+        f"review, place)"
+    )
+    print(
+        f"{'scenario':<9} {'orders':>7} {'orders/s':>9} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'refused':>8} {'errors':>7}"
+    )
+    for name, result in (("spread", spread_result), ("hot", hot_result)):
+        print(
+            f"{name:<9} {result['placed']:>7} {result['orders_per_s']:>9.1f} "
+            f"{result['p50']:>8.0f} {result['p95']:>8.0f} {result['refused']:>8} "
+            f"{len(result['errors']):>7}"
+        )
+    print(
+        f"\nhot product: {args.hot_stock} units in stock, {sold} sold, {left} left, "
+        f"oversold {oversold} ({'OK' if oversold == 0 and left >= 0 else 'OVERSOLD'})"
+    )
+    for name, result in (("spread", spread_result), ("hot", hot_result)):
+        if result["errors"]:
+            log(f"{name} errors (first 5): {result['errors'][:5]}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        log("interrupted")
+        sys.exit(130)
