@@ -1,4 +1,5 @@
-"""Snippet viewsets for the catalog, grouped under one "Shop" menu."""
+"""Snippet viewsets for the catalog, grouped under one "Shop" menu (orders, coupons,
+delivery and payment methods come from order_viewsets.py)."""
 
 import django_filters
 from wagtail.admin.filters import WagtailFilterSet
@@ -14,8 +15,10 @@ from commerce.models import (
 )
 from commerce.services.catalog import image_prefetches, in_categories_q
 from commerce.services.inventory import available_stock_subquery
+from commerce.services.orders import revenue_subquery, units_sold_subquery
 
 from .columns import ThumbnailColumn
+from .order_viewsets import ORDER_VIEWSETS
 
 STOCK_LEVELS = [("out", "Out of stock (0)"), ("low", "Low (1–5)"), ("in", "In stock (more than 5)")]
 
@@ -62,17 +65,42 @@ class ProductViewSet(SnippetViewSet):
         Column("status", label="Status", accessor="get_status_display", sort_key="status"),
         Column("price", label="Price", sort_key="price"),
         Column("total_stock", label="Stock", sort_key="total_stock"),
+        # Orders that stand (not cancelled or refunded); one subquery each, see get_queryset.
+        Column("units_sold", label="Units sold", sort_key="units_sold"),
+        Column("revenue", label="Revenue", sort_key="revenue"),
         UpdatedAtColumn(),
     ]
-    list_export = ["name", "sku", "ean", "status", "price", "vat_rate", "total_stock", "live"]
-    export_headings = {"total_stock": "Stock", "sku": "SKU", "ean": "EAN", "vat_rate": "VAT %"}
+    list_export = [
+        "name",
+        "sku",
+        "ean",
+        "status",
+        "price",
+        "vat_rate",
+        "total_stock",
+        "units_sold",
+        "revenue",
+        "live",
+    ]
+    export_headings = {
+        "total_stock": "Stock",
+        "sku": "SKU",
+        "ean": "EAN",
+        "vat_rate": "VAT %",
+        "units_sold": "Units sold",
+        "revenue": "Revenue",
+    }
     export_filename = "products"
     ordering = ["name"]
     list_per_page = 50
 
     def get_queryset(self, request):
         return (
-            Product.objects.annotate(total_stock=available_stock_subquery())
+            Product.objects.annotate(
+                total_stock=available_stock_subquery(),
+                units_sold=units_sold_subquery(),
+                revenue=revenue_subquery(),
+            )
             .select_related("main_category")
             .prefetch_related(*image_prefetches())
         )
@@ -112,4 +140,4 @@ class ShopViewSetGroup(SnippetViewSetGroup):
     menu_label = "Shop"
     menu_icon = "tag"
     menu_order = 150
-    items = (ProductViewSet, CategoryViewSet, AttributeViewSet, WarehouseViewSet)
+    items = (ProductViewSet, CategoryViewSet, AttributeViewSet, WarehouseViewSet, *ORDER_VIEWSETS)
