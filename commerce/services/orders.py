@@ -19,8 +19,9 @@ Workflow (TRANSITIONS below is the whole rule):
 Every change locks the order row (`select_for_update`) and re-reads its status
 before deciding, so two staff clicking at once cannot both apply a change, and
 writes an `OrderStatusChange` in the same transaction. Locks are taken in the
-order order row → stock rows (by id, as everywhere else stock is locked) → coupon
-row.
+order order row → coupon row → stock rows (by id): coupon before stock, as order
+placement takes them, so a cancel and a checkout of the same product with the
+same coupon cannot deadlock.
 """
 
 import importlib.util
@@ -252,8 +253,8 @@ def cancel_order(order, *, by=None, note="", expected_from=None) -> Order:
         if locked.status == S.CANCELLED:
             raise OrderTransitionError("The order is already cancelled; nothing was done.")
         check_transition(locked.status, S.CANCELLED)
-        _return_stock(locked)
         _release_coupon(locked)
+        _return_stock(locked)
         # The provider last: if it refuses, the stock and coupon changes roll back.
         fields = _release_payment(locked)
         _apply(locked, S.CANCELLED, by=by, note=note, extra_fields=fields)
@@ -276,9 +277,9 @@ def refund_order(order, *, by=None, note="", expected_from=None) -> Order:
                 f"{PaymentStatus(locked.payment_status).label.lower()})."
             )
         restock = locked.status in RESTOCK_ON_REFUND
+        _release_coupon(locked)
         if restock:
             _return_stock(locked)
-        _release_coupon(locked)
         fields = _release_payment(locked)
         _apply(locked, S.REFUNDED, by=by, note=note, extra_fields=fields)
     if restock:
