@@ -162,8 +162,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "account_overview"
+LOGIN_URL = "account:login"
+LOGIN_REDIRECT_URL = "account:overview"
 LOGOUT_REDIRECT_URL = "/"
 # Staff keep Wagtail's own login page for the admin.
 WAGTAILADMIN_LOGIN_URL = "wagtailadmin_login"

@@ -1,0 +1,108 @@
+"""Forms for shopper accounts: sign-up and log-in by e-mail, saved addresses."""
+
+import re
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+from commerce.models import Address
+from commerce.models.addresses import ADDRESS_KEYS
+from commerce.services.accounts import EmailTaken, create_customer, email_taken, normalise_email
+
+COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+
+
+class SignUpForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail",
+        max_length=150,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    error_messages = {
+        "email_taken": "An account with this e-mail address already exists.",
+        "password_mismatch": "The two passwords differ.",
+    }
+
+    def clean_email(self):
+        email = normalise_email(self.cleaned_data["email"])
+        if email_taken(email):
+            raise forms.ValidationError(self.error_messages["email_taken"], code="email_taken")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error(
+                "password2",
+                forms.ValidationError(
+                    self.error_messages["password_mismatch"], code="password_mismatch"
+                ),
+            )
+        elif password1 and "email" in cleaned:
+            # An unsaved user, so the similarity validator can compare with the e-mail.
+            candidate = get_user_model()(username=cleaned["email"], email=cleaned["email"])
+            try:
+                password_validation.validate_password(password1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+    def save(self):
+        """The new user, or None with a form error if the e-mail was taken meanwhile."""
+        try:
+            return create_customer(self.cleaned_data["email"], self.cleaned_data["password1"])
+        except EmailTaken:
+            self.add_error(
+                "email",
+                forms.ValidationError(self.error_messages["email_taken"], code="email_taken"),
+            )
+            return None
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Django's login form, asking for the e-mail (the username of shopper accounts)."""
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = "E-mail"
+        self.fields["username"].widget.attrs["autocomplete"] = "email"
+
+    def clean_username(self):
+        # Shoppers' usernames are their lower-cased e-mail; staff usernames
+        # without an "@" are left as typed.
+        username = self.cleaned_data["username"].strip()
+        return normalise_email(username) if "@" in username else username
+
+
+class AddressForm(forms.ModelForm):
+    class Meta:
+        model = Address
+        fields = ["label", *ADDRESS_KEYS, "is_default"]
+        labels = {"is_default": "Use as my default address"}
+        widgets = {
+            "country": forms.TextInput(
+                attrs={"maxlength": 2, "size": 2, "autocomplete": "country"}
+            ),
+        }
+
+    def clean_country(self):
+        country = self.cleaned_data["country"].strip().upper()
+        if not COUNTRY_CODE.match(country):
+            raise forms.ValidationError(
+                "Enter the two-letter country code, e.g. PL or DE.", code="invalid_country"
+            )
+        return country
