@@ -1,5 +1,6 @@
 """Template context every page needs: the cart size in the header, computed only when shown."""
 
+from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 
@@ -7,12 +8,15 @@ def cart(request):
     def quantity():
         from commerce.services.cart import CART_SESSION_KEY, get_cart, line_count
 
+        # A visitor without a session cookie has neither an account nor a cart:
+        # answer without opening the session, which would add `Vary: Cookie` and
+        # split the shared cache of anonymous pages per visitor.
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return 0
         user = getattr(request, "user", None)
-        is_user = user is not None and user.is_authenticated
-        session = getattr(request, "session", None)
-        # A visitor with no cart in the session costs no query (and no session load
-        # for one without a session cookie): cached catalog pages rely on this.
-        if not is_user and (session is None or not session.get(CART_SESSION_KEY)):
+        if (user is None or not user.is_authenticated) and not request.session.get(
+            CART_SESSION_KEY
+        ):
             return 0
         return line_count(get_cart(request))
 

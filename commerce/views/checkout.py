@@ -109,7 +109,7 @@ def details(request, cart, checkout):
         contact = ContactForm(request.POST)
         billing = PostalAddressForm(request.POST, prefix="billing")
         same = request.POST.get("delivery_same_as_billing") == "on"
-        delivery = PostalAddressForm(request.POST, prefix="delivery")
+        delivery = PostalAddressForm(request.POST, prefix="delivery", use_required_attribute=False)
         forms_ok = contact.is_valid() & billing.is_valid() & (same or delivery.is_valid())
         if forms_ok:
             checkouts.save_contact(
@@ -137,7 +137,12 @@ def details(request, cart, checkout):
             initial=_initial_address(checkout.billing_address, saved, request.GET.get("use")),
             prefix="billing",
         )
-        delivery = PostalAddressForm(initial=checkout.delivery_address or None, prefix="delivery")
+        # Optional in the browser: it is only needed when "same as billing" is off.
+        delivery = PostalAddressForm(
+            initial=checkout.delivery_address or None,
+            prefix="delivery",
+            use_required_attribute=False,
+        )
         status = 200
     return _render(
         request,
