@@ -236,3 +236,34 @@ def test_category_restricted_coupon_discounts_only_that_branch():
     totals = carts.summarize(cart).totals
     assert totals.discount == D("20.00")
     assert totals.grand_total == D("130.00")
+
+
+def test_purge_deletes_only_idle_guest_carts_and_keeps_orders():
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from commerce.models import Order
+    from commerce.services.checkout import place_order
+    from tests.checkout_factories import GOOD_CARD, make_payment_method, ready_checkout
+
+    user = get_user_model().objects.create_user("keep", "keep@example.com", "pw")
+    product = make_product(stock=10)
+    old_guest = make_cart([(product, 1)])
+    fresh_guest = make_cart([(product, 1)])
+    old_user_cart = make_cart([(product, 1)], user=user)
+    ordered = make_cart(
+        [(product, 1)], delivery=make_delivery_method(), payment=make_payment_method()
+    )
+    order = place_order(ready_checkout(ordered).token, payment_data=GOOD_CARD).order
+    long_ago = timezone.now() - timedelta(days=31)
+    Cart.objects.filter(pk__in=[old_guest.pk, old_user_cart.pk, ordered.pk]).update(
+        updated_at=long_ago
+    )
+    Cart.objects.filter(pk=fresh_guest.pk).update(updated_at=long_ago + timedelta(days=2))
+
+    call_command("purge_stale_carts", "--days", "30")
+
+    assert set(Cart.objects.values_list("pk", flat=True)) == {fresh_guest.pk, old_user_cart.pk}
+    assert Order.objects.filter(pk=order.pk).exists()

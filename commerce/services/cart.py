@@ -8,12 +8,14 @@ looked (price, stock, availability, coupon).
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
+from django.utils import timezone
 
 from commerce.models import Cart, CartLine, DeliveryMethod, PaymentMethod, Product
 from commerce.models.coupons import normalize_code
@@ -363,3 +365,19 @@ def merge_guest_cart(token: str, user) -> Cart | None:
         cart.save()
         guest.delete()
     return cart
+
+
+# --- Housekeeping --------------------------------------------------------------
+
+
+def purge_stale_guest_carts(*, days: int, now=None) -> int:
+    """Deletes guest carts idle for `days`; accounts' carts are never purged.
+
+    Their checkouts go with them, never the orders those became: orders keep
+    their own copy of everything and do not point at carts.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    stale = Cart.objects.filter(user__isnull=True, updated_at__lt=cutoff)
+    count = stale.count()
+    stale.delete()
+    return count
