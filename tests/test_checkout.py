@@ -366,47 +366,35 @@ def test_invalid_details_are_form_errors_not_failures(client, methods):
     assert {"email", "country", "full_name"} <= set(errors)
 
 
-def test_a_bad_card_is_a_form_error(client, methods):
+def place_with_card(client, methods, number, expiry="12/39", cvc="123"):
+    """Walks a one-product cart to the review page and submits it with this card."""
     delivery, payment = methods
-    product = make_product(stock=3)
-    walk_to_review(client, product)
+    walk_to_review(client, make_product(stock=3))
     client.post(reverse("checkout:delivery"), {"delivery_method": delivery.pk})
     client.post(reverse("checkout:payment"), {"payment_method": payment.pk})
     form = client.get(reverse("checkout:review")).context["place_form"]
-    response = client.post(
+    return client.post(
         reverse("checkout:review"),
         {
             "checkout": form.initial["checkout"],
             "expected_total": form.initial["expected_total"],
             "accept_terms": "on",
-            "payment-card_number": "1234",
-            "payment-expiry": "01/20",
-            "payment-cvc": "x",
+            "payment-card_number": number,
+            "payment-expiry": expiry,
+            "payment-cvc": cvc,
         },
     )
+
+
+def test_a_bad_card_is_a_form_error(client, methods):
+    response = place_with_card(client, methods, "1234", expiry="01/20", cvc="x")
     assert response.status_code == 400
     assert set(response.context["payment_form"].errors) == {"card_number", "expiry", "cvc"}
     assert not Order.objects.exists()
 
 
 def test_a_declined_card_page_says_so_with_409(client, methods):
-    delivery, payment = methods
-    product = make_product(stock=3)
-    walk_to_review(client, product)
-    client.post(reverse("checkout:delivery"), {"delivery_method": delivery.pk})
-    client.post(reverse("checkout:payment"), {"payment_method": payment.pk})
-    form = client.get(reverse("checkout:review")).context["place_form"]
-    response = client.post(
-        reverse("checkout:review"),
-        {
-            "checkout": form.initial["checkout"],
-            "expected_total": form.initial["expected_total"],
-            "accept_terms": "on",
-            "payment-card_number": "4000 0000 0000 0002",
-            "payment-expiry": "12/39",
-            "payment-cvc": "123",
-        },
-    )
+    response = place_with_card(client, methods, "4000 0000 0000 0002")
     assert response.status_code == 409
     assert "declined" in response.content.decode()
     assert not Order.objects.exists()

@@ -9,7 +9,7 @@ from django.db import models
 ZERO = Decimal("0")
 
 
-class DeliveryMethodQuerySet(models.QuerySet):
+class ActiveQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
@@ -39,18 +39,13 @@ class DeliveryMethod(models.Model):
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveIntegerField(default=0)
 
-    objects = DeliveryMethodQuerySet.as_manager()
+    objects = ActiveQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_order", "name"]
 
     def __str__(self):
         return self.name
-
-
-class PaymentMethodQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(is_active=True)
 
 
 class PaymentMethod(models.Model):
@@ -64,7 +59,7 @@ class PaymentMethod(models.Model):
     is_active = models.BooleanField(default=True)
     sort_order = models.PositiveIntegerField(default=0)
 
-    objects = PaymentMethodQuerySet.as_manager()
+    objects = ActiveQuerySet.as_manager()
 
     class Meta:
         ordering = ["sort_order", "name"]

@@ -159,41 +159,48 @@ def details(request, cart, checkout):
     )
 
 
-@checkout_step
-def delivery(request, cart, checkout):
+def _method_step(request, cart, checkout, *, step, title, form_class, field, choose):
+    """A step that picks one of the staff-configured methods (delivery or payment)."""
     if not checkout.has_contact:
         return redirect("checkout:details")
-    form = DeliveryChoiceForm(
-        request.POST or None, initial={"delivery_method": cart.delivery_method_id}
-    )
+    form = form_class(request.POST or None, initial={field: getattr(cart, f"{field}_id")})
     if request.method == "POST" and form.is_valid():
-        carts.choose_delivery_method(cart, form.cleaned_data["delivery_method"].pk)
+        choose(cart, form.cleaned_data[field].pk)
         return redirect(next_step(cart, checkout))
     return _render(
         request,
         "commerce/checkout/choice.html",
-        "delivery",
-        {"summary": _summary(request, cart, checkout), "form": form, "title": "Delivery"},
+        step,
+        {"summary": _summary(request, cart, checkout), "form": form, "title": title},
         status=400 if form.is_bound else 200,
+    )
+
+
+@checkout_step
+def delivery(request, cart, checkout):
+    return _method_step(
+        request,
+        cart,
+        checkout,
+        step="delivery",
+        title="Delivery",
+        form_class=DeliveryChoiceForm,
+        field="delivery_method",
+        choose=carts.choose_delivery_method,
     )
 
 
 @checkout_step
 def payment(request, cart, checkout):
-    if not checkout.has_contact:
-        return redirect("checkout:details")
-    form = PaymentChoiceForm(
-        request.POST or None, initial={"payment_method": cart.payment_method_id}
-    )
-    if request.method == "POST" and form.is_valid():
-        carts.choose_payment_method(cart, form.cleaned_data["payment_method"].pk)
-        return redirect(next_step(cart, checkout))
-    return _render(
+    return _method_step(
         request,
-        "commerce/checkout/choice.html",
-        "payment",
-        {"summary": _summary(request, cart, checkout), "form": form, "title": "Payment"},
-        status=400 if form.is_bound else 200,
+        cart,
+        checkout,
+        step="payment",
+        title="Payment",
+        form_class=PaymentChoiceForm,
+        field="payment_method",
+        choose=carts.choose_payment_method,
     )
 
 
