@@ -6,3 +6,8 @@ class CommerceConfig(AppConfig):
 
     name = "commerce"
     verbose_name = "Shop"
+
+    def ready(self):
+        from commerce.services.page_cache import connect_invalidation
+
+        connect_invalidation()

@@ -6,12 +6,14 @@ from .catalog import (
     ProductImage,
     ProductStatus,
 )
+from .catalog_version import CatalogVersion
 from .inventory import Stock, Warehouse
 from .shop_page import ShopPage
 
 __all__ = [
     "AttributeDefinition",
     "AttributeOption",
+    "CatalogVersion",
     "Category",
     "Product",
     "ProductImage",

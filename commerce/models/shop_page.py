@@ -42,6 +42,17 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
             request._storefront_shop_page = shop
         return shop
 
+    def serve(self, request, *args, **kwargs):
+        """Every route, through the anonymous full-page cache (services.page_cache)."""
+        from commerce.services.page_cache import serve_with_page_cache
+
+        site = Site.find_for_request(request)
+        return serve_with_page_cache(
+            request,
+            site.pk if site is not None else None,
+            lambda: super(ShopPage, self).serve(request, *args, **kwargs),
+        )
+
     def product_url(self, product, request=None):
         return self.get_url(request=request) + self.reverse_subpage(
             "product", kwargs={"slug": product.slug}
