@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages import constants, get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.test import Client, RequestFactory
-from wagtail.models import Site
+from wagtail.models import PageViewRestriction, Site
 
 from commerce.models import Category, Product, ProductStatus, Warehouse
 from commerce.services.inventory import set_stock_levels
@@ -20,7 +20,7 @@ from .factories import make_category, make_product, make_shop
 pytestmark = pytest.mark.django_db
 
 CACHE = "X-Storefront-Cache"
-HIT_QUERY_BUDGET = 7  # Wagtail's site lookup and routing, and the catalog version
+HIT_QUERY_BUDGET = 1  # the catalog version; hits are answered before Wagtail routes
 
 
 @pytest.fixture
@@ -201,6 +201,22 @@ def test_saving_branding_settings_refreshes_every_page(client, kettle):
     response = get(client, url_of(kettle))
     assert response[CACHE] == "miss"
     assert b"Kettles and Co" in response.content
+
+
+def test_a_shop_behind_a_password_is_never_served_from_the_cache(client, kettle, shop):
+    warm(client, url_of(kettle))
+    PageViewRestriction.objects.create(
+        page=shop, restriction_type=PageViewRestriction.PASSWORD, password="secret"
+    )
+    for _ in range(2):
+        response = get(client, url_of(kettle))
+        assert response.get(CACHE) != "hit"
+        assert b"Copper kettle" not in response.content  # Wagtail's password form instead
+
+
+def test_other_pages_pass_through_untouched(client, kettle):
+    client.get("/")
+    assert CACHE not in client.get("/")
 
 
 # --- Personal requests --------------------------------------------------------------------

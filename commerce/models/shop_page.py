@@ -43,14 +43,17 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
         return shop
 
     def serve(self, request, *args, **kwargs):
-        """Every route, through the anonymous full-page cache (services.page_cache)."""
+        """Every route, through the anonymous full-page cache (services.page_cache).
+
+        A shop behind a password, login or group restriction is never cached: cached
+        pages are answered before Wagtail checks restrictions.
+        """
         from commerce.services.page_cache import serve_with_page_cache
 
-        site = Site.find_for_request(request)
         return serve_with_page_cache(
             request,
-            site.pk if site is not None else None,
             lambda: super(ShopPage, self).serve(request, *args, **kwargs),
+            cacheable=not self.get_view_restrictions().exists(),
         )
 
     def product_url(self, product, request=None):

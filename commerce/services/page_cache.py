@@ -1,8 +1,12 @@
 """Full-page cache for the shop's public pages (catalog, category, search, product).
 
 Anonymous shoppers all see the same page for the same URL, so it is rendered once
-and kept in Django's default cache. Three rules keep it correct:
+and kept in Django's default cache. How, and what keeps it correct:
 
+- Hits are answered by `PageCacheMiddleware` before Wagtail routes the request
+  (routing and its privacy check cost six queries, a hit otherwise one); misses are
+  rendered and stored by `ShopPage.serve`, which skips pages with view restrictions,
+  so the middleware only ever finds public shop pages.
 - Only requests that carry nothing personal are cached: no logged-in user, no
   cart or shopping list in the session, no pending messages, GET or HEAD only,
   and only 200 answers. Anything else is rendered as usual ("bypass").
@@ -122,38 +126,79 @@ def is_cacheable_request(request) -> bool:
     return request.method in ("GET", "HEAD") and not is_personal(request)
 
 
-def page_cache_key(request, site_id, version: int) -> str:
-    """Site, scheme and host (absolute URLs in the page), path, query and version.
+def request_identity(request) -> str:
+    """Scheme and host (they pick the Wagtail site and appear in absolute URLs), path and
+    query, as a digest.
 
     Parameters are sorted by name so `?a=1&b=2` and `?b=2&a=1` share an entry;
     the values of one name keep their order, since `page=1&page=2` is page 2.
     """
     query = sorted(request.GET.lists(), key=lambda item: item[0])
-    identity = repr((site_id, request.scheme, request.get_host(), request.path, query))
-    digest = hashlib.sha256(identity.encode()).hexdigest()
-    return f"{KEY_PREFIX}:{version}:{digest}"
+    identity = repr((request.scheme, request.get_host(), request.path, query))
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+def page_cache_key(request, version: int) -> str:
+    return f"{KEY_PREFIX}:{version}:{request_identity(request)}"
+
+
+def shop_url_key(request) -> str:
+    """Marks a URL as a cached shop page, whatever the version: the middleware reads the
+    catalog version (a query) only for URLs that have one."""
+    return f"{KEY_PREFIX}:url:{request_identity(request)}"
 
 
 # --- Serving ------------------------------------------------------------------------------
 
 
-def serve_with_page_cache(request, site_id, render_page):
-    """The page for `request`, from the cache when possible.
+def cached_page(request, version):
+    """The cached answer for `request` at catalog `version` (a hit), or None."""
+    cached = cache.get(page_cache_key(request, version))
+    if cached is None:
+        return None
+    body, content_type = cached
+    response = HttpResponse(body, content_type=content_type)
+    return with_browser_headers(with_visitor_token(response, request), "hit")
+
+
+class PageCacheMiddleware:
+    """Answers cached shop pages before URL routing; everything else passes through.
+
+    Sits after the session, auth, CSRF and messages middleware: it needs to know
+    whether the request is personal, and CsrfViewMiddleware must still send the
+    cookie for the token a hit hands out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            settings.STOREFRONT_PAGE_CACHE_SECONDS > 0
+            and cache.get(shop_url_key(request))
+            and is_cacheable_request(request)
+        ):
+            response = cached_page(request, catalog_version())
+            if response is not None:
+                return response
+        return self.get_response(request)
+
+
+def serve_with_page_cache(request, render_page, *, cacheable=True):
+    """The page for `request`: from the cache when possible, else rendered and stored.
 
     `render_page()` runs the view and returns its response; a cacheable one is a
     TemplateResponse not rendered yet, so the CSRF placeholder can go into its
-    context.
+    context. `cacheable=False` (a page with view restrictions) always renders.
     """
     seconds = settings.STOREFRONT_PAGE_CACHE_SECONDS
-    if seconds <= 0 or not is_cacheable_request(request):
+    if seconds <= 0 or not cacheable or not is_cacheable_request(request):
         return with_browser_headers(render_page(), "bypass")
 
-    key = page_cache_key(request, site_id, catalog_version())
-    cached = cache.get(key)
-    if cached is not None:
-        body, content_type = cached
-        response = HttpResponse(body, content_type=content_type)
-        return with_browser_headers(with_visitor_token(response, request), "hit")
+    version = catalog_version()
+    response = cached_page(request, version)  # the URL marker may have been evicted
+    if response is not None:
+        return response
 
     response = render_page()
     if (
@@ -164,7 +209,13 @@ def serve_with_page_cache(request, site_id, render_page):
         return with_browser_headers(response, "bypass")
     response.context_data = {**(response.context_data or {}), "csrf_token": csrf_placeholder()}
     response.render()
-    cache.set(key, (response.content, response["Content-Type"]), seconds)
+    cache.set_many(
+        {
+            page_cache_key(request, version): (response.content, response["Content-Type"]),
+            shop_url_key(request): True,
+        },
+        seconds,
+    )
     return with_browser_headers(with_visitor_token(response, request), "miss")
 
 
@@ -196,7 +247,7 @@ def with_browser_headers(response, outcome):
 def storefront_models():
     """Models whose saved or deleted rows change what storefront pages show."""
     from wagtail.images import get_image_model
-    from wagtail.models import Page, Site
+    from wagtail.models import Page, PageViewRestriction, Site
 
     from commerce.models import (
         AttributeDefinition,
@@ -218,6 +269,9 @@ def storefront_models():
         # Menu, shop title and intro, page URLs; publish, unpublish and move have
         # their own signals below as well, since not all of them save the page.
         Page,
+        # A restriction added to the shop page must take its cached pages away, since
+        # hits are served before Wagtail's privacy check.
+        PageViewRestriction,
         Site,
         BrandingSettings,
         FooterSettings,
