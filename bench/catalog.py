@@ -7,6 +7,8 @@ Seeds (idempotently) a PostgreSQL database with N demo products, starts gunicorn
 production-like settings on 127.0.0.1, loads the catalog, a category, a search and a
 product page, and `/bench/baseline/` (a template of the same shape and size, no queries),
 then prints requests/s, latencies and each page's throughput relative to the baseline.
+Each page runs twice: cached (the page cache warm, as anonymous shoppers mostly get it)
+and uncached (a parameter unique to each request, so every request renders the page).
 Prints figures for a human; exits 0 whatever they are (1 only if the server cannot start
 or does not serve the shop).
 See bench/README.md.
@@ -14,6 +16,7 @@ See bench/README.md.
 
 import argparse
 import http.client
+import itertools
 import os
 import re
 import secrets
@@ -36,6 +39,10 @@ SEARCH_QUERY = "classic"
 TARGET_RATIO = 0.5
 MAX_REQUESTS_PER_CLIENT = 100_000  # a hard cap beside the time limit
 REQUEST_TIMEOUT = 30
+CACHE_HEADER = "X-Storefront-Cache"  # hit, miss or bypass (commerce.services.page_cache)
+CACHE_BUSTER = "bench-uncached"
+# One count for the whole run: a number used in a warm-up would be a hit afterwards.
+CACHE_BUSTER_NUMBERS = itertools.count()
 
 
 def log(message):
@@ -182,14 +189,24 @@ def pick_pages(port):
 # --- Load ---------------------------------------------------------------------------------
 
 
-def hammer(port, path, seconds, concurrency):
-    """`concurrency` threads, one HTTP connection each, GET `path` until `seconds` pass."""
-    latencies, statuses, sizes = [], Counter(), Counter()
+def cache_busting(path, number):
+    """`path` with a parameter the shop ignores but that makes the URL, and so its page
+    cache entry, unique: every request renders the page."""
+    return f"{path}{'&' if '?' in path else '?'}{CACHE_BUSTER}={number}"
+
+
+def hammer(port, path, seconds, concurrency, *, uncached=False):
+    """`concurrency` threads, one HTTP connection each, GET `path` until `seconds` pass.
+
+    With `uncached`, each request carries a parameter of its own, so the page cache
+    never has the answer and every request is a miss.
+    """
+    latencies, statuses, sizes, outcomes = [], Counter(), Counter(), Counter()
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
 
     def client():
-        mine, codes, lengths = [], Counter(), Counter()
+        mine, codes, lengths, cache = [], Counter(), Counter(), Counter()
         conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
         try:
             # http.client reconnects by itself when the server closes the connection
@@ -197,13 +214,15 @@ def hammer(port, path, seconds, concurrency):
             for _ in range(MAX_REQUESTS_PER_CLIENT):
                 if time.monotonic() >= stop_at:
                     break
+                url = cache_busting(path, next(CACHE_BUSTER_NUMBERS)) if uncached else path
                 started = time.perf_counter()
                 try:
-                    conn.request("GET", path)
+                    conn.request("GET", url)
                     response = conn.getresponse()
                     body = response.read()
                     codes[response.status] += 1
                     lengths[len(body)] += 1
+                    cache[response.getheader(CACHE_HEADER, "-")] += 1
                 except (OSError, http.client.HTTPException) as exc:
                     codes[type(exc).__name__] += 1
                     conn.close()
@@ -214,6 +233,7 @@ def hammer(port, path, seconds, concurrency):
                 latencies.extend(mine)
                 statuses.update(codes)
                 sizes.update(lengths)
+                outcomes.update(cache)
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
     started = time.monotonic()
@@ -232,45 +252,57 @@ def hammer(port, path, seconds, concurrency):
         "errors": n - statuses[200],
         "statuses": statuses,
         "bytes": sizes.most_common(1)[0][0] if sizes else 0,
+        "cache": outcomes,
     }
 
 
+def cache_column(outcomes):
+    """The most common X-Storefront-Cache answer and its share, e.g. "hit 100%"."""
+    total = sum(outcomes.values())
+    if not total:
+        return "-"
+    outcome, count = outcomes.most_common(1)[0]
+    return f"{outcome} {100 * count / total:.0f}%"
+
+
 def report(results, args):
-    base_rps = results["baseline"][1]["rps"]
+    """`results`: [(page, mode, path, figures)]; mode is "", "cached" or "uncached"."""
+    base_rps = results[0][3]["rps"]
     print()
     print(
         f"{args.products} products, gunicorn {args.workers} sync workers, "
-        f"{args.concurrency} clients, {args.seconds:g} s per page"
+        f"{args.concurrency} clients, {args.seconds:g} s per page and mode"
     )
-    header = f"{'page':<10} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} "
-    header += f"{'bytes':>8} {'x base':>7}  result  url"
+    header = f"{'page':<10} {'mode':<9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} "
+    header += f"{'bytes':>8} {'cache':>10} {'x base':>7}  result  url"
     print(header)
     print("-" * len(header))
-    passed = True
-    for name, (path, r) in results.items():
+    passed = {"cached": True, "uncached": True}
+    for name, mode, path, r in results:
         ratio = r["rps"] / base_rps if base_rps else 0.0
-        if name == "baseline":
+        if not mode:
             verdict = ""
         else:
             ok = ratio >= TARGET_RATIO and r["errors"] == 0
-            passed &= ok
+            passed[mode] &= ok
             verdict = "PASS" if ok else "FAIL"
+        shown = cache_busting(path, "N") if mode == "uncached" else path
         print(
-            f"{name:<10} {r['rps']:>8.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} {r['errors']:>7} "
-            f"{r['bytes']:>8} {ratio:>6.3f}x  {verdict:<6}  {path}"
+            f"{name:<10} {mode:<9} {r['rps']:>8.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} "
+            f"{r['errors']:>7} {r['bytes']:>8} {cache_column(r['cache']):>10} {ratio:>6.3f}x  "
+            f"{verdict:<6}  {shown}"
         )
-    for name, (_path, r) in results.items():
+    for name, mode, _path, r in results:
         others = {k: v for k, v in r["statuses"].items() if k != 200}
         if others:
-            print(f"  {name}: non-200 answers {dict(others)}")
-    print(
-        f"\nbaseline {results['baseline'][1]['bytes']} bytes, "
-        f"catalog {results['catalog'][1]['bytes']} bytes"
-    )
-    print(
-        f"Target: every page at least {TARGET_RATIO}x the baseline's requests/s, no errors: "
-        f"{'PASS' if passed else 'FAIL'}"
-    )
+            print(f"  {name} {mode}: non-200 answers {dict(others)}")
+    catalog_bytes = next(r["bytes"] for name, _m, _p, r in results if name == "catalog")
+    print(f"\nbaseline {results[0][3]['bytes']} bytes, catalog {catalog_bytes} bytes")
+    for mode in ("cached", "uncached"):
+        print(
+            f"Target, {mode} pages: every page at least {TARGET_RATIO}x the baseline's "
+            f"requests/s, no errors: {'PASS' if passed[mode] else 'FAIL'}"
+        )
 
 
 # --- Main ---------------------------------------------------------------------------------
@@ -323,11 +355,17 @@ def main():
             except (RuntimeError, OSError) as exc:
                 log(f"the shop does not answer as expected: {exc}")
                 return 1
-            results = {}
+            results = []
             for name, path in pages:
-                log(f"{name}: warm-up {args.warmup:g} s, then {args.seconds:g} s on {path}")
-                hammer(port, path, args.warmup, args.concurrency)
-                results[name] = (path, hammer(port, path, args.seconds, args.concurrency))
+                # The baseline has no cache; each page runs warm (the page cache answers
+                # after the warm-up has filled it in every worker), then with every
+                # request a miss.
+                for mode in ("",) if name == "baseline" else ("cached", "uncached"):
+                    uncached = mode == "uncached"
+                    log(f"{name} {mode}: warm-up {args.warmup:g} s, then {args.seconds:g} s")
+                    hammer(port, path, args.warmup, args.concurrency, uncached=uncached)
+                    figures = hammer(port, path, args.seconds, args.concurrency, uncached=uncached)
+                    results.append((name, mode, path, figures))
             report(results, args)
         finally:
             stop_server(server)

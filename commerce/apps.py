@@ -8,5 +8,8 @@ class CommerceConfig(AppConfig):
     verbose_name = "Shop"
 
     def ready(self):
+        from commerce.services.page_cache import connect_invalidation
+
+        connect_invalidation()
         # Signal receivers: a guest's cart merges into the account's on login.
         from commerce.services import cart  # noqa: F401

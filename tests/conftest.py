@@ -40,6 +40,15 @@ def _media_in_tmp(settings, tmp_path_factory):
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the page cache is keyed by the catalog
+    version, which every test's rolled-back transaction brings back to the same number."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def homepage(db):
     return ensure_site()

@@ -7,6 +7,7 @@ from .catalog import (
     ProductImage,
     ProductStatus,
 )
+from .catalog_version import CatalogVersion
 from .coupons import Coupon, CouponKind, CouponRedemption
 from .customers import Address
 from .inventory import Stock, Warehouse
@@ -28,6 +29,7 @@ __all__ = [
     "AttributeOption",
     "Cart",
     "CartLine",
+    "CatalogVersion",
     "Category",
     "Checkout",
     "Coupon",

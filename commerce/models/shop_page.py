@@ -42,6 +42,20 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
             request._storefront_shop_page = shop
         return shop
 
+    def serve(self, request, *args, **kwargs):
+        """Every route, through the anonymous full-page cache (services.page_cache).
+
+        A shop behind a password, login or group restriction is never cached: cached
+        pages are answered before Wagtail checks restrictions.
+        """
+        from commerce.services.page_cache import serve_with_page_cache
+
+        return serve_with_page_cache(
+            request,
+            lambda: super(ShopPage, self).serve(request, *args, **kwargs),
+            cacheable=not self.get_view_restrictions().exists(),
+        )
+
     def product_url(self, product, request=None):
         return self.get_url(request=request) + self.reverse_subpage(
             "product", kwargs={"slug": product.slug}

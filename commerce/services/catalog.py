@@ -20,6 +20,7 @@ from commerce.models import (
     ProductImage,
     ProductStatus,
 )
+from commerce.models.catalog import ean_format_ok
 from commerce.services.inventory import available_stock_subquery
 
 PAGE_SIZES = (12, 24, 48, 96)
@@ -196,11 +197,10 @@ def search_product_ids(query: str) -> list[int]:
     """
     # A pasted SKU or EAN should find its product first, whatever the text
     # search makes of the punctuation in codes like "AB-1234/X".
-    exact = list(
-        Product.objects.visible()
-        .filter(Q(sku__iexact=query) | Q(ean=query))
-        .values_list("pk", flat=True)[:10]
-    )
+    # Only a well-formed EAN is compared with `ean` (which has no index): an OR on it
+    # turned every search into a scan of the whole product table.
+    code = Q(sku__iexact=query) | Q(ean=query) if ean_format_ok(query) else Q(sku__iexact=query)
+    exact = list(Product.objects.visible().filter(code).values_list("pk", flat=True)[:10])
     # Only ids: loading whole rows for up to SEARCH_RESULT_LIMIT hits doubles the cost.
     results = Product.objects.visible().only("pk").search(query, order_by_relevance=True)
     ranked = exact + [p.pk for p in results[:SEARCH_RESULT_LIMIT] if p.pk not in exact]
@@ -296,10 +296,13 @@ def build_facets(definitions, base_products, selected: dict):
     condition = Q(~Q(attributeoption__definition_id__in=list(flags)), **others_match(None))
     for definition_id in flags:
         condition |= Q(attributeoption__definition_id=definition_id, **others_match(definition_id))
+    # Plain COUNT, not COUNT(DISTINCT): the through table holds each (product, option)
+    # pair once (its unique constraint), and DISTINCT makes PostgreSQL sort every row
+    # of the join instead of hashing the few groups.
     counts = dict(
         rows.filter(condition)
         .values("attributeoption_id")
-        .annotate(n=Count("product_id", distinct=True))
+        .annotate(n=Count("product_id"))
         .values_list("attributeoption_id", "n")
     )
     selected_ids = {pk for ids in selected.values() for pk in ids}

@@ -2,11 +2,12 @@
 
 `place_order` runs in one transaction and takes its locks in one fixed order,
 the same for every caller: checkout row → cart row → coupon row → stock rows
-by id. So two submits of one checkout serialize on the checkout row (the second
-finds the first's order and returns it), two buyers of the same product
-serialize on its stock rows, and no two placements can deadlock. Everything the
-order says is computed again from the locked rows; side effects (e-mails,
-cache invalidation) run only after commit.
+by id (→ the catalog version row, only when a product sells out, so cached
+catalog pages stop offering it from the moment the order commits). So two
+submits of one checkout serialize on the checkout row (the second finds the
+first's order and returns it), two buyers of the same product serialize on its
+stock rows, and no two placements can deadlock. Everything the order says is
+computed again from the locked rows; e-mails go out only after commit.
 """
 
 import logging
@@ -32,8 +33,10 @@ from commerce.models import (
 from commerce.payments import registry
 from commerce.payments.base import PaymentDeclined
 
+from . import notifications
 from .cart import CartSummary, summarize
 from .coupons import find_coupon
+from .page_cache import bump_catalog_version
 
 logger = logging.getLogger(__name__)
 
@@ -285,9 +288,10 @@ def _take_stock(order: Order, summary: CartSummary, stock_rows: list[Stock]) -> 
         if needed:
             raise CheckoutError(f"Only part of {state.product.name} is in stock.")
     OrderLineAllocation.objects.bulk_create(allocations)
-    order._sold_out_product_ids = [
-        product_id for product_id, rows in by_product.items() if sum(r.quantity for r in rows) == 0
-    ]
+    if any(sum(row.quantity for row in rows) == 0 for rows in by_product.values()):
+        # A product just sold out: cached catalog pages must stop offering it, from
+        # the moment this order commits (the version row is locked last, after stock).
+        bump_catalog_version()
 
 
 def _redeem(coupon, order: Order, user) -> None:
@@ -329,14 +333,6 @@ def _authorize_payment(order: Order, cart: Cart, checkout: Checkout, payment_dat
 def _after_placement(order: Order) -> None:
     """Runs after commit: a failure here is logged, never undoes the order."""
     try:
-        from commerce.services import notifications
-
         notifications.send_order_placed(order)
     except Exception:  # noqa: BLE001 - an e-mail outage must not fail a placed order
         logger.exception("Could not send the e-mails for order %s", order.number)
-    if getattr(order, "_sold_out_product_ids", None):
-        try:
-            from commerce.services.page_cache import bump_catalog_version
-        except ImportError:  # the page cache is optional
-            return
-        bump_catalog_version()

@@ -4,7 +4,8 @@ from django.db import transaction
 from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from commerce.models import Stock
+from commerce.models import Stock, Warehouse
+from commerce.services.page_cache import bump_catalog_version
 
 
 def available_stock_subquery(product_ref="pk"):
@@ -44,7 +45,9 @@ def set_stock_levels(product, levels: dict[int, int]) -> None:
     Missing rows are created first (a concurrent first write is absorbed by the
     unique constraint instead of failing), then all of the product's rows are
     locked in id order, the order order placement locks stock in, so an edit
-    in the admin and a checkout never deadlock or interleave.
+    in the admin and a checkout never deadlock or interleave. When the product
+    goes in or out of stock, the catalog version is bumped in the same
+    transaction (services.page_cache).
     """
     if any(quantity < 0 for quantity in levels.values()):
         raise ValueError("Stock cannot be negative.")
@@ -53,9 +56,15 @@ def set_stock_levels(product, levels: dict[int, int]) -> None:
             [Stock(product=product, warehouse_id=w, quantity=0) for w in levels],
             ignore_conflicts=True,
         )
-        rows = Stock.objects.select_for_update().filter(product=product).order_by("id")
+        rows = list(Stock.objects.select_for_update().filter(product=product).order_by("id"))
+        active = set(Warehouse.objects.filter(is_active=True).values_list("pk", flat=True))
+        was_in_stock = sum(s.quantity for s in rows if s.warehouse_id in active) > 0
         for stock in rows:
             quantity = levels.get(stock.warehouse_id)
             if quantity is not None and stock.quantity != quantity:
                 stock.quantity = quantity
                 stock.save(update_fields=["quantity"])
+        # Cached pages show "in stock" or "out of stock", never quantities: only a flip
+        # makes them stale. Every order writes stock; most must not empty the cache.
+        if (sum(s.quantity for s in rows if s.warehouse_id in active) > 0) != was_in_stock:
+            bump_catalog_version()

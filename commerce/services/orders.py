@@ -24,7 +24,6 @@ placement takes them, so a cancel and a checkout of the same product with the
 same coupon cannot deadlock.
 """
 
-import importlib.util
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -54,6 +53,7 @@ from commerce.models import (
 )
 from commerce.payments import registry
 from commerce.services.notifications import STATUS_CHANGE_EMAILS, send_status_changed
+from commerce.services.page_cache import bump_catalog_version
 
 S = OrderStatus
 
@@ -258,7 +258,8 @@ def cancel_order(order, *, by=None, note="", expected_from=None) -> Order:
         # The provider last: if it refuses, the stock and coupon changes roll back.
         fields = _release_payment(locked)
         _apply(locked, S.CANCELLED, by=by, note=note, extra_fields=fields)
-    transaction.on_commit(_bump_catalog_version)
+        # Returned stock may put a sold-out product back on sale.
+        bump_catalog_version()
     _sync(order, locked)
     return order
 
@@ -282,8 +283,8 @@ def refund_order(order, *, by=None, note="", expected_from=None) -> Order:
             _return_stock(locked)
         fields = _release_payment(locked)
         _apply(locked, S.REFUNDED, by=by, note=note, extra_fields=fields)
-    if restock:
-        transaction.on_commit(_bump_catalog_version)
+        if restock:
+            bump_catalog_version()
     _sync(order, locked)
     return order
 
@@ -358,17 +359,6 @@ def _release_coupon(locked: Order) -> None:
         coupon.times_used -= 1
         coupon.save(update_fields=["times_used"])
     redemption.delete()
-
-
-def _bump_catalog_version() -> None:
-    # commerce.services.page_cache is being written on another branch (perf-cache).
-    # Until it is merged there is no page cache to invalidate, so this does nothing;
-    # once it exists, returned stock makes cached catalog pages stale and we bump it.
-    if importlib.util.find_spec("commerce.services.page_cache") is None:
-        return
-    from commerce.services import page_cache
-
-    page_cache.bump_catalog_version()
 
 
 # --- Sales figures for listings --------------------------------------------------------

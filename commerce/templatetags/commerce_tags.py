@@ -3,8 +3,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
+from django.template.base import Token
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from wagtail.images.templatetags.wagtailimages_tags import PictureNode
+from wagtail.images.templatetags.wagtailimages_tags import image as parse_image_tag
 
 from commerce.services.catalog import product_structured_data
 from pages.models import BrandingSettings
@@ -61,3 +64,32 @@ def product_json_ld(context, product, url):
     data = product_structured_data(product, request, url)
     payload = json.dumps(data, cls=DjangoJSONEncoder).translate(_JSON_SCRIPT_ESCAPES)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
+
+
+class PictureNodeWithParsedFilters(PictureNode):
+    """Wagtail's picture node, building its Filter objects once instead of on every render.
+
+    Each Filter parses its spec into operations (with `inspect.getcallargs` per
+    operation) the first time it is used and keeps the result; Wagtail's node makes
+    new Filters on every render, so a listing re-parsed 4 specs for each of its
+    tiles. The specs are fixed when the template compiles, and Filters hold no
+    per-image state, so one set per node serves every image.
+    """
+
+    def get_filters(self):
+        if not hasattr(self, "_filters"):
+            self._filters = super().get_filters()
+        return self._filters
+
+
+@register.tag("product_picture")
+def product_picture(parser, token):
+    """`{% product_picture image format-{webp,jpeg} fill-{240x240,480x480} ... %}`: exactly
+    Wagtail's `{% picture %}` (same arguments and output), for images rendered many times
+    per page."""
+    _tag_name, arguments = token.contents.split(None, 1)
+    picture_token = Token(token.token_type, f"picture {arguments}", token.position, token.lineno)
+    node = parse_image_tag(parser, picture_token)
+    return PictureNodeWithParsedFilters(
+        node.image_expr, node.filter_specs, output_var_name=node.output_var_name, attrs=node.attrs
+    )

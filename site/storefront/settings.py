@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Cached shop pages, answered before routing (commerce/services/page_cache.py).
+    "commerce.services.page_cache.PageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -153,6 +155,32 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ------------------------------------------------------------------
+# Storefront pages (commerce.services.page_cache) and image renditions. Per
+# process by default: correct with any number of workers, because cached pages
+# are keyed by a catalog version kept in the database. CACHE_URL=redis://... shares
+# one cache between workers and machines (needs `pip install redis`).
+
+CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}.")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            # A page is about 40 kB: at most ~80 MB per worker with renditions beside.
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    }
+
+# Longest time a cached storefront page is served (a safety net: changes bump the
+# catalog version and take effect at once). 0 turns the page cache off.
+STOREFRONT_PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 
 # --- Auth -------------------------------------------------------------------
 

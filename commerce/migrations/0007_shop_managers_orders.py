@@ -42,7 +42,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("commerce", "0004_checkout_orders"),
+        ("commerce", "0006_search_vector_index"),
         ("commerce", "0002_shop_managers_group"),
     ]
 

@@ -1,0 +1,321 @@
+"""Full-page cache for the shop's public pages (catalog, category, search, product).
+
+Anonymous shoppers all see the same page for the same URL, so it is rendered once
+and kept in Django's default cache. How, and what keeps it correct:
+
+- Hits are answered by `PageCacheMiddleware` before Wagtail routes the request
+  (routing and its privacy check cost six queries, a hit otherwise one); misses are
+  rendered and stored by `ShopPage.serve`, which skips pages with view restrictions,
+  so the middleware only ever finds public shop pages.
+- Only requests that carry nothing personal are cached: no logged-in user, no
+  cart or shopping list in the session, no pending messages, GET or HEAD only,
+  and only 200 answers. Anything else is rendered as usual ("bypass").
+- The key holds the catalog version (`CatalogVersion`, one row in the database),
+  which every change to what shoppers see bumps in the same transaction as the
+  change. Reading it costs one query per request; in exchange invalidation is
+  atomic and holds across any number of workers, even with a per-process cache.
+  Old entries are never read again and age out (`STOREFRONT_PAGE_CACHE_SECONDS`).
+- Cached HTML never holds anyone's CSRF token: the page is rendered with a
+  placeholder where the token goes, and every answer (hit or miss) gets the
+  placeholder replaced by the visitor's own token.
+"""
+
+import functools
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.template.response import SimpleTemplateResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.crypto import salted_hmac
+
+from commerce.models import CatalogVersion
+
+# Session keys that make a visitor's pages their own (cart and shopping lists).
+PERSONAL_SESSION_KEYS = ("storefront_cart", "storefront_lists")
+
+CACHE_HEADER = "X-Storefront-Cache"
+KEY_PREFIX = "storefront:page"
+
+# Saves that only touch Wagtail's draft and locking bookkeeping change nothing
+# shoppers see (the storefront shows live rows only): no reason to drop the cache.
+DRAFT_BOOKKEEPING_FIELDS = frozenset(
+    {
+        "latest_revision",
+        "latest_revision_created_at",
+        "draft_title",
+        "has_unpublished_changes",
+        "locked",
+        "locked_at",
+        "locked_by",
+    }
+)
+
+
+def csrf_placeholder() -> str:
+    """What cached pages hold instead of a CSRF token.
+
+    The same in every worker (a shared cache may hold a body another worker
+    rendered), and derived from SECRET_KEY so nobody can plant it in a page.
+    """
+    return "csrf-" + salted_hmac("storefront.page_cache", "csrf-token-placeholder").hexdigest()
+
+
+# --- The catalog version ------------------------------------------------------------------
+
+
+def catalog_version() -> int:
+    """The current catalog version: one indexed single-row query."""
+    version = CatalogVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    return version or 0
+
+
+def bump_catalog_version() -> None:
+    """Makes every cached storefront page stale.
+
+    Call it inside the transaction that changes what shoppers see (receivers
+    below do for saves and deletes; the checkout calls it when a product sells
+    out): the new version then becomes visible exactly when the change does.
+    The UPDATE locks the row until that transaction ends, so concurrent bumps
+    queue instead of losing one another.
+    """
+    with transaction.atomic():
+        updated = CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)
+        if not updated:
+            # The row is created by migration 0004; a flushed database lacks it.
+            CatalogVersion.objects.bulk_create(
+                [CatalogVersion(pk=1, version=1)], ignore_conflicts=True
+            )
+            CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)
+
+
+# --- Which requests are cached ------------------------------------------------------------
+
+
+def has_pending_messages(request) -> bool:
+    """django.contrib.messages waiting to be shown, without marking them as shown.
+
+    The fallback storage reads its cookie first and touches the session only
+    when the cookie says more messages are waiting there.
+    """
+    storage = getattr(request, "_messages", None)
+    return storage is not None and len(storage) > 0
+
+
+def is_personal(request) -> bool:
+    if getattr(request, "is_preview", False):
+        return True
+    # No session cookie, no session: loading one would only create an empty
+    # session object, and nobody can be logged in without it.
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        session = request.session
+        if any(key in session for key in PERSONAL_SESSION_KEYS):
+            return True
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return True
+    return has_pending_messages(request)
+
+
+def is_cacheable_request(request) -> bool:
+    return request.method in ("GET", "HEAD") and not is_personal(request)
+
+
+def request_identity(request) -> str:
+    """Scheme and host (they pick the Wagtail site and appear in absolute URLs), path and
+    query, as a digest.
+
+    Parameters are sorted by name so `?a=1&b=2` and `?b=2&a=1` share an entry;
+    the values of one name keep their order, since `page=1&page=2` is page 2.
+    """
+    query = sorted(request.GET.lists(), key=lambda item: item[0])
+    identity = repr((request.scheme, request.get_host(), request.path, query))
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+def page_cache_key(request, version: int) -> str:
+    return f"{KEY_PREFIX}:{version}:{request_identity(request)}"
+
+
+def shop_url_key(request) -> str:
+    """Marks a URL as a cached shop page, whatever the version: the middleware reads the
+    catalog version (a query) only for URLs that have one."""
+    return f"{KEY_PREFIX}:url:{request_identity(request)}"
+
+
+# --- Serving ------------------------------------------------------------------------------
+
+
+def cached_page(request, version):
+    """The cached answer for `request` at catalog `version` (a hit), or None."""
+    cached = cache.get(page_cache_key(request, version))
+    if cached is None:
+        return None
+    body, content_type = cached
+    response = HttpResponse(body, content_type=content_type)
+    return with_browser_headers(with_visitor_token(response, request), "hit")
+
+
+class PageCacheMiddleware:
+    """Answers cached shop pages before URL routing; everything else passes through.
+
+    Sits after the session, auth, CSRF and messages middleware: it needs to know
+    whether the request is personal, and CsrfViewMiddleware must still send the
+    cookie for the token a hit hands out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            settings.STOREFRONT_PAGE_CACHE_SECONDS > 0
+            and cache.get(shop_url_key(request))
+            and is_cacheable_request(request)
+        ):
+            response = cached_page(request, catalog_version())
+            if response is not None:
+                return response
+        return self.get_response(request)
+
+
+def serve_with_page_cache(request, render_page, *, cacheable=True):
+    """The page for `request`: from the cache when possible, else rendered and stored.
+
+    `render_page()` runs the view and returns its response; a cacheable one is a
+    TemplateResponse not rendered yet, so the CSRF placeholder can go into its
+    context. `cacheable=False` (a page with view restrictions) always renders.
+    """
+    seconds = settings.STOREFRONT_PAGE_CACHE_SECONDS
+    if seconds <= 0 or not cacheable or not is_cacheable_request(request):
+        return with_browser_headers(render_page(), "bypass")
+
+    version = catalog_version()
+    response = cached_page(request, version)  # the URL marker may have been evicted
+    if response is not None:
+        return response
+
+    response = render_page()
+    if (
+        response.status_code != 200
+        or not isinstance(response, SimpleTemplateResponse)
+        or response.is_rendered
+    ):
+        return with_browser_headers(response, "bypass")
+    response.context_data = {**(response.context_data or {}), "csrf_token": csrf_placeholder()}
+    response.render()
+    cache.set_many(
+        {
+            page_cache_key(request, version): (response.content, response["Content-Type"]),
+            shop_url_key(request): True,
+        },
+        seconds,
+    )
+    return with_browser_headers(with_visitor_token(response, request), "miss")
+
+
+def with_visitor_token(response, request):
+    """Puts the visitor's own CSRF token where the cached body has the placeholder.
+
+    `get_token` also makes CsrfViewMiddleware send the visitor the matching
+    cookie. Pages without a form never ask for a token, as when rendered uncached.
+    """
+    placeholder = csrf_placeholder().encode()
+    if placeholder in response.content:
+        response.content = response.content.replace(placeholder, get_token(request).encode())
+    return response
+
+
+def with_browser_headers(response, outcome):
+    """Browsers may keep the page but must ask again before reusing it (it carries the
+    visitor's CSRF token and, when personal, their cart); shared proxies must not."""
+    response[CACHE_HEADER] = outcome
+    patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+# --- Invalidation -------------------------------------------------------------------------
+
+
+@functools.cache
+def storefront_models():
+    """Models whose saved or deleted rows change what storefront pages show."""
+    from wagtail.images import get_image_model
+    from wagtail.models import Page, PageViewRestriction, Site
+
+    from commerce.models import (
+        AttributeDefinition,
+        AttributeOption,
+        Category,
+        Product,
+        ProductImage,
+        Warehouse,
+    )
+    from pages.models import BrandingSettings, FooterSettings
+
+    return (
+        Product,
+        Category,
+        AttributeDefinition,
+        AttributeOption,
+        ProductImage,
+        Warehouse,
+        # Menu, shop title and intro, page URLs; publish, unpublish and move have
+        # their own signals below as well, since not all of them save the page.
+        Page,
+        # A restriction added to the shop page must take its cached pages away, since
+        # hits are served before Wagtail's privacy check.
+        PageViewRestriction,
+        Site,
+        BrandingSettings,
+        FooterSettings,
+        get_image_model(),
+    )
+
+
+def bump_on_save(sender, instance, update_fields=None, **kwargs):
+    if not isinstance(instance, storefront_models()):
+        return
+    if update_fields and set(update_fields) <= DRAFT_BOOKKEEPING_FIELDS:
+        return
+    bump_catalog_version()
+
+
+def bump_on_delete(sender, instance, **kwargs):
+    if isinstance(instance, storefront_models()):
+        bump_catalog_version()
+
+
+def bump_on_m2m_change(sender, action, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear"):
+        bump_catalog_version()
+
+
+def bump_on_signal(**kwargs):
+    bump_catalog_version()
+
+
+def connect_invalidation():
+    """Called once from CommerceConfig.ready()."""
+    from wagtail.signals import page_published, page_unpublished, post_page_move
+
+    from commerce.models import Product
+
+    # Any sender: subclasses (each page type, the image model) send their own class.
+    post_save.connect(bump_on_save, dispatch_uid="storefront_page_cache_save")
+    post_delete.connect(bump_on_delete, dispatch_uid="storefront_page_cache_delete")
+    # Additional categories and attribute options: ParentalManyToManyFields, written
+    # with add()/remove() after the product row when the product is saved.
+    for through in (Product.additional_categories.through, Product.attribute_options.through):
+        m2m_changed.connect(
+            bump_on_m2m_change, sender=through, dispatch_uid=f"storefront_page_cache_{through}"
+        )
+    page_published.connect(bump_on_signal, dispatch_uid="storefront_page_cache_published")
+    page_unpublished.connect(bump_on_signal, dispatch_uid="storefront_page_cache_unpublished")
+    post_page_move.connect(bump_on_signal, dispatch_uid="storefront_page_cache_moved")
