@@ -242,13 +242,11 @@ def hammer(port, path, seconds, concurrency, *, uncached=False):
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    latencies.sort()
     n = len(latencies)
     return {
         "requests": n,
         "rps": n / elapsed if elapsed else 0.0,
-        "p50": latencies[n // 2] * 1000 if n else 0.0,
-        "p95": latencies[min(n - 1, int(n * 0.95))] * 1000 if n else 0.0,
+        **percentiles_ms(latencies),
         "errors": n - statuses[200],
         "statuses": statuses,
         "bytes": sizes.most_common(1)[0][0] if sizes else 0,

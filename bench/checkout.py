@@ -41,6 +41,7 @@ from bench.catalog import (  # noqa: E402 - after the path fix above
     local_database_url,
     log,
     manage,
+    percentiles_ms,
     start_server,
     stop_server,
     wait_until_up,
@@ -159,15 +160,12 @@ def run_shoppers(port, shoppers, seconds, pick_product, ids, stop_when=None):
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    latencies.sort()
-    n = len(latencies)
     return {
         **outcomes,
         "errors": errors,
         "seconds": elapsed,
         "orders_per_s": outcomes["placed"] / elapsed if elapsed else 0.0,
-        "p50": latencies[n // 2] * 1000 if n else 0.0,
-        "p95": latencies[min(n - 1, int(n * 0.95))] * 1000 if n else 0.0,
+        **percentiles_ms(latencies),
     }
 
 
