@@ -195,6 +195,16 @@ def cache_busting(path, number):
     return f"{path}{'&' if '?' in path else '?'}{CACHE_BUSTER}={number}"
 
 
+def percentiles_ms(latencies):
+    """p50 and p95 of latencies given in seconds, in milliseconds (0 when empty)."""
+    ordered = sorted(latencies)
+    n = len(ordered)
+    return {
+        "p50": ordered[n // 2] * 1000 if n else 0.0,
+        "p95": ordered[min(n - 1, int(n * 0.95))] * 1000 if n else 0.0,
+    }
+
+
 def hammer(port, path, seconds, concurrency, *, uncached=False):
     """`concurrency` threads, one HTTP connection each, GET `path` until `seconds` pass.
 
