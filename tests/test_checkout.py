@@ -432,3 +432,30 @@ def test_saved_addresses_prefill_the_details_but_only_the_shoppers_own(client, m
     foreign = client.get(reverse("checkout:details"), {"use": theirs.pk})
     assert foreign.context["billing_form"].initial["city"] != "Secretville"
     assert "Secretville" not in foreign.content.decode()
+
+
+def test_placing_sends_the_confirmation_after_commit_and_a_failure_is_only_logged(
+    methods, settings, mailoutbox, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    settings.STOREFRONT_ORDER_NOTIFICATION_EMAILS = ["orders@shop.example"]
+    cart = make_cart([(make_product("Globe", stock=5), 1)], delivery=methods[0], payment=methods[1])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        order = checkouts.place_order(ready_checkout(cart).token, payment_data=GOOD_CARD).order
+    assert mailoutbox == []  # nothing is sent before the order is committed
+    for callback in callbacks:
+        callback()
+    assert sorted(tuple(message.to) for message in mailoutbox) == [
+        ("ada@example.com",),
+        ("orders@shop.example",),
+    ]
+    assert any(order.number in message.subject for message in mailoutbox)
+
+    def mail_server_down(order):
+        raise ConnectionRefusedError("SMTP down")
+
+    monkeypatch.setattr(checkouts.notifications, "send_order_placed", mail_server_down)
+    second = make_cart([(make_product(stock=5), 1)], delivery=methods[0], payment=methods[1])
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = checkouts.place_order(ready_checkout(second).token, payment_data=GOOD_CARD)
+    assert Order.objects.filter(pk=placed.order.pk).exists()
+    assert "Could not send the e-mails" in caplog.text
