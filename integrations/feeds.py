@@ -1,0 +1,1 @@
+"""Price-comparison feeds (Ceneo, Google Merchant)."""
