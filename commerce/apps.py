@@ -11,5 +11,5 @@ class CommerceConfig(AppConfig):
         from commerce.services.page_cache import connect_invalidation
 
         connect_invalidation()
-        # Signal receivers: a guest's cart merges into the account's on login.
-        from commerce.services import cart  # noqa: F401
+        # Signal receivers: a guest's cart and lists merge into the account's on login.
+        from commerce.services import cart, shopping_lists  # noqa: F401

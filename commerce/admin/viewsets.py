@@ -6,6 +6,7 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from commerce.admin.list_viewsets import ShoppingListViewSet
 from commerce.models import (
     AttributeDefinition,
     Category,
@@ -140,4 +141,11 @@ class ShopViewSetGroup(SnippetViewSetGroup):
     menu_label = "Shop"
     menu_icon = "tag"
     menu_order = 150
-    items = (ProductViewSet, CategoryViewSet, AttributeViewSet, WarehouseViewSet, *ORDER_VIEWSETS)
+    items = (
+        ProductViewSet,
+        CategoryViewSet,
+        AttributeViewSet,
+        WarehouseViewSet,
+        *ORDER_VIEWSETS,
+        ShoppingListViewSet,
+    )

@@ -11,6 +11,7 @@ from .catalog_version import CatalogVersion
 from .coupons import Coupon, CouponKind, CouponRedemption
 from .customers import Address
 from .inventory import Stock, Warehouse
+from .lists import ShoppingList, ShoppingListItem
 from .methods import DeliveryMethod, PaymentMethod
 from .orders import (
     MockPayment,
@@ -48,6 +49,8 @@ __all__ = [
     "ProductImage",
     "ProductStatus",
     "ShopPage",
+    "ShoppingList",
+    "ShoppingListItem",
     "Stock",
     "Warehouse",
 ]

@@ -11,7 +11,7 @@ from commerce.services import cart as carts
 from commerce.services.cart import CartError
 
 
-def _back(request, default="cart:detail"):
+def redirect_back(request, default="cart:detail"):
     """Where a form asked to go back to, if it is on this site; else the cart."""
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
@@ -57,9 +57,9 @@ def cart_add(request):
         )
     except CartError as error:
         messages.error(request, str(error))
-        return _back(request)
+        return redirect_back(request)
     messages.success(request, note or "Added to your cart.")
-    return _back(request)
+    return redirect_back(request)
 
 
 @require_POST
@@ -99,7 +99,7 @@ def cart_coupon(request):
     if "remove" in request.POST:
         carts.remove_coupon(cart)
         messages.success(request, "Coupon removed.")
-        return _back(request)
+        return redirect_back(request)
     try:
         check = carts.apply_coupon(
             cart, request.POST.get("code", ""), user=request.user, email=_email(request)
@@ -111,7 +111,7 @@ def cart_coupon(request):
             messages.success(request, f"Coupon {check.coupon.code} applied.")
         else:
             messages.error(request, check.message)
-    return _back(request)
+    return redirect_back(request)
 
 
 @require_POST
@@ -127,4 +127,4 @@ def cart_methods(request):
             carts.choose_payment_method(cart, request.POST["payment_method"])
     except CartError as error:
         messages.error(request, str(error))
-    return _back(request)
+    return redirect_back(request)

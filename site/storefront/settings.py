@@ -268,6 +268,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 STOREFRONT_CHECKOUT_IDLE_MINUTES = env_int("CHECKOUT_IDLE_MINUTES", 30)
 # The most units of one product a cart line may hold, whatever the stock.
 STOREFRONT_MAX_LINE_QUANTITY = env_int("MAX_LINE_QUANTITY", 99)
+# Guests' shopping lists are kept this long after their last change
+# (python manage.py purge_guest_lists deletes older ones; run it from cron).
+STOREFRONT_GUEST_LIST_DAYS = env_int("GUEST_LIST_DAYS", 30)
 # Who hears about new orders (comma-separated e-mail addresses).
 STOREFRONT_ORDER_NOTIFICATION_EMAILS = [
     address.strip()

@@ -20,6 +20,7 @@ urlpatterns = [
     path("account/", include("commerce.urls.account")),
     path("cart/", include("commerce.urls.cart")),
     path("checkout/", include("commerce.urls.checkout")),
+    path("lists/", include("commerce.urls.lists")),
     path("", include("integrations.urls")),
 ]
 
