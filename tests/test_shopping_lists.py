@@ -334,3 +334,41 @@ def test_purge_deletes_only_guest_lists_unchanged_for_the_kept_time(user, settin
     assert old.pk not in remaining
     assert {recent.pk, mine.pk} <= remaining
     assert ShoppingList.objects.filter(guest_key="mixed").count() == 2  # judged together
+
+
+# --- Admin -------------------------------------------------------------------------------
+
+
+def test_staff_see_lists_read_only_in_the_admin(user, client):
+    from django.contrib.auth.models import Group, Permission
+
+    shopping_list = lists.default_list(Owner(user=user))
+    lists.add_item(shopping_list, make_product("Kettle", stock=3).pk, 2)
+    lists.default_list(guest())
+    staff = get_user_model().objects.create_user("staff", "staff@example.com", PASSWORD)
+    group = Group.objects.create(name="Support")
+    group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="view_shoppinglist"),
+        Permission.objects.get(codename="change_shoppinglist"),
+    )
+    staff.groups.add(group)
+    client.force_login(staff)
+
+    index = client.get("/admin/snippets/commerce/shoppinglist/")
+    assert index.status_code == 200
+    page = index.content.decode()
+    assert "ada@example.com" in page and "Guest" in page
+    inspect = client.get(f"/admin/snippets/commerce/shoppinglist/inspect/{shopping_list.pk}/")
+    assert inspect.status_code == 200 and "Kettle" in inspect.content.decode()
+    # Even with the change permission, nobody edits, adds or deletes lists here.
+    for url in (
+        f"/admin/snippets/commerce/shoppinglist/edit/{shopping_list.pk}/",
+        "/admin/snippets/commerce/shoppinglist/add/",
+        f"/admin/snippets/commerce/shoppinglist/delete/{shopping_list.pk}/",
+    ):
+        assert client.get(url).status_code in (302, 403)
+    assert client.post(
+        f"/admin/snippets/commerce/shoppinglist/delete/{shopping_list.pk}/"
+    ).status_code in (302, 403)
+    assert ShoppingList.objects.filter(pk=shopping_list.pk).exists()

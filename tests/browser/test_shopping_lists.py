@@ -1,0 +1,62 @@
+"""End to end in a real Chromium: a guest builds lists, signs in, and finds them merged."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from playwright.sync_api import Page, expect
+
+from commerce.services.shopping_lists import Owner, add_item, create_list, default_list
+from home.demo import ensure_site
+from tests.factories import make_product, make_shop
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "lin@example.com"
+PASSWORD = "another-long-passphrase"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_guest_list_is_merged_into_the_account_on_login(live_server, page: Page):
+    make_shop(ensure_site())
+    lamp = make_product("Desk lamp", price=Decimal("30.00"), stock=4)
+    vase = make_product("Glass vase", price=Decimal("15.00"), stock=4)
+    user = get_user_model().objects.create_user(EMAIL, EMAIL, PASSWORD)
+    # The account already has a default list with the lamp, and a "Gifts" list.
+    add_item(default_list(Owner(user=user)), lamp.pk, 1, "for the study")
+    create_list(Owner(user=user), "Gifts")
+
+    # As a guest: the lamp into the default list, the vase into a new "Gifts" list.
+    page.goto(f"{live_server.url}/shop/p/{lamp.slug}/")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Added to “My list”")
+    page.goto(f"{live_server.url}/shop/p/{vase.slug}/")
+    page.get_by_label("Save to list").select_option("new")
+    page.get_by_placeholder("New list name").fill("Gifts")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Added to “Gifts”")
+    page.goto(f"{live_server.url}/lists/")
+    expect(page.get_by_role("link", name="Gifts", exact=True)).to_be_visible()
+
+    # Sign in: the lists come along.
+    page.goto(f"{live_server.url}/account/login/")
+    page.locator('input[name="username"]').fill(EMAIL)
+    page.locator('input[name="password"]').fill(PASSWORD)
+    page.locator('form button[type="submit"]').last.click()
+    page.goto(f"{live_server.url}/lists/")
+    rows = page.locator("table.cart-lines tbody tr")
+    expect(rows.locator("td:first-child a")).to_have_text(["My list", "Gifts", "Gifts (2)"])
+
+    # The default lists merged: one lamp line with both quantities.
+    page.get_by_role("link", name="My list", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/lists/\d+/$"))
+    lines = page.locator("table.cart-lines tbody tr")
+    expect(lines).to_have_count(1)
+    expect(lines.first).to_contain_text("Desk lamp")
+    expect(page.get_by_label("Quantity")).to_have_value("2")
+
+    # The guest's "Gifts" moved over as "Gifts (2)" with the vase.
+    page.goto(f"{live_server.url}/lists/")
+    page.get_by_role("link", name="Gifts (2)", exact=True).click()
+    expect(page.locator("table.cart-lines tbody tr")).to_contain_text("Glass vase")
