@@ -139,3 +139,7 @@ def test_server_error_returns_the_500_page(client, homepage, monkeypatch):
 def test_healthz(client, db):
     response = client.get("/healthz/")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_the_order_api_mounted_at_the_root_does_not_shadow_the_homepage(client, homepage):
+    assert client.get("/").status_code == 200
