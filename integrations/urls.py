@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api_v1, orders_api
+from . import api_v1, feeds, orders_api
 
 
 def without_root(urls):
@@ -15,5 +15,7 @@ def without_root(urls):
 
 urlpatterns = [
     path("external/v1/", api_v1.api.urls),
+    path("feeds/ceneo.xml", feeds.ceneo_feed, name="feed_ceneo"),
+    path("feeds/google.xml", feeds.google_feed, name="feed_google"),
     path("", without_root(orders_api.api.urls)),
 ]

@@ -184,6 +184,15 @@ else:
 # catalog version and take effect at once). 0 turns the page cache off.
 STOREFRONT_PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 
+# Price-comparison feeds (integrations/services/feeds.py): each finished feed is a
+# file here, named by feed, site and catalog version, served until the catalog
+# changes or it is FEED_MAX_AGE_SECONDS old (stock counts change without a version
+# bump). 0 keeps a feed until the catalog changes. Per machine; never committed.
+STOREFRONT_FEED_CACHE_DIR = Path(os.environ.get("FEED_CACHE_DIR", BASE_DIR / "feed-cache"))
+STOREFRONT_FEED_MAX_AGE_SECONDS = env_int("FEED_MAX_AGE_SECONDS", 3600)
+# Products read per query while a feed is generated: memory stays bounded by this.
+STOREFRONT_FEED_CHUNK_SIZE = 500
+
 # --- Auth -------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
