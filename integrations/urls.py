@@ -1,8 +1,34 @@
-from django.urls import path
+from django.urls import URLPattern, path
 
 from . import api_v1, orders_api
 
+
+class _ReverseOnly(URLPattern):
+    """A URL that can be reversed but never answers a request."""
+
+    def resolve(self, path):
+        return None
+
+
+def _without_root(urls):
+    """A NinjaAPI's URLs minus its catch-nothing root view, which only raises a 404.
+
+    The order API lives at the site root (`/auth/`, `/create-order`, as the AMPER
+    documentation has them), where ninja's root view would take `/` away from the
+    homepage. Ninja still reverses its root to build the OpenAPI paths, so the
+    pattern stays reversible.
+    """
+    patterns, app_name, namespace = urls
+    patterns = [
+        _ReverseOnly(p.pattern, p.callback, p.default_args, p.name)
+        if isinstance(p, URLPattern) and p.name == "api-root"
+        else p
+        for p in patterns
+    ]
+    return patterns, app_name, namespace
+
+
 urlpatterns = [
     path("external/v1/", api_v1.api.urls),
-    path("", orders_api.api.urls),
+    path("", _without_root(orders_api.api.urls)),
 ]
