@@ -1,6 +1,30 @@
-"""The create-order API: JWT sign-in and order creation through the checkout service."""
+"""The create-order API: JWT sign-in and order creation through the checkout service.
 
-from ninja import NinjaAPI
+Endpoints and answers follow the AMPER "create-order" documentation:
+
+- `POST /auth/` {username, password} → 200 with an access and a refresh token;
+  wrong credentials (or an inactive account) → 404, as documented; an account
+  without the `integrations.create_orders` permission → 403.
+- `POST /auth/token-refresh/` {refresh_token} → 200, a new pair; a bad or
+  expired refresh token (or an access token) → 401.
+- `POST /create-order` with `Authorization: Bearer <access token>` → 201;
+  no, bad or expired token → 401; the token's user inactive or without the
+  permission → 403; anything wrong with the request → 400 with field errors.
+
+Every error is JSON: {"detail": "...", "errors": {"lines.0.quantity": ["..."]}}.
+"""
+
+from decimal import Decimal
+
+from django.contrib.auth import authenticate
+from ninja import Field, NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from wagtail.models import Site
+
+from commerce.services.checkout import CheckoutError
+from pages.models import BrandingSettings
+
+from . import jwt_auth, order_service
 
 api = NinjaAPI(
     title="Storefront order API",
@@ -9,3 +33,187 @@ api = NinjaAPI(
     docs_url="/api-docs/",
     openapi_url="/api-openapi.json",
 )
+
+
+# --- Schemas -----------------------------------------------------------------------
+
+
+class CredentialsIn(Schema):
+    username: str = Field(..., min_length=1, max_length=150)
+    password: str = Field(..., min_length=1, max_length=4096)
+
+
+class RefreshIn(Schema):
+    refresh_token: str = Field(..., min_length=1, max_length=4096)
+
+
+class TokenOut(Schema):
+    access_token: str
+    expires_in: int
+    refresh_expires_in: int
+    refresh_token: str
+    token_type: str
+    not_before_policy: int = Field(0, alias="not-before-policy")
+    session_state: str
+    scope: str
+
+
+class LineIn(Schema):
+    product_id: int | None = Field(None, description="Our product id.")
+    product_external_id: str | None = Field(
+        None, max_length=64, description="The product's SKU (instead of product_id)."
+    )
+    quantity: int = Field(..., gt=0, description="Whole units.")
+    suggested_price: Decimal = Field(
+        ...,
+        ge=0,
+        max_digits=12,
+        decimal_places=2,
+        description="The unit price the caller expects; must equal the shop's price.",
+    )
+    promotion_id: int | None = Field(None, description="Accepted and ignored (no promotions).")
+    order_line_promotion_id: int | None = Field(None, description="Accepted and ignored.")
+
+
+class CreateOrderIn(Schema):
+    customer_id: int | None = Field(None, description="Our user id.")
+    customer_external_id: str | None = Field(
+        None, max_length=64, description="The customer's ERP id (integrations.CustomerLink)."
+    )
+    lines: list[LineIn] = Field(..., min_length=1)
+    playground: bool = Field(False, description="Price and check everything, save nothing.")
+    description: str | None = Field(None, max_length=1000, description="The order's note.")
+    shipment_type_id: int | None = Field(
+        None, description="A delivery method id; the first active one when left out."
+    )
+
+
+class LineOut(Schema):
+    product_id: int
+    product_external_id: str
+    product_name: str
+    quantity: int
+    suggested_price: float
+    default_price: float
+    customer_price: float
+    given_price: float
+    promotion: dict | None
+    line_total: float
+    vat_rate: float
+
+
+class CreateOrderOut(Schema):
+    order_id: int
+    order_number: str | None
+    playground: bool
+    currency: str
+    lines: list[LineOut]
+    subtotal: float
+    discount: float
+    delivery_method_id: int | None
+    delivery_cost: float
+    vat_total: float
+    grand_total: float
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] = {}
+
+
+# --- Errors ------------------------------------------------------------------------
+
+
+def _error(request, status: int, detail: str, errors: dict | None = None):
+    response = api.create_response(
+        request, {"detail": detail, "errors": errors or {}}, status=status
+    )
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return response
+
+
+@api.exception_handler(ValidationError)
+def _invalid_request(request, exc: ValidationError):
+    """400 with the errors by field ("lines.0.quantity"), instead of ninja's 422."""
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ())]
+        if location[:1] == ["body"]:
+            location = location[2:]  # "body" and the parameter's name
+        name = ".".join(location) or "body"
+        errors.setdefault(name, []).append(error.get("msg", "Invalid value."))
+    return _error(request, 400, "The request is not valid; see the field errors.", errors)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, str(exc))
+
+
+# --- Endpoints ---------------------------------------------------------------------
+
+INVALID_CREDENTIALS = 404  # the AMPER documentation's code for wrong credentials
+
+
+@api.post(
+    "/auth/",
+    response={200: TokenOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    by_alias=True,
+    summary="Sign in: an access and a refresh token",
+)
+def sign_in(request, credentials: CredentialsIn):
+    user = authenticate(request, username=credentials.username, password=credentials.password)
+    if user is None:  # wrong credentials, or an inactive account
+        return Status(INVALID_CREDENTIALS, {"detail": "Invalid username or password."})
+    if not user.has_perm(jwt_auth.PERMISSION):
+        return Status(
+            403,
+            {
+                "detail": "This account may not create orders through the API "
+                f"(it needs the {jwt_auth.PERMISSION} permission)."
+            },
+        )
+    return Status(200, jwt_auth.token_pair(user))
+
+
+@api.post(
+    "/auth/token-refresh/",
+    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    by_alias=True,
+    summary="A new token pair for a refresh token",
+)
+def token_refresh(request, body: RefreshIn):
+    try:
+        return Status(200, jwt_auth.refresh(body.refresh_token))
+    except jwt_auth.TokenError as error:
+        raise AuthenticationError(message=str(error)) from None
+
+
+@api.post(
+    "/create-order",
+    auth=jwt_auth.JWTBearer(),
+    response={201: CreateOrderOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    summary="Create an order (or price it, with playground: true)",
+)
+def create_order(request, payload: CreateOrderIn):
+    try:
+        answer = order_service.create_order(payload, currency=_currency(request))
+    except order_service.InvalidOrder as invalid:
+        return Status(400, {"detail": str(invalid), "errors": invalid.errors})
+    except CheckoutError as refused:  # e.g. the last units sold a moment earlier
+        return Status(400, {"detail": str(refused)})
+    return Status(201, answer)
+
+
+def _currency(request) -> str:
+    """The shop's currency (Settings → Branding), read without creating settings rows."""
+    site = Site.find_for_request(request)
+    code = None
+    if site is not None:
+        code = (
+            BrandingSettings.objects.filter(site=site)
+            .values_list("currency_code", flat=True)
+            .first()
+        )
+    return code or BrandingSettings._meta.get_field("currency_code").default

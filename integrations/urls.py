@@ -1,21 +1,36 @@
-from django.urls import path
+from django.urls import URLPattern, path
 
 from . import api_v1, feeds, orders_api
 
 
-def without_root(urls):
-    """A NinjaAPI's URLs minus its catch-all root view.
+class _ReverseOnly(URLPattern):
+    """A URL that can be reversed but never answers a request."""
 
-    The order API lives at the site root (/auth/, /create-order, as AMPER's
-    docs have it); its empty root pattern would shadow the homepage.
+    def resolve(self, path):
+        return None
+
+
+def _without_root(urls):
+    """A NinjaAPI's URLs minus its catch-nothing root view, which only raises a 404.
+
+    The order API lives at the site root (`/auth/`, `/create-order`, as the AMPER
+    documentation has them), where ninja's root view would take `/` away from the
+    homepage. Ninja still reverses its root to build the OpenAPI paths, so the
+    pattern stays reversible.
     """
     patterns, app_name, namespace = urls
-    return [p for p in patterns if str(p.pattern) != ""], app_name, namespace
+    patterns = [
+        _ReverseOnly(p.pattern, p.callback, p.default_args, p.name)
+        if isinstance(p, URLPattern) and p.name == "api-root"
+        else p
+        for p in patterns
+    ]
+    return patterns, app_name, namespace
 
 
 urlpatterns = [
     path("external/v1/", api_v1.api.urls),
     path("feeds/ceneo.xml", feeds.ceneo_feed, name="feed_ceneo"),
     path("feeds/google.xml", feeds.google_feed, name="feed_google"),
-    path("", without_root(orders_api.api.urls)),
+    path("", _without_root(orders_api.api.urls)),
 ]

@@ -112,16 +112,18 @@ def place_order(
     expected_total: Decimal | None = None,
     currency: str = "EUR",
     cart: Cart | None = None,
+    source: str = "storefront",
 ) -> Placement:
     """Turns a checkout into an order, or raises CheckoutError and changes nothing.
 
     `cart`, when given, is the requester's own cart: a checkout of another
-    cart is refused as if it did not exist.
+    cart is refused as if it did not exist. `source` is recorded on the order
+    (`Order.source`): "storefront", or "api" for the create-order API.
     """
     try:
         with transaction.atomic():
             placement = _place(
-                checkout_token, user, payment_data or {}, expected_total, currency, cart
+                checkout_token, user, payment_data or {}, expected_total, currency, cart, source
             )
     except PaymentDeclined as declined:
         raise CheckoutError(str(declined)) from None
@@ -130,7 +132,7 @@ def place_order(
     return placement
 
 
-def _place(token, user, payment_data, expected_total, currency, own_cart) -> Placement:
+def _place(token, user, payment_data, expected_total, currency, own_cart, source) -> Placement:
     checkout = Checkout.objects.select_for_update().filter(token=token).first()
     if checkout is not None and own_cart is not None and checkout.cart_id != own_cart.pk:
         checkout = None
@@ -179,7 +181,7 @@ def _place(token, user, payment_data, expected_total, currency, own_cart) -> Pla
     )
     _check_summary(summary, cart, expected_total)
 
-    order = _create_order(checkout, cart, summary, user, currency)
+    order = _create_order(checkout, cart, summary, user, currency, source)
     _take_stock(order, summary, stock_rows)
     if summary.coupon_check is not None:
         _redeem(summary.coupon_check.coupon, order, user)
@@ -212,7 +214,7 @@ def _check_summary(summary: CartSummary, cart: Cart, expected_total):
         )
 
 
-def _create_order(checkout, cart, summary: CartSummary, user, currency) -> Order:
+def _create_order(checkout, cart, summary: CartSummary, user, currency, source) -> Order:
     totals = summary.totals
     delivery = cart.delivery_method
     payment = cart.payment_method
@@ -237,6 +239,7 @@ def _create_order(checkout, cart, summary: CartSummary, user, currency) -> Order
         coupon_code=summary.coupon_check.coupon.code if summary.coupon_check else "",
         vat_total=totals.vat_total,
         grand_total=totals.grand_total,
+        source=source,
     )
     order.number = f"{timezone.localdate():%Y}-{order.pk:06d}"
     order.save(update_fields=["number"])

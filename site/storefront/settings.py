@@ -398,6 +398,20 @@ STOREFRONT_PAYMENT_PROVIDERS = [
     "commerce.payments.offline.BankTransferProvider",
 ]
 
+# --- Integrations -------------------------------------------------------------
+
+# The create-order API's JSON Web Tokens (integrations/jwt_auth.py), HS256. The
+# signing key is derived from INTEGRATION_JWT_SECRET, or from SECRET_KEY when it is
+# empty; changing either invalidates every token issued.
+INTEGRATION_JWT_SECRET = os.environ.get("INTEGRATION_JWT_SECRET", "")
+INTEGRATION_JWT_ACCESS_SECONDS = env_int("INTEGRATION_JWT_ACCESS_SECONDS", 300)
+INTEGRATION_JWT_REFRESH_SECONDS = env_int("INTEGRATION_JWT_REFRESH_SECONDS", 24 * 60 * 60)
+# Orders created through the API are paid with the first active payment method of
+# this (offline) provider.
+INTEGRATION_ORDER_PAYMENT_PROVIDER = os.environ.get(
+    "INTEGRATION_ORDER_PAYMENT_PROVIDER", "bank_transfer"
+)
+
 # --- Logging ----------------------------------------------------------------
 
 LOGGING = {
