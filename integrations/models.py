@@ -1,7 +1,90 @@
-"""What the integrations keep in the database."""
+"""What the integrations keep: API keys (stored hashed) and links to ERP customers."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+KEY_MARKER = "sfk_"
+PREFIX_CHARS = 12  # hex characters after the marker, stored to find the key's row
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 of the whole key. The key is 256 random bits, so no salt or stretching."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_prefix(key: str) -> str | None:
+    """The stored lookup prefix of a presented key, or None if it can't be one of ours."""
+    prefix = key[: len(KEY_MARKER) + PREFIX_CHARS]
+    if not prefix.startswith(KEY_MARKER) or len(key) <= len(prefix) or len(key) > 200:
+        return None
+    return prefix
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiKey(models.Model):
+    """One integration's key. Only a hash of the key is kept: it is shown once, at creation.
+
+    The key reads `sfk_<12 hex><43 url-safe characters>`; the first 16 characters
+    are stored in clear (`prefix`) to find the row and to let staff tell keys apart.
+    """
+
+    name = models.CharField(max_length=100, help_text="Who uses it, e.g. “ERP” or “Ceneo feed”.")
+    prefix = models.CharField(
+        max_length=len(KEY_MARKER) + PREFIX_CHARS, unique=True, editable=False
+    )
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self):
+        return self.revoked_at is not None
+
+    def set_new_key(self) -> str:
+        """Gives the (unsaved) row a fresh key and returns it: the only time it is readable."""
+        key = f"{KEY_MARKER}{secrets.token_hex(PREFIX_CHARS // 2)}{secrets.token_urlsafe(32)}"
+        self.prefix = key_prefix(key)
+        self.key_hash = hash_key(key)
+        return key
+
+    def matches(self, key: str) -> bool:
+        return hmac.compare_digest(self.key_hash, hash_key(key))
+
+    def revoke(self):
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            ApiKey.objects.filter(pk=self.pk, revoked_at__isnull=True).update(
+                revoked_at=self.revoked_at
+            )
+
+    def touch(self, now=None):
+        """Records use, writing at most once per LAST_USED_RESOLUTION (one cheap UPDATE)."""
+        now = now or timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION:
+            self.last_used_at = now
+            ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
 
 
 class CustomerLink(models.Model):

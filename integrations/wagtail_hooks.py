@@ -1,5 +1,10 @@
 from django.contrib.auth.models import Permission
 from wagtail import hooks
+from wagtail.snippets.models import register_snippet
+
+from integrations.admin import IntegrationsViewSetGroup
+
+register_snippet(IntegrationsViewSetGroup)
 
 
 @hooks.register("register_permissions")

@@ -1,0 +1,136 @@
+"""Response shapes of the integration API v1, with AMPER's field names and types.
+
+AMPER's documentation gives one example (the product list); its decimals are
+strings with two decimals ("25.43", "0.20") and `vat` an integer. The other
+resources follow AMPER's own models (ProductCategory, ProductCategoryRelation,
+ProductImage, Stock) with our ids where AMPER has `*_external_id`.
+"""
+
+from ninja import Field, Schema
+
+from commerce.models import ProductStatus
+from integrations.services.catalog_export import decimal_string, rich_text_to_plain, vat_number
+
+
+class ProductOut(Schema):
+    id: int
+    name: str
+    short_code: str = Field(description="The SKU (AMPER's product code).")
+    description: str = Field(description="Plain text; paragraphs parted by a blank line.")
+    ean: str = Field(description='EAN/GTIN digits, or "" when the product has none.')
+    sku: str
+    vat: int | float = Field(description="VAT rate in percent: an integer, e.g. 23.")
+    default_unit_of_measure: str
+    weight: str | None = Field(description='Kilograms as a decimal string ("0.20"), or null.')
+    default_price: str = Field(description='Gross price as a decimal string ("25.43").')
+    is_published: bool = Field(
+        description="true: offered for sale. false only with include_disabled=true: "
+        "a disabled product, shown but not purchasable."
+    )
+
+    @staticmethod
+    def resolve_short_code(obj):
+        return obj.sku
+
+    @staticmethod
+    def resolve_description(obj):
+        return rich_text_to_plain(obj.description)
+
+    @staticmethod
+    def resolve_vat(obj):
+        return vat_number(obj.vat_rate)
+
+    @staticmethod
+    def resolve_default_unit_of_measure(obj):
+        return obj.unit
+
+    @staticmethod
+    def resolve_weight(obj):
+        return decimal_string(obj.weight)
+
+    @staticmethod
+    def resolve_default_price(obj):
+        return decimal_string(obj.price)
+
+    @staticmethod
+    def resolve_is_published(obj):
+        return obj.status == ProductStatus.ACTIVE
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+    description: str
+    order: int = Field(description="Sort position among its siblings (lower first).")
+    parent_id: int | None = Field(description="The parent category's id; null at the top.")
+
+    @staticmethod
+    def resolve_order(obj):
+        return obj.sort_order
+
+
+class ProductCategoryOut(Schema):
+    product_id: int
+    category_id: int
+    is_main: bool = Field(description="true for the product's main category.")
+
+    @staticmethod
+    def resolve_product_id(row):
+        return row[0]
+
+    @staticmethod
+    def resolve_category_id(row):
+        return row[1]
+
+    @staticmethod
+    def resolve_is_main(row):
+        return row[2]
+
+
+class ProductFileOut(Schema):
+    id: int
+    product_id: int
+    image: str = Field(description="Absolute URL of the original image file.")
+    alt: str
+    order: int
+
+    @staticmethod
+    def resolve_image(obj, context):
+        return context["request"].build_absolute_uri(obj.image.file.url)
+
+    @staticmethod
+    def resolve_alt(obj):
+        return obj.alt
+
+    @staticmethod
+    def resolve_order(obj):
+        return obj.sort_order
+
+
+class StockOut(Schema):
+    id: int
+    product_id: int
+    stock_level_id: int = Field(description="The warehouse's id.")
+    quantity: str = Field(description='Units available in this warehouse, e.g. "12.00".')
+    quantity_allocated: str = Field(
+        description='Always "0.00": stock is taken when an order is placed, so '
+        "`quantity` is already what can be sold."
+    )
+
+    @staticmethod
+    def resolve_stock_level_id(obj):
+        return obj.warehouse_id
+
+    @staticmethod
+    def resolve_quantity(obj):
+        return decimal_string(obj.quantity)
+
+    @staticmethod
+    def resolve_quantity_allocated(obj):
+        return "0.00"
+
+
+class ErrorOut(Schema):
+    detail: str | list[dict] = Field(
+        description="What went wrong: a message, or a list of parameter errors."
+    )

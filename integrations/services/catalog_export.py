@@ -1,0 +1,233 @@
+"""What the integration API exposes, as querysets, and how it pages through them.
+
+The rules, in one place (the README's "Integration API" section documents them):
+
+- Products: the live row of *active* products. *Disabled* products (listed on
+  the storefront but not purchasable) are left out unless the client asks with
+  `include_disabled=true`; they then carry `is_published: false`, AMPER's own
+  "not offered" flag. Hidden products, drafts that were never published and
+  unpublished products never appear. Everything attached to a product (its
+  categories, files, stock) follows the same rule.
+- Categories: those the storefront shows (active, with no inactive ancestor).
+- Stock: per product and *active* warehouse (stock in inactive warehouses is
+  not offered to shoppers, so it is not offered here either).
+- Every list is ordered by id (relations by product, then category), so pages
+  are stable while nothing changes, and costs a fixed number of queries:
+  one COUNT and one SELECT, whatever the page size.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import BooleanField, F, QuerySet, Value
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.html import strip_tags
+
+from commerce.models import Product, ProductImage, ProductStatus, Stock
+from commerce.services.catalog import storefront_categories
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE  # an AMPER client that never pages gets as much as we allow
+
+
+class BadParameter(ValueError):
+    """A query parameter the client sent can't be used; the message says why."""
+
+
+# --- Parameters ------------------------------------------------------------------------------
+
+
+def parse_updated_since(value: str | None) -> datetime | None:
+    """An ISO 8601 date or date-time as an aware datetime; naive values are UTC.
+
+    A `+` in an unencoded query string arrives as a space ("…T10:00:00 02:00"),
+    so a space before a trailing offset is read as `+`.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        parsed = parse_datetime(text)
+        if parsed is None:
+            fixed = re.sub(r" (\d{2}:?\d{2})$", r"+\1", text)
+            parsed = parse_datetime(fixed) if fixed != text else None
+        if parsed is None:
+            day = parse_date(text)
+            if day is not None:
+                parsed = datetime.combine(day, time.min)
+    except ValueError:  # well-formed but impossible, e.g. 2025-02-30
+        parsed = None
+    if parsed is None:
+        raise BadParameter(
+            f"updated_since: {value!r} is not an ISO 8601 date or date-time, "
+            "e.g. 2025-01-31T12:00:00Z"
+        )
+    if timezone.is_naive(parsed):
+        return parsed.replace(tzinfo=UTC)
+    # In UTC before it reaches the database: PostgreSQL refuses offsets past ±15:59,
+    # which ISO 8601 allows. At the ends of the calendar the shift may overflow.
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        edge = datetime.max if parsed.year > 1 else datetime.min
+        return edge.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    total: int
+    number: int
+    size: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.size < self.total
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def paginate(queryset: QuerySet, page: int, page_size: int) -> Page:
+    """One COUNT and, unless the page lies past the end, one SELECT.
+
+    `page` starts at 1; `page_size` above MAX_PAGE_SIZE is lowered to it. A page
+    past the end is empty (not an error), so "fetch until empty" loops stop.
+    """
+    if page < 1 or page_size < 1:
+        raise BadParameter("page and page_size start at 1")
+    size = min(page_size, MAX_PAGE_SIZE)
+    total = queryset.count()
+    offset = (page - 1) * size
+    items = list(queryset[offset : offset + size]) if offset < total else []
+    return Page(items=items, total=total, number=page, size=size)
+
+
+# --- Querysets -------------------------------------------------------------------------------
+
+
+def exported_products(*, include_disabled: bool = False) -> QuerySet:
+    statuses = [ProductStatus.ACTIVE]
+    if include_disabled:
+        statuses.append(ProductStatus.DISABLED)
+    return Product.objects.filter(live=True, status__in=statuses)
+
+
+def _since(queryset: QuerySet, updated_since: datetime | None, field="updated_at") -> QuerySet:
+    return queryset.filter(**{f"{field}__gte": updated_since}) if updated_since else queryset
+
+
+def products(*, include_disabled=False, updated_since=None) -> QuerySet:
+    queryset = exported_products(include_disabled=include_disabled).only(
+        "id", "name", "sku", "ean", "description", "vat_rate", "unit", "weight", "price", "status"
+    )
+    return _since(queryset, updated_since).order_by("id")
+
+
+def product(product_id: int, *, include_disabled=False) -> Product | None:
+    return products(include_disabled=include_disabled).filter(pk=product_id).first()
+
+
+def categories() -> QuerySet:
+    """Storefront categories (one query to find inactive branches, then the list's own)."""
+    return storefront_categories().order_by("id")
+
+
+def category(category_id: int):
+    return categories().filter(pk=category_id).first()
+
+
+def product_categories(*, include_disabled=False, updated_since=None) -> QuerySet:
+    """(product_id, category_id, is_main) rows: each product's main category and its
+    additional ones, storefront categories only, as one UNION ordered by product, category.
+
+    A relation changes only when its product is published again, so `updated_since`
+    filters on the product's update time.
+    """
+    visible = _since(exported_products(include_disabled=include_disabled), updated_since)
+    category_ids = storefront_categories().values("pk")
+    main = (
+        visible.filter(main_category__in=category_ids)
+        .order_by()
+        .annotate(
+            product_ref=F("pk"),
+            category_ref=F("main_category_id"),
+            main=Value(True, output_field=BooleanField()),
+        )
+        .values_list("product_ref", "category_ref", "main")
+    )
+    through = Product.additional_categories.through
+    additional = (
+        through.objects.filter(product__in=visible.values("pk"), category__in=category_ids)
+        .order_by()
+        .annotate(
+            product_ref=F("product_id"),
+            category_ref=F("category_id"),
+            main=Value(False, output_field=BooleanField()),
+        )
+        .values_list("product_ref", "category_ref", "main")
+    )
+    # UNION ALL: a category that is both main and additional is listed twice, once each way.
+    return main.union(additional, all=True).order_by("product_ref", "category_ref", "-main")
+
+
+def product_files(*, include_disabled=False, updated_since=None) -> QuerySet:
+    """Product images with their image row (one query per page). An image list changes
+    only when its product is published again: `updated_since` is the product's."""
+    visible = _since(exported_products(include_disabled=include_disabled), updated_since)
+    return (
+        ProductImage.objects.filter(product__in=visible.values("pk"))
+        .select_related("image")
+        .order_by("id")
+    )
+
+
+def stocks(*, include_disabled=False) -> QuerySet:
+    visible = exported_products(include_disabled=include_disabled)
+    return (
+        Stock.objects.filter(product__in=visible.values("pk"), warehouse__is_active=True)
+        .only("id", "product_id", "warehouse_id", "quantity")
+        .order_by("id")
+    )
+
+
+# --- Values ----------------------------------------------------------------------------------
+
+_BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|ul|ol)>", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def rich_text_to_plain(value: str) -> str:
+    """The description as AMPER sends it: plain text, paragraphs parted by a blank line,
+    line breaks as "\\n". The inverse of the import's plain_text_to_html."""
+    if not value:
+        return ""
+    text = _LINE_BREAK.sub("\n", value)
+    text = _BLOCK_END.sub("\n\n", text)
+    text = html.unescape(strip_tags(text))
+    paragraphs = [part.strip() for part in re.split(r"\n\s*\n", text)]
+    return "\n\n".join(part for part in paragraphs if part)
+
+
+def decimal_string(value: Decimal | int | None, places: int = 2) -> str | None:
+    """AMPER's decimal strings ("25.43", "0.20"): at least `places` decimals, more
+    only when the value has them (a weight of 0.125 kg stays "0.125")."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    if value == value.quantize(Decimal(1).scaleb(-places)):
+        return f"{value:.{places}f}"
+    return format(value.normalize(), "f")
+
+
+def vat_number(rate: Decimal) -> int | float:
+    """AMPER's `vat` is an integer (23). A fractional rate (13.5) stays a JSON number."""
+    return int(rate) if rate == rate.to_integral_value() else float(rate)
