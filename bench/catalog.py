@@ -195,6 +195,17 @@ def cache_busting(path, number):
     return f"{path}{'&' if '?' in path else '?'}{CACHE_BUSTER}={number}"
 
 
+def run_threads(target, count):
+    """Runs `target` in `count` threads at once; returns the seconds until all are done."""
+    threads = [threading.Thread(target=target, daemon=True) for _ in range(count)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.monotonic() - started
+
+
 def percentiles_ms(latencies):
     """p50 and p95 of latencies given in seconds, in milliseconds (0 when empty)."""
     ordered = sorted(latencies)
@@ -245,13 +256,7 @@ def hammer(port, path, seconds, concurrency, *, uncached=False):
                 sizes.update(lengths)
                 outcomes.update(cache)
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
+    elapsed = run_threads(client, concurrency)
     n = len(latencies)
     return {
         "requests": n,

@@ -42,6 +42,7 @@ from bench.catalog import (  # noqa: E402 - after the path fix above
     log,
     manage,
     percentiles_ms,
+    run_threads,
     start_server,
     stop_server,
     wait_until_up,
@@ -154,13 +155,7 @@ def run_shoppers(port, shoppers, seconds, pick_product, ids, stop_when=None):
                 else:
                     errors.append(result)
 
-    threads = [threading.Thread(target=shopper_loop, daemon=True) for _ in range(shoppers)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
+    elapsed = run_threads(shopper_loop, shoppers)
     return {
         **outcomes,
         "errors": errors,

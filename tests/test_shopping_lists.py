@@ -86,8 +86,6 @@ def test_hidden_and_draft_products_cannot_be_listed(user, fields):
 
 
 def test_disabled_products_can_be_listed_but_not_moved_to_the_cart(user, client):
-    from commerce.services.cart import get_cart  # noqa: F401 - the cart is made by the view
-
     ok = make_product("Fine", stock=3)
     disabled = make_product("Retired", stock=3, status=ProductStatus.DISABLED)
     sold_out = make_product("Gone", stock=0)

@@ -85,6 +85,14 @@ class Order(models.Model):
         return self.number or f"Order {self.pk}"
 
     @property
+    def awaits_bank_transfer(self):
+        """Paid by bank transfer and the money has not arrived: show the instructions."""
+        return (
+            self.payment_provider == "bank_transfer"
+            and self.payment_status == PaymentStatus.PENDING
+        )
+
+    @property
     def billing_address_text(self):
         return format_address(self.billing_address)
 

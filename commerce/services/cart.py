@@ -231,10 +231,6 @@ class CartSummary:
     def can_check_out(self):
         return bool(self.lines) and not self.problems
 
-    @property
-    def quantity(self):
-        return sum(state.line.quantity for state in self.lines)
-
 
 def line_problem(line: CartLine, product: Product | None, available: int) -> str:
     if product is None:

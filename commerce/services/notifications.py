@@ -34,14 +34,14 @@ def shop_name() -> str:
 
 def order_context(order) -> dict:
     payment_instructions = ""
-    if order.payment_provider == "bank_transfer" and order.payment_method is not None:
+    if order.awaits_bank_transfer and order.payment_method is not None:
         # Staff put the account details in the payment method's description.
         payment_instructions = order.payment_method.description
     return {
         "order": order,
         "lines": list(order.lines.all()),
         "shop_name": shop_name(),
-        "is_bank_transfer": order.payment_provider == "bank_transfer",
+        "is_bank_transfer": order.awaits_bank_transfer,
         "payment_instructions": payment_instructions,
         "delivery_address": order.delivery_address_text,
         "billing_address": order.billing_address_text,

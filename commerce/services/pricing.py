@@ -7,7 +7,7 @@ then shared out over the eligible lines so the shares add up to it to the
 cent, and the VAT contained is summed exactly and rounded at the end.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -59,7 +59,6 @@ class Totals:
     delivery_vat_rate: Decimal
     vat_total: Decimal
     grand_total: Decimal
-    messages: list[str] = field(default_factory=list)
 
     @property
     def is_free_delivery(self):
