@@ -10,6 +10,7 @@ the stock that order left.
 
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections
@@ -151,6 +152,25 @@ def assert_placed_once(shopper, placement):
     assert placement["Location"] == confirmation_of(order)
     assert not shopper.cart.lines.exists()
     return order
+
+
+def test_shared_rows_are_locked_only_through_services_locks():
+    """One module holds the order; everything else asks it. Other locks guard rows no
+    checkout touches: the category tree, a user's addresses, shopping lists."""
+    root = Path(__file__).resolve().parent.parent
+    others = {
+        "commerce/services/locks.py",
+        "commerce/models/catalog.py",
+        "commerce/services/addresses.py",
+        "commerce/services/shopping_lists.py",
+    }
+    lockers = {
+        str(path.relative_to(root))
+        for package in ("commerce", "integrations", "home", "pages")
+        for path in (root / package).rglob("*.py")
+        if "select_for_update" in path.read_text()
+    }
+    assert lockers <= others, lockers - others
 
 
 # --- One checkout, many submits ------------------------------------------------------------
