@@ -19,9 +19,9 @@ Workflow (TRANSITIONS below is the whole rule):
 Every change locks the order row and re-reads its status before deciding, so
 two staff clicking at once cannot both apply a change, and writes an
 `OrderStatusChange` in the same transaction. Locks follow the one order of
-services.locks: order row → coupon row → stock rows by id → catalog version,
-the tail of the order placement takes them in, so a cancel and a checkout of
-the same product with the same coupon cannot deadlock.
+services.locks: order row → coupon row → stock rows by id → catalog version.
+Order placement ends with the same coupon → stock → version, so a cancel and a
+checkout of the same product with the same coupon cannot deadlock.
 """
 
 from dataclasses import dataclass
