@@ -117,6 +117,22 @@ def test_a_price_change_is_reported_once_and_then_remembered():
     assert cart.lines.get().unit_price == D("22.50")
 
 
+def test_a_price_change_shown_after_the_line_went_in_another_tab_is_no_failure():
+    """The page priced the cart, then an order (or another tab) took the line: the
+    shopper is still told, and there is no line left to remember the price on."""
+    product = make_product("Kettle", stock=5, price=D("20.00"))
+    cart = make_cart([(product, 1)])
+    product.price = D("22.50")
+    product.save_revision().publish()
+    summary = carts.summarize(cart)
+    carts.remove_line(cart, cart.lines.get().pk)
+
+    changes = carts.acknowledge_changes(summary)
+
+    assert changes == ["The price of Kettle changed from 20.00 to 22.50."]
+    assert not cart.lines.exists()
+
+
 def test_a_coupon_that_stopped_applying_is_reported_and_not_deducted():
     product = make_product(stock=5, price=D("50.00"))
     make_coupon("BIG", min_cart_value=D("40"))

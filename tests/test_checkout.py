@@ -295,6 +295,29 @@ def test_someone_elses_checkout_token_is_refused(methods):
     assert not Order.objects.exists()
 
 
+def test_details_saved_from_a_page_opened_before_the_order_never_detach_it(methods):
+    """The details step of a second tab writes after the order was placed: it is told
+    so, and the checkout stays the order's (a full save would have cleared `order`)."""
+    cart = make_cart([(make_product(stock=5), 1)], delivery=methods[0], payment=methods[1])
+    checkout = ready_checkout(cart)
+    second_tab = Checkout.objects.get(pk=checkout.pk)
+    order = checkouts.place_order(checkout.token, payment_data=GOOD_CARD).order
+
+    with pytest.raises(CheckoutError) as refused:
+        checkouts.save_contact(
+            second_tab,
+            email="other@example.com",
+            phone="",
+            billing_address=dict(ADDRESS),
+            delivery_address=dict(ADDRESS),
+        )
+
+    assert refused.value.order == order
+    saved = Checkout.objects.get(pk=checkout.pk)
+    assert (saved.order, saved.email) == (order, "ada@example.com")
+    assert checkouts.placed_order(cart, checkout.token) == order
+
+
 def test_a_failure_after_the_stock_update_rolls_everything_back(methods, monkeypatch):
     product = make_product(stock=5)
     make_coupon("ROLL", usage_limit=5)

@@ -5,6 +5,10 @@ carts by user; nobody reaches a cart line except through their own cart.
 `summarize` prices the cart from the current database state every time it is
 shown, and `acknowledge_changes` tells the shopper what moved since they last
 looked (price, stock, availability, coupon).
+
+Every change holds the cart's row lock (services.locks, first in the one lock
+order), so it queues behind an order being placed from this cart and then sees
+the cart as that order left it.
 """
 
 from dataclasses import dataclass, field
@@ -20,6 +24,7 @@ from django.utils import timezone
 from commerce.models import Cart, CartLine, DeliveryMethod, PaymentMethod, Product
 from commerce.models.coupons import normalize_code
 
+from . import locks
 from .coupons import CouponCheck, check_coupon
 from .inventory import available_stock_subquery
 from .pricing import DeliveryRule, PricingLine, Totals, calculate
@@ -110,7 +115,7 @@ def add_product(cart: Cart, product_id, quantity) -> str:
     quantity = parse_quantity(quantity)
     product, available = _buyable_product(product_id)
     with transaction.atomic():
-        Cart.objects.select_for_update().filter(pk=cart.pk).first()
+        locks.lock_cart(cart.pk)
         line = cart.lines.filter(product=product).first()
         wanted = quantity + (line.quantity if line else 0)
         final, note = _capped(product, wanted, available)
@@ -137,22 +142,26 @@ def _own_line(cart: Cart, line_id) -> CartLine:
 
 
 def set_line_quantity(cart: Cart, line_id, quantity) -> str:
-    line = _own_line(cart, line_id)
     quantity = parse_quantity(quantity)
-    if line.product_id is None:
-        raise CartError(f"{line.product_name} is no longer sold; remove it from your cart.")
-    product, available = _buyable_product(line.product_id)
-    final, note = _capped(product, quantity, available)
-    line.quantity = final
-    line.save(update_fields=["quantity"])
-    cart.save(update_fields=["updated_at"])
+    with transaction.atomic():
+        locks.lock_cart(cart.pk)
+        line = _own_line(cart, line_id)
+        if line.product_id is None:
+            raise CartError(f"{line.product_name} is no longer sold; remove it from your cart.")
+        product, available = _buyable_product(line.product_id)
+        final, note = _capped(product, quantity, available)
+        line.quantity = final
+        line.save(update_fields=["quantity"])
+        cart.save(update_fields=["updated_at"])
     return note
 
 
 def remove_line(cart: Cart, line_id) -> str:
-    line = _own_line(cart, line_id)
-    line.delete()
-    cart.save(update_fields=["updated_at"])
+    with transaction.atomic():
+        locks.lock_cart(cart.pk)
+        line = _own_line(cart, line_id)
+        line.delete()
+        cart.save(update_fields=["updated_at"])
     return line.product_name
 
 
@@ -161,16 +170,18 @@ def apply_coupon(cart: Cart, code: str, *, user=None, email="") -> CouponCheck:
     code = normalize_code(code)
     if not code:
         raise CartError("Enter a coupon code.")
-    summary = summarize(cart, user=user, email=email, coupon_code=code)
-    if summary.coupon_check.ok:
-        cart.coupon_code = summary.coupon_check.coupon.code
-        cart.save(update_fields=["coupon_code", "updated_at"])
+    with transaction.atomic():
+        locks.lock_cart(cart.pk)
+        summary = summarize(cart, user=user, email=email, coupon_code=code)
+        if summary.coupon_check.ok:
+            cart.coupon_code = summary.coupon_check.coupon.code
+            cart.save(update_fields=["coupon_code", "updated_at"])
     return summary.coupon_check
 
 
 def remove_coupon(cart: Cart) -> None:
     cart.coupon_code = ""
-    cart.save(update_fields=["coupon_code", "updated_at"])
+    _save_locked(cart, "coupon_code")
 
 
 def choose_delivery_method(cart: Cart, method_id) -> DeliveryMethod:
@@ -178,7 +189,7 @@ def choose_delivery_method(cart: Cart, method_id) -> DeliveryMethod:
     if method is None:
         raise CartError("Choose one of the delivery methods offered.")
     cart.delivery_method = method
-    cart.save(update_fields=["delivery_method", "updated_at"])
+    _save_locked(cart, "delivery_method")
     return method
 
 
@@ -187,8 +198,14 @@ def choose_payment_method(cart: Cart, method_id) -> PaymentMethod:
     if method is None:
         raise CartError("Choose one of the payment methods offered.")
     cart.payment_method = method
-    cart.save(update_fields=["payment_method", "updated_at"])
+    _save_locked(cart, "payment_method")
     return method
+
+
+def _save_locked(cart: Cart, field_name: str) -> None:
+    with transaction.atomic():
+        locks.lock_cart(cart.pk)
+        cart.save(update_fields=[field_name, "updated_at"])
 
 
 def _int_or_none(raw):
@@ -310,6 +327,7 @@ def acknowledge_changes(summary: CartSummary) -> list[str]:
     never charged a price they were not shown.
     """
     changes = []
+    new_prices = {}
     for state in summary.lines:
         if state.price_changed:
             changes.append(
@@ -317,7 +335,14 @@ def acknowledge_changes(summary: CartSummary) -> list[str]:
                 f"{state.line.unit_price} to {state.current_price}."
             )
             state.line.unit_price = state.current_price
-            state.line.save(update_fields=["unit_price"])
+            new_prices[state.line.pk] = state.current_price
+    if new_prices:
+        with transaction.atomic():
+            locks.lock_cart(summary.cart.pk)
+            # A filtered update, not save(): an order placed since the cart was read
+            # has taken these lines away, and there is nothing left to remember.
+            for line_id, price in new_prices.items():
+                CartLine.objects.filter(pk=line_id).update(unit_price=price)
     check = summary.coupon_check
     if check is not None and not check.ok and summary.cart.coupon_code:
         changes.append(check.message)
@@ -344,11 +369,14 @@ def merge_guest_cart(token: str, user) -> Cart | None:
     Running it twice changes nothing: the guest cart is gone after the first.
     """
     with transaction.atomic():
-        guest = Cart.objects.select_for_update().filter(token=token, user__isnull=True).first()
-        if guest is None:
+        guest_id = Cart.objects.filter(token=token, user__isnull=True).values_list("pk").first()
+        if guest_id is None:
             return None
         cart = _user_cart(user)
-        cart = Cart.objects.select_for_update().get(pk=cart.pk)
+        locked = {c.pk: c for c in locks.lock_carts([guest_id[0], cart.pk])}
+        guest, cart = locked.get(guest_id[0]), locked[cart.pk]
+        if guest is None or guest.user_id is not None:  # merged by a concurrent sign-in
+            return None
         existing = {line.product_id: line for line in cart.lines.filter(product__isnull=False)}
         for line in guest.lines.filter(product_id__in=existing):
             mine = existing[line.product_id]
@@ -374,6 +402,10 @@ def purge_stale_guest_carts(*, days: int, now=None) -> int:
     """
     cutoff = (now or timezone.now()) - timedelta(days=days)
     stale = Cart.objects.filter(user__isnull=True, updated_at__lt=cutoff)
-    count = stale.count()
-    stale.delete()
-    return count
+    with transaction.atomic():
+        # Carts before their checkouts (delete() removes the checkouts first), and
+        # only those still stale once locked: a shopper may be back this minute.
+        locked = locks.lock_carts(stale.values_list("pk", flat=True))
+        ids = [cart.pk for cart in locked if cart.user_id is None and cart.updated_at < cutoff]
+        Cart.objects.filter(pk__in=ids).delete()
+    return len(ids)

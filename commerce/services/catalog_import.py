@@ -52,6 +52,7 @@ from wagtail.actions.create import CreateAction
 from wagtail.actions.edit import EditAction
 
 from commerce.models import Category, Product, ProductStatus, Stock, Warehouse
+from commerce.services import locks
 from commerce.services.inventory import set_stock_levels
 
 FORMATS = ("json", "csv")
@@ -531,6 +532,15 @@ def _write_row(sku, values, stock) -> _Written:
     """Writes one parsed row; RowError (after which the caller rolls back) if it is invalid."""
     written, errors = _Written(), []
 
+    # Locks in the one order of services.locks: product, then its stock rows, before
+    # anything below writes the catalog version row (saving a category, the product
+    # or a warehouse bumps it). Holding that row while waiting for stock would
+    # deadlock with a checkout that holds the stock and bumps the version.
+    product = locks.lock_product(sku=sku)
+    if product is not None and stock:
+        locks.lock_stock([product.pk])
+    creating = product is None
+
     if "category" in values:
         try:
             values["category"] = _category_for_path(values["category"], written.categories)
@@ -538,8 +548,6 @@ def _write_row(sku, values, stock) -> _Written:
             errors += exc.messages
             del values["category"]
 
-    product = Product.objects.select_for_update().filter(sku=sku).first()
-    creating = product is None
     exclude = []
     if creating:
         product = Product(sku=sku)

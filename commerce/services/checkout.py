@@ -1,16 +1,22 @@
 """Checkout: the shopper's answers, and placing the order. Nothing else creates orders.
 
-`place_order` runs in one transaction and takes its locks in one fixed order,
-the same for every caller: checkout row → cart row → coupon row → stock rows
-by id (→ the catalog version row, only when a product sells out, so cached
-catalog pages stop offering it from the moment the order commits). So two
-submits of one checkout serialize on the checkout row (the second finds the
-first's order and returns it), two buyers of the same product serialize on its
-stock rows, and no two placements can deadlock. Everything the order says is
-computed again from the locked rows; e-mails go out only after commit.
+Locks follow the one order of services.locks (its docstring is the rule):
+every step locks the cart before it writes the checkout, and `place_order`
+locks cart → checkout → coupon → stock rows by id (→ the catalog version row,
+only when a product sells out, so cached catalog pages stop offering it from
+the moment the order commits). So a step and a placement of one shopper, or two
+submits of one checkout, queue on the cart (the second submit finds the first's
+order and returns it), two buyers of the same product queue on its stock rows,
+and nothing deadlocks. Everything the order says is computed again from the
+locked rows; e-mails go out only after commit.
+
+A checkout that became an order answers for it from then on: a repeated
+submit, or a step written after the order was placed, gets `CheckoutPlaced`;
+`placed_order` and `order_that_emptied` find the order for a later request.
 """
 
 import logging
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -33,9 +39,8 @@ from commerce.models import (
 from commerce.payments import registry
 from commerce.payments.base import PaymentDeclined
 
-from . import notifications
+from . import locks, notifications
 from .cart import CartSummary, summarize
-from .coupons import find_coupon
 from .page_cache import bump_catalog_version
 
 logger = logging.getLogger(__name__)
@@ -53,7 +58,25 @@ class TotalChanged(CheckoutError):
     pass
 
 
+class CartEmpty(CheckoutError):
+    """Nothing to check out (an order may have taken the cart's lines a moment ago)."""
+
+
+class CheckoutPlaced(CheckoutError):
+    """The checkout became an order (a repeated submit, a step behind a placement)."""
+
+    def __init__(self, order: Order):
+        super().__init__(f"This checkout became order {order.number}.")
+        self.order = order
+
+
 # --- The checkout in progress -------------------------------------------------
+
+#: The shopper's answers, kept when an expired checkout is renewed.
+ANSWERS = ("email", "phone", "billing_address", "delivery_address", "customer_note")
+
+#: What models.tokens.new_token makes; anything else is no token of ours.
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def open_checkout(cart: Cart) -> tuple[Checkout, bool]:
@@ -62,20 +85,20 @@ def open_checkout(cart: Cart) -> tuple[Checkout, bool]:
     Returns (checkout, expired). An expired checkout is replaced by a new one
     carrying the same answers under a new token: nothing the shopper typed is
     lost, but a review page rendered before the expiry can no longer place an
-    order, and the shopper is told to check the details again.
+    order, and the shopper is told to check the details again. Raises CartEmpty
+    when the cart has no lines once it is locked: a placement that held the cart
+    may have just emptied it (see `order_that_emptied`).
     """
     with transaction.atomic():
-        Cart.objects.select_for_update().filter(pk=cart.pk).first()
-        checkout = Checkout.objects.filter(cart=cart, order__isnull=True).first()
+        if locks.lock_cart(cart.pk) is None or not cart.lines.exists():
+            raise CartEmpty("Your cart is empty.")
+        checkout = locks.lock_open_checkout(cart)
         if checkout is None:
             return Checkout.objects.create(cart=cart), False
         if not checkout.is_expired():
             touch(checkout)
             return checkout, False
-        answers = {
-            name: getattr(checkout, name)
-            for name in ("email", "phone", "billing_address", "delivery_address", "customer_note")
-        }
+        answers = {name: getattr(checkout, name) for name in ANSWERS}
         checkout.delete()
         return Checkout.objects.create(cart=cart, **answers), True
 
@@ -86,13 +109,55 @@ def touch(checkout: Checkout) -> None:
 
 
 def save_contact(checkout: Checkout, *, email, phone, billing_address, delivery_address, note=""):
-    checkout.email = email.strip().lower()
-    checkout.phone = phone
-    checkout.billing_address = billing_address
-    checkout.delivery_address = delivery_address
-    checkout.customer_note = note
-    checkout.last_activity_at = timezone.now()
-    checkout.save()
+    """Writes the details step's answers onto `checkout`, under the cart's lock.
+
+    Raises CheckoutPlaced if the checkout became an order meanwhile (its answers
+    are the order's now), CheckoutExpired if it was replaced.
+    """
+    answers = {
+        "email": email.strip().lower(),
+        "phone": phone,
+        "billing_address": billing_address,
+        "delivery_address": delivery_address,
+        "customer_note": note,
+        "last_activity_at": timezone.now(),
+    }
+    with transaction.atomic():
+        locks.lock_cart(checkout.cart_id)
+        current = locks.lock_checkout(checkout.token, cart_id=checkout.cart_id)
+        if current is None:
+            raise CheckoutExpired("This checkout has expired. Please check your details again.")
+        if current.order_id:
+            raise CheckoutPlaced(current.order)
+        Checkout.objects.filter(pk=current.pk).update(**answers)
+    for name, value in answers.items():
+        setattr(checkout, name, value)
+
+
+def placed_order(cart: Cart, token: str) -> Order | None:
+    """The order that this cart's checkout with `token` (the review form's) became.
+
+    A token of someone else's checkout, or of none, finds nothing.
+    """
+    if not TOKEN.fullmatch(token):
+        return None
+    checkout = (
+        Checkout.objects.filter(cart=cart, token=token, order__isnull=False)
+        .select_related("order")
+        .first()
+    )
+    return checkout.order if checkout is not None else None
+
+
+def order_that_emptied(cart: Cart) -> Order | None:
+    """While the cart is empty: the order its latest checkout became, if it became one.
+
+    The cart was emptied by placing that order, and nothing was started since.
+    """
+    latest = Checkout.objects.filter(cart=cart).order_by("-pk").select_related("order").first()
+    if latest is None or latest.order is None or cart.lines.exists():
+        return None
+    return latest.order
 
 
 # --- Placing the order --------------------------------------------------------
@@ -133,9 +198,13 @@ def place_order(
 
 
 def _place(token, user, payment_data, expected_total, currency, own_cart, source) -> Placement:
-    checkout = Checkout.objects.select_for_update().filter(token=token).first()
-    if checkout is not None and own_cart is not None and checkout.cart_id != own_cart.pk:
-        checkout = None
+    # The lock order (services.locks) puts the cart first: learn it from the
+    # checkout unlocked, then lock cart and checkout and read the checkout again.
+    cart_id = Checkout.objects.filter(token=token).values_list("cart_id", flat=True).first()
+    if cart_id is not None and own_cart is not None and cart_id != own_cart.pk:
+        cart_id = None
+    cart = locks.lock_cart(cart_id) if cart_id is not None else None
+    checkout = locks.lock_checkout(token, cart_id=cart_id) if cart is not None else None
     if checkout is None:
         raise CheckoutExpired("This checkout has expired. Please check your details again.")
     if checkout.order_id:
@@ -148,11 +217,6 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
     if not checkout.has_contact:
         raise CheckoutError("Please fill in your contact details and addresses first.")
 
-    cart = (
-        Cart.objects.select_for_update(of=("self",))
-        .select_related("delivery_method", "payment_method")
-        .get(pk=checkout.cart_id)
-    )
     if user is not None and user.is_authenticated and cart.user_id not in (None, user.pk):
         raise CheckoutError("This checkout belongs to someone else.")
     if cart.delivery_method is None or not cart.delivery_method.is_active:
@@ -160,14 +224,9 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
     if cart.payment_method is None or not cart.payment_method.is_active:
         raise CheckoutError("Please choose a payment method.")
 
-    coupon = find_coupon(cart.coupon_code, lock=True) if cart.coupon_code else None
-    product_ids = list(cart.lines.exclude(product=None).values_list("product_id", flat=True))
-    stock_rows = list(
-        Stock.objects.select_for_update(of=("self",))
-        .filter(product_id__in=product_ids, warehouse__is_active=True)
-        .select_related("warehouse")
-        .order_by("id")
-    )
+    coupon = locks.lock_coupon(code=cart.coupon_code) if cart.coupon_code else None
+    product_ids = cart.lines.exclude(product=None).values_list("product_id", flat=True)
+    stock_rows = locks.lock_stock(product_ids, active_warehouses_only=True)
     available = {}
     for row in stock_rows:
         available[row.product_id] = available.get(row.product_id, 0) + row.quantity

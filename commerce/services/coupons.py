@@ -1,8 +1,8 @@
 """Whether a coupon applies to a cart, and if not, why: the one validation function.
 
 The cart page, the checkout and order placement all call `check_coupon`;
-placement calls it again under a lock on the coupon row (see
-services.checkout), so usage limits hold however many shoppers race.
+placement calls it again with the coupon row locked (services.locks.lock_coupon),
+so usage limits hold however many shoppers race.
 """
 
 from dataclasses import dataclass, field
@@ -33,14 +33,11 @@ class CouponCheck:
         return DiscountRule(amount=self.coupon.value)
 
 
-def find_coupon(code: str, *, lock=False) -> Coupon | None:
+def find_coupon(code: str) -> Coupon | None:
     code = normalize_code(code)
     if not code:
         return None
-    coupons = Coupon.objects.filter(code__iexact=code)
-    if lock:
-        coupons = coupons.select_for_update()
-    return coupons.first()
+    return Coupon.objects.filter(code__iexact=code).first()
 
 
 def eligible_products(coupon: Coupon, product_ids) -> set:

@@ -5,6 +5,7 @@ from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from commerce.models import Stock, Warehouse
+from commerce.services import locks
 from commerce.services.page_cache import bump_catalog_version
 
 
@@ -44,10 +45,10 @@ def set_stock_levels(product, levels: dict[int, int]) -> None:
 
     Missing rows are created first (a concurrent first write is absorbed by the
     unique constraint instead of failing), then all of the product's rows are
-    locked in id order, the order order placement locks stock in, so an edit
-    in the admin and a checkout never deadlock or interleave. When the product
-    goes in or out of stock, the catalog version is bumped in the same
-    transaction (services.page_cache).
+    locked in id order (services.locks.lock_stock, as order placement locks
+    them), so an edit in the admin and a checkout never deadlock or interleave.
+    When the product goes in or out of stock, the catalog version is bumped in
+    the same transaction, after the stock (services.page_cache).
     """
     if any(quantity < 0 for quantity in levels.values()):
         raise ValueError("Stock cannot be negative.")
@@ -56,7 +57,7 @@ def set_stock_levels(product, levels: dict[int, int]) -> None:
             [Stock(product=product, warehouse_id=w, quantity=0) for w in levels],
             ignore_conflicts=True,
         )
-        rows = list(Stock.objects.select_for_update().filter(product=product).order_by("id"))
+        rows = locks.lock_stock([product.pk])
         active = set(Warehouse.objects.filter(is_active=True).values_list("pk", flat=True))
         was_in_stock = sum(s.quantity for s in rows if s.warehouse_id in active) > 0
         for stock in rows:

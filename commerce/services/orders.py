@@ -16,12 +16,12 @@ Workflow (TRANSITIONS below is the whole rule):
   provider to capture; card payments are settled at placement, so their order may
   move to paid only once its payment status already says paid.
 
-Every change locks the order row (`select_for_update`) and re-reads its status
-before deciding, so two staff clicking at once cannot both apply a change, and
-writes an `OrderStatusChange` in the same transaction. Locks are taken in the
-order order row → coupon row → stock rows (by id): coupon before stock, as order
-placement takes them, so a cancel and a checkout of the same product with the
-same coupon cannot deadlock.
+Every change locks the order row and re-reads its status before deciding, so
+two staff clicking at once cannot both apply a change, and writes an
+`OrderStatusChange` in the same transaction. Locks follow the one order of
+services.locks: order row → coupon row → stock rows by id → catalog version.
+Order placement ends with the same coupon → stock → version, so a cancel and a
+checkout of the same product with the same coupon cannot deadlock.
 """
 
 from dataclasses import dataclass
@@ -34,7 +34,6 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
-    Q,
     Subquery,
     Sum,
     Value,
@@ -42,7 +41,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from commerce.models import (
-    Coupon,
     CouponRedemption,
     Order,
     OrderLineAllocation,
@@ -52,6 +50,7 @@ from commerce.models import (
     Stock,
 )
 from commerce.payments import registry
+from commerce.services import locks
 from commerce.services.notifications import STATUS_CHANGE_EMAILS, send_status_changed
 from commerce.services.page_cache import bump_catalog_version
 
@@ -147,7 +146,7 @@ def available_actions(order) -> list[Action]:
 
 
 def _lock(order, expected_from=None) -> Order:
-    locked = Order.objects.select_for_update().get(pk=order.pk)
+    locked = locks.lock_order(order.pk)
     if expected_from is not None and locked.status != expected_from:
         raise OrderTransitionError(
             f"The order changed meanwhile: it is now {label(locked.status).lower()}, not "
@@ -335,26 +334,17 @@ def _return_stock(locked: Order) -> None:
         [Stock(product_id=p, warehouse_id=w, quantity=0) for p, w in amounts],
         ignore_conflicts=True,
     )
-    pairs = Q()
-    for product_id, warehouse_id in amounts:
-        pairs |= Q(product_id=product_id, warehouse_id=warehouse_id)
-    rows = list(
-        Stock.objects.select_for_update()
-        .filter(pairs)
-        .order_by("id")
-        .values_list("id", "product_id", "warehouse_id")
-    )
-    for stock_id, product_id, warehouse_id in rows:
-        Stock.objects.filter(pk=stock_id).update(
-            quantity=F("quantity") + amounts[(product_id, warehouse_id)]
-        )
+    for row in locks.lock_stock({product_id for product_id, _ in amounts}):
+        returned = amounts.get((row.product_id, row.warehouse_id))
+        if returned:
+            Stock.objects.filter(pk=row.pk).update(quantity=F("quantity") + returned)
 
 
 def _release_coupon(locked: Order) -> None:
     redemption = CouponRedemption.objects.filter(order=locked).first()
     if redemption is None:
         return
-    coupon = Coupon.objects.select_for_update().get(pk=redemption.coupon_id)
+    coupon = locks.lock_coupon(pk=redemption.coupon_id)
     if coupon.times_used > 0:
         coupon.times_used -= 1
         coupon.save(update_fields=["times_used"])

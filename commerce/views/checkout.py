@@ -23,7 +23,7 @@ from commerce.forms.checkout import (
 from commerce.models import Address, Order
 from commerce.services import cart as carts
 from commerce.services import checkout as checkouts
-from commerce.services.checkout import CheckoutError, CheckoutExpired
+from commerce.services.checkout import CartEmpty, CheckoutError, CheckoutExpired, CheckoutPlaced
 from pages.models import BrandingSettings
 
 STEPS = [
@@ -35,25 +35,46 @@ STEPS = [
 
 
 def checkout_step(view):
-    """Finds the shopper's cart and checkout, or sends them back to the cart."""
+    """Finds the shopper's cart and checkout, or sends them back to the cart.
+
+    A checkout that became an order answers with that order's confirmation: a
+    repeated "Place order" (its form carries the checkout token), and any step
+    requested after the order emptied the cart (services.checkout.order_that_emptied).
+    """
 
     @wraps(view)
     @never_cache
     def wrapper(request, *args, **kwargs):
         cart = carts.get_cart(request)
-        if cart is None or not cart.lines.exists():
+        try:
+            if cart is None:
+                raise CartEmpty
+            token = request.POST.get("checkout")
+            placed = checkouts.placed_order(cart, token) if token else None
+            if placed is not None:
+                raise CheckoutPlaced(placed)
+            checkout, expired = checkouts.open_checkout(cart)
+            if expired:
+                messages.warning(
+                    request,
+                    "Your checkout expired after a while without activity. Nothing is lost: "
+                    "please check your details again.",
+                )
+                if view.__name__ != "details":
+                    return redirect("checkout:details")
+            return view(request, cart, checkout, *args, **kwargs)
+        except CheckoutPlaced as done:  # also by another request while this one ran
+            return redirect("checkout:confirmation", token=done.order.token)
+        except CheckoutExpired as error:  # replaced by another request while this one ran
+            messages.warning(request, str(error))
+            return redirect("checkout:details")
+        except CartEmpty:
+            # Emptied by placing an order (maybe a moment ago, by the first of two clicks).
+            placed = checkouts.order_that_emptied(cart) if cart is not None else None
+            if placed is not None:
+                return redirect("checkout:confirmation", token=placed.token)
             messages.info(request, "Your cart is empty.")
             return redirect("cart:detail")
-        checkout, expired = checkouts.open_checkout(cart)
-        if expired:
-            messages.warning(
-                request,
-                "Your checkout expired after a while without activity. Nothing is lost: "
-                "please check your details again.",
-            )
-            if view.__name__ != "details":
-                return redirect("checkout:details")
-        return view(request, cart, checkout, *args, **kwargs)
 
     return wrapper
 

@@ -1,0 +1,105 @@
+"""Row locks on shared rows: the one order every path takes them in.
+
+A transaction that locks more than one of these rows takes them in this order,
+skipping the ones it does not need, through the functions below. Writing a row
+counts as locking it (an UPDATE or DELETE holds the row until commit), so a
+path that writes a cart, a checkout or a stock row locks it here first.
+
+    1. carts, by id                       lock_cart, lock_carts
+    2. the cart's checkout                lock_open_checkout, lock_checkout
+    3. an order placed earlier            lock_order
+    4. the coupon                         lock_coupon
+    5. the product (catalog writers)      lock_product
+    6. stock rows, by id                  lock_stock
+    7. the catalog version row            page_cache.bump_catalog_version, always last
+
+Who takes what:
+
+- Checkout steps (opening or renewing the checkout, contact details), the review
+  page, cart changes (lines, coupon code, delivery and payment method): 1, then 2
+  where the checkout is written.
+- `checkout.place_order`, for the storefront and the create-order API: 1 → 2 → 4
+  → 6 (→ 7 when a product sells out). The order it creates is new, so nobody else
+  can hold it.
+- Staff status changes, cancel and refund (`services.orders`): 3 → 4 → 6 → 7.
+- Stock pushes: the admin's stock form 6 (→ 7); the catalog import 5 → 6 → 7.
+- Signing in with a guest cart, purging stale guest carts: 1 (the carts, by id),
+  then 2 (a deleted cart's checkouts go with it).
+
+Why this order:
+
+- A cart's lock guards everything of that cart: its lines, coupon code, methods
+  and checkouts. Nothing writes a cart line or a checkout without holding the cart,
+  so a checkout step and a placement of the same shopper queue on the cart and
+  the second sees what the first committed.
+- Placement knows only the checkout's token. It reads the checkout without a lock
+  to learn its cart (a checkout never changes carts), locks the cart, then locks
+  the checkout and reads it again.
+- Shoppers meet only at the coupon, the stock and the catalog version; staff meet
+  them there too. Stock is locked in id order in one statement, so two carts with
+  the same products in opposite orders cannot deadlock.
+- `of=("self",)`: a `select_related` join never locks the joined table's rows,
+  which would be out of order.
+- The product is locked FOR NO KEY UPDATE: inserting an order line or cart line
+  takes a FOR KEY SHARE lock on its product, which FOR NO KEY UPDATE lets through.
+  With FOR UPDATE, an import holding the product while waiting for its stock would
+  deadlock with a placement holding that stock while inserting its order line.
+- The catalog version row is the one row every catalog change writes: it comes
+  last, after the stock, in every transaction that bumps it.
+"""
+
+from collections.abc import Iterable
+
+from commerce.models import Cart, Checkout, Coupon, Order, Product, Stock
+from commerce.models.coupons import normalize_code
+
+
+def lock_cart(cart_id) -> Cart | None:
+    """The cart with its methods, locked; None if it is gone."""
+    return (
+        Cart.objects.select_for_update(of=("self",))
+        .select_related("delivery_method", "payment_method")
+        .filter(pk=cart_id)
+        .first()
+    )
+
+
+def lock_carts(cart_ids: Iterable) -> list[Cart]:
+    """Several carts (merging a guest's into a user's), in id order."""
+    return list(Cart.objects.select_for_update(of=("self",)).filter(pk__in=cart_ids).order_by("pk"))
+
+
+def lock_open_checkout(cart: Cart) -> Checkout | None:
+    """The cart's checkout in progress, locked; the caller holds the cart."""
+    return Checkout.objects.select_for_update().filter(cart=cart, order__isnull=True).first()
+
+
+def lock_checkout(token: str, *, cart_id) -> Checkout | None:
+    """The checkout with this token, if it is the cart's, locked; the caller holds the cart."""
+    return Checkout.objects.select_for_update().filter(token=token, cart_id=cart_id).first()
+
+
+def lock_order(order_id) -> Order:
+    return Order.objects.select_for_update(of=("self",)).get(pk=order_id)
+
+
+def lock_coupon(*, code: str = "", pk=None) -> Coupon | None:
+    """The coupon by code (case-insensitive) or id, locked."""
+    coupons = Coupon.objects.select_for_update(of=("self",))
+    if pk is not None:
+        return coupons.filter(pk=pk).first()
+    code = normalize_code(code)
+    return coupons.filter(code__iexact=code).first() if code else None
+
+
+def lock_product(**lookup) -> Product | None:
+    """A product a catalog writer is about to change (FOR NO KEY UPDATE, see above)."""
+    return Product.objects.select_for_update(no_key=True, of=("self",)).filter(**lookup).first()
+
+
+def lock_stock(product_ids: Iterable, *, active_warehouses_only=False) -> list[Stock]:
+    """The products' stock rows with their warehouses, locked in id order."""
+    rows = Stock.objects.select_for_update(of=("self",)).filter(product_id__in=list(product_ids))
+    if active_warehouses_only:
+        rows = rows.filter(warehouse__is_active=True)
+    return list(rows.select_related("warehouse").order_by("id"))
