@@ -202,7 +202,9 @@ def add_item(shopping_list: ShoppingList, product_id, quantity=1, note="") -> Sh
             item.quantity = min(item.quantity + quantity, settings.STOREFRONT_MAX_LINE_QUANTITY)
             if note:
                 item.note = join_notes(item.note, note)
-            item.save(update_fields=["quantity", "note"])
+            # The name and SKU the item keeps if the product is deleted: the latest.
+            item.product_name, item.sku = product.name, product.sku
+            item.save(update_fields=["quantity", "note", "product_name", "sku"])
         shopping_list.save(update_fields=["updated_at"])
     return item
 
