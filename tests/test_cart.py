@@ -246,7 +246,7 @@ def test_category_restricted_coupon_discounts_only_that_branch():
     toys = make_category("Toys")
     saw = make_product(stock=5, price=D("100.00"), main_category=saws)
     toy = make_product(stock=5, price=D("50.00"), main_category=toys)
-    coupon = make_coupon("TOOLS20", value="20")
+    coupon = make_coupon("TOOLS20", value="20", scope="categories")
     coupon.categories.add(tools)
     cart = make_cart([(saw, 1), (toy, 1)], coupon_code="TOOLS20")
     totals = carts.summarize(cart).totals

@@ -313,7 +313,7 @@ class TestCoupons:
         make_coupon("SPRING", times_used=4, usage_limit=10)
         (cells,) = rows(admin_client.get(reverse("wagtailsnippets_commerce_coupon:list")))
         assert cells[0].startswith("SPRING")
-        assert cells[1:] == ["Percent off", "10.00", "True", "", "", "10", "4"]
+        assert cells[1:] == ["Percent off", "10.00", "True", "", "", "10", "4", "Whole cart"]
 
     def test_create_with_restrictions(self, admin_client):
         kitchen = make_category("Kitchen")
@@ -331,6 +331,7 @@ class TestCoupons:
                 "usage_limit": "100",
                 "per_customer_limit": "1",
                 "min_cart_value": "20.00",
+                "scope": "products_categories",
                 "categories": [kitchen.pk],
                 "products": [pan.pk],
             },

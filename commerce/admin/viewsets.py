@@ -19,6 +19,12 @@ from commerce.services.inventory import available_stock_subquery
 from commerce.services.orders import revenue_subquery, units_sold_subquery
 
 from .columns import ThumbnailColumn
+from .delete_views import (
+    IMPACT_TEMPLATE,
+    CategoryDeleteView,
+    ProductDeleteView,
+    WarehouseDeleteView,
+)
 from .order_viewsets import ORDER_VIEWSETS
 
 STOCK_LEVELS = [("out", "Out of stock (0)"), ("low", "Low (1–5)"), ("in", "In stock (more than 5)")]
@@ -57,6 +63,8 @@ class ProductViewSet(SnippetViewSet):
     icon = "tag"
     menu_label = "Products"
     filterset_class = ProductFilterSet
+    delete_view_class = ProductDeleteView
+    delete_template_name = IMPACT_TEMPLATE
     search_fields = ["name", "sku", "ean"]
     search_backend_name = None  # plain ORM search: finds drafts' SKUs immediately
     list_display = [
@@ -111,6 +119,8 @@ class CategoryViewSet(SnippetViewSet):
     model = Category
     icon = "folder-open-inverse"
     menu_label = "Categories"
+    delete_view_class = CategoryDeleteView
+    delete_template_name = IMPACT_TEMPLATE
     list_display = ["__str__", "slug", "is_active", "sort_order"]
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
@@ -132,6 +142,7 @@ class WarehouseViewSet(SnippetViewSet):
     model = Warehouse
     icon = "home"
     menu_label = "Warehouses"
+    delete_view_class = WarehouseDeleteView
     list_display = ["name", "code", "is_active", "sort_order"]
     search_fields = ["name", "code"]
     search_backend_name = None

@@ -8,7 +8,7 @@ from .catalog import (
     ProductStatus,
 )
 from .catalog_version import CatalogVersion
-from .coupons import Coupon, CouponKind, CouponRedemption
+from .coupons import Coupon, CouponKind, CouponRedemption, CouponScope
 from .customers import Address
 from .inventory import Stock, Warehouse
 from .lists import ShoppingList, ShoppingListItem
@@ -36,6 +36,7 @@ __all__ = [
     "Coupon",
     "CouponKind",
     "CouponRedemption",
+    "CouponScope",
     "DeliveryMethod",
     "MockPayment",
     "Order",

@@ -69,9 +69,16 @@ class ShoppingList(models.Model):
 
 class ShoppingListItem(models.Model):
     shopping_list = models.ForeignKey(ShoppingList, on_delete=models.CASCADE, related_name="items")
+    # SET_NULL, not CASCADE, as on cart lines: a deleted product stays on the list with
+    # its name, SKU, price and the shopper's note, marked "no longer available".
     product = models.ForeignKey(
-        "commerce.Product", on_delete=models.CASCADE, related_name="shopping_list_items"
+        "commerce.Product",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="shopping_list_items",
     )
+    product_name = models.CharField(max_length=200)
+    sku = models.CharField("SKU", max_length=64, blank=True)
     quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     note = models.CharField(max_length=500, blank=True)
     price_when_added = models.DecimalField(max_digits=12, decimal_places=2)
@@ -81,7 +88,9 @@ class ShoppingListItem(models.Model):
         ordering = ["added_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["shopping_list", "product"], name="shopping_list_item_unique_product"
+                fields=["shopping_list", "product"],
+                condition=Q(product__isnull=False),
+                name="shopping_list_item_unique_product",
             ),
             models.CheckConstraint(
                 condition=Q(quantity__gte=1), name="shopping_list_item_quantity_positive"
@@ -89,4 +98,13 @@ class ShoppingListItem(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.quantity} × {self.product}"
+        return f"{self.quantity} × {self.name}"
+
+    @property
+    def is_gone(self) -> bool:
+        """The product was deleted: the item is kept, but cannot be bought or copied."""
+        return self.product_id is None
+
+    @property
+    def name(self) -> str:
+        return self.product.name if self.product_id else self.product_name

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from commerce.models import Category, Coupon, CouponKind, CouponRedemption, Product
-from commerce.models.coupons import normalize_code
+from commerce.models.coupons import CouponScope, normalize_code
 
 from .pricing import DiscountRule, round_money
 
@@ -41,12 +41,20 @@ def find_coupon(code: str) -> Coupon | None:
 
 
 def eligible_products(coupon: Coupon, product_ids) -> set:
-    """The products among `product_ids` the coupon discounts (all of them when unrestricted)."""
+    """The products among `product_ids` the coupon discounts, as its scope says.
+
+    A restricted coupon that has lost its targets discounts nothing: its scope,
+    not the emptiness of its target lists, decides (see CouponScope)."""
     product_ids = set(product_ids)
-    chosen = set(coupon.products.filter(pk__in=product_ids).values_list("pk", flat=True))
-    paths = list(coupon.categories.values_list("slug_path", flat=True))
-    if not paths and not coupon.products.exists():
+    scope = CouponScope(coupon.scope)
+    if scope == CouponScope.CART:
         return product_ids
+    chosen = set()
+    if scope.uses_products:
+        chosen |= set(coupon.products.filter(pk__in=product_ids).values_list("pk", flat=True))
+    paths = (
+        list(coupon.categories.values_list("slug_path", flat=True)) if scope.uses_categories else []
+    )
     if paths:
         in_category = Q()
         for path in paths:
@@ -117,6 +125,11 @@ def check_coupon(
             f"add {missing} more."
         )
     eligible = eligible_products(coupon, line_totals)
+    if not eligible and not coupon.has_targets():
+        return no(
+            f"The coupon {coupon.code} no longer applies to any product: "
+            "what it was for is no longer sold."
+        )
     if not eligible:
         return no(f"The coupon {coupon.code} does not apply to any product in your cart.")
     return CouponCheck(coupon, True, "", eligible)

@@ -1,10 +1,10 @@
-"""Stock: how much of a product shoppers can buy."""
+"""Stock: how much of a product shoppers can buy, and warehouses coming and going."""
 
 from django.db import transaction
-from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from commerce.models import Stock, Warehouse
+from commerce.models import OrderLineAllocation, Stock, Warehouse
 from commerce.services import locks
 from commerce.services.page_cache import bump_catalog_version
 
@@ -69,3 +69,47 @@ def set_stock_levels(product, levels: dict[int, int]) -> None:
         # makes them stale. Every order writes stock; most must not empty the cache.
         if (sum(s.quantity for s in rows if s.warehouse_id in active) > 0) != was_in_stock:
             bump_catalog_version()
+
+
+class WarehouseInUse(Exception):
+    """The warehouse cannot be deleted; the message says why and what to do instead."""
+
+
+def warehouse_delete_refusal(warehouse) -> str:
+    """Why `warehouse` cannot be deleted now, or "" when it can.
+
+    Units still on its shelves would vanish from the shop without anyone
+    deciding so, and the orders it supplied keep pointing at it (cancelling
+    one puts the units back there)."""
+    held = Stock.objects.filter(warehouse=warehouse, quantity__gt=0).aggregate(
+        units=Sum("quantity"), products=Count("id")
+    )
+    if held["units"]:
+        units, products = held["units"], held["products"]
+        return (
+            f"“{warehouse}” still holds {units} unit{'s' if units != 1 else ''} of "
+            f"{products} product{'s' if products != 1 else ''}, so it was not deleted. "
+            "Set those products' stock in this warehouse to 0 first (Stock tab of each "
+            "product), or deactivate the warehouse to stop offering its stock."
+        )
+    if OrderLineAllocation.objects.filter(warehouse=warehouse).exists():
+        return (
+            f"Orders were supplied from “{warehouse}”, and their records (and cancellations, "
+            "which put units back) need it, so it was not deleted. Deactivate it instead."
+        )
+    return ""
+
+
+def delete_warehouse(warehouse) -> None:
+    """Deletes a warehouse that holds no units and supplied no order, with its empty
+    stock rows; raises WarehouseInUse otherwise.
+
+    Locks its stock rows, then the warehouse row (the order in services.locks): with
+    both locked, no stock can be set or allocated between the check and the delete."""
+    with transaction.atomic():
+        locks.lock_warehouse_with_stock(warehouse.pk)
+        refusal = warehouse_delete_refusal(warehouse)
+        if refusal:
+            raise WarehouseInUse(refusal)
+        Stock.objects.filter(warehouse=warehouse).delete()
+        warehouse.delete()

@@ -11,6 +11,7 @@ path that writes a cart, a checkout or a stock row locks it here first.
     4. the coupon                         lock_coupon
     5. the product (catalog writers)      lock_product
     6. stock rows, by id                  lock_stock
+       a warehouse being deleted          lock_warehouse_with_stock (its stock rows first)
     7. the catalog version row            page_cache.bump_catalog_version, always last
 
 Who takes what:
@@ -23,6 +24,9 @@ Who takes what:
   can hold it.
 - Staff status changes, cancel and refund (`services.orders`): 3 → 4 → 6 → 7.
 - Stock pushes: the admin's stock form 6 (→ 7); the catalog import 5 → 6 → 7.
+- Deleting a warehouse (`inventory.delete_warehouse`): its stock rows, then the
+  warehouse row. A placement holding stock inserts allocations, which take a key
+  share lock on their warehouse, so the warehouse must come after the stock.
 - Signing in with a guest cart, purging stale guest carts: 1 (the carts, by id),
   then 2 (a deleted cart's checkouts go with it).
 
@@ -50,7 +54,7 @@ Why this order:
 
 from collections.abc import Iterable
 
-from commerce.models import Cart, Checkout, Coupon, Order, Product, Stock
+from commerce.models import Cart, Checkout, Coupon, Order, Product, Stock, Warehouse
 from commerce.models.coupons import normalize_code
 
 
@@ -103,3 +107,13 @@ def lock_stock(product_ids: Iterable, *, active_warehouses_only=False) -> list[S
     if active_warehouses_only:
         rows = rows.filter(warehouse__is_active=True)
     return list(rows.select_related("warehouse").order_by("id"))
+
+
+def lock_warehouse_with_stock(warehouse_id) -> Warehouse | None:
+    """A warehouse about to be deleted: its stock rows in id order, then the warehouse."""
+    list(
+        Stock.objects.select_for_update(of=("self",))
+        .filter(warehouse_id=warehouse_id)
+        .order_by("id")
+    )
+    return Warehouse.objects.select_for_update().filter(pk=warehouse_id).first()

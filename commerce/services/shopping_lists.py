@@ -190,13 +190,21 @@ def add_item(shopping_list: ShoppingList, product_id, quantity=1, note="") -> Sh
         item, created = ShoppingListItem.objects.select_for_update().get_or_create(
             shopping_list=shopping_list,
             product=product,
-            defaults={"quantity": quantity, "note": note, "price_when_added": product.price},
+            defaults={
+                "quantity": quantity,
+                "note": note,
+                "price_when_added": product.price,
+                "product_name": product.name,
+                "sku": product.sku,
+            },
         )
         if not created:
             item.quantity = min(item.quantity + quantity, settings.STOREFRONT_MAX_LINE_QUANTITY)
             if note:
                 item.note = join_notes(item.note, note)
-            item.save(update_fields=["quantity", "note"])
+            # The name and SKU the item keeps if the product is deleted: the latest.
+            item.product_name, item.sku = product.name, product.sku
+            item.save(update_fields=["quantity", "note", "product_name", "sku"])
         shopping_list.save(update_fields=["updated_at"])
     return item
 
@@ -217,15 +225,20 @@ def remove_item(item: ShoppingListItem) -> None:
 
 
 def move_item(item: ShoppingListItem, target: ShoppingList) -> None:
-    """Moves an item to another of the owner's lists, merging with the same product there."""
+    """Moves an item to another of the owner's lists, merging with the same product there.
+
+    An item whose product was deleted is moved as it is: two such items are not
+    the same product, so they never merge."""
     if target.pk == item.shopping_list_id:
         return
     with transaction.atomic():
-        existing = (
-            ShoppingListItem.objects.select_for_update()
-            .filter(shopping_list=target, product_id=item.product_id)
-            .first()
-        )
+        existing = None
+        if not item.is_gone:
+            existing = (
+                ShoppingListItem.objects.select_for_update()
+                .filter(shopping_list=target, product_id=item.product_id)
+                .first()
+            )
         if existing is None:
             item.shopping_list = target
             item.save(update_fields=["shopping_list"])
@@ -257,8 +270,8 @@ def _merge_into(kept: ShoppingListItem, other: ShoppingListItem) -> None:
 @dataclass
 class ItemView:
     item: ShoppingListItem
-    current_price: Decimal
-    difference: Decimal  # current − remembered: positive when it got dearer
+    current_price: Decimal | None  # None: the product was deleted
+    difference: Decimal | None  # current − remembered: positive when it got dearer
 
 
 def item_views(shopping_list: ShoppingList) -> list[ItemView]:
@@ -270,6 +283,9 @@ def item_views(shopping_list: ShoppingList) -> list[ItemView]:
     )
     views = []
     for item in items:
+        if item.is_gone:
+            views.append(ItemView(item, None, None))
+            continue
         item.product.stock_available = item.stock_available
         views.append(ItemView(item, item.product.price, item.product.price - item.price_when_added))
     return views
@@ -288,6 +304,9 @@ def add_items_to_cart(items, cart) -> CartTransfer:
     """Adds each item's quantity; what cannot be added is listed with the reason."""
     transfer = CartTransfer([], [])
     for item in items:
+        if item.is_gone:
+            transfer.skipped.append(f"{item.product_name} is no longer available.")
+            continue
         try:
             note = add_product(cart, item.product_id, item.quantity)
         except CartError as error:
@@ -329,6 +348,8 @@ def copy_items(items, target: ShoppingList) -> int:
     """Copies items (e.g. from a shared list) into one of the requester's lists."""
     copied = 0
     for item in items:
+        if item.is_gone:
+            continue  # nothing to copy: the product no longer exists
         try:
             add_item(target, item.product_id, item.quantity, item.note)
         except ListError:
@@ -389,10 +410,13 @@ def _merge_default_items(guest_default: ShoppingList, user_default: ShoppingList
             shopping_list__in=[guest_default, user_default]
         ).select_for_update()
     )
-    kept = {i.product_id: i for i in items if i.shopping_list_id == user_default.pk}
+    # Items whose product was deleted are never "the same product": they all move.
+    kept = {
+        i.product_id: i for i in items if i.shopping_list_id == user_default.pk and not i.is_gone
+    }
     merged = []
     for item in items:
-        if item.shopping_list_id != guest_default.pk:
+        if item.shopping_list_id != guest_default.pk or item.is_gone:
             continue
         if item.product_id in kept:
             _merge_into(kept[item.product_id], item)

@@ -137,11 +137,11 @@ def item_change(request, item_id):
             messages.success(request, "Item updated.")
         elif action == "remove":
             lists.remove_item(item)
-            messages.success(request, f"Removed {item.product.name}.")
+            messages.success(request, f"Removed {item.name}.")
         elif action == "move":
             target = lists.own_list(owner, request.POST.get("target"))
             lists.move_item(item, target)
-            messages.success(request, f"Moved {item.product.name} to “{target.name}”.")
+            messages.success(request, f"Moved {item.name} to “{target.name}”.")
         else:
             messages.error(request, "Unknown action.")
     except ListError as error:
