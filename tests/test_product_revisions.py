@@ -10,6 +10,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
+from bs4 import BeautifulSoup
 from django.core.management import call_command
 from django.utils import timezone
 from wagtail.models import Revision
@@ -19,7 +20,7 @@ from commerce.models import Product, ProductStatus
 from commerce.services.product_revisions import unpublished_live_products
 
 from .test_api_v1 import make_key
-from .test_catalog_admin import edit_url, product_form
+from .test_catalog_admin import LIST_URL, edit_url, product_form
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +51,14 @@ def the_day_comes(product):
     call_command("publish_scheduled")
 
 
+def listing_status(admin_client, product):
+    """The Status cell of the product's row in the admin listing."""
+    page = admin_client.get(LIST_URL, {"q": product.sku})
+    soup = BeautifulSoup(page.content, "html.parser")
+    (row,) = soup.select("tbody tr")
+    return row.select("td")[4].get_text(" ", strip=True)
+
+
 def shown_prices(client, product, api_key):
     """The price on the storefront's product page and in the integration API."""
     page = client.get(product.get_url())
@@ -76,12 +85,13 @@ def test_a_seeded_product_keeps_its_price_until_a_scheduled_change_goes_live(
     row = Product.objects.get(pk=product.pk)
     assert (row.live, row.price) == (True, old)
     assert shown_prices(client, row, api_key) == (old, old)
-    assert row.status_string == "live + scheduled"
+    assert listing_status(admin_client, row) == "Active: listed and purchasable (live + scheduled)"
 
     the_day_comes(product)
     row = Product.objects.get(pk=product.pk)
     assert (row.live, row.price) == (True, new)
     assert shown_prices(client, row, api_key) == (new, new)
+    assert listing_status(admin_client, row) == "Active: listed and purchasable"
 
 
 def test_seeding_publishes_a_revision_of_every_demo_product_once(homepage):
@@ -119,6 +129,7 @@ def test_the_repair_command_publishes_live_products_without_a_revision(admin_cli
     schedule_price(admin_client, lost, "5.00")
     lost.refresh_from_db()
     assert (lost.live, lost.price) == (False, Decimal("5.00"))  # the fault being repaired
+    assert listing_status(admin_client, lost) == "Not on the shop (scheduled)"  # not "Active"
 
     out = StringIO()
     call_command("publish_product_revisions", stdout=out)
