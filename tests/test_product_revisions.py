@@ -12,13 +12,19 @@ from io import StringIO
 import pytest
 from bs4 import BeautifulSoup
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from wagtail.models import Revision
 
 from commerce.demo import DEMO_SKU_PREFIX, seed_catalog
 from commerce.models import Product, ProductStatus
-from commerce.services.product_revisions import unpublished_live_products
+from commerce.services.product_revisions import (
+    publish_first_revisions,
+    unpublished_live_products,
+)
 
+from .factories import make_attribute, make_product
 from .test_api_v1 import make_key
 from .test_catalog_admin import LIST_URL, edit_url, product_form
 
@@ -156,3 +162,18 @@ def test_the_repair_keeps_an_editors_draft_as_the_latest_revision():
     assert product.latest_revision_id == draft.pk
     assert product.live_revision.as_object().price == Decimal("20.00")
     assert product.has_unpublished_changes
+
+
+def test_publishing_first_revisions_in_bulk_costs_the_same_for_3_or_30_products():
+    _, options = make_attribute("Colour", ["Red", "Blue"])
+    counts = []
+    for size in (3, 30):
+        for i in range(size):
+            make_product(f"P{size}-{i}", images=1, options=options, publish=False)
+        Product.objects.update(live=True)  # as bulk_create leaves them
+        with CaptureQueriesContext(connection) as queries:
+            assert publish_first_revisions() == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    content = Product.objects.first().live_revision.content  # images and attributes included
+    assert len(content["images"]) == 1 and len(content["attribute_options"]) == 2
