@@ -51,6 +51,9 @@ class PostalAddressForm(forms.Form):
         return {key: self.cleaned_data.get(key, "") for key in ADDRESS_KEYS}
 
 
+DELIVERY_PREFIX = "delivery"
+
+
 def delivery_address_form(data=None, *, same_as_billing=False, initial=None):
     """The "Delivery address (if different)" form of the details step.
 
@@ -61,9 +64,11 @@ def delivery_address_form(data=None, *, same_as_billing=False, initial=None):
     values. Optional in the browser (no `required` attributes) for the same reason.
     """
     if data is not None and same_as_billing:
-        initial = {key: data.get(f"delivery-{key}", "") for key in ADDRESS_KEYS}
+        initial = {key: data.get(f"{DELIVERY_PREFIX}-{key}", "") for key in ADDRESS_KEYS}
         data = None
-    return PostalAddressForm(data, prefix="delivery", initial=initial, use_required_attribute=False)
+    return PostalAddressForm(
+        data, prefix=DELIVERY_PREFIX, initial=initial, use_required_attribute=False
+    )
 
 
 class ContactForm(forms.Form):
