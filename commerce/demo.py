@@ -29,6 +29,7 @@ from commerce.models import (
     Stock,
     Warehouse,
 )
+from commerce.services.product_revisions import publish_first_revisions
 
 DEMO_SKU_PREFIX = "DEMO-"
 BATCH = 1000
@@ -204,6 +205,9 @@ def seed_catalog(homepage, products: int, stdout=None) -> dict:
         size = min(BATCH, existing + missing - start)
         _create_batch(rng, start, size, leaves, options, warehouses, pictures)
         progress.advance(size)
+    # bulk_create writes no revisions; without a published one Wagtail treats a live
+    # product as never published. Also repairs demo products seeded before this.
+    publish_first_revisions(Product.objects.filter(sku__startswith=DEMO_SKU_PREFIX))
     return {"shop": shop, "created": missing, "total": existing + missing}
 
 

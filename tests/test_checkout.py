@@ -389,6 +389,27 @@ def test_invalid_details_are_form_errors_not_failures(client, methods):
     assert {"email", "country", "full_name"} <= set(errors)
 
 
+def test_with_delivery_to_the_billing_address_an_error_marks_no_delivery_field(client, methods):
+    product = make_product(stock=3)
+    client.post(reverse("cart:add"), {"product": product.pk, "quantity": 1})
+    details = {"email": "not-an-email", "delivery_same_as_billing": "on"}
+    details |= {f"billing-{key}": value for key, value in ADDRESS.items()}
+    details["delivery-city"] = "Kraków"  # typed before ticking the box: kept, not judged
+    response = client.post(reverse("checkout:details"), details)
+    assert response.status_code == 400
+    assert set(response.context["contact_form"].errors) == {"email"}
+    assert not response.context["delivery_form"].errors
+    html = response.content.decode()
+    assert html.count("This field is required.") == 0
+    assert 'name="delivery-city" value="Kraków"' in html
+    # Unticked, the delivery address is required again.
+    del details["delivery_same_as_billing"]
+    response = client.post(reverse("checkout:details"), details)
+    assert {"full_name", "line1", "postal_code", "country"} <= set(
+        response.context["delivery_form"].errors
+    )
+
+
 def place_with_card(client, methods, number, expiry="12/39", cvc="123"):
     """Walks a one-product cart to the review page and submits it with this card."""
     delivery, payment = methods

@@ -71,7 +71,7 @@ class ProductViewSet(SnippetViewSet):
         "name",  # first: Wagtail links it to the edit view
         ThumbnailColumn("thumbnail", label="Image"),
         Column("sku", label="SKU", sort_key="sku"),
-        Column("status", label="Status", accessor="get_status_display", sort_key="status"),
+        Column("status", label="Status", accessor="listing_status", sort_key="status"),
         Column("price", label="Price", sort_key="price"),
         Column("total_stock", label="Stock", sort_key="total_stock"),
         # Orders that stand (not cancelled or refunded); one subquery each, see get_queryset.
@@ -105,7 +105,8 @@ class ProductViewSet(SnippetViewSet):
 
     def get_queryset(self, request):
         return (
-            Product.objects.annotate(
+            Product.objects.annotate_approved_schedule()
+            .annotate(
                 total_stock=available_stock_subquery(),
                 units_sold=units_sold_subquery(),
                 revenue=revenue_subquery(),

@@ -51,6 +51,26 @@ class PostalAddressForm(forms.Form):
         return {key: self.cleaned_data.get(key, "") for key in ADDRESS_KEYS}
 
 
+DELIVERY_PREFIX = "delivery"
+
+
+def delivery_address_form(data=None, *, same_as_billing=False, initial=None):
+    """The "Delivery address (if different)" form of the details step.
+
+    Bound (and so validated) only when the shopper wants delivery elsewhere: with
+    "Deliver to the billing address" ticked its fields are not needed, and a bound
+    form would mark every empty one "This field is required." as soon as any other
+    field on the page has an error. What was typed into it is kept as its initial
+    values. Optional in the browser (no `required` attributes) for the same reason.
+    """
+    if data is not None and same_as_billing:
+        initial = {key: data.get(f"{DELIVERY_PREFIX}-{key}", "") for key in ADDRESS_KEYS}
+        data = None
+    return PostalAddressForm(
+        data, prefix=DELIVERY_PREFIX, initial=initial, use_required_attribute=False
+    )
+
+
 class ContactForm(forms.Form):
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     phone = forms.CharField(

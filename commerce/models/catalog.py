@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Cast, Upper
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
@@ -191,6 +191,22 @@ class ProductQuerySet(SearchableQuerySetMixin, models.QuerySet):
         """What shoppers may see: the live version of active and disabled products."""
         return self.filter(live=True, status__in=[ProductStatus.ACTIVE, ProductStatus.DISABLED])
 
+    def annotate_approved_schedule(self):
+        """Whether a publication is scheduled, in the query (as Wagtail's pages do), so a
+        listing that shows `listing_status` costs no query per row."""
+        from django.contrib.contenttypes.models import ContentType
+        from wagtail.models import Revision
+
+        return self.annotate(
+            _approved_schedule=models.Exists(
+                Revision.objects.filter(
+                    base_content_type=ContentType.objects.get_for_model(self.model),
+                    object_id=Cast(models.OuterRef("pk"), models.CharField()),
+                    approved_go_live_at__isnull=False,
+                )
+            )
+        )
+
 
 # [0-9], not \d: \d also matches non-ASCII digits such as "١".
 ean_validator = RegexValidator(r"^[0-9]{8,14}$", "An EAN/GTIN has 8 to 14 digits.")
@@ -332,6 +348,27 @@ class Product(
         super().clean()
         if self.ean and ean_format_ok(self.ean) and not ean_checksum_ok(self.ean):
             raise ValidationError({"ean": "This EAN's check digit is wrong."})
+
+    @property
+    def approved_schedule(self):
+        if hasattr(self, "_approved_schedule"):  # ProductQuerySet.annotate_approved_schedule
+            return self._approved_schedule
+        return super().approved_schedule
+
+    @property
+    def listing_status(self):
+        """The admin listing's status: the shop status only while shoppers get this product.
+
+        The status field alone said "Active" for products that were off the shop
+        (never published, or waiting for a scheduled go-live). Wagtail's own state
+        (live, live + draft, live + scheduled, draft, scheduled, expired) is added
+        whenever it is not plain "live".
+        """
+        state = self.status_string
+        if not self.live:
+            return f"Not on the shop ({state})"
+        label = self.get_status_display()
+        return label if state == "live" else f"{label} ({state})"
 
     @property
     def is_purchasable(self):

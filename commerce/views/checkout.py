@@ -19,6 +19,7 @@ from commerce.forms.checkout import (
     PaymentChoiceForm,
     PlaceOrderForm,
     PostalAddressForm,
+    delivery_address_form,
 )
 from commerce.models import Address, Order
 from commerce.services import cart as carts
@@ -130,7 +131,7 @@ def details(request, cart, checkout):
         contact = ContactForm(request.POST)
         billing = PostalAddressForm(request.POST, prefix="billing")
         same = request.POST.get("delivery_same_as_billing") == "on"
-        delivery = PostalAddressForm(request.POST, prefix="delivery", use_required_attribute=False)
+        delivery = delivery_address_form(request.POST, same_as_billing=same)
         forms_ok = contact.is_valid() & billing.is_valid() & (same or delivery.is_valid())
         if forms_ok:
             checkouts.save_contact(
@@ -158,12 +159,7 @@ def details(request, cart, checkout):
             initial=_initial_address(checkout.billing_address, saved, request.GET.get("use")),
             prefix="billing",
         )
-        # Optional in the browser: it is only needed when "same as billing" is off.
-        delivery = PostalAddressForm(
-            initial=checkout.delivery_address or None,
-            prefix="delivery",
-            use_required_attribute=False,
-        )
+        delivery = delivery_address_form(initial=checkout.delivery_address or None)
         status = 200
     return _render(
         request,

@@ -182,7 +182,13 @@ def shared(request, token):
         "own_lists": lists.lists_of(lists.owner_for(request)),
     }
     response = TemplateResponse(request, "commerce/lists/shared.html", context)
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    # The token is in this page's URL, so no request from it may carry the path in
+    # a Referer. "strict-origin" sends only the origin, to this site and to any other
+    # (and nothing on a downgrade to http), so the token reaches neither a third party
+    # nor document.referrer of the next page. Not "no-referrer": under it browsers
+    # send `Origin: null` with the page's own POST forms (Fetch spec), which Django's
+    # CSRF check refuses, so "Add all to my cart" and "Copy to my list" answered 403.
+    response["Referrer-Policy"] = "strict-origin"
     response["X-Robots-Tag"] = "noindex"
     return _private(response)
 
