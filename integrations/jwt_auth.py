@@ -120,7 +120,13 @@ def _pair(user, session: str) -> tuple[dict, str]:
 
 
 def sign_in(user) -> dict:
-    """The token pair of a new sign-in (a new family)."""
+    """The token pair of a new sign-in (a new family).
+
+    The user's sign-ins whose every token has expired are forgotten here, so the
+    table holds about one row per live sign-in without a cleaning job.
+    """
+    longest = timedelta(seconds=max(lifetime(ACCESS), lifetime(REFRESH)))
+    TokenFamily.objects.filter(user=user).expired(longest_lifetime=longest).delete()
     session = uuid.uuid4().hex
     pair, refresh_jti = _pair(user, session)
     TokenFamily.objects.create(sid=session, user=user, refresh_jti=refresh_jti)
@@ -171,8 +177,8 @@ def refresh(refresh_token: str) -> dict:
         else:
             user = allowed_user(claims)  # a 403 leaves the token unspent
             pair, family.refresh_jti = _pair(user, family.sid)
-            family.refreshed_at = timezone.now()
-            family.save(update_fields=["refresh_jti", "refreshed_at"])
+            family.last_issued_at = timezone.now()
+            family.save(update_fields=["refresh_jti", "last_issued_at"])
     if reused:
         raise TokenError(REUSED)
     return pair

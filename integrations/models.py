@@ -113,6 +113,9 @@ class TokenFamilyQuerySet(models.QuerySet):
     def revoked(self):
         return self.filter(revoked_at__isnull=False)
 
+    def expired(self, *, longest_lifetime: timedelta, now=None):
+        return self.filter(last_issued_at__lt=(now or timezone.now()) - longest_lifetime)
+
 
 class TokenFamily(models.Model):
     """One sign-in to the create-order API (`sid`), and the one refresh token it may use.
@@ -130,7 +133,8 @@ class TokenFamily(models.Model):
     )
     refresh_jti = models.CharField(max_length=32)
     created_at = models.DateTimeField(auto_now_add=True)
-    refreshed_at = models.DateTimeField(null=True, blank=True)
+    # When the last pair was issued: once its tokens have expired, the row can go.
+    last_issued_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = TokenFamilyQuerySet.as_manager()

@@ -484,3 +484,19 @@ def test_a_new_password_ends_every_token_issued_before(integrator):
     assert refresh(client, tokens["refresh_token"]).status_code == 401
     fresh = api_sign_in(client, "erp", "a-brand-new-password-1").json()
     assert can_call(fresh["access_token"])
+
+
+def test_a_sign_in_forgets_the_users_sign_ins_whose_tokens_all_expired(integrator):
+    client = client_at("10.6.5.1")
+    old = api_sign_in(client, "erp", PASSWORD).json()
+    live = api_sign_in(client, "erp", PASSWORD).json()
+    TokenFamily.objects.filter(sid=old["session_state"]).update(
+        last_issued_at=timezone.now() - timedelta(days=1, seconds=1)
+    )
+
+    api_sign_in(client, "erp", PASSWORD)
+
+    sids = set(TokenFamily.objects.values_list("sid", flat=True))
+    assert old["session_state"] not in sids
+    assert live["session_state"] in sids
+    assert len(sids) == 2
