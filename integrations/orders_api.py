@@ -161,10 +161,6 @@ INVALID_CREDENTIALS = 404  # the AMPER documentation's code for wrong credential
 TOO_MANY_CALLS = "Too many requests from this address; wait a minute and try again."
 
 
-def _ip_key(request) -> str:
-    return f"ip:{limits.client_ip(request)}"
-
-
 @api.post(
     "/auth/",
     response={200: TokenOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut},
@@ -172,7 +168,7 @@ def _ip_key(request) -> str:
     summary="Sign in: an access and a refresh token",
 )
 def sign_in(request, credentials: CredentialsIn):
-    if limits.exceeded(request, "api_auth_ip", _ip_key(request)):
+    if limits.exceeded(request, "api_auth_ip", limits.ip_key(request)):
         return Status(429, {"detail": TOO_MANY_CALLS})
     user = authenticate(request, username=credentials.username, password=credentials.password)
     if user is None:  # wrong credentials, or an inactive account
@@ -195,7 +191,7 @@ def sign_in(request, credentials: CredentialsIn):
     summary="A new token pair for a refresh token",
 )
 def token_refresh(request, body: RefreshIn):
-    if limits.exceeded(request, "api_refresh_ip", _ip_key(request)):
+    if limits.exceeded(request, "api_refresh_ip", limits.ip_key(request)):
         return Status(429, {"detail": TOO_MANY_CALLS})
     try:
         return Status(200, jwt_auth.refresh(body.refresh_token))

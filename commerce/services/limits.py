@@ -44,6 +44,10 @@ def client_ip(request) -> str:
     return forwarded[-proxies]
 
 
+def ip_key(request) -> str:
+    return f"ip:{client_ip(request)}"
+
+
 def axes_client_ip(request) -> str:
     # axes calls its IP callable with the request only.
     return client_ip(request)
@@ -71,7 +75,7 @@ def session_key(request) -> str:
     session = getattr(request, "session", None)
     if session is not None and session.session_key:
         return f"session:{session.session_key}"
-    return f"ip:{client_ip(request)}"
+    return ip_key(request)
 
 
 def _usage(request, limit: str, key: str, *, increment: bool, rate: str | None = None):
@@ -87,31 +91,24 @@ def _usage(request, limit: str, key: str, *, increment: bool, rate: str | None =
     )
 
 
-def exceeded(request, limit: str, *keys: str) -> bool:
-    """Counts this attempt against `limit` once per key; True if any key is over it.
-
-    Every key is counted even when an earlier one is already over, so a client
-    can't spend one key's budget while it is blocked on another.
-    """
-    over = False
-    for key in keys:
-        usage = _usage(request, limit, key, increment=True)
-        over = over or bool(usage and usage["should_limit"])
-    return over
+def exceeded(request, limit: str, key: str) -> bool:
+    """Counts this attempt against `limit` for `key`; True once `key` is over it."""
+    usage = _usage(request, limit, key, increment=True)
+    return bool(usage and usage["should_limit"])
 
 
 # --- Coupons -------------------------------------------------------------------------
 
 
 def coupon_keys(request, cart) -> tuple[str, str]:
-    return f"cart:{cart.pk}", f"ip:{client_ip(request)}"
+    return f"cart:{cart.pk}", ip_key(request)
 
 
 def coupon_attempts_exceeded(request, cart) -> bool:
     """Counts a coupon code tried on this cart; True once the cart or the address is over."""
-    cart_key, ip_key = coupon_keys(request, cart)
+    cart_key, address_key = coupon_keys(request, cart)
     over_cart = exceeded(request, "coupon_cart", cart_key)
-    over_ip = exceeded(request, "coupon_ip", ip_key)
+    over_ip = exceeded(request, "coupon_ip", address_key)
     return over_cart or over_ip
 
 

@@ -36,9 +36,9 @@ ORDERS_PER_PAGE = 20
 RECENT_ORDERS = 5
 # The one answer to every valid sign-up, new address or not (services.accounts.sign_up).
 SIGNED_UP = "Thank you for signing up. We have sent a message to {email}."
-TOO_MANY_SIGNUPS = "Too many sign-ups from your address. Try again in an hour."
+TOO_MANY_SIGNUPS = "Too many sign-ups from your address. Try again later."
 TOO_MANY_RESETS = (
-    "Too many password-reset requests for this address or from yours. Try again in an hour."
+    "Too many password-reset requests for this address or from yours. Try again later."
 )
 
 
@@ -61,7 +61,7 @@ def signup(request):
         return redirect("account:overview")
     form = SignUpForm(request.POST or None)
     status = 200
-    if request.method == "POST" and limits.exceeded(request, "signup_ip", _ip_key(request)):
+    if request.method == "POST" and limits.exceeded(request, "signup_ip", limits.ip_key(request)):
         form.add_error(None, TOO_MANY_SIGNUPS)
         status = 429
     elif request.method == "POST" and form.is_valid():
@@ -78,10 +78,6 @@ def signup(request):
         {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
         status=status,
     )
-
-
-def _ip_key(request):
-    return f"ip:{limits.client_ip(request)}"
 
 
 class LoginView(auth_views.LoginView):
@@ -109,7 +105,7 @@ class PasswordResetView(auth_views.PasswordResetView):
         # Counted whether or not the address has an account, so the limit says nothing.
         address = f"address:{form.cleaned_data['email'].strip().lower()}"
         over_address = limits.exceeded(self.request, "password_reset_address", address)
-        over_ip = limits.exceeded(self.request, "password_reset_ip", _ip_key(self.request))
+        over_ip = limits.exceeded(self.request, "password_reset_ip", limits.ip_key(self.request))
         if over_address or over_ip:
             form.add_error(None, TOO_MANY_RESETS)
             return self.render_to_response(self.get_context_data(form=form), status=429)

@@ -13,7 +13,7 @@ from commerce.services.cart import CartError
 
 from .limits import limit_writes, too_many_requests
 
-TOO_MANY_COUPONS = "You have tried too many coupon codes. Try again in an hour."
+TOO_MANY_COUPONS = "You have tried too many coupon codes. Try again later."
 
 
 def redirect_back(request, default="cart:detail"):
