@@ -15,12 +15,12 @@ from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.messages import get_messages
 from django.core import mail
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
 from commerce.models import ShoppingList
-from commerce.services.limits import COUPON_REFUSED
+from commerce.services.limits import COUPON_REFUSED, client_ip
 from integrations import jwt_auth
 from integrations.models import TokenFamily
 from tests.account_factories import PASSWORD, make_customer
@@ -500,3 +500,22 @@ def test_a_sign_in_forgets_the_users_sign_ins_whose_tokens_all_expired(integrato
     assert old["session_state"] not in sids
     assert live["session_state"] in sids
     assert len(sids) == 2
+
+
+# --- Client IP ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "6.6.6.6", "10.0.0.1"),  # no proxy: the header is the client's own words
+        (1, "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # one proxy appended the real client
+        (2, "6.6.6.6, 203.0.113.7, 10.0.0.2", "203.0.113.7"),
+        (2, "203.0.113.7", "10.0.0.1"),  # fewer entries than proxies: not through them
+    ],
+)
+def test_the_client_ip_trusts_only_the_proxies_entries(settings, proxies, forwarded, expected):
+    settings.STOREFRONT_TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert client_ip(request) == expected
