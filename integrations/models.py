@@ -107,3 +107,40 @@ class CustomerLink(models.Model):
 
     def __str__(self):
         return f"{self.external_id} → {self.user}"
+
+
+class TokenFamilyQuerySet(models.QuerySet):
+    def revoked(self):
+        return self.filter(revoked_at__isnull=False)
+
+    def expired(self, *, longest_lifetime: timedelta, now=None):
+        return self.filter(last_issued_at__lt=(now or timezone.now()) - longest_lifetime)
+
+
+class TokenFamily(models.Model):
+    """One sign-in to the create-order API (`sid`), and the one refresh token it may use.
+
+    Refresh tokens rotate: each refresh answers a new pair and makes the new
+    refresh token the family's only valid one (`refresh_jti`). A refresh token
+    that is not the current one was used before, so someone holds a copy: the
+    whole family is revoked, and its access tokens stop working too. Only the
+    token's id (a random `jti`) is stored, never a token.
+    """
+
+    sid = models.CharField(max_length=32, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_token_families"
+    )
+    refresh_jti = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the last pair was issued: once its tokens have expired, the row can go.
+    last_issued_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TokenFamilyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "API sign-in"
+
+    def __str__(self):
+        return f"{self.sid} ({self.user})"

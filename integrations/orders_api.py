@@ -5,8 +5,11 @@ Endpoints and answers follow the AMPER "create-order" documentation:
 - `POST /auth/` {username, password} → 200 with an access and a refresh token;
   wrong credentials (or an inactive account) → 404, as documented; an account
   without the `integrations.create_orders` permission → 403.
-- `POST /auth/token-refresh/` {refresh_token} → 200, a new pair; a bad or
-  expired refresh token (or an access token) → 401.
+- `POST /auth/token-refresh/` {refresh_token} → 200, a new pair; a bad,
+  expired, spent or revoked refresh token (or an access token) → 401.
+- Both answer 429 when one address calls them too often, and `POST /auth/`
+  answers 429 while the account or the address is locked out after failed
+  sign-ins (commerce/services/limits.py), even with the right password.
 - `POST /create-order` with `Authorization: Bearer <access token>` → 201;
   no, bad or expired token → 401; the token's user inactive or without the
   permission → 403; anything wrong with the request → 400 with field errors.
@@ -21,6 +24,7 @@ from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from wagtail.models import Site
 
+from commerce.services import limits
 from commerce.services.checkout import CheckoutError
 from pages.models import BrandingSettings
 
@@ -154,15 +158,18 @@ def _http_error(request, exc: HttpError):
 # --- Endpoints ---------------------------------------------------------------------
 
 INVALID_CREDENTIALS = 404  # the AMPER documentation's code for wrong credentials
+TOO_MANY_CALLS = "Too many requests from this address; wait a minute and try again."
 
 
 @api.post(
     "/auth/",
-    response={200: TokenOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: TokenOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut},
     by_alias=True,
     summary="Sign in: an access and a refresh token",
 )
 def sign_in(request, credentials: CredentialsIn):
+    if limits.exceeded(request, "api_auth_ip", limits.ip_key(request)):
+        return Status(429, {"detail": TOO_MANY_CALLS})
     user = authenticate(request, username=credentials.username, password=credentials.password)
     if user is None:  # wrong credentials, or an inactive account
         return Status(INVALID_CREDENTIALS, {"detail": "Invalid username or password."})
@@ -174,16 +181,18 @@ def sign_in(request, credentials: CredentialsIn):
                 f"(it needs the {jwt_auth.PERMISSION} permission)."
             },
         )
-    return Status(200, jwt_auth.token_pair(user))
+    return Status(200, jwt_auth.sign_in(user))
 
 
 @api.post(
     "/auth/token-refresh/",
-    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut},
     by_alias=True,
     summary="A new token pair for a refresh token",
 )
 def token_refresh(request, body: RefreshIn):
+    if limits.exceeded(request, "api_refresh_ip", limits.ip_key(request)):
+        return Status(429, {"detail": TOO_MANY_CALLS})
     try:
         return Status(200, jwt_auth.refresh(body.refresh_token))
     except jwt_auth.TokenError as error:

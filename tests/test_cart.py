@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from django.urls import reverse
 
 from commerce.models import Cart, CartLine, ProductStatus
@@ -229,7 +230,8 @@ def test_guest_cart_merges_into_the_account_cart_on_login(client):
     client.post(reverse("cart:coupon"), {"code": "hello"})
     guest_token = client.session[CART_SESSION_KEY]
 
-    client.login(username="ada", password="pw-long-enough-1")
+    # authenticate() needs the request: django-axes checks the lock-out with it.
+    client.login(request=HttpRequest(), username="ada", password="pw-long-enough-1")
 
     assert not Cart.objects.filter(token=guest_token).exists()
     lines = {line.product_name: line.quantity for line in account_cart.lines.all()}

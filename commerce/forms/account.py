@@ -8,7 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from commerce.models import Address
 from commerce.models.addresses import ADDRESS_KEYS
-from commerce.services.accounts import EmailTaken, create_customer, email_taken, normalise_email
+from commerce.services.accounts import normalise_email, sign_up
 
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 
@@ -31,16 +31,11 @@ class SignUpForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    error_messages = {
-        "email_taken": "An account with this e-mail address already exists.",
-        "password_mismatch": "The two passwords differ.",
-    }
+    error_messages = {"password_mismatch": "The two passwords differ."}
 
     def clean_email(self):
-        email = normalise_email(self.cleaned_data["email"])
-        if email_taken(email):
-            raise forms.ValidationError(self.error_messages["email_taken"], code="email_taken")
-        return email
+        # Whether the address has an account is not the form's to say: see sign_up.
+        return normalise_email(self.cleaned_data["email"])
 
     def clean(self):
         cleaned = super().clean()
@@ -61,16 +56,9 @@ class SignUpForm(forms.Form):
                 self.add_error("password1", error)
         return cleaned
 
-    def save(self):
-        """The new user, or None with a form error if the e-mail was taken meanwhile."""
-        try:
-            return create_customer(self.cleaned_data["email"], self.cleaned_data["password1"])
-        except EmailTaken:
-            self.add_error(
-                "email",
-                forms.ValidationError(self.error_messages["email_taken"], code="email_taken"),
-            )
-            return None
+    def save(self, *, request):
+        """The new user, or None if the address already had an account (it was told by e-mail)."""
+        return sign_up(self.cleaned_data["email"], self.cleaned_data["password1"], request=request)
 
 
 class EmailAuthenticationForm(AuthenticationForm):

@@ -22,6 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from commerce.forms.account import AddressForm, EmailAuthenticationForm, SignUpForm
+from commerce.services import limits
 from commerce.services.addresses import (
     addresses_of,
     default_address,
@@ -33,6 +34,12 @@ from commerce.services.order_history import order_for_customer, orders_of, statu
 
 ORDERS_PER_PAGE = 20
 RECENT_ORDERS = 5
+# The one answer to every valid sign-up, new address or not (services.accounts.sign_up).
+SIGNED_UP = "Thank you for signing up. We have sent a message to {email}."
+TOO_MANY_SIGNUPS = "Too many sign-ups from your address. Try again later."
+TOO_MANY_RESETS = (
+    "Too many password-reset requests for this address or from yours. Try again later."
+)
 
 
 # --- Sign-up and Django's auth views ------------------------------------------
@@ -53,18 +60,23 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("account:overview")
     form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
+    status = 200
+    if request.method == "POST" and limits.exceeded(request, "signup_ip", limits.ip_key(request)):
+        form.add_error(None, TOO_MANY_SIGNUPS)
+        status = 429
+    elif request.method == "POST" and form.is_valid():
+        user = form.save(request=request)
         if user is not None:
             # Always through login(): it rotates the session key and sends
             # user_logged_in, which merges the guest's cart into the account.
-            login(request, user)
-            messages.success(request, "Welcome! Your account is ready.")
-            return redirect(_safe_next_url(request))
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, SIGNED_UP.format(email=form.cleaned_data["email"]))
+        return redirect(_safe_next_url(request))
     return render(
         request,
         "commerce/account/signup.html",
         {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
+        status=status,
     )
 
 
@@ -88,6 +100,16 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "commerce/account/email/password_reset.txt"
     subject_template_name = "commerce/account/email/password_reset_subject.txt"
     success_url = reverse_lazy("account:password_reset_done")
+
+    def form_valid(self, form):
+        # Counted whether or not the address has an account, so the limit says nothing.
+        address = f"address:{form.cleaned_data['email'].strip().lower()}"
+        over_address = limits.exceeded(self.request, "password_reset_address", address)
+        over_ip = limits.exceeded(self.request, "password_reset_ip", limits.ip_key(self.request))
+        if over_address or over_ip:
+            form.add_error(None, TOO_MANY_RESETS)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

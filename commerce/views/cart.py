@@ -8,7 +8,12 @@ from django.views.decorators.http import require_POST
 
 from commerce.forms.checkout import DeliveryChoiceForm, PaymentChoiceForm
 from commerce.services import cart as carts
+from commerce.services import limits
 from commerce.services.cart import CartError
+
+from .limits import limit_writes, too_many_requests
+
+TOO_MANY_COUPONS = "You have tried too many coupon codes. Try again later."
 
 
 def redirect_back(request, default="cart:detail"):
@@ -49,6 +54,7 @@ def cart_detail(request):
 
 
 @require_POST
+@limit_writes("cart_writes")
 def cart_add(request):
     cart = carts.get_cart(request, create=True)
     try:
@@ -63,6 +69,7 @@ def cart_add(request):
 
 
 @require_POST
+@limit_writes("cart_writes")
 def cart_line_update(request, line_id):
     cart = carts.get_cart(request)
     try:
@@ -77,6 +84,7 @@ def cart_line_update(request, line_id):
 
 
 @require_POST
+@limit_writes("cart_writes")
 def cart_line_remove(request, line_id):
     cart = carts.get_cart(request)
     try:
@@ -91,6 +99,7 @@ def cart_line_remove(request, line_id):
 
 
 @require_POST
+@limit_writes("cart_writes")
 def cart_coupon(request):
     cart = carts.get_cart(request)
     if cart is None:
@@ -100,6 +109,8 @@ def cart_coupon(request):
         carts.remove_coupon(cart)
         messages.success(request, "Coupon removed.")
         return redirect_back(request)
+    if limits.coupon_attempts_exceeded(request, cart):
+        return too_many_requests(request, TOO_MANY_COUPONS, retry_after=3600)
     try:
         check = carts.apply_coupon(
             cart, request.POST.get("code", ""), user=request.user, email=_email(request)
@@ -110,11 +121,12 @@ def cart_coupon(request):
         if check.ok:
             messages.success(request, f"Coupon {check.coupon.code} applied.")
         else:
-            messages.error(request, check.message)
+            messages.error(request, limits.coupon_refusal(request, cart, check.message))
     return redirect_back(request)
 
 
 @require_POST
+@limit_writes("cart_writes")
 def cart_methods(request):
     cart = carts.get_cart(request)
     if cart is None:

@@ -13,6 +13,7 @@ from commerce.services import shopping_lists as lists
 from commerce.services.shopping_lists import ListError
 
 from .cart import redirect_back
+from .limits import limit_writes
 
 
 def _private(response):
@@ -50,6 +51,7 @@ def detail(request, list_id):
 
 
 @require_POST
+@limit_writes("list_writes")
 def create(request):
     owner = lists.owner_for(request, create=True)
     try:
@@ -62,6 +64,7 @@ def create(request):
 
 
 @require_POST
+@limit_writes("list_writes")
 def add(request):
     """From a product page or tile: into a chosen list, the default one, or a new one."""
     owner = lists.owner_for(request, create=True)
@@ -94,6 +97,7 @@ def _own_list_or_back(request, list_id):
 
 
 @require_POST
+@limit_writes("list_writes")
 def change(request, list_id):
     """Rename, share, stop sharing, delete: one form action each."""
     shopping_list = _own_list_or_back(request, list_id)
@@ -120,6 +124,7 @@ def change(request, list_id):
 
 
 @require_POST
+@limit_writes("list_writes")
 def item_change(request, item_id):
     """Update quantity and note, remove, or move an item to another list."""
     owner = lists.owner_for(request)
@@ -159,6 +164,7 @@ def _report_transfer(request, transfer):
 
 
 @require_POST
+@limit_writes("list_writes")
 def to_cart(request, list_id):
     """ "Add all to cart" or "add selected to cart"; what cannot be added is listed."""
     shopping_list = _own_list_or_back(request, list_id)
@@ -194,6 +200,7 @@ def shared(request, token):
 
 
 @require_POST
+@limit_writes("list_writes")
 def shared_copy(request, token):
     """Copies a shared list's items into the visitor's cart or one of their lists."""
     shopping_list = lists.shared_list(token)

@@ -7,6 +7,8 @@ repository and uploads in `media/`. Production sets `DEBUG=0`, `SECRET_KEY`,
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -33,6 +35,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+RATE = re.compile(r"^[0-9]+/[0-9]*[smhd]$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request limit such as "10/h" (ten an hour) or "5/15m"; "off" switches it off."""
+    value = os.environ.get(name, "").strip() or default
+    if value.lower() == "off":
+        return ""
+    if not RATE.match(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a limit such as 10/h, 30/m or 5/15m (or off), not {value!r}."
+        )
+    return value
 
 
 def env_int(name: str, default: int) -> int:
@@ -440,3 +457,56 @@ WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
+
+# --- Limits on abuse ------------------------------------------------------------
+# Everything for log-in lock-out and request limits is in this block
+# (commerce/services/limits.py; README, "Limits on abuse").
+
+INSTALLED_APPS += ["axes", "django_ratelimit"]
+# Last: it turns a log-in refused by axes into the lock-out answer.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+# AxesStandaloneBackend refuses a locked-out account or address before any
+# password is checked; ModelBackend then authenticates as before.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed log-ins are counted in the database rather than the cache: PostgreSQL is
+# shared by every worker even without CACHE_URL, and a lock-out survives a cache
+# flush or restart. Only failures write (AXES_DISABLE_ACCESS_LOG).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each one on its own
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+# The cool-off runs from the failure that locked; attempts while locked out do
+# not extend it, so a stranger can't keep an account locked for ever by trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "commerce.services.limits.login_username"
+AXES_CLIENT_IP_CALLABLE = "commerce.services.limits.axes_client_ip"
+AXES_LOCKOUT_CALLABLE = "commerce.views.limits.locked_out"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False  # no Django admin here; `manage.py axes_reset` lifts lock-outs
+
+# Proxies in front of the shop that append the client to X-Forwarded-For; the
+# client IP every limit counts by is that many entries from the right. 0: REMOTE_ADDR.
+STOREFRONT_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+RATELIMIT_USE_CACHE = "default"
+STOREFRONT_RATE_LIMITS = {
+    "password_reset_address": env_rate("LIMIT_PASSWORD_RESET_PER_ADDRESS", "3/h"),
+    "password_reset_ip": env_rate("LIMIT_PASSWORD_RESET_PER_IP", "20/h"),
+    "signup_ip": env_rate("LIMIT_SIGNUP_PER_IP", "10/h"),
+    "api_auth_ip": env_rate("LIMIT_API_AUTH_PER_IP", "30/m"),
+    "api_refresh_ip": env_rate("LIMIT_API_REFRESH_PER_IP", "30/m"),
+    "coupon_cart": env_rate("LIMIT_COUPON_PER_CART", "10/h"),
+    "coupon_ip": env_rate("LIMIT_COUPON_PER_IP", "60/h"),
+    "cart_writes": env_rate("LIMIT_CART_WRITES_PER_SESSION", "120/m"),
+    "list_writes": env_rate("LIMIT_LIST_WRITES_PER_SESSION", "120/m"),
+}
+# After this many refused coupon codes in an hour (per cart or per address), every
+# refusal reads the same, whether the code exists or not.
+STOREFRONT_COUPON_GUESS_AFTER = env_int("COUPON_GUESS_AFTER", 3)
+# django-ratelimit calls LocMem "not shared" (an error) and Django's own Redis
+# backend "not officially supported". LocMem is the embedded default, counting per
+# process; CACHE_URL=redis://... shares the counters, and Django's RedisCache
+# increments atomically (INCR), which is all the counters need.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
