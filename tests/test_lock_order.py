@@ -156,13 +156,14 @@ def assert_placed_once(shopper, placement):
 
 def test_shared_rows_are_locked_only_through_services_locks():
     """One module holds the order; everything else asks it. Other locks guard rows no
-    checkout touches: the category tree, a user's addresses, shopping lists."""
+    checkout touches: the category tree, a user's addresses, shopping lists, API sign-ins."""
     root = Path(__file__).resolve().parent.parent
     others = {
         "commerce/services/locks.py",
         "commerce/models/catalog.py",
         "commerce/services/addresses.py",
         "commerce/services/shopping_lists.py",
+        "integrations/jwt_auth.py",
     }
     lockers = {
         str(path.relative_to(root))
