@@ -6,10 +6,36 @@ resources follow AMPER's own models (ProductCategory, ProductCategoryRelation,
 ProductImage, Stock) with our ids where AMPER has `*_external_id`.
 """
 
-from ninja import Field, Schema
+from typing import Annotated
 
+from ninja import Field, Schema
+from pydantic import AfterValidator
+
+from commerce.inputs import control_characters
 from commerce.models import ProductStatus
 from integrations.services.catalog_export import decimal_string, rich_text_to_plain, vat_number
+
+# --- Text in request bodies ----------------------------------------------------------------
+# PostgreSQL text can't hold NUL, and a name, id or token is one line: a JSON string
+# with "\u0000" or another control character is a 400 with a field error, never a
+# query that fails. (The query string, path and form bodies are checked earlier, by
+# commerce.inputs.NulGuardMiddleware.)
+
+
+def _one_line(value: str) -> str:
+    if control_characters(value):
+        raise ValueError("Must not contain control characters (such as \\u0000).")
+    return value
+
+
+def _lines(value: str) -> str:
+    if control_characters(value, multiline=True):
+        raise ValueError("Must not contain control characters other than line breaks and tabs.")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_one_line)]
+MultilineText = Annotated[str, AfterValidator(_lines)]
 
 
 class ProductOut(Schema):
