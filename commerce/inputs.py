@@ -15,13 +15,12 @@ Every value in a request is hostile until read through one of these:
   an error, not a validation message), and no field of this shop takes one, so
   a request carrying NUL in its path, query, form body, cookies or headers is
   refused where requests start, before any view or query sees it. JSON bodies
-  are checked by the API schemas (`integrations.schemas.Text`).
+  are checked by the API schemas (`integrations.schemas.text`).
 """
 
 import re
 
 from django.http import HttpResponseRedirect, JsonResponse
-from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -95,7 +94,7 @@ def _nul_in_querydict(data) -> bool:
 
 
 def nul_problem(request) -> str:
-    """Where the request carries NUL, or "" when it does not."""
+    """Where the request's address, cookies or headers carry NUL, or ""."""
     if NUL in request.path:
         return "The address"
     if _nul_in_querydict(request.GET):
@@ -105,25 +104,31 @@ def nul_problem(request) -> str:
     headers = ((key, value) for key, value in request.META.items() if key.startswith("HTTP_"))
     if _nul_in((key, str(value)) for key, value in headers):
         return "A header"
-    form = request.method == "POST" and request.content_type in _FORM_TYPES
-    if form and _nul_in_querydict(request.POST):
-        return "The form"
     return ""
 
 
+def _refuse(where):
+    detail = f"{where} contains a NUL character (\\u0000), which nothing here takes."
+    return JsonResponse({"detail": detail}, status=400)
+
+
 class NulGuardMiddleware:
-    """Answers 400 to a request carrying NUL (or a form body that can't be parsed),
-    with a JSON `{"detail": ...}` as both APIs answer errors."""
+    """Answers 400, with a JSON `{"detail": ...}` as both APIs answer errors, to a
+    request carrying NUL. Place it before CsrfViewMiddleware."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        try:
-            where = nul_problem(request)
-        except MultiPartParserError:
-            return JsonResponse({"detail": "The form data could not be read."}, status=400)
-        if where:
-            detail = f"{where} contains a NUL character (\\u0000), which nothing here takes."
-            return JsonResponse({"detail": detail}, status=400)
-        return self.get_response(request)
+        where = nul_problem(request)
+        return _refuse(where) if where else self.get_response(request)
+
+    def process_view(self, request, view, args, kwargs):
+        # The form body is read only for views whose CSRF check reads it anyway.
+        # CSRF-exempt views (both APIs) read their bodies their own way: parsing a
+        # multipart body here would consume the stream they read.
+        if getattr(view, "csrf_exempt", False) or request.method != "POST":
+            return None
+        if request.content_type in _FORM_TYPES and _nul_in_querydict(request.POST):
+            return _refuse("The form")
+        return None

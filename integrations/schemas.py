@@ -9,7 +9,7 @@ ProductImage, Stock) with our ids where AMPER has `*_external_id`.
 from typing import Annotated
 
 from ninja import Field, Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 from commerce.inputs import control_characters
 from commerce.models import ProductStatus
@@ -34,8 +34,13 @@ def _lines(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_one_line)]
-MultilineText = Annotated[str, AfterValidator(_lines)]
+def text(*, min_length: int | None = None, max_length: int, multiline: bool = False):
+    """A request string of bounded length without NUL or other control characters."""
+    return Annotated[
+        str,
+        StringConstraints(min_length=min_length, max_length=max_length),
+        AfterValidator(_lines if multiline else _one_line),
+    ]
 
 
 class ProductOut(Schema):
