@@ -80,21 +80,22 @@ def test_a_token_that_cannot_exist_is_a_404_without_a_lookup(client):
         with CaptureQueriesContext(connection) as queries:
             response = client.get(path)
         assert response.status_code == 404, path
-        looked_up = [q["sql"] for q in queries if "commerce_" in q["sql"]]
+        tables = ("commerce_order", "commerce_shoppinglist")
+        looked_up = [q["sql"] for q in queries if any(t in q["sql"] for t in tables)]
         assert not looked_up, path
 
 
 def test_api_keys_of_the_wrong_shape_are_401_without_a_lookup(client, db):
-    hostile = "sfk_0123456789ab\x00" + "x" * 42
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(
-            "/external/v1/products/", headers={"authorization": f"Api-Key {hostile[:-1]}é"}
-        )
-    assert response.status_code == 401
-    assert not [q for q in queries if "integrations_apikey" in q["sql"]]
     from integrations.models import key_prefix
 
-    assert key_prefix(hostile) is None
+    for key in ["sfk_0123456789ab" + "é" * 43, "sfk_0123456789ab" + "x" * 44, "sfk_" + "x" * 55]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(
+                "/external/v1/products/", headers={"authorization": f"Api-Key {key}"}
+            )
+        assert response.status_code == 401
+        assert not [q for q in queries if "integrations_apikey" in q["sql"]]
+    assert key_prefix("sfk_0123456789ab\x00" + "x" * 42) is None
 
 
 def test_json_strings_with_nul_are_400_field_errors(client, db):
@@ -256,9 +257,7 @@ def test_merging_list_items_keeps_the_cap(product, settings):
 # --- Rich text in the admin ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "value", ["<p>not contentstate</p>", "[]", '{"blocks": 5}', '{"blocks": [{"x": 1}]}']
-)
+@pytest.mark.parametrize("value", ["<p>not contentstate</p>", "[]", '{"blocks": 5}', '"a string"'])
 def test_product_description_that_is_not_draftail_json_is_a_form_error(admin_client, value):
     product = make_product("Lamp", price=Decimal("10.00"), description="<p>Kept</p>")
     data = nested_form_data(
