@@ -10,6 +10,7 @@ from typing import Annotated
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, StringConstraints
+from pydantic import Field as PydanticField
 
 from commerce.inputs import control_characters
 from commerce.models import ProductStatus
@@ -34,12 +35,20 @@ def _lines(value: str) -> str:
     return value
 
 
+# The same rule, as the OpenAPI schema states it to clients (and to schemathesis).
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+LINES_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+
 def text(*, min_length: int | None = None, max_length: int, multiline: bool = False):
     """A request string of bounded length without NUL or other control characters."""
     return Annotated[
         str,
         StringConstraints(min_length=min_length, max_length=max_length),
         AfterValidator(_lines if multiline else _one_line),
+        PydanticField(
+            json_schema_extra={"pattern": LINES_PATTERN if multiline else ONE_LINE_PATTERN}
+        ),
     ]
 
 

@@ -43,6 +43,9 @@ def test_schemathesis_on_the_order_api(db, wsgi_app_in_test_transaction):
     token = jwt_auth.token_pair(integrator)["access_token"]
 
     schema = schemathesis.openapi.from_wsgi("/api-openapi.json", wsgi_app_in_test_transaction)
+    # No NUL in the cases schemathesis draws itself: run_cases adds it to a third of them,
+    # which must then be refused (a NUL in a valid-looking api_key is a 400, not a 401).
+    schema.config.generation.update(allow_x00=False)
     headers = {"Authorization": f"Bearer {token}"}
     strategy = schema.as_strategy(headers=headers) | schema.as_strategy(
         GenerationMode.NEGATIVE, headers=headers

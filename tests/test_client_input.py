@@ -118,7 +118,7 @@ def test_json_strings_with_nul_are_400_field_errors(client, db):
     body = {
         "customer_external_id": "ERP\u00001",
         "lines": [{"product_external_id": "SKU\u0000", "quantity": 1, "suggested_price": 1}],
-        "description": "Dock 4\nramp\u0000",
+        "description": "Dock 4\nramp\ud800",
     }
     response = client.post(
         "/create-order",

@@ -76,6 +76,7 @@ CORPUS = [
 ]
 JSON_HOSTILE = [
     "\x00",
+    "\ud800",
     "k\x00ey",
     "\x01\x1f",
     "²",
