@@ -32,7 +32,7 @@ def with_nul_cases(strategy):
     @st.composite
     def cases(draw):
         case = draw(strategy)
-        if draw(st.integers(0, 2)) != 0:
+        if draw(st.integers(0, 2)) != 2:  # 0 (plain) is what hypothesis shrinks towards
             return case, False
         keys = draw(st.booleans())
         if isinstance(case.body, dict | list | str):
@@ -44,7 +44,7 @@ def with_nul_cases(strategy):
     return cases()
 
 
-def run_cases(strategy, *, label, max_examples):
+def run_cases(strategy, *, label, max_examples, excluded_checks=()):
     """Sends every case; ordinary ones are validated against the schema, poisoned
     ones must get a 4xx. Prints the number of requests sent."""
     sent = {"plain": 0, "nul": 0}
@@ -64,7 +64,7 @@ def run_cases(strategy, *, label, max_examples):
             assert 400 <= response.status_code < 500, (response.status_code, case.query)
         else:
             sent["plain"] += 1
-            response = case.call_and_validate()
+            response = case.call_and_validate(excluded_checks=list(excluded_checks))
             assert response.status_code < 500
 
     run()

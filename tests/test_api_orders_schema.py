@@ -50,5 +50,14 @@ def test_schemathesis_on_the_order_api(db, wsgi_app_in_test_transaction):
     strategy = schema.as_strategy(headers=headers) | schema.as_strategy(
         GenerationMode.NEGATIVE, headers=headers
     )
-    sent = run_cases(strategy, label="/api-openapi.json", max_examples=120)
+    # Orders are refused for reasons no schema states (the price must be the shop's, stock,
+    # a customer with an address): a schema-valid body may well get a documented 400.
+    from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+    sent = run_cases(
+        strategy,
+        label="/api-openapi.json",
+        max_examples=120,
+        excluded_checks=[positive_data_acceptance],
+    )
     assert sent["nul"] > 10
