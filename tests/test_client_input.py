@@ -15,7 +15,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from wagtail.test.utils.form_data import nested_form_data, rich_text
 
-from commerce.inputs import parse_int, safe_next_url
 from commerce.models import Cart, Product, ShoppingList, ShoppingListItem
 from commerce.services import shopping_lists
 from tests.account_factories import PASSWORD, make_address, make_customer
@@ -151,6 +150,8 @@ def test_json_strings_with_nul_are_400_field_errors(client, db):
     ],
 )
 def test_next_is_a_url_on_this_site_or_the_default(rf, target, expected):
+    from commerce.inputs import safe_next_url
+
     request = rf.post("/cart/add/", {"next": target})
     assert safe_next_url(request, "cart:detail") == expected
 
@@ -199,10 +200,14 @@ def test_cart_and_list_forms_with_a_next_that_is_no_url_go_back_to_the_default(
     ],
 )
 def test_parse_int_takes_ascii_digits_only(value, expected):
+    from commerce.inputs import parse_int
+
     assert parse_int(value) == expected
 
 
 def test_parse_int_bounds():
+    from commerce.inputs import parse_int
+
     assert parse_int("0", minimum=1) is None
     assert parse_int("100", maximum=99) is None
     assert parse_int("99", minimum=1, maximum=99) == 99
