@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -9,9 +10,14 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from commerce.models.tokens import token_regex
+
 KEY_MARKER = "sfk_"
 PREFIX_CHARS = 12  # hex characters after the marker, stored to find the key's row
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+SECRET_BYTES = 32
+# What `ApiKey.create` makes; anything else is refused before the database is asked.
+KEY_FORMAT = re.compile(rf"{KEY_MARKER}[0-9a-f]{{{PREFIX_CHARS}}}{token_regex(SECRET_BYTES)}")
 
 
 def hash_key(key: str) -> str:
@@ -21,10 +27,9 @@ def hash_key(key: str) -> str:
 
 def key_prefix(key: str) -> str | None:
     """The stored lookup prefix of a presented key, or None if it can't be one of ours."""
-    prefix = key[: len(KEY_MARKER) + PREFIX_CHARS]
-    if not prefix.startswith(KEY_MARKER) or len(key) <= len(prefix) or len(key) > 200:
+    if not KEY_FORMAT.fullmatch(key):
         return None
-    return prefix
+    return key[: len(KEY_MARKER) + PREFIX_CHARS]
 
 
 class ApiKeyQuerySet(models.QuerySet):
@@ -64,7 +69,8 @@ class ApiKey(models.Model):
 
     def set_new_key(self) -> str:
         """Gives the (unsaved) row a fresh key and returns it: the only time it is readable."""
-        key = f"{KEY_MARKER}{secrets.token_hex(PREFIX_CHARS // 2)}{secrets.token_urlsafe(32)}"
+        prefix = secrets.token_hex(PREFIX_CHARS // 2)
+        key = f"{KEY_MARKER}{prefix}{secrets.token_urlsafe(SECRET_BYTES)}"
         self.prefix = key_prefix(key)
         self.key_hash = hash_key(key)
         return key

@@ -29,6 +29,7 @@ from commerce.services.checkout import CheckoutError
 from pages.models import BrandingSettings
 
 from . import jwt_auth, order_service
+from .schemas import text
 
 api = NinjaAPI(
     title="Storefront order API",
@@ -43,12 +44,12 @@ api = NinjaAPI(
 
 
 class CredentialsIn(Schema):
-    username: str = Field(..., min_length=1, max_length=150)
+    username: text(min_length=1, max_length=150)
     password: str = Field(..., min_length=1, max_length=4096)
 
 
 class RefreshIn(Schema):
-    refresh_token: str = Field(..., min_length=1, max_length=4096)
+    refresh_token: text(min_length=1, max_length=4096)
 
 
 class TokenOut(Schema):
@@ -64,8 +65,8 @@ class TokenOut(Schema):
 
 class LineIn(Schema):
     product_id: int | None = Field(None, description="Our product id.")
-    product_external_id: str | None = Field(
-        None, max_length=64, description="The product's SKU (instead of product_id)."
+    product_external_id: text(max_length=64) | None = Field(
+        None, description="The product's SKU (instead of product_id)."
     )
     quantity: int = Field(..., gt=0, description="Whole units.")
     suggested_price: Decimal = Field(
@@ -81,12 +82,14 @@ class LineIn(Schema):
 
 class CreateOrderIn(Schema):
     customer_id: int | None = Field(None, description="Our user id.")
-    customer_external_id: str | None = Field(
-        None, max_length=64, description="The customer's ERP id (integrations.CustomerLink)."
+    customer_external_id: text(max_length=64) | None = Field(
+        None, description="The customer's ERP id (integrations.CustomerLink)."
     )
     lines: list[LineIn] = Field(..., min_length=1)
     playground: bool = Field(False, description="Price and check everything, save nothing.")
-    description: str | None = Field(None, max_length=1000, description="The order's note.")
+    description: text(max_length=1000, multiline=True) | None = Field(
+        None, description="The order's note."
+    )
     shipment_type_id: int | None = Field(
         None, description="A delivery method id; the first active one when left out."
     )

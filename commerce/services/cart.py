@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
+from commerce.inputs import parse_int
 from commerce.models import Cart, CartLine, DeliveryMethod, PaymentMethod, Product
 from commerce.models.coupons import normalize_code
 
@@ -37,7 +38,16 @@ class CartError(Exception):
 
 
 def max_line_quantity() -> int:
+    """The most units of one product on one line: of a cart, and of a shopping list."""
     return settings.STOREFRONT_MAX_LINE_QUANTITY
+
+
+def within_line_limit(quantity: int) -> tuple[int, str]:
+    """`quantity` capped at the line maximum, and a note when it was."""
+    cap = max_line_quantity()
+    if quantity <= cap:
+        return quantity, ""
+    return cap, f"At most {cap} of one product per line: the quantity is now {cap}."
 
 
 # --- Finding the cart --------------------------------------------------------
@@ -78,7 +88,7 @@ def line_count(cart: Cart | None) -> int:
 
 def _buyable_product(product_id) -> tuple[Product, int]:
     product = (
-        Product.objects.filter(pk=_int_or_none(product_id))
+        Product.objects.filter(pk=parse_int(product_id, minimum=1))
         .annotate(stock_available=available_stock_subquery())
         .first()
     )
@@ -91,11 +101,11 @@ def _buyable_product(product_id) -> tuple[Product, int]:
 
 
 def parse_quantity(raw) -> int:
-    """A positive whole number, or a CartError that says so."""
-    try:
-        quantity = int(str(raw).strip())
-    except (TypeError, ValueError):
-        raise CartError("The quantity must be a whole number.") from None
+    """A positive whole number, or a CartError that says so. Not capped: see `_capped`
+    and `within_line_limit`."""
+    quantity = parse_int(raw)
+    if quantity is None:
+        raise CartError("The quantity must be a whole number.")
     if quantity < 1:
         raise CartError("The quantity must be at least 1.")
     return quantity
@@ -136,8 +146,8 @@ def add_product(cart: Cart, product_id, quantity) -> str:
 
 def _own_line(cart: Cart, line_id) -> CartLine:
     try:
-        return cart.lines.select_related("product").get(pk=int(line_id))
-    except (CartLine.DoesNotExist, TypeError, ValueError):
+        return cart.lines.select_related("product").get(pk=parse_int(line_id, minimum=1))
+    except CartLine.DoesNotExist:
         raise CartError("That item is not in your cart any more.") from None
 
 
@@ -185,7 +195,7 @@ def remove_coupon(cart: Cart) -> None:
 
 
 def choose_delivery_method(cart: Cart, method_id) -> DeliveryMethod:
-    method = DeliveryMethod.objects.active().filter(pk=_int_or_none(method_id)).first()
+    method = DeliveryMethod.objects.active().filter(pk=parse_int(method_id, minimum=1)).first()
     if method is None:
         raise CartError("Choose one of the delivery methods offered.")
     cart.delivery_method = method
@@ -194,7 +204,7 @@ def choose_delivery_method(cart: Cart, method_id) -> DeliveryMethod:
 
 
 def choose_payment_method(cart: Cart, method_id) -> PaymentMethod:
-    method = PaymentMethod.objects.active().filter(pk=_int_or_none(method_id)).first()
+    method = PaymentMethod.objects.active().filter(pk=parse_int(method_id, minimum=1)).first()
     if method is None:
         raise CartError("Choose one of the payment methods offered.")
     cart.payment_method = method
@@ -206,13 +216,6 @@ def _save_locked(cart: Cart, field_name: str) -> None:
     with transaction.atomic():
         locks.lock_cart(cart.pk)
         cart.save(update_fields=[field_name, "updated_at"])
-
-
-def _int_or_none(raw):
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
 
 
 # --- Pricing the cart --------------------------------------------------------

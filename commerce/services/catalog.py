@@ -12,6 +12,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
+from commerce.inputs import parse_int
 from commerce.models import (
     AttributeDefinition,
     AttributeOption,
@@ -381,9 +382,8 @@ def listing_context(shop, request, *, category=None, search=False):
 
 def clamp_page_number(raw, num_pages):
     """Garbage or below 1 → the first page; past the end → the last. Never an error."""
-    try:
-        number = int(raw)
-    except (TypeError, ValueError):
+    number = parse_int(raw)
+    if number is None:
         return 1
     return min(max(number, 1), max(num_pages, 1))
 

@@ -19,9 +19,10 @@ from django.db.models import Count, Max, Q
 from django.dispatch import receiver
 from django.utils import timezone
 
+from commerce.inputs import control_characters, parse_int, parse_ints
 from commerce.models import Product, ShoppingList, ShoppingListItem
 
-from .cart import CartError, add_product, parse_quantity
+from .cart import CartError, add_product, parse_quantity, within_line_limit
 
 LISTS_SESSION_KEY = "storefront_lists"
 DEFAULT_LIST_NAME = "My list"
@@ -77,17 +78,17 @@ def lists_with_counts(owner: Owner | None):
 
 def own_list(owner: Owner | None, list_id) -> ShoppingList:
     try:
-        return lists_of(owner).get(pk=int(list_id))
-    except (ShoppingList.DoesNotExist, TypeError, ValueError):
+        return lists_of(owner).get(pk=parse_int(list_id, minimum=1))
+    except ShoppingList.DoesNotExist:
         raise ListError("That list does not exist.") from None
 
 
 def own_item(owner: Owner | None, item_id) -> ShoppingListItem:
     try:
         return ShoppingListItem.objects.select_related("shopping_list", "product").get(
-            pk=int(item_id), shopping_list__in=lists_of(owner)
+            pk=parse_int(item_id, minimum=1), shopping_list__in=lists_of(owner)
         )
-    except (ShoppingListItem.DoesNotExist, TypeError, ValueError):
+    except ShoppingListItem.DoesNotExist:
         raise ListError("That item is not on your lists any more.") from None
 
 
@@ -129,12 +130,26 @@ def unique_name(wanted: str, taken: set[str]) -> str:
     return f"{base} ({number})"
 
 
-def create_list(owner: Owner, name: str) -> ShoppingList:
+def clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise ListError("Give the list a name.")
     if len(name) > 100:
         raise ListError("A list name has at most 100 characters.")
+    if control_characters(name):
+        raise ListError("A list name is one line of text, without control characters.")
+    return name
+
+
+def clean_note(note: str) -> str:
+    note = (note or "").strip()
+    if control_characters(note, multiline=True):
+        raise ListError("A note is text and line breaks, without control characters.")
+    return note[:500]
+
+
+def create_list(owner: Owner, name: str) -> ShoppingList:
+    name = clean_name(name)
     if lists_of(owner).filter(name__iexact=name).exists():
         raise ListError(f"You already have a list called “{name}”.")
     try:
@@ -145,9 +160,7 @@ def create_list(owner: Owner, name: str) -> ShoppingList:
 
 
 def rename_list(shopping_list: ShoppingList, name: str) -> None:
-    name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise ListError("A list name has 1 to 100 characters.")
+    name = clean_name(name)
     clash = (
         ShoppingList.objects.filter(
             user_id=shopping_list.user_id, guest_key=shopping_list.guest_key, name__iexact=name
@@ -172,8 +185,8 @@ def delete_list(shopping_list: ShoppingList) -> None:
 
 def _listable_product(product_id) -> Product:
     try:
-        product = Product.objects.visible().get(pk=int(product_id))
-    except (Product.DoesNotExist, TypeError, ValueError):
+        product = Product.objects.visible().get(pk=parse_int(product_id, minimum=1))
+    except Product.DoesNotExist:
         raise ListError("This product is not available.") from None
     return product
 
@@ -184,8 +197,9 @@ def add_item(shopping_list: ShoppingList, product_id, quantity=1, note="") -> Sh
         quantity = parse_quantity(quantity)
     except CartError as error:
         raise ListError(str(error)) from None
+    quantity, _ = within_line_limit(quantity)
     product = _listable_product(product_id)
-    note = (note or "").strip()[:500]
+    note = clean_note(note)
     with transaction.atomic():
         item, created = ShoppingListItem.objects.select_for_update().get_or_create(
             shopping_list=shopping_list,
@@ -199,7 +213,7 @@ def add_item(shopping_list: ShoppingList, product_id, quantity=1, note="") -> Sh
             },
         )
         if not created:
-            item.quantity = min(item.quantity + quantity, settings.STOREFRONT_MAX_LINE_QUANTITY)
+            item.quantity, _ = within_line_limit(item.quantity + quantity)
             if note:
                 item.note = join_notes(item.note, note)
             # The name and SKU the item keeps if the product is deleted: the latest.
@@ -209,14 +223,18 @@ def add_item(shopping_list: ShoppingList, product_id, quantity=1, note="") -> Sh
     return item
 
 
-def update_item(item: ShoppingListItem, *, quantity, note) -> None:
+def update_item(item: ShoppingListItem, *, quantity, note) -> str:
+    """Sets quantity and note; returns a note for the shopper when the quantity was capped."""
     try:
-        item.quantity = parse_quantity(quantity)
+        wanted = parse_quantity(quantity)
     except CartError as error:
         raise ListError(str(error)) from None
-    item.note = (note or "").strip()[:500]
+    note = clean_note(note)
+    item.quantity, capped = within_line_limit(wanted)
+    item.note = note
     item.save(update_fields=["quantity", "note"])
     item.shopping_list.save(update_fields=["updated_at"])
+    return capped
 
 
 def remove_item(item: ShoppingListItem) -> None:
@@ -261,7 +279,7 @@ def join_notes(first: str, second: str) -> str:
 
 def _merge_into(kept: ShoppingListItem, other: ShoppingListItem) -> None:
     """Quantities combined, the earlier price kept, notes joined."""
-    kept.quantity = min(kept.quantity + other.quantity, settings.STOREFRONT_MAX_LINE_QUANTITY)
+    kept.quantity, _ = within_line_limit(kept.quantity + other.quantity)
     if other.added_at < kept.added_at:
         kept.price_when_added = other.price_when_added
     kept.note = join_notes(kept.note, other.note)
@@ -319,7 +337,7 @@ def add_items_to_cart(items, cart) -> CartTransfer:
 
 
 def selected_items(shopping_list: ShoppingList, item_ids) -> list[ShoppingListItem]:
-    ids = [int(i) for i in item_ids if str(i).isdigit()]
+    ids = parse_ints(item_ids, minimum=1)
     return list(shopping_list.items.filter(pk__in=ids).select_related("product"))
 
 

@@ -3,6 +3,8 @@ from django.urls import path
 
 from commerce.views import account as views
 
+from . import converters  # noqa: F401 - registers <order_number>
+
 app_name = "account"
 urlpatterns = [
     path("", views.overview, name="overview"),
@@ -34,5 +36,5 @@ urlpatterns = [
     path("addresses/<int:pk>/delete/", views.address_delete, name="address_delete"),
     path("addresses/<int:pk>/default/", views.address_make_default, name="address_make_default"),
     path("orders/", views.order_list, name="orders"),
-    path("orders/<str:number>/", views.order_detail, name="order_detail"),
+    path("orders/<order_number:number>/", views.order_detail, name="order_detail"),
 ]

@@ -2,6 +2,8 @@ from django.urls import path
 
 from commerce.views import checkout
 
+from . import converters  # noqa: F401 - registers <token>
+
 app_name = "checkout"
 urlpatterns = [
     path("", checkout.start, name="start"),
@@ -9,5 +11,5 @@ urlpatterns = [
     path("delivery/", checkout.delivery, name="delivery"),
     path("payment/", checkout.payment, name="payment"),
     path("review/", checkout.review, name="review"),
-    path("order/<str:token>/", checkout.confirmation, name="confirmation"),
+    path("order/<token:token>/", checkout.confirmation, name="confirmation"),
 ]

@@ -14,14 +14,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from commerce.forms.account import AddressForm, EmailAuthenticationForm, SignUpForm
+from commerce.inputs import redirect_to_next
 from commerce.services import limits
 from commerce.services.addresses import (
     addresses_of,
@@ -45,15 +45,6 @@ TOO_MANY_RESETS = (
 # --- Sign-up and Django's auth views ------------------------------------------
 
 
-def _safe_next_url(request):
-    next_url = request.POST.get("next") or request.GET.get("next")
-    if next_url and url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return next_url
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
-
-
 @sensitive_post_parameters("password1", "password2")
 @never_cache
 def signup(request):
@@ -71,7 +62,7 @@ def signup(request):
             # user_logged_in, which merges the guest's cart into the account.
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, SIGNED_UP.format(email=form.cleaned_data["email"]))
-        return redirect(_safe_next_url(request))
+        return redirect_to_next(request, settings.LOGIN_REDIRECT_URL)
     return render(
         request,
         "commerce/account/signup.html",

@@ -3,10 +3,10 @@
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from commerce.forms.checkout import DeliveryChoiceForm, PaymentChoiceForm
+from commerce.inputs import redirect_to_next
 from commerce.services import cart as carts
 from commerce.services import limits
 from commerce.services.cart import CartError
@@ -17,13 +17,8 @@ TOO_MANY_COUPONS = "You have tried too many coupon codes. Try again later."
 
 
 def redirect_back(request, default="cart:detail"):
-    """Where a form asked to go back to, if it is on this site; else the cart."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
+    """Where a form asked to go back to, if it is on this site; else `default`."""
+    return redirect_to_next(request, default)
 
 
 def _email(request):

@@ -21,6 +21,7 @@ from commerce.forms.checkout import (
     PostalAddressForm,
     delivery_address_form,
 )
+from commerce.inputs import parse_int
 from commerce.models import Address, Order
 from commerce.services import cart as carts
 from commerce.services import checkout as checkouts
@@ -115,7 +116,8 @@ def _saved_addresses(request):
 
 def _initial_address(checkout_address, saved, chosen_id=None):
     """The address to prefill: one the shopper picked from their own, else the last used."""
-    chosen = saved.filter(pk=chosen_id).first() if str(chosen_id or "").isdigit() else None
+    chosen_id = parse_int(chosen_id, minimum=1)
+    chosen = saved.filter(pk=chosen_id).first() if chosen_id is not None else None
     if chosen is not None:
         return chosen.as_dict()
     if checkout_address:

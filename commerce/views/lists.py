@@ -136,10 +136,10 @@ def item_change(request, item_id):
     action = request.POST.get("action")
     try:
         if action == "update":
-            lists.update_item(
+            capped = lists.update_item(
                 item, quantity=request.POST.get("quantity"), note=request.POST.get("note", "")
             )
-            messages.success(request, "Item updated.")
+            messages.success(request, capped or "Item updated.")
         elif action == "remove":
             lists.remove_item(item)
             messages.success(request, f"Removed {item.name}.")

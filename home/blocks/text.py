@@ -1,5 +1,6 @@
 """Text blocks: rich text for everyone, raw HTML for trusted editors only."""
 
+from django.utils.functional import cached_property
 from wagtail import blocks
 
 RICH_TEXT_FEATURES = [
@@ -12,6 +13,14 @@ class RichTextBlock(blocks.RichTextBlock):
     def __init__(self, **kwargs):
         kwargs.setdefault("features", RICH_TEXT_FEATURES)
         super().__init__(**kwargs)
+
+    @cached_property
+    def field(self):
+        """Wagtail's field, as the `RichTextFormField` that refuses unreadable input."""
+        from commerce.admin.rich_text import RichTextFormField
+
+        field = super().field
+        return RichTextFormField(widget=field.widget, **self.field_options)
 
     class Meta:
         icon = "doc-full"

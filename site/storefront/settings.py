@@ -113,6 +113,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # WhiteNoise serves static files straight after the security headers are set.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A request carrying NUL is a 400 before anything reads it (commerce/inputs.py).
+    "commerce.inputs.NulGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -444,6 +446,8 @@ LOGGING = {
 # --- Wagtail ----------------------------------------------------------------
 
 WAGTAIL_SITE_NAME = os.environ.get("WAGTAIL_SITE_NAME", "Storefront")
+# Draftail, reading a value it did not write as a form error (commerce/admin/rich_text.py).
+WAGTAILADMIN_RICH_TEXT_EDITORS = {"default": {"WIDGET": "commerce.admin.rich_text.RichTextInput"}}
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
