@@ -40,7 +40,7 @@ def test_schemathesis_on_the_order_api(db, wsgi_app_in_test_transaction):
     make_product("Mug", stock=1000)
     make_delivery_method()
     make_payment_method("bank_transfer")
-    token = jwt_auth.token_pair(integrator)["access_token"]
+    token = jwt_auth.sign_in(integrator)["access_token"]
 
     schema = schemathesis.openapi.from_wsgi("/api-openapi.json", wsgi_app_in_test_transaction)
     # No NUL in the cases schemathesis draws itself: run_cases adds it to a third of them,

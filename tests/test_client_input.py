@@ -113,7 +113,7 @@ def test_json_strings_with_nul_are_400_field_errors(client, db):
     user = make_customer("erp@example.com")
 
     user.user_permissions.add(Permission.objects.get(codename="create_orders"))
-    token = jwt_auth.token_pair(user)["access_token"]
+    token = jwt_auth.sign_in(user)["access_token"]
     body = {
         "customer_external_id": "ERP\u00001",
         "lines": [{"product_external_id": "SKU\u0000", "quantity": 1, "suggested_price": 1}],
