@@ -92,3 +92,12 @@ def test_admin_editor_and_live_preview_work_under_the_policy(live_server, page: 
         preview_toggle.click()
     preview = page.frame_locator("#w-preview-iframe")
     expect(preview.locator(".hero")).to_be_visible(timeout=20_000)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/external/v1/docs/", "/api-docs/"])
+def test_api_documentation_renders_under_the_policy(live_server, page: Page, path):
+    response = page.goto(live_server.url + path)
+    enforced_policy(response)
+    # Swagger UI (static files) ran and drew the operations from the schema.
+    expect(page.locator(".opblock").first).to_be_visible(timeout=20_000)
