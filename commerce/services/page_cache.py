@@ -237,8 +237,8 @@ def with_visitor_values(response, request):
     body has their placeholders.
 
     `get_token` also makes CsrfViewMiddleware send the visitor the matching
-    cookie, and reading `request.csp_nonce` makes the CSP middleware (which runs
-    before this one) put the nonce into the header. Pages without a form never ask
+    cookie, and reading `request.csp_nonce` makes the CSP middleware (which wraps
+    this one) put the nonce into the header. Pages without a form never ask
     for a token, as when rendered uncached.
     """
     content = response.content

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 PROJECT_DIR = Path(__file__).resolve().parent  # site/storefront/
@@ -450,8 +451,6 @@ WAGTAILEMBEDS_RESPONSIVE_HTML = True
 # Content-Security-Policy (django-csp, middleware in storefront/security.py),
 # Permissions-Policy (django-permissions-policy) and WAGTAILADMIN_BASE_URL. README:
 # "Security headers".
-
-from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402
 
 # What raw-HTML blocks and rich-text embeds (trusted editors' content) may load besides
 # this site: "directive source ...; directive source ...", in CSP syntax.
