@@ -244,6 +244,7 @@ def main():
             "DATABASE_URL": database_url,
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "WAGTAILADMIN_BASE_URL": f"http://{HOST}",
             "ALLOWED_HOSTS": HOST,
             "SECURE_SSL_REDIRECT": "0",
             "SESSION_COOKIE_SECURE": "0",

@@ -11,6 +11,10 @@ class CommerceConfig(AppConfig):
         from commerce.services.page_cache import connect_invalidation
 
         connect_invalidation()
+        # Every admin spreadsheet export writes no formulas, labels for choices, etc.
+        from commerce.admin.exports import install as install_safe_exports
+
+        install_safe_exports()
         # Signal receivers: a guest's cart and lists merge into the account's on login.
         # Rich text the editor did not write is a form error, not a 500.
         from commerce.admin import rich_text

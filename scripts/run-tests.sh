@@ -13,6 +13,8 @@ export DATABASE_URL
 export CHROMIUM_PATH; CHROMIUM_PATH=$("$here/ensure-chromium.sh")
 # Tests run with DEBUG off, as production does; the key only signs test sessions.
 export SECRET_KEY=${SECRET_KEY:-test-only-$(date +%s)-not-a-secret}
+# Required with DEBUG off too: where links in staff e-mails point.
+export WAGTAILADMIN_BASE_URL=${WAGTAILADMIN_BASE_URL:-http://testserver}
 unset DEBUG
 
 echo "lint: ruff check"

@@ -17,7 +17,7 @@ def manage(*args, env=None, timeout=300):
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "SECURE_", "SESSION_", "CSRF_"))
-        and key not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+        and key not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "WAGTAILADMIN_BASE_URL"}
     }
     return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
         [sys.executable, "manage.py", *args],
@@ -34,6 +34,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "shop.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://shop.example.com",
+    "WAGTAILADMIN_BASE_URL": "https://shop.example.com",
 }
 
 
@@ -56,6 +57,48 @@ def test_secret_key_is_required_when_debug_is_off():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_admin_base_url_is_required_when_debug_is_off():
+    """Staff e-mails must never link to a default localhost address."""
+    env = {key: value for key, value in PRODUCTION.items() if key != "WAGTAILADMIN_BASE_URL"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "WAGTAILADMIN_BASE_URL must be set when DEBUG is off" in result.stderr
+
+    result = manage("check", env={**env, "WAGTAILADMIN_BASE_URL": "shop.example.com"})
+    assert result.returncode != 0
+    assert "WAGTAILADMIN_BASE_URL must be an http(s):// URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env, check_id",
+    [
+        # A laptop's default, taken to production with --deploy.
+        ({"DEBUG": "1"}, "storefront.W002"),
+        ({"WAGTAILADMIN_BASE_URL": "http://127.0.0.1:8000"}, "storefront.W002"),
+        ({"WAGTAILADMIN_BASE_URL": "https://localhost"}, "storefront.W002"),
+        ({"WAGTAILADMIN_BASE_URL": "http://shop.example.com"}, "storefront.W003"),
+        ({"WAGTAILADMIN_BASE_URL": "https://admin.example.org"}, "storefront.W004"),
+    ],
+)
+def test_check_deploy_warns_about_a_wrong_admin_base_url(env, check_id):
+    environment = {**PRODUCTION, **env}
+    if env.get("DEBUG") == "1":
+        del environment["WAGTAILADMIN_BASE_URL"]
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=environment)
+    assert result.returncode != 0
+    assert check_id in result.stdout + result.stderr
+
+
+def test_admin_base_url_check_warns_when_the_setting_is_missing(settings):
+    from pages.checks import admin_base_url_check
+
+    settings.WAGTAILADMIN_BASE_URL = None
+    assert [w.id for w in admin_base_url_check(None)] == ["storefront.W001"]
+    settings.WAGTAILADMIN_BASE_URL = "https://shop.example.com"
+    settings.ALLOWED_HOSTS = [".example.com"]
+    assert admin_base_url_check(None) == []
 
 
 def test_invalid_boolean_is_a_clear_error():

@@ -146,7 +146,7 @@ class TestOrderListing:
         assert row["Number"] == "SO-CSV"
         assert row["Customer"] == 'Ada "<b>"'
         assert row["E-mail"] == "ada@example.com"
-        assert (row["Status"], row["Payment status"]) == ("paid", "paid")
+        assert (row["Status"], row["Payment status"]) == ("Paid", "Paid")
         assert (row["Product total"], row["Grand total"], row["Currency"]) == (
             "60.00",
             "75.00",

@@ -54,6 +54,12 @@ def csrf_token_in(response):
     return re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', response.content).group(1)
 
 
+def without_per_answer_values(response):
+    """The body less what every answer has of its own: CSRF token and CSP nonce."""
+    nonce = re.search(rb'<style nonce="([^"]+)"', response.content).group(1)
+    return response.content.replace(csrf_token_in(response), b"").replace(nonce, b"")
+
+
 def warm(client, url):
     """Fills the cache for `url`; the next anonymous request for it is a hit."""
     client.get(url)
@@ -65,9 +71,7 @@ def test_second_anonymous_request_is_a_hit(client, kettle):
     second = get(client, url_of(kettle))
     assert (first[CACHE], second[CACHE]) == ("miss", "hit")
     assert b"Copper kettle" in second.content
-    assert second.content.replace(csrf_token_in(second), b"") == first.content.replace(
-        csrf_token_in(first), b""
-    )
+    assert without_per_answer_values(second) == without_per_answer_values(first)
 
 
 def test_listings_are_cached_per_query_string(client, kettle):
@@ -285,3 +289,31 @@ def test_a_cached_page_carries_each_visitors_own_working_csrf_token(kettle):
 
     # Without the token the same post is refused, so the check above is real.
     assert Client(enforce_csrf_checks=True).post("/admin/login/", {}).status_code == 403
+
+
+# --- Content-Security-Policy nonce --------------------------------------------------------
+
+
+def nonces(response):
+    """The nonce of the page's inline <style> and the style-src nonce of its header."""
+    in_body = re.search(rb'<style nonce="([^"]+)"', response.content).group(1).decode()
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response["Content-Security-Policy"].split(";")
+    )
+    in_header = re.search(r"'nonce-([^']+)'", policy["style-src"]).group(1)
+    return in_body, in_header
+
+
+def test_each_answer_from_the_cache_has_a_fresh_nonce_matching_its_header(kettle):
+    miss = get(Client(), url_of(kettle))
+    first, second = get(Client(), url_of(kettle)), get(Client(), url_of(kettle))
+    assert (miss[CACHE], first[CACHE], second[CACHE]) == ("miss", "hit", "hit")
+
+    answers = [nonces(response) for response in (miss, first, second)]
+    for in_body, in_header in answers:
+        assert in_body == in_header
+    assert len({in_body for in_body, _ in answers}) == 3
+    # Neither placeholder nor an earlier answer's nonce is left in a cached body.
+    assert b"nonce-" not in first.content.replace(b"nonce=", b"")
+    assert answers[0][0].encode() not in first.content

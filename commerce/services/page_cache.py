@@ -18,6 +18,10 @@ and kept in Django's default cache. How, and what keeps it correct:
 - Cached HTML never holds anyone's CSRF token: the page is rendered with a
   placeholder where the token goes, and every answer (hit or miss) gets the
   placeholder replaced by the visitor's own token.
+- Nor a Content-Security-Policy nonce: a nonce is good for one answer only, and the
+  header of a later hit carries a new one. The page is rendered with a nonce
+  placeholder, which every answer replaces with its request's nonce (django-csp then
+  puts that same nonce into the header).
 """
 
 import functools
@@ -64,6 +68,11 @@ def csrf_placeholder() -> str:
     rendered), and derived from SECRET_KEY so nobody can plant it in a page.
     """
     return "csrf-" + salted_hmac("storefront.page_cache", "csrf-token-placeholder").hexdigest()
+
+
+def nonce_placeholder() -> str:
+    """What cached pages hold instead of a CSP nonce; like `csrf_placeholder`."""
+    return "nonce-" + salted_hmac("storefront.page_cache", "csp-nonce-placeholder").hexdigest()
 
 
 # --- The catalog version ------------------------------------------------------------------
@@ -158,7 +167,7 @@ def cached_page(request, version):
         return None
     body, content_type = cached
     response = HttpResponse(body, content_type=content_type)
-    return with_browser_headers(with_visitor_token(response, request), "hit")
+    return with_browser_headers(with_visitor_values(response, request), "hit")
 
 
 class PageCacheMiddleware:
@@ -207,7 +216,11 @@ def serve_with_page_cache(request, render_page, *, cacheable=True):
         or response.is_rendered
     ):
         return with_browser_headers(response, "bypass")
-    response.context_data = {**(response.context_data or {}), "csrf_token": csrf_placeholder()}
+    response.context_data = {
+        **(response.context_data or {}),
+        "csrf_token": csrf_placeholder(),
+        "CSP_NONCE": nonce_placeholder(),
+    }
     response.render()
     cache.set_many(
         {
@@ -216,18 +229,26 @@ def serve_with_page_cache(request, render_page, *, cacheable=True):
         },
         seconds,
     )
-    return with_browser_headers(with_visitor_token(response, request), "miss")
+    return with_browser_headers(with_visitor_values(response, request), "miss")
 
 
-def with_visitor_token(response, request):
-    """Puts the visitor's own CSRF token where the cached body has the placeholder.
+def with_visitor_values(response, request):
+    """Puts the visitor's own CSRF token and this answer's CSP nonce where the cached
+    body has their placeholders.
 
     `get_token` also makes CsrfViewMiddleware send the visitor the matching
-    cookie. Pages without a form never ask for a token, as when rendered uncached.
+    cookie, and reading `request.csp_nonce` makes the CSP middleware (which wraps
+    this one) put the nonce into the header. Pages without a form never ask
+    for a token, as when rendered uncached.
     """
+    content = response.content
     placeholder = csrf_placeholder().encode()
-    if placeholder in response.content:
-        response.content = response.content.replace(placeholder, get_token(request).encode())
+    if placeholder in content:
+        content = content.replace(placeholder, get_token(request).encode())
+    placeholder = nonce_placeholder().encode()
+    if placeholder in content:
+        content = content.replace(placeholder, str(request.csp_nonce).encode())
+    response.content = content
     return response
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 PROJECT_DIR = Path(__file__).resolve().parent  # site/storefront/
@@ -111,6 +112,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Security headers on every answer, cached pages and static files included
+    # ("Security headers" block below).
+    "storefront.security.StorefrontCSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # WhiteNoise serves static files straight after the security headers are set.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A request carrying NUL is a 400 before anything reads it (commerce/inputs.py).
@@ -142,6 +147,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
                 "commerce.context_processors.cart",
+                # CSP_NONCE for inline <style>/<script> (storefront/security.py).
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -448,7 +455,6 @@ LOGGING = {
 WAGTAIL_SITE_NAME = os.environ.get("WAGTAIL_SITE_NAME", "Storefront")
 # Draftail, reading a value it did not write as a form error (commerce/admin/rich_text.py).
 WAGTAILADMIN_RICH_TEXT_EDITORS = {"default": {"WIDGET": "commerce.admin.rich_text.RichTextInput"}}
-WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
@@ -514,3 +520,135 @@ STOREFRONT_COUPON_GUESS_AFTER = env_int("COUPON_GUESS_AFTER", 3)
 # process; CACHE_URL=redis://... shares the counters, and Django's RedisCache
 # increments atomically (INCR), which is all the counters need.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# --- Security headers and the admin's public address ------------------------
+# Content-Security-Policy (django-csp, middleware in storefront/security.py),
+# Permissions-Policy (django-permissions-policy) and WAGTAILADMIN_BASE_URL. README:
+# "Security headers".
+
+# What raw-HTML blocks and rich-text embeds (trusted editors' content) may load besides
+# this site: "directive source ...; directive source ...", in CSP syntax.
+CSP_RAW_HTML_DIRECTIVES = (
+    "script-src",
+    "style-src",
+    "style-src-attr",
+    "img-src",
+    "media-src",
+    "font-src",
+    "frame-src",
+    "connect-src",
+    "form-action",
+)
+
+
+def csp_sources(name: str) -> dict[str, list[str]]:
+    """Extra CSP sources per directive from the environment variable `name`, e.g.
+    `frame-src https://www.youtube-nocookie.com; img-src https://stats.example.com`."""
+    sources: dict[str, list[str]] = {directive: [] for directive in CSP_RAW_HTML_DIRECTIVES}
+    for part in os.environ.get(name, "").split(";"):
+        words = part.split()
+        if not words:
+            continue
+        directive, *values = words
+        if directive not in sources:
+            raise ImproperlyConfigured(
+                f"{name}: {directive!r} is not one of {', '.join(CSP_RAW_HTML_DIRECTIVES)}."
+            )
+        if not values or any("," in value for value in values):
+            raise ImproperlyConfigured(
+                f"{name}: {directive} needs sources separated by spaces, such as "
+                f"'{directive} https://cdn.example.com'."
+            )
+        sources[directive] += values
+    return sources
+
+
+CSP_RAW_HTML_SOURCES = csp_sources("CSP_RAW_HTML_SOURCES")
+# Media may live on S3 or a CDN (MEDIA_URL is absolute then).
+_media_origins = [MEDIA_URL] if MEDIA_URL.startswith(("https://", "http://")) else []
+
+
+def _with_raw_html(directive: str, *own: str) -> list[str]:
+    return [*own, *CSP_RAW_HTML_SOURCES[directive]]
+
+
+# The shop: nothing inline but what carries the request's nonce (the branding <style>;
+# cached pages get a fresh one per answer, commerce/services/page_cache.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": _with_raw_html("script-src", SELF, NONCE),
+        "style-src": _with_raw_html("style-src", SELF, NONCE),
+        "style-src-attr": CSP_RAW_HTML_SOURCES["style-src-attr"] or None,
+        "img-src": _with_raw_html("img-src", SELF, "data:", *_media_origins),
+        "media-src": _with_raw_html("media-src", SELF, *_media_origins),
+        "font-src": _with_raw_html("font-src", SELF),
+        "frame-src": _with_raw_html("frame-src", SELF),
+        "connect-src": _with_raw_html("connect-src", SELF),
+        "form-action": _with_raw_html("form-action", SELF),
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        # As X-Frame-Options DENY, for browsers that only read CSP.
+        "frame-ancestors": [NONE],
+    },
+}
+# The Wagtail admin (and its preview of shop pages, served under the same prefix) writes
+# inline scripts and style attributes of its own, which no nonce can reach: it gets
+# 'unsafe-inline' for those two, and may frame itself (the live preview). Only staff
+# reach these URLs, after logging in.
+STOREFRONT_ADMIN_CSP_PREFIX = "/admin/"
+STOREFRONT_ADMIN_CSP_DIRECTIVES = {
+    **CONTENT_SECURITY_POLICY["DIRECTIVES"],
+    "script-src": _with_raw_html("script-src", SELF, UNSAFE_INLINE),
+    "style-src": _with_raw_html("style-src", SELF, UNSAFE_INLINE),
+    "style-src-attr": None,
+    "img-src": _with_raw_html("img-src", SELF, "data:", "blob:", *_media_origins),
+    "font-src": _with_raw_html("font-src", SELF, "data:"),
+    "frame-ancestors": [SELF],
+}
+
+# Powerful browser features: nothing on this site uses them. Fullscreen stays for the
+# site itself and for framed embeds it allows (a video player's fullscreen button).
+_embed_origins = [
+    source
+    for source in CSP_RAW_HTML_SOURCES["frame-src"]
+    if source.startswith(("https://", "http://")) and "*" not in source
+]
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "browsing-topics": [],
+    "camera": [],
+    "display-capture": [],
+    "encrypted-media": [],
+    "fullscreen": ["self", *(origin.rstrip("/") for origin in _embed_origins)],
+    "geolocation": [],
+    "gyroscope": [],
+    "hid": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "picture-in-picture": [],
+    "publickey-credentials-get": [],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
+
+# Links in e-mails to staff (new orders, Wagtail's notifications) start with this. A
+# laptop gets the local server; with DEBUG off there is no default, so no production
+# e-mail can point at localhost (pages/checks.py also checks what is set).
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "").strip().rstrip("/")
+if not WAGTAILADMIN_BASE_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "WAGTAILADMIN_BASE_URL must be set when DEBUG is off: the address staff open "
+            "the admin at, such as https://shop.example.com (links in staff e-mails)."
+        )
+    WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
+if not WAGTAILADMIN_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(
+        f"WAGTAILADMIN_BASE_URL must be an http(s):// URL, not {WAGTAILADMIN_BASE_URL!r}."
+    )

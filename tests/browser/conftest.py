@@ -68,3 +68,39 @@ def editor(transactional_db):
     )
     user.plain_password = EDITOR_PASSWORD
     return user
+
+
+# Reports every Content-Security-Policy violation, in the page and in its frames (the
+# admin's live preview), as a console error the fixture below can collect.
+CSP_VIOLATION_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile}:${event.lineNumber}`);
+});
+"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request):
+    """Every browser test fails on a Content-Security-Policy violation on any page it opens.
+
+    The policy is enforced (not report-only), so a violation is something that did not
+    load or run; Chromium also logs it as a console error.
+    """
+    violations = []
+    if "page" not in request.fixturenames:
+        yield violations
+        return
+    context = request.getfixturevalue("page").context
+
+    def record(message):
+        text = message.text
+        if message.type == "error" and (
+            text.startswith("CSP violation") or "Content Security Policy" in text
+        ):
+            violations.append(text)
+
+    context.add_init_script(CSP_VIOLATION_LISTENER)
+    context.on("console", record)
+    yield violations
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
