@@ -13,7 +13,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(autouse=True, scope="session")
 def _test_server_settings():
-    """Production settings, minus the two things a plain-HTTP test server can't do.
+    """Production settings, minus the two things a plain-HTTP test server can't do,
+    and a fast password hash.
 
     - Static files: production uses WhiteNoise's manifest storage, which needs
       `collectstatic` first; test_deploy_settings.py checks that path.
@@ -26,6 +27,9 @@ def _test_server_settings():
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     with override_settings(
+        # Tests create and sign in hundreds of accounts; a hash built to be slow would
+        # take most of the suite's time and proves nothing here.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         STORAGES=storages,
         SECURE_SSL_REDIRECT=False,
         SESSION_COOKIE_SECURE=False,

@@ -18,6 +18,7 @@ from commerce.models import (
     PaymentStatus,
     Stock,
 )
+from commerce.services import cart as carts
 from commerce.services import checkout as checkouts
 from commerce.services.checkout import CheckoutError, CheckoutExpired, TotalChanged
 from tests.checkout_factories import (
@@ -376,6 +377,27 @@ def test_the_whole_checkout_in_pages(client, methods):
     assert order.email == "ada@example.com"
     again = client.post(reverse("checkout:review"), data)  # the cart is empty now
     assert again.status_code == 302 and Order.objects.count() == 1
+
+
+@pytest.mark.parametrize("step", ["delivery", "payment"])
+def test_a_method_switched_off_while_the_choice_is_saved_is_a_form_error(
+    client, methods, monkeypatch, step
+):
+    delivery, payment = methods
+    walk_to_review(client, make_product("Teapot", stock=3))
+    chosen = delivery if step == "delivery" else payment
+    choose = getattr(carts, f"choose_{step}_method")
+
+    def switched_off_meanwhile(cart, method_id):
+        type(chosen).objects.filter(pk=chosen.pk).update(is_active=False)
+        return choose(cart, method_id)
+
+    monkeypatch.setattr(carts, f"choose_{step}_method", switched_off_meanwhile)
+    if step == "payment":
+        client.post(reverse("checkout:delivery"), {"delivery_method": delivery.pk})
+    response = client.post(reverse(f"checkout:{step}"), {f"{step}_method": chosen.pk})
+    assert response.status_code == 400
+    assert "Choose one of the" in str(response.context["form"].errors)
 
 
 def test_invalid_details_are_form_errors_not_failures(client, methods):

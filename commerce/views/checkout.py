@@ -184,8 +184,13 @@ def _method_step(request, cart, checkout, *, step, title, form_class, field, cho
         return redirect("checkout:details")
     form = form_class(request.POST or None, initial={field: getattr(cart, f"{field}_id")})
     if request.method == "POST" and form.is_valid():
-        choose(cart, form.cleaned_data[field].pk)
-        return redirect(next_step(cart, checkout))
+        try:
+            choose(cart, form.cleaned_data[field].pk)
+        except carts.CartError as refused:
+            # Staff switched the method off between the form's check and the choice.
+            form.add_error(field, str(refused))
+        else:
+            return redirect(next_step(cart, checkout))
     return _render(
         request,
         "commerce/checkout/choice.html",

@@ -353,9 +353,7 @@ def test_list_forms_and_the_shared_list(live_server, page: Page, browser, browse
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_account_forms(live_server, page: Page, settings):
-    # A fast hasher: six password hashes otherwise make this the slowest test here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_account_forms(live_server, page: Page):
     make_shop(ensure_site())
     base = live_server.url
     email = "ada@example.com"
