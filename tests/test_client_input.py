@@ -326,3 +326,21 @@ def test_rich_text_block_that_is_not_draftail_json_is_a_form_error(admin_client,
     response = admin_client.post(reverse("wagtailadmin_pages:edit", args=[page.pk]), data)
     assert response.status_code == 200
     assert "could not be read" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("card_number", "²" * 16),
+        ("card_number", "４２４２４２４２４２４２４２４２"),
+        ("expiry", "١٢/٣٩"),
+        ("cvc", "²²²"),
+    ],
+)
+def test_card_fields_in_other_scripts_digits_are_form_errors(field, value):
+    from commerce.payments.mock import MockCardForm
+
+    data = {"card_number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123"} | {field: value}
+    form = MockCardForm(data)
+    assert not form.is_valid()
+    assert field in form.errors

@@ -234,6 +234,15 @@ def test_password_reset_is_limited_per_ip(shopper, limits):
     assert len(mail.outbox) == 1
 
 
+def test_the_admin_offers_no_unlimited_password_reset_of_its_own(client, shopper):
+    """Wagtail's own reset form would mail any account, with no limit: it is switched off,
+    and staff reset through the shop's limited page."""
+    answer = client.post("/admin/password_reset/", {"email": "anna@example.com"})
+
+    assert answer.status_code == 404
+    assert mail.outbox == []
+
+
 NEW_PASSWORD = "plum-tractor-velvet-91"
 
 

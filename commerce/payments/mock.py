@@ -43,12 +43,15 @@ class MockCardForm(forms.Form):
 
     def clean_card_number(self):
         number = re.sub(r"[\s-]", "", self.cleaned_data["card_number"])
-        if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_ok(number):
+        # [0-9], not isdigit(): "²" is a digit to isdigit() and not to int().
+        if not re.fullmatch(r"[0-9]{12,19}", number) or not luhn_ok(number):
             raise forms.ValidationError("This card number is not valid.")
         return number
 
     def clean_expiry(self):
-        match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", self.cleaned_data["expiry"])
+        match = re.fullmatch(
+            r"\s*([0-9]{1,2})\s*/\s*([0-9]{2}|[0-9]{4})\s*", self.cleaned_data["expiry"]
+        )
         if not match:
             raise forms.ValidationError("Use MM/YY.")
         month, year = int(match[1]), int(match[2])
@@ -62,7 +65,7 @@ class MockCardForm(forms.Form):
 
     def clean_cvc(self):
         cvc = self.cleaned_data["cvc"].strip()
-        if not cvc.isdigit() or len(cvc) not in (3, 4):
+        if not re.fullmatch(r"[0-9]{3,4}", cvc):
             raise forms.ValidationError("The security code has 3 or 4 digits.")
         return cvc
 
