@@ -71,3 +71,21 @@ def demo(db):
     from home.models import HomePage
 
     return HomePage.objects.get()
+
+
+@pytest.fixture
+def wsgi_app_in_test_transaction():
+    """Django's real WSGI app, minus the per-request connection clean-up: it would close
+    the connection holding the test's transaction (Django's test client does the same)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from storefront.wsgi import application
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield application
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

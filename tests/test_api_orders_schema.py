@@ -1,29 +1,9 @@
 """Schemathesis on the create-order API's schema (/api-openapi.json): no 5xx, answers as
 documented, and NUL in strings and keys refused with a 4xx."""
 
-import pytest
-
 from tests.account_factories import make_address, make_customer
 from tests.checkout_factories import make_delivery_method, make_payment_method
 from tests.factories import make_product
-
-
-@pytest.fixture
-def wsgi_app_in_test_transaction():
-    """Django's real WSGI app, minus the per-request connection clean-up: it would close
-    the connection holding the test's transaction (Django's test client does the same)."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    from storefront.wsgi import application
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield application
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
 
 
 def test_schemathesis_on_the_order_api(db, wsgi_app_in_test_transaction):

@@ -517,24 +517,6 @@ def test_the_admin_menu_has_integrations(admin_client, homepage):
 # --- Fuzzing the schema --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def wsgi_app_in_test_transaction():
-    """Django's real WSGI app, minus the per-request connection clean-up: it would close
-    the connection holding the test's transaction (Django's test client does the same)."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    from storefront.wsgi import application
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield application
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-
-
 def test_schemathesis_no_5xx_and_responses_match_the_schema(
     catalog, many_products, wsgi_app_in_test_transaction
 ):
