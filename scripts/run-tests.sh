@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite against PostgreSQL and a real headless Chromium.
 # `make test` calls this after installing the virtualenv; extra arguments go
-# to pytest (make test ARGS="tests/test_sitemap.py -x").
+# to pytest (make test ARGS="tests/pages/test_sitemap_robots.py -x").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=scripts

@@ -84,7 +84,7 @@ INSTALLED_APPS = [
     "home",
     "pages",
     "commerce",
-    "integrations",
+    "commerce.integrations",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
     "wagtail.contrib.redirects",
@@ -210,7 +210,7 @@ else:
 # catalog version and take effect at once). 0 turns the page cache off.
 STOREFRONT_PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 
-# Price-comparison feeds (integrations/services/feeds.py): each finished feed is a
+# Price-comparison feeds (commerce/integrations/services/feeds.py): each finished feed is a
 # file here, named by feed, site and catalog version, served until the catalog
 # changes or it is FEED_MAX_AGE_SECONDS old (stock counts change without a version
 # bump). 0 keeps a feed until the catalog changes. Per machine; never committed.
@@ -426,7 +426,7 @@ STOREFRONT_PAYMENT_PROVIDERS = [
 
 # --- Integrations -------------------------------------------------------------
 
-# The create-order API's JSON Web Tokens (integrations/jwt_auth.py), HS256. The
+# The create-order API's JSON Web Tokens (commerce/integrations/jwt_auth.py), HS256. The
 # signing key is derived from INTEGRATION_JWT_SECRET, or from SECRET_KEY when it is
 # empty; changing either invalidates every token issued.
 INTEGRATION_JWT_SECRET = os.environ.get("INTEGRATION_JWT_SECRET", "")

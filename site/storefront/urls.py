@@ -21,7 +21,7 @@ urlpatterns = [
     path("cart/", include("commerce.urls.cart")),
     path("checkout/", include("commerce.urls.checkout")),
     path("lists/", include("commerce.urls.lists")),
-    path("", include("integrations.urls")),
+    path("", include("commerce.integrations.urls")),
 ]
 
 if settings.DEBUG:

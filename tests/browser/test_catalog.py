@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from commerce.models import AttributeOption, Category, ProductStatus
 from home.demo import ensure_site, seed_demo_content
-from tests.factories import make_category, make_product, make_shop, make_warehouse
+from tests.factories.catalog import make_category, make_product, make_shop, make_warehouse
 
 pytestmark = pytest.mark.browser
 

@@ -56,8 +56,8 @@ from playwright.sync_api import Page, expect
 
 from commerce.models import Address, CartLine, Order, ShoppingList, ShoppingListItem
 from home.demo import ensure_site
-from tests.checkout_factories import make_coupon, make_delivery_method, make_payment_method
-from tests.factories import make_category, make_product, make_shop
+from tests.factories.catalog import make_category, make_product, make_shop
+from tests.factories.checkout import make_coupon, make_delivery_method, make_payment_method
 
 ROOT = Path(__file__).resolve().parents[2]
 

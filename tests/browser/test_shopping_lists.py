@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from commerce.services.shopping_lists import Owner, add_item, create_list, default_list
 from home.demo import ensure_site
-from tests.factories import make_product, make_shop
+from tests.factories.catalog import make_product, make_shop
 
 pytestmark = pytest.mark.browser
 

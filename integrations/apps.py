@@ -1,9 +1,0 @@
-from django.apps import AppConfig
-
-
-class IntegrationsConfig(AppConfig):
-    """What other systems use: the integration API, the order API, price-comparison feeds."""
-
-    name = "integrations"
-    verbose_name = "Integrations"
-    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,132 @@
+"""Catalog rules: visibility by status, stock sums, the stock constraint, the category tree."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from commerce.models import Category, Product, ProductStatus, Stock
+from commerce.models.catalog import ean_checksum_ok
+from commerce.services.inventory import available_quantity, set_stock_levels
+from tests.factories.catalog import make_category, make_product, make_warehouse
+
+pytestmark = pytest.mark.django_db
+
+
+class TestVisibility:
+    def test_active_and_disabled_are_visible_hidden_and_drafts_are_not(self):
+        active = make_product(status=ProductStatus.ACTIVE)
+        disabled = make_product(status=ProductStatus.DISABLED)
+        make_product(status=ProductStatus.HIDDEN)
+        make_product(status=ProductStatus.ACTIVE, publish=False)
+        assert set(Product.objects.visible()) == {active, disabled}
+
+    def test_only_active_live_products_are_purchasable(self):
+        assert make_product(status=ProductStatus.ACTIVE).is_purchasable
+        assert not make_product(status=ProductStatus.DISABLED).is_purchasable
+        assert not make_product(status=ProductStatus.HIDDEN).is_purchasable
+        assert not make_product(publish=False).is_purchasable
+
+    def test_storefront_shows_the_live_version_not_the_draft(self):
+        product = make_product(price=Decimal("10.00"))
+        product.price = Decimal("99.00")
+        product.save_revision()  # a draft: the live row keeps its price
+        assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
+        assert Product.objects.get(pk=product.pk).has_unpublished_changes
+
+
+class TestStock:
+    def test_available_quantity_sums_active_warehouses(self):
+        product = make_product(stock={"main": 3, "north": 4})
+        outlet = make_warehouse("outlet", is_active=False)
+        Stock.objects.create(product=product, warehouse=outlet, quantity=100)
+        assert available_quantity(product) == 7
+        assert product.available_quantity == 7
+        assert make_product().available_quantity == 0
+
+    def test_negative_stock_is_refused_by_the_database(self):
+        product = make_product(stock=1)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Stock.objects.filter(product=product).update(quantity=-1)
+
+    def test_one_row_per_product_and_warehouse(self):
+        product = make_product(stock=1)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Stock.objects.create(product=product, warehouse=make_warehouse("main"), quantity=2)
+
+    def test_set_stock_levels(self):
+        product = make_product(stock={"main": 5})
+        main, north = make_warehouse("main"), make_warehouse("north")
+        set_stock_levels(product, {main.pk: 2, north.pk: 9})
+        assert dict(
+            Stock.objects.filter(product=product).values_list("warehouse__code", "quantity")
+        ) == {"main": 2, "north": 9}
+        with pytest.raises(ValueError):
+            set_stock_levels(product, {main.pk: -1})
+        assert Stock.objects.get(product=product, warehouse=main).quantity == 2
+
+    def test_publishing_a_revision_never_touches_stock(self):
+        product = make_product(stock=5)
+        revision = product.save_revision()
+        Stock.objects.filter(product=product).update(quantity=1)  # an order took 4
+        revision.publish()
+        assert Product.objects.get(pk=product.pk).available_quantity == 1
+
+
+class TestCategoryTree:
+    def test_paths_descendants_and_moves(self):
+        home = make_category("Home")
+        kitchen = make_category("Kitchen", home)
+        pans = make_category("Pans", kitchen)
+        garden = make_category("Garden")
+        assert pans.slug_path == "home/kitchen/pans" and pans.depth == 3
+        assert set(Category.objects.filter(home.descendants_q())) == {home, kitchen, pans}
+
+        kitchen.parent = garden
+        kitchen.save()
+        pans.refresh_from_db()
+        assert pans.slug_path == "garden/kitchen/pans"
+        assert set(Category.objects.filter(garden.descendants_q())) == {garden, kitchen, pans}
+        assert set(Category.objects.filter(home.descendants_q())) == {home}
+
+    def test_saving_a_stale_copy_keeps_the_tree_consistent(self):
+        home = make_category("Home")
+        kitchen = make_category("Kitchen", home)
+        pans = make_category("Pans", kitchen)
+        stale_kitchen = Category.objects.get(pk=kitchen.pk)
+        home.slug = "house"
+        home.save()
+        stale_kitchen.is_active = False  # an edit made from an old form
+        stale_kitchen.save()
+        kitchen.refresh_from_db()
+        pans.refresh_from_db()
+        assert kitchen.slug_path == "house/kitchen"
+        assert pans.slug_path == "house/kitchen/pans"
+
+    def test_prefix_of_a_slug_is_not_a_descendant(self):
+        home = make_category("Home")
+        make_category("Homeware")  # slug starts with "home" but is not below it
+        assert set(Category.objects.filter(home.descendants_q())) == {home}
+
+    def test_cannot_move_into_itself(self):
+        home = make_category("Home")
+        kitchen = make_category("Kitchen", home)
+        home.parent = kitchen
+        with pytest.raises(ValidationError):
+            home.full_clean()
+
+
+class TestProductValidation:
+    @pytest.mark.parametrize(
+        ("ean", "ok"),
+        [("978020137962", True), ("4006381333931", True), ("4006381333932", False)],
+    )
+    def test_ean_check_digit(self, ean, ok):
+        assert ean_checksum_ok(ean) is ok
+
+    def test_full_clean_rejects_bad_ean_and_negative_price(self):
+        product = Product(name="X", slug="x", sku="X1", price=Decimal("-1"), ean="4006381333932")
+        with pytest.raises(ValidationError) as excinfo:
+            product.full_clean()
+        assert {"price", "ean"} <= set(excinfo.value.message_dict)

@@ -1,0 +1,415 @@
+"""The order workflow (commerce.services.orders) and the order e-mails."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from commerce.models import (
+    Coupon,
+    CouponRedemption,
+    MockPayment,
+    Order,
+    OrderStatus,
+    OrderStatusChange,
+    PaymentStatus,
+    Stock,
+)
+from commerce.payments.base import PaymentResult
+from commerce.payments.offline import CashOnDeliveryProvider
+from commerce.services import orders
+from commerce.services.notifications import send_order_placed
+from commerce.services.orders import (
+    OrderTransitionError,
+    cancel_order,
+    change_status,
+    mark_paid,
+    refund_order,
+)
+from tests.factories.catalog import make_product, make_warehouse
+from tests.factories.orders import make_coupon, make_order, make_payment_method
+
+pytestmark = pytest.mark.django_db
+
+S = OrderStatus
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user("clerk", password="pw-1234-abc")
+
+
+def stock_of(product):
+    return dict(Stock.objects.filter(product=product).values_list("warehouse__code", "quantity"))
+
+
+def history(order):
+    return list(
+        OrderStatusChange.objects.filter(order=order).values_list(
+            "from_status", "to_status", "changed_by__username", "note"
+        )
+    )
+
+
+# --- Transitions -----------------------------------------------------------------------
+
+
+ALLOWED = [
+    (S.NEW, S.PAID, "cash_on_delivery"),
+    (S.NEW, S.PAID, "bank_transfer"),
+    (S.NEW, S.PAID, "mock_card"),  # paid at placement by the provider
+    (S.NEW, S.CANCELLED, "cash_on_delivery"),
+    (S.NEW, S.CANCELLED, "mock_card"),
+    (S.PAID, S.FULFILLED, "cash_on_delivery"),
+    (S.PAID, S.REFUNDED, "mock_card"),
+    (S.FULFILLED, S.SHIPPED, "cash_on_delivery"),
+    (S.FULFILLED, S.REFUNDED, "bank_transfer"),
+    (S.SHIPPED, S.COMPLETED, "cash_on_delivery"),
+    (S.SHIPPED, S.REFUNDED, "mock_card"),
+    (S.COMPLETED, S.REFUNDED, "cash_on_delivery"),
+]
+
+
+def test_the_table_is_the_documented_workflow():
+    assert {(a, b) for a, bs in orders.TRANSITIONS.items() for b in bs} == {
+        (a, b) for a, b, _ in ALLOWED
+    }
+
+
+@pytest.mark.parametrize(("from_status", "to_status", "provider"), ALLOWED)
+def test_every_allowed_transition_applies_and_is_recorded(
+    staff, from_status, to_status, provider, django_capture_on_commit_callbacks
+):
+    product = make_product(stock={"main": 5})
+    order = make_order([(product, 2)], status=from_status, provider=provider)
+    with django_capture_on_commit_callbacks(execute=True):
+        change_status(order, to_status, by=staff, note="done")
+    order.refresh_from_db()
+    assert order.status == to_status
+    assert history(order) == [(from_status, to_status, "clerk", "done")]
+
+
+@pytest.mark.parametrize(
+    ("from_status", "to_status"),
+    [
+        (S.NEW, S.SHIPPED),
+        (S.NEW, S.FULFILLED),
+        (S.PAID, S.CANCELLED),
+        (S.SHIPPED, S.FULFILLED),
+        (S.COMPLETED, S.NEW),
+        (S.CANCELLED, S.PAID),
+        (S.REFUNDED, S.SHIPPED),
+        (S.PAID, S.PAID),
+        (S.NEW, "lost"),
+    ],
+)
+def test_forbidden_transitions_raise_and_change_nothing(staff, from_status, to_status):
+    product = make_product(stock={"main": 5})
+    order = make_order([(product, 2)], status=from_status)
+    with pytest.raises(OrderTransitionError) as error:
+        change_status(order, to_status, by=staff)
+    assert str(error.value)  # a sentence for staff, not a bare code
+    order.refresh_from_db()
+    assert order.status == from_status
+    assert history(order) == []
+    assert stock_of(product) == {"main": 5}
+
+
+def test_forbidden_message_names_what_is_possible(staff):
+    order = make_order([(make_product(), 1)], status=S.PAID)
+    with pytest.raises(OrderTransitionError, match="cannot become cancelled.*refunded"):
+        change_status(order, S.CANCELLED, by=staff)
+
+
+def test_a_stale_page_is_refused(staff):
+    order = make_order([(make_product(), 1)], status=S.FULFILLED)
+    with pytest.raises(OrderTransitionError, match="changed meanwhile"):
+        change_status(order, S.SHIPPED, by=staff, expected_from=S.PAID)
+    assert Order.objects.get(pk=order.pk).status == S.FULFILLED
+
+
+# --- Paying ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["cash_on_delivery", "bank_transfer"])
+def test_mark_paid_captures_through_the_offline_provider(staff, provider):
+    order = make_order([(make_product(), 1)], provider=provider)
+    assert order.payment_status == PaymentStatus.PENDING
+    mark_paid(order, by=staff)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == (S.PAID, PaymentStatus.PAID)
+    assert history(order) == [(S.NEW, S.PAID, "clerk", "")]
+
+
+def test_mark_paid_is_refused_for_card_payments(staff):
+    order = make_order([(make_product(), 1)], provider="mock_card", payment_status="authorized")
+    with pytest.raises(OrderTransitionError, match="settled by the provider"):
+        mark_paid(order, by=staff)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == (S.NEW, PaymentStatus.AUTHORIZED)
+
+
+def test_mark_paid_needs_the_providers_paid(staff, monkeypatch):
+    monkeypatch.setattr(
+        CashOnDeliveryProvider,
+        "capture",
+        lambda self, **kw: PaymentResult(ok=True, status=PaymentStatus.PENDING),
+    )
+    order = make_order([(make_product(), 1)])
+    with pytest.raises(OrderTransitionError, match="did not confirm"):
+        mark_paid(order, by=staff)
+    monkeypatch.setattr(
+        CashOnDeliveryProvider,
+        "capture",
+        lambda self, **kw: PaymentResult(ok=False, message="bank says no"),
+    )
+    with pytest.raises(OrderTransitionError, match="bank says no"):
+        mark_paid(order, by=staff)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == (S.NEW, PaymentStatus.PENDING)
+    assert history(order) == []
+
+
+def test_change_status_to_paid_on_an_offline_order_asks_the_provider(staff, monkeypatch):
+    monkeypatch.setattr(
+        CashOnDeliveryProvider,
+        "capture",
+        lambda self, **kw: PaymentResult(ok=False, message="no money yet"),
+    )
+    order = make_order([(make_product(), 1)])
+    with pytest.raises(OrderTransitionError, match="no money yet"):
+        change_status(order, S.PAID, by=staff)
+    assert Order.objects.get(pk=order.pk).status == S.NEW
+
+
+def test_a_card_order_becomes_paid_only_when_the_provider_said_paid(staff):
+    order = make_order([(make_product(), 1)], provider="mock_card", payment_status="authorized")
+    with pytest.raises(OrderTransitionError, match="not reported this payment as paid"):
+        change_status(order, S.PAID, by=staff)
+    assert Order.objects.get(pk=order.pk).status == S.NEW
+
+
+# --- Cancelling ----------------------------------------------------------------------------
+
+
+def test_cancel_returns_stock_to_the_original_warehouses(staff):
+    south = make_warehouse("south")
+    pan = make_product("Pan", stock={"main": 1, "north": 0, "south": 4})
+    lid = make_product("Lid", stock={"main": 7})
+    order = make_order([(pan, 5, {"main": 2, "north": 3}), (lid, 1, {"south": 1})])
+    # The lid's row in "south" was deleted since the order took from it.
+    assert not Stock.objects.filter(product=lid, warehouse=south).exists()
+    cancel_order(order, by=staff, note="customer called")
+    assert stock_of(pan) == {"main": 3, "north": 3, "south": 4}
+    assert stock_of(lid) == {"main": 7, "south": 1}
+    order.refresh_from_db()
+    assert order.status == S.CANCELLED
+    assert history(order) == [(S.NEW, S.CANCELLED, "clerk", "customer called")]
+
+
+def test_cancel_releases_the_coupon_use(staff):
+    coupon = make_coupon("SAVE10", times_used=3)
+    order = make_order([(make_product(stock=1), 1)], coupon=coupon, discount=Decimal("1.00"))
+    cancel_order(order, by=staff)
+    assert Coupon.objects.get(pk=coupon.pk).times_used == 2
+    assert not CouponRedemption.objects.filter(order=order).exists()
+
+
+def test_cancelling_twice_is_refused_and_returns_stock_once(staff):
+    coupon = make_coupon("TWICE", times_used=1)
+    product = make_product(stock={"main": 0})
+    order = make_order([(product, 2)], coupon=coupon)
+    cancel_order(order, by=staff)
+    with pytest.raises(OrderTransitionError, match="already cancelled"):
+        cancel_order(Order.objects.get(pk=order.pk), by=staff)
+    # A stale instance that still says "new" is refused too: the row decides.
+    stale = Order.objects.get(pk=order.pk)
+    stale.status = S.NEW
+    with pytest.raises(OrderTransitionError):
+        cancel_order(stale, by=staff)
+    assert stock_of(product) == {"main": 2}
+    assert Coupon.objects.get(pk=coupon.pk).times_used == 0
+    assert len(history(order)) == 1
+
+
+def test_cancel_refunds_a_captured_card_payment_and_voids_an_authorization(staff):
+    captured = make_order([(make_product(), 1)], provider="mock_card")
+    cancel_order(captured, by=staff)
+    assert Order.objects.get(pk=captured.pk).payment_status == PaymentStatus.REFUNDED
+    assert MockPayment.objects.get(reference=captured.payment_reference).status == "refunded"
+
+    held = make_order([(make_product(), 1)], provider="mock_card", payment_status="authorized")
+    cancel_order(held, by=staff)
+    assert Order.objects.get(pk=held.pk).payment_status == PaymentStatus.VOIDED
+    assert MockPayment.objects.get(reference=held.payment_reference).status == "voided"
+
+
+def test_cancel_of_an_offline_order_leaves_the_pending_payment(staff):
+    order = make_order([(make_product(), 1)])
+    cancel_order(order, by=staff)
+    assert Order.objects.get(pk=order.pk).payment_status == PaymentStatus.PENDING
+
+
+def test_a_provider_refusal_rolls_everything_back(staff, monkeypatch):
+    from commerce.payments.mock import MockCardProvider
+
+    monkeypatch.setattr(
+        MockCardProvider, "refund", lambda self, **kw: PaymentResult(ok=False, message="offline")
+    )
+    coupon = make_coupon("ROLL", times_used=1)
+    product = make_product(stock={"main": 0})
+    order = make_order([(product, 2)], provider="mock_card", coupon=coupon)
+    with pytest.raises(OrderTransitionError, match="did not refund the payment: offline"):
+        cancel_order(order, by=staff)
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == (S.NEW, PaymentStatus.PAID)
+    assert stock_of(product) == {"main": 0}
+    assert Coupon.objects.get(pk=coupon.pk).times_used == 1
+    assert CouponRedemption.objects.filter(order=order).exists()
+    assert history(order) == []
+
+
+# --- Refunding ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "stock_after"),
+    [(S.PAID, 3), (S.FULFILLED, 3), (S.SHIPPED, 1), (S.COMPLETED, 1)],
+)
+def test_refund_restocks_only_goods_that_never_left(staff, status, stock_after):
+    product = make_product(stock={"main": 1})
+    order = make_order([(product, 2)], status=status, provider="mock_card")
+    refund_order(order, by=staff, note="returned")
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == (S.REFUNDED, PaymentStatus.REFUNDED)
+    assert MockPayment.objects.get(reference=order.payment_reference).status == "refunded"
+    assert stock_of(product) == {"main": stock_after}
+    assert history(order) == [(status, S.REFUNDED, "clerk", "returned")]
+
+
+def test_refund_twice_is_refused(staff):
+    order = make_order([(make_product(stock=0), 1)], status=S.PAID)
+    refund_order(order, by=staff)
+    with pytest.raises(OrderTransitionError, match="already refunded"):
+        refund_order(order, by=staff)
+
+
+# --- After commit -------------------------------------------------------------------------
+
+
+def test_cancel_bumps_the_catalog_version_in_its_transaction(staff):
+    from commerce.services.page_cache import catalog_version
+
+    order = make_order([(make_product(stock=0), 1)])
+    before = catalog_version()
+    cancel_order(order, by=staff)
+    # The stock went back: cached catalog pages showing "out of stock" are stale.
+    assert catalog_version() == before + 1
+    assert Order.objects.get(pk=order.pk).status == S.CANCELLED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_cancels_return_stock_once():
+    product = make_product(stock={"main": 0})
+    order = make_order([(product, 3)])
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def cancel():
+        try:
+            barrier.wait()
+            cancel_order(Order.objects.get(pk=order.pk))
+            outcomes.append("ok")
+        except OrderTransitionError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=cancel) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ok", "refused"]
+    assert stock_of(product) == {"main": 3}
+    assert OrderStatusChange.objects.filter(order=order).count() == 1
+
+
+# --- E-mails -------------------------------------------------------------------------------
+
+NASTY = '<b>&"'
+
+
+def test_order_placed_mails_the_shopper_with_text_and_html(settings):
+    settings.STOREFRONT_ORDER_NOTIFICATION_EMAILS = []
+    product = make_product(f"Pan {NASTY}", price=Decimal("30.00"))
+    order = make_order([(product, 2)], full_name=f"Ada {NASTY}", email="ada@example.com")
+    send_order_placed(order)
+    (message,) = mail.outbox
+    assert message.to == ["ada@example.com"]
+    assert order.number in message.subject
+    ((html, mimetype),) = message.alternatives
+    assert mimetype == "text/html"
+    # Plain text shows what the shopper typed as typed; HTML escapes it.
+    assert f"Hello Ada {NASTY}," in message.body
+    assert f"2 × Pan {NASTY}" in message.body
+    assert "Total: 75.00 EUR" in message.body
+    assert "1 Engine Street" in message.body and "Cash on delivery" in message.body
+    assert NASTY not in html
+    assert "Ada &lt;b&gt;&amp;&quot;" in html
+    assert "Pan &lt;b&gt;&amp;&quot;" in html
+    assert "75.00 EUR" in html
+
+
+def test_bank_transfer_confirmation_gives_the_order_number_as_reference(settings):
+    settings.STOREFRONT_ORDER_NOTIFICATION_EMAILS = []
+    method = make_payment_method(
+        "bank_transfer", name="Bank transfer", description="IBAN PL00 1234 5678"
+    )
+    order = make_order(
+        [(make_product(price=Decimal("10.00")), 1)],
+        provider="bank_transfer",
+        payment_method=method,
+    )
+    send_order_placed(order)
+    (message,) = mail.outbox
+    assert f"with the reference {order.number}" in message.body
+    assert "IBAN PL00 1234 5678" in message.body
+    assert f"reference <strong>{order.number}</strong>" in message.alternatives[0][0]
+
+
+def test_staff_are_notified_when_addresses_are_set(settings):
+    settings.STOREFRONT_ORDER_NOTIFICATION_EMAILS = ["shop@example.com", "boss@example.com"]
+    order = make_order([(make_product(), 1)], full_name=f"Ada {NASTY}")
+    send_order_placed(order)
+    shopper, staff = mail.outbox
+    assert staff.to == ["shop@example.com", "boss@example.com"]
+    assert staff.reply_to == ["ada@example.com"]
+    assert order.number in staff.subject and f"Ada {NASTY}" in staff.subject
+    assert f"/admin/snippets/commerce/order/inspect/{order.pk}/" in staff.body
+    assert NASTY not in staff.alternatives[0][0]
+
+
+@pytest.mark.parametrize(
+    ("from_status", "to_status", "phrase"),
+    [(S.FULFILLED, S.SHIPPED, "has been shipped"), (S.NEW, S.CANCELLED, "has been cancelled")],
+)
+def test_shipping_and_cancelling_mail_the_shopper_after_commit(
+    staff, from_status, to_status, phrase, django_capture_on_commit_callbacks
+):
+    order = make_order([(make_product(), 1)], status=from_status, full_name=NASTY)
+    with django_capture_on_commit_callbacks(execute=True):
+        change_status(order, to_status, by=staff)
+        assert mail.outbox == []
+    (message,) = mail.outbox
+    assert phrase in message.body and f"Hello {NASTY}," in message.body
+    assert phrase in message.alternatives[0][0] and NASTY not in message.alternatives[0][0]
+
+
+def test_other_changes_send_nothing(staff, django_capture_on_commit_callbacks):
+    order = make_order([(make_product(), 1)], status=S.PAID)
+    with django_capture_on_commit_callbacks(execute=True):
+        change_status(order, S.FULFILLED, by=staff)
+    assert mail.outbox == []

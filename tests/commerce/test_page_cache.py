@@ -1,0 +1,318 @@
+"""The anonymous full-page cache of the shop's pages (commerce.services.page_cache)."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import constants, get_messages
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.test import Client, RequestFactory
+from wagtail.models import PageViewRestriction, Site
+
+from commerce.models import Category, Product, ProductStatus, Warehouse
+from commerce.services.inventory import set_stock_levels
+from commerce.services.page_cache import catalog_version, is_personal
+from pages.models import BrandingSettings, FooterSettings
+from tests.factories.catalog import make_category, make_product, make_shop
+
+pytestmark = pytest.mark.django_db
+
+CACHE = "X-Storefront-Cache"
+HIT_QUERY_BUDGET = 1  # the catalog version; hits are answered before Wagtail routes
+
+
+@pytest.fixture
+def shop(homepage):
+    return make_shop(homepage)
+
+
+@pytest.fixture
+def kettle(shop):
+    # Site settings are created on first read, and creating them bumps the catalog
+    # version; a live site has them long before anyone counts hits.
+    site = Site.objects.get(is_default_site=True)
+    BrandingSettings.for_site(site)
+    FooterSettings.for_site(site)
+    return make_product(
+        "Copper kettle", price=Decimal("30.00"), main_category=make_category("Kitchen"), stock=5
+    )
+
+
+def url_of(product):
+    return f"/shop/p/{product.slug}/"
+
+
+def get(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response
+
+
+def csrf_token_in(response):
+    return re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', response.content).group(1)
+
+
+def without_per_answer_values(response):
+    """The body less what every answer has of its own: CSRF token and CSP nonce."""
+    nonce = re.search(rb'<style nonce="([^"]+)"', response.content).group(1)
+    return response.content.replace(csrf_token_in(response), b"").replace(nonce, b"")
+
+
+def warm(client, url):
+    """Fills the cache for `url`; the next anonymous request for it is a hit."""
+    client.get(url)
+    assert get(client, url)[CACHE] == "hit"
+
+
+def test_second_anonymous_request_is_a_hit(client, kettle):
+    first = get(client, url_of(kettle))
+    second = get(client, url_of(kettle))
+    assert (first[CACHE], second[CACHE]) == ("miss", "hit")
+    assert b"Copper kettle" in second.content
+    assert without_per_answer_values(second) == without_per_answer_values(first)
+
+
+def test_listings_are_cached_per_query_string(client, kettle):
+    assert get(client, "/shop/?sort=price&per_page=12")[CACHE] == "miss"
+    assert get(client, "/shop/?per_page=12&sort=price")[CACHE] == "hit"
+    assert get(client, "/shop/?per_page=24&sort=price")[CACHE] == "miss"
+    assert get(client, "/shop/search/?q=kettle")[CACHE] == "miss"
+    assert get(client, "/shop/search/?q=copper")[CACHE] == "miss"
+    assert b"Copper kettle" in get(client, "/shop/search/?q=copper").content
+
+
+def test_a_hit_runs_a_fixed_small_number_of_queries(client, kettle, django_assert_max_num_queries):
+    warm(client, url_of(kettle))
+    warm(client, "/shop/")
+    with django_assert_max_num_queries(HIT_QUERY_BUDGET):
+        assert get(client, url_of(kettle))[CACHE] == "hit"
+    with django_assert_max_num_queries(HIT_QUERY_BUDGET):
+        assert get(client, "/shop/")[CACHE] == "hit"
+
+
+def test_browsers_may_keep_pages_but_shared_caches_may_not(client, kettle):
+    for response in (get(client, url_of(kettle)), get(client, url_of(kettle))):
+        directives = {d.strip() for d in response["Cache-Control"].split(",")}
+        assert {"private", "no-cache"} <= directives
+        assert "Cookie" in response["Vary"]
+
+
+# --- Invalidation -------------------------------------------------------------------------
+
+
+def publish_price(product, price):
+    product.price = price
+    product.save_revision().publish()
+
+
+def unpublish(product):
+    product.unpublish()
+
+
+def hide(product):
+    product.status = ProductStatus.HIDDEN
+    product.save_revision().publish()
+
+
+def test_publishing_a_product_change_refreshes_its_page_and_listings(client, kettle):
+    warm(client, url_of(kettle))
+    warm(client, "/shop/")
+    publish_price(Product.objects.get(pk=kettle.pk), Decimal("44.00"))
+    for url in (url_of(kettle), "/shop/"):
+        response = get(client, url)
+        assert response[CACHE] == "miss"
+        assert b"44.00" in response.content
+
+
+def test_a_saved_draft_keeps_the_cache(client, kettle):
+    warm(client, url_of(kettle))
+    product = Product.objects.get(pk=kettle.pk)
+    product.price = Decimal("99.00")
+    product.save_revision()  # a draft: shoppers still see the live price
+    response = get(client, url_of(kettle))
+    assert response[CACHE] == "hit"
+    assert b"99.00" not in response.content
+
+
+@pytest.mark.parametrize("change", [unpublish, hide], ids=["unpublish", "hide"])
+def test_a_product_taken_off_the_storefront_disappears_at_once(client, kettle, change):
+    warm(client, url_of(kettle))
+    warm(client, "/shop/")
+    change(Product.objects.get(pk=kettle.pk))
+    assert client.get(url_of(kettle)).status_code == 404
+    listing = get(client, "/shop/")
+    assert listing[CACHE] == "miss"
+    assert b"Copper kettle" not in listing.content
+
+
+def test_renaming_a_category_refreshes_the_product_page(client, kettle):
+    warm(client, url_of(kettle))
+    category = Category.objects.get(slug="kitchen")
+    category.name = "Cookware"
+    category.save()
+    response = get(client, url_of(kettle))
+    assert response[CACHE] == "miss"
+    assert b"Cookware" in response.content
+
+
+def test_adding_an_additional_category_refreshes_its_listing(client, kettle):
+    garden = make_category("Garden")
+    warm(client, "/shop/c/garden/")
+    # The category side is a plain many-to-many manager: it writes at once, with no
+    # product save (and so no product post_save) around it.
+    garden.additional_products.add(kettle)
+    response = get(client, "/shop/c/garden/")
+    assert response[CACHE] == "miss"
+    assert b"Copper kettle" in response.content
+
+
+def test_selling_out_refreshes_the_page(client, kettle):
+    warm(client, url_of(kettle))
+    set_stock_levels(kettle, {Warehouse.objects.get(code="main").pk: 0})
+    response = get(client, url_of(kettle))
+    assert response[CACHE] == "miss"
+    assert b"Out of stock" in response.content
+    set_stock_levels(kettle, {Warehouse.objects.get(code="main").pk: 2})
+    response = get(client, url_of(kettle))
+    assert response[CACHE] == "miss"
+    assert b"In stock" in response.content
+
+
+def test_a_stock_change_that_keeps_availability_keeps_the_cache(client, kettle):
+    warm(client, url_of(kettle))
+    version = catalog_version()
+    set_stock_levels(kettle, {Warehouse.objects.get(code="main").pk: 3})
+    assert catalog_version() == version
+    assert get(client, url_of(kettle))[CACHE] == "hit"
+
+
+def test_publishing_a_page_refreshes_the_shop(client, kettle, shop):
+    warm(client, "/shop/")
+    shop.intro = "Fresh arrivals every week"
+    shop.save_revision().publish()
+    response = get(client, "/shop/")
+    assert response[CACHE] == "miss"
+    assert b"Fresh arrivals every week" in response.content
+
+
+def test_saving_branding_settings_refreshes_every_page(client, kettle):
+    warm(client, url_of(kettle))
+    branding = BrandingSettings.for_site(Site.objects.get(is_default_site=True))
+    branding.shop_name = "Kettles and Co"
+    branding.save()
+    response = get(client, url_of(kettle))
+    assert response[CACHE] == "miss"
+    assert b"Kettles and Co" in response.content
+
+
+def test_a_shop_behind_a_password_is_never_served_from_the_cache(client, kettle, shop):
+    warm(client, url_of(kettle))
+    PageViewRestriction.objects.create(
+        page=shop, restriction_type=PageViewRestriction.PASSWORD, password="secret"
+    )
+    for _ in range(2):
+        response = get(client, url_of(kettle))
+        assert response.get(CACHE) != "hit"
+        assert b"Copper kettle" not in response.content  # Wagtail's password form instead
+
+
+def test_other_pages_pass_through_untouched(client, kettle):
+    client.get("/")
+    assert CACHE not in client.get("/")
+
+
+# --- Personal requests --------------------------------------------------------------------
+
+
+def test_logged_in_users_bypass_the_cache(client, kettle):
+    warm(client, url_of(kettle))
+    client.force_login(get_user_model().objects.create_user("shopper", password="x"))
+    assert get(client, url_of(kettle))[CACHE] == "bypass"
+
+
+def test_a_session_holding_a_cart_bypasses_the_cache(client, kettle):
+    warm(client, url_of(kettle))
+    session = client.session
+    session["storefront_cart"] = {"lines": []}
+    session.save()
+    assert get(client, url_of(kettle))[CACHE] == "bypass"
+
+
+def test_a_session_without_personal_keys_is_served_from_the_cache(client, kettle):
+    warm(client, url_of(kettle))
+    session = client.session
+    session["recently_viewed"] = [kettle.pk]
+    session.save()
+    assert get(client, url_of(kettle))[CACHE] == "hit"
+
+
+def test_posts_bypass_the_cache(client, kettle):
+    warm(client, url_of(kettle))
+    response = client.post(url_of(kettle), {"product": kettle.pk, "quantity": 1})
+    assert response[CACHE] == "bypass"
+
+
+def test_pending_messages_make_a_request_personal(kettle):
+    request = RequestFactory().get(url_of(kettle))
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    assert not is_personal(request)
+    request._messages.add(constants.SUCCESS, "Added to your list")
+    assert is_personal(request)
+    assert [m.message for m in get_messages(request)] == ["Added to your list"]  # not consumed
+
+
+# --- CSRF ---------------------------------------------------------------------------------
+
+
+def test_a_cached_page_carries_each_visitors_own_working_csrf_token(kettle):
+    first_visitor = Client()
+    first_token = csrf_token_in(get(first_visitor, url_of(kettle)))
+
+    second_visitor = Client(enforce_csrf_checks=True)
+    page = get(second_visitor, url_of(kettle))
+    assert page[CACHE] == "hit"
+    second_token = csrf_token_in(page)
+    assert second_token != first_token
+    assert first_token not in page.content
+    assert "csrftoken" in page.cookies
+
+    # A CSRF-protected form (the admin login) accepts the token from the cached page:
+    # a wrong password gives the form again (200), a bad token would give 403.
+    login = second_visitor.post(
+        "/admin/login/",
+        {"username": "nobody", "password": "wrong", "csrfmiddlewaretoken": second_token.decode()},
+    )
+    assert login.status_code == 200
+
+    # Without the token the same post is refused, so the check above is real.
+    assert Client(enforce_csrf_checks=True).post("/admin/login/", {}).status_code == 403
+
+
+# --- Content-Security-Policy nonce --------------------------------------------------------
+
+
+def nonces(response):
+    """The nonce of the page's inline <style> and the style-src nonce of its header."""
+    in_body = re.search(rb'<style nonce="([^"]+)"', response.content).group(1).decode()
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response["Content-Security-Policy"].split(";")
+    )
+    in_header = re.search(r"'nonce-([^']+)'", policy["style-src"]).group(1)
+    return in_body, in_header
+
+
+def test_each_answer_from_the_cache_has_a_fresh_nonce_matching_its_header(kettle):
+    miss = get(Client(), url_of(kettle))
+    first, second = get(Client(), url_of(kettle)), get(Client(), url_of(kettle))
+    assert (miss[CACHE], first[CACHE], second[CACHE]) == ("miss", "hit", "hit")
+
+    answers = [nonces(response) for response in (miss, first, second)]
+    for in_body, in_header in answers:
+        assert in_body == in_header
+    assert len({in_body for in_body, _ in answers}) == 3
+    # Neither placeholder nor an earlier answer's nonce is left in a cached body.
+    assert b"nonce-" not in first.content.replace(b"nonce=", b"")
+    assert answers[0][0].encode() not in first.content

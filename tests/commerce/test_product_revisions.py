@@ -1,0 +1,178 @@
+"""Every live product has a published revision, so a scheduled change waits for its time.
+
+Wagtail treats a product that is live but has no live revision as never published:
+scheduling a change took such a product off the shop at once, with the future
+price already on its row (commerce/services/product_revisions.py).
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from bs4 import BeautifulSoup
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from wagtail.models import Revision
+
+from commerce.demo import DEMO_SKU_PREFIX, seed_catalog
+from commerce.models import Product, ProductStatus
+from commerce.services.product_revisions import (
+    publish_first_revisions,
+    unpublished_live_products,
+)
+from tests.commerce.integrations.test_api_v1 import make_key
+from tests.commerce.test_catalog_admin import LIST_URL, edit_url, product_form
+from tests.factories.catalog import make_attribute, make_product
+
+pytestmark = pytest.mark.django_db
+
+
+def schedule_price(admin_client, product, price):
+    """What an editor does: a new price, a go-live date a day ahead, "Publish"."""
+    go_live = timezone.localtime() + timedelta(days=1)
+    data = product_form(
+        product,
+        price=price,
+        go_live_at=go_live.strftime("%Y-%m-%d %H:%M"),
+        **{"action-publish": "1"},
+    )
+    response = admin_client.post(edit_url(product), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+
+
+def the_day_comes(product):
+    revision = Revision.objects.get(
+        object_id=str(product.pk),
+        base_content_type__model="product",
+        approved_go_live_at__isnull=False,
+    )
+    past = timezone.now() - timedelta(minutes=1)
+    revision.content["go_live_at"] = past.isoformat()
+    revision.approved_go_live_at = past
+    revision.save(update_fields=["content", "approved_go_live_at"])
+    call_command("publish_scheduled")
+
+
+def listing_status(admin_client, product):
+    """The Status cell of the product's row in the admin listing."""
+    page = admin_client.get(LIST_URL, {"q": product.sku})
+    soup = BeautifulSoup(page.content, "html.parser")
+    (row,) = soup.select("tbody tr")
+    return row.select("td")[4].get_text(" ", strip=True)
+
+
+def shown_prices(client, product, api_key):
+    """The price on the storefront's product page and in the integration API."""
+    page = client.get(product.get_url())
+    assert page.status_code == 200
+    amount = page.content.decode().split('class="product__price">', 1)[1]
+    amount = amount.split('class="money__amount">', 1)[1].split("<", 1)[0]
+    api = client.get(f"/external/v1/products/{product.pk}/", {"api_key": api_key})
+    assert api.status_code == 200
+    return Decimal(amount.replace(",", "")), Decimal(api.json()["default_price"])
+
+
+def test_a_seeded_product_keeps_its_price_until_a_scheduled_change_goes_live(
+    admin_client, client, homepage
+):
+    seed_catalog(homepage, 3)
+    product = Product.objects.filter(
+        sku__startswith=DEMO_SKU_PREFIX, status=ProductStatus.ACTIVE
+    ).first()
+    old, new = product.price, Decimal("1.23")
+    api_key = make_key()[1]
+
+    schedule_price(admin_client, product, "1.23")
+    call_command("publish_scheduled")  # not yet: nothing changes
+    row = Product.objects.get(pk=product.pk)
+    assert (row.live, row.price) == (True, old)
+    assert shown_prices(client, row, api_key) == (old, old)
+    assert listing_status(admin_client, row) == "Active: listed and purchasable (live + scheduled)"
+
+    the_day_comes(product)
+    row = Product.objects.get(pk=product.pk)
+    assert (row.live, row.price) == (True, new)
+    assert shown_prices(client, row, api_key) == (new, new)
+    assert listing_status(admin_client, row) == "Active: listed and purchasable"
+
+
+def test_seeding_publishes_a_revision_of_every_demo_product_once(homepage):
+    seed_catalog(homepage, 4)
+    products = Product.objects.filter(sku__startswith=DEMO_SKU_PREFIX)
+    assert not unpublished_live_products().exists()
+    for product in products:
+        assert product.live_revision_id == product.latest_revision_id
+        assert product.live_revision.as_object().price == product.price
+        assert not product.has_unpublished_changes
+    revisions = Revision.objects.filter(base_content_type__model="product").count()
+    assert revisions == products.count() == 4
+    seed_catalog(homepage, 4)  # again: nothing to add
+    assert Revision.objects.filter(base_content_type__model="product").count() == 4
+
+
+def make_unrevisioned_product(sku, price="20.00"):
+    """A product as the demo seed wrote them before: live, with no revision."""
+    now = timezone.now()
+    return Product.objects.create(
+        name=f"Old seed {sku}",
+        slug=f"old-seed-{sku.lower()}",
+        sku=sku,
+        price=Decimal(price),
+        live=True,
+        first_published_at=now,
+        last_published_at=now,
+    )
+
+
+def test_the_repair_command_publishes_live_products_without_a_revision(admin_client):
+    repaired = make_unrevisioned_product("OLD-1")
+    # Scheduled before the repair: Wagtail already took it off the shop.
+    lost = make_unrevisioned_product("OLD-2")
+    schedule_price(admin_client, lost, "5.00")
+    lost.refresh_from_db()
+    assert (lost.live, lost.price) == (False, Decimal("5.00"))  # the fault being repaired
+    assert listing_status(admin_client, lost) == "Not on the shop (scheduled)"  # not "Active"
+
+    out = StringIO()
+    call_command("publish_product_revisions", stdout=out)
+    assert "for 1 live products" in out.getvalue()
+    assert "OLD-2" in out.getvalue() and "OLD-1" not in out.getvalue()
+    repaired.refresh_from_db()
+    assert repaired.live_revision is not None and not repaired.has_unpublished_changes
+
+    schedule_price(admin_client, repaired, "5.00")
+    repaired.refresh_from_db()
+    assert (repaired.live, repaired.price) == (True, Decimal("20.00"))
+    out = StringIO()
+    call_command("publish_product_revisions", stdout=out)  # safe to run again
+    assert "for 0 live products" in out.getvalue()
+
+
+def test_the_repair_keeps_an_editors_draft_as_the_latest_revision():
+    product = make_unrevisioned_product("OLD-3")
+    product.price = Decimal("30.00")
+    draft = product.save_revision()
+    Product.objects.filter(pk=product.pk).update(price=Decimal("20.00"))
+    call_command("publish_product_revisions", stdout=StringIO())
+    product.refresh_from_db()
+    assert product.latest_revision_id == draft.pk
+    assert product.live_revision.as_object().price == Decimal("20.00")
+    assert product.has_unpublished_changes
+
+
+def test_publishing_first_revisions_in_bulk_costs_the_same_for_3_or_30_products():
+    _, options = make_attribute("Colour", ["Red", "Blue"])
+    counts = []
+    for size in (3, 30):
+        for i in range(size):
+            make_product(f"P{size}-{i}", images=1, options=options, publish=False)
+        Product.objects.update(live=True)  # as bulk_create leaves them
+        with CaptureQueriesContext(connection) as queries:
+            assert publish_first_revisions() == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    content = Product.objects.first().live_revision.content  # images and attributes included
+    assert len(content["images"]) == 1 and len(content["attribute_options"]) == 2
