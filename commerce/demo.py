@@ -29,6 +29,7 @@ from commerce.models import (
     Stock,
     Warehouse,
 )
+from commerce.models.catalog import ean_check_digit
 from commerce.services.product_revisions import publish_first_revisions
 
 DEMO_SKU_PREFIX = "DEMO-"
@@ -319,5 +320,4 @@ def singular(noun):
 
 def _ean13(number):
     body = f"200{number:09d}"  # 200–299: in-store numbers, never a real product's GTIN
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body))
-    return body + str((10 - total % 10) % 10)
+    return body + ean_check_digit(body)

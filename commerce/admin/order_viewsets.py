@@ -1,4 +1,4 @@
-"""Admin for orders, coupons, delivery and payment methods (all under "Shop").
+"""Admin for orders (under "Shop"; coupons and methods have their own modules).
 
 Who may do what with orders:
 
@@ -15,29 +15,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
-from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
-from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import InspectView, SnippetViewSet
 
-from commerce.models import (
-    Coupon,
-    CouponScope,
-    DeliveryMethod,
-    Order,
-    OrderStatus,
-    PaymentMethod,
-    PaymentStatus,
-)
-from commerce.models.coupons import scope_errors
-from commerce.payments import registry
+from commerce.models import Order, OrderStatus, PaymentMethod, PaymentStatus
 from commerce.services.orders import OrderTransitionError, available_actions, change_status
 
 STATUS_PERMISSION = "commerce.change_order"
@@ -74,9 +61,6 @@ register_permission_policy(Order, OrderPermissionPolicy(Order))
 
 def can_change_status(user) -> bool:
     return user.has_perm(STATUS_PERMISSION)
-
-
-# --- Orders --------------------------------------------------------------------------
 
 
 class OrderFilterSet(WagtailFilterSet):
@@ -239,149 +223,3 @@ class OrderViewSet(SnippetViewSet):
             *super().get_urlpatterns(),
             path("status/<int:pk>/", order_status_view, name="change_status"),
         ]
-
-
-# --- Coupons, delivery and payment methods -------------------------------------------
-
-
-class CouponForm(WagtailAdminModelForm):
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("scope"):
-            errors = scope_errors(
-                cleaned["scope"],
-                products=len(cleaned.get("products") or ()),
-                categories=len(cleaned.get("categories") or ()),
-            )
-            for name, message in errors.items():
-                self.add_error(name, message)
-        return cleaned
-
-
-def applies_to(coupon) -> str:
-    """The scope in words; a restricted coupon that lost every target says so loudly."""
-    if coupon.scope == CouponScope.CART:
-        return "Whole cart"
-    if not coupon.has_targets():
-        return "NOTHING: its products/categories were deleted"
-    parts = []
-    if coupon.product_count:
-        parts.append(f"{coupon.product_count} product{pluralize(coupon.product_count)}")
-    if coupon.category_count:
-        parts.append(f"{coupon.category_count} categor{pluralize(coupon.category_count, 'y,ies')}")
-    return ", ".join(parts)
-
-
-class AppliesToColumn(Column):
-    cell_template_name = "commerce/admin/coupon_applies_to_cell.html"
-
-    def get_cell_context_data(self, instance, parent_context):
-        context = super().get_cell_context_data(instance, parent_context)
-        context["applies_to_nothing"] = not instance.has_targets()
-        return context
-
-
-class CouponViewSet(SnippetViewSet):
-    model = Coupon
-    icon = "pick"
-    menu_label = "Coupons"
-    list_display = [
-        "code",
-        Column("kind", label="Kind", accessor="get_kind_display", sort_key="kind"),
-        Column("value", label="Value", sort_key="value"),
-        Column("is_active", label="Active", sort_key="is_active"),
-        Column("valid_from", label="From", sort_key="valid_from"),
-        Column("valid_until", label="Until", sort_key="valid_until"),
-        Column("usage_limit", label="Limit", sort_key="usage_limit"),
-        Column("times_used", label="Used", sort_key="times_used"),
-        AppliesToColumn("applies_to", label="Applies to", accessor=applies_to),
-    ]
-    list_filter = ["kind", "is_active", "scope"]
-    search_fields = ["code", "description"]
-    search_backend_name = None
-    list_export = [
-        "code",
-        "kind",
-        "value",
-        "is_active",
-        "valid_from",
-        "valid_until",
-        "usage_limit",
-        "per_customer_limit",
-        "min_cart_value",
-        "scope",
-        "times_used",
-    ]
-    edit_handler = ObjectList(
-        [
-            FieldRowPanel([FieldPanel("code"), FieldPanel("is_active")]),
-            FieldPanel("description"),
-            FieldRowPanel([FieldPanel("kind"), FieldPanel("value")]),
-            FieldRowPanel([FieldPanel("valid_from"), FieldPanel("valid_until")]),
-            FieldRowPanel(
-                [
-                    FieldPanel("usage_limit"),
-                    FieldPanel("per_customer_limit"),
-                    FieldPanel("min_cart_value"),
-                ]
-            ),
-            MultiFieldPanel(
-                [
-                    FieldPanel("scope", widget=forms.RadioSelect),
-                    FieldPanel("categories", widget=forms.CheckboxSelectMultiple),
-                    FieldPanel("products"),
-                ],
-                heading="Applies to",
-            ),
-        ],
-        base_form_class=CouponForm,
-    )
-
-    def get_queryset(self, request):
-        return Coupon.objects.with_target_counts()
-
-
-class DeliveryMethodViewSet(SnippetViewSet):
-    model = DeliveryMethod
-    icon = "site"
-    menu_label = "Delivery methods"
-    list_display = ["name", "price", "free_from", "vat_rate", "is_active", "sort_order"]
-    search_fields = ["name"]
-    search_backend_name = None
-
-
-class PaymentMethodForm(WagtailAdminModelForm):
-    # Only the providers in settings.STOREFRONT_PAYMENT_PROVIDERS; the model's
-    # clean() refuses anything else too.
-    provider = forms.ChoiceField(
-        choices=registry.choices, help_text=PaymentMethod._meta.get_field("provider").help_text
-    )
-
-    class Meta:
-        model = PaymentMethod
-        fields = ["name", "description", "provider", "is_active", "sort_order"]
-
-
-class PaymentMethodViewSet(SnippetViewSet):
-    model = PaymentMethod
-    icon = "form"
-    menu_label = "Payment methods"
-    list_display = ["name", "provider", "is_active", "sort_order"]
-    search_fields = ["name", "provider"]
-    search_backend_name = None
-    edit_handler = ObjectList(
-        [
-            FieldPanel("name"),
-            FieldPanel(
-                "description",
-                help_text="Shown at checkout; for bank transfer also the account details "
-                "printed in the order confirmation.",
-            ),
-            FieldPanel("provider"),
-            FieldRowPanel([FieldPanel("is_active"), FieldPanel("sort_order")]),
-        ],
-        base_form_class=PaymentMethodForm,
-    )
-
-
-ORDER_VIEWSETS = (OrderViewSet, CouponViewSet, DeliveryMethodViewSet, PaymentMethodViewSet)

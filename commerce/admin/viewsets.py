@@ -1,5 +1,5 @@
 """Snippet viewsets for the catalog, grouped under one "Shop" menu (orders, coupons,
-delivery and payment methods come from order_viewsets.py)."""
+delivery and payment methods come from their own *_viewsets.py modules)."""
 
 import django_filters
 from wagtail.admin.filters import WagtailFilterSet
@@ -19,13 +19,15 @@ from commerce.services.inventory import available_stock_subquery
 from commerce.services.orders import revenue_subquery, units_sold_subquery
 
 from .columns import ThumbnailColumn
+from .coupon_viewsets import CouponViewSet
 from .delete_views import (
     IMPACT_TEMPLATE,
     CategoryDeleteView,
     ProductDeleteView,
     WarehouseDeleteView,
 )
-from .order_viewsets import ORDER_VIEWSETS
+from .method_viewsets import DeliveryMethodViewSet, PaymentMethodViewSet
+from .order_viewsets import OrderViewSet
 
 STOCK_LEVELS = [("out", "Out of stock (0)"), ("low", "Low (1–5)"), ("in", "In stock (more than 5)")]
 
@@ -158,6 +160,9 @@ class ShopViewSetGroup(SnippetViewSetGroup):
         CategoryViewSet,
         AttributeViewSet,
         WarehouseViewSet,
-        *ORDER_VIEWSETS,
+        OrderViewSet,
+        CouponViewSet,
+        DeliveryMethodViewSet,
+        PaymentMethodViewSet,
         ShoppingListViewSet,
     )

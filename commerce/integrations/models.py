@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from commerce.models.tokens import token_regex
+from commerce.tokens import token_regex
 
 KEY_MARKER = "sfk_"
 PREFIX_CHARS = 12  # hex characters after the marker, stored to find the key's row

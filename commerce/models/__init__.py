@@ -1,3 +1,4 @@
+from .addresses import Address
 from .cart import Cart, CartLine, Checkout
 from .catalog import (
     AttributeDefinition,
@@ -9,7 +10,6 @@ from .catalog import (
 )
 from .catalog_version import CatalogVersion
 from .coupons import Coupon, CouponKind, CouponRedemption, CouponScope
-from .customers import Address
 from .inventory import Stock, Warehouse
 from .lists import ShoppingList, ShoppingListItem
 from .methods import DeliveryMethod, PaymentMethod

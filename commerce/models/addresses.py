@@ -1,5 +1,8 @@
-"""The postal address shape shared by saved addresses, checkouts and orders."""
+"""Postal addresses: the shape shared by saved addresses, checkouts and orders
+(`AddressFields`, `format_address`), and what a signed-in shopper keeps between
+orders (`Address`)."""
 
+from django.conf import settings
 from django.db import models
 
 ADDRESS_KEYS = ("full_name", "company", "line1", "line2", "postal_code", "city", "country", "phone")
@@ -39,3 +42,19 @@ def format_address(address: dict | None, separator="\n") -> str:
         address.get("country"),
     ]
     return separator.join(part for part in parts if part)
+
+
+class Address(AddressFields):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="addresses"
+    )
+    label = models.CharField(max_length=50, blank=True, help_text='e.g. "Home" or "Office".')
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at"]
+        verbose_name_plural = "addresses"
+
+    def __str__(self):
+        return self.label or self.one_line()

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .tokens import new_token
+from commerce.tokens import new_token
 
 
 class Cart(models.Model):

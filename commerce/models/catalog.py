@@ -1,5 +1,6 @@
 """The catalog: categories, products, their images and attributes."""
 
+import re
 from decimal import Decimal
 
 from django.contrib.contenttypes.fields import GenericRelation
@@ -208,8 +209,24 @@ class ProductQuerySet(SearchableQuerySetMixin, models.QuerySet):
         )
 
 
+# The EAN/GTIN rules, used by the model, the catalog import, search and the demo data.
 # [0-9], not \d: \d also matches non-ASCII digits such as "١".
-ean_validator = RegexValidator(r"^[0-9]{8,14}$", "An EAN/GTIN has 8 to 14 digits.")
+EAN_DIGITS = "[0-9]{8,14}"
+ean_validator = RegexValidator(f"^{EAN_DIGITS}$", "An EAN/GTIN has 8 to 14 digits.")
+
+
+def ean_format_ok(ean: str) -> bool:
+    return re.fullmatch(EAN_DIGITS, ean) is not None
+
+
+def ean_check_digit(body: str) -> str:
+    """The GS1 check digit for the digits before it: weights 3 and 1 from the right."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return str((10 - total % 10) % 10)
+
+
+def ean_checksum_ok(ean: str) -> bool:
+    return ean[-1:] == ean_check_digit(ean[:-1])
 
 
 class Product(
@@ -417,17 +434,6 @@ class Product(
         from commerce.services.catalog import product_detail_context
 
         return product_detail_context(self, request, preview=True)
-
-
-def ean_format_ok(ean: str) -> bool:
-    return 8 <= len(ean) <= 14 and all(ch in "0123456789" for ch in ean)
-
-
-def ean_checksum_ok(ean: str) -> bool:
-    digits = [int(ch) for ch in ean]
-    body, check = digits[:-1], digits[-1]
-    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
 
 
 class ProductImage(Orderable):

@@ -131,10 +131,6 @@ class Coupon(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @property
-    def is_restricted(self):
-        return self.scope != CouponScope.CART
-
     def has_targets(self) -> bool:
         """Whether a restricted coupon still names anything its scope uses.
 

@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.db import models
 
+from commerce.tokens import new_token
+
 from .addresses import format_address
-from .tokens import new_token
 
 
 class OrderStatus(models.TextChoices):

@@ -50,6 +50,3 @@ class PaymentProvider:
     def void(self, *, payment_reference: str) -> PaymentResult:
         """Release an authorization that no order will use."""
         raise NotImplementedError
-
-    def status(self, *, payment_reference: str) -> str:
-        raise NotImplementedError

@@ -108,9 +108,3 @@ class MockCardProvider(PaymentProvider):
 
     def void(self, *, payment_reference: str):
         return self._set_status(payment_reference, PaymentStatus.VOIDED)
-
-    def status(self, *, payment_reference: str) -> str:
-        from commerce.models import MockPayment
-
-        payment = MockPayment.objects.filter(reference=payment_reference).first()
-        return payment.status if payment else PaymentStatus.PENDING

@@ -23,13 +23,6 @@ class OfflineProvider(PaymentProvider):
     def void(self, *, payment_reference: str):
         return PaymentResult(ok=True, status=PaymentStatus.VOIDED, reference=payment_reference)
 
-    def status(self, *, payment_reference: str) -> str:
-        # The order row is the record for offline payments.
-        from commerce.models import Order
-
-        order = Order.objects.filter(payment_reference=payment_reference).first()
-        return order.payment_status if order else PaymentStatus.PENDING
-
 
 class CashOnDeliveryProvider(OfflineProvider):
     code = "cash_on_delivery"

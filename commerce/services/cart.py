@@ -225,7 +225,6 @@ def _save_locked(cart: Cart, field_name: str) -> None:
 class LineState:
     line: CartLine
     product: Product | None
-    available: int
     current_price: Decimal | None
     problem: str = ""
     pricing: PricingLine | None = None
@@ -293,10 +292,10 @@ def summarize(
             available = available_override.get(product.pk, 0)
         problem = line_problem(line, product, available)
         price = product.price if product is not None else None
-        state = LineState(line, product, available, price, problem)
+        state = LineState(line, product, price, problem)
         if not problem:
             state.pricing = PricingLine(
-                key=line.pk, unit_price=price, quantity=line.quantity, vat_rate=product.vat_rate
+                unit_price=price, quantity=line.quantity, vat_rate=product.vat_rate
             )
         states.append(state)
 

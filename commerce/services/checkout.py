@@ -75,7 +75,7 @@ class CheckoutPlaced(CheckoutError):
 #: The shopper's answers, kept when an expired checkout is renewed.
 ANSWERS = ("email", "phone", "billing_address", "delivery_address", "customer_note")
 
-#: What models.tokens.new_token makes; anything else is no token of ours.
+#: What commerce.tokens.new_token makes; anything else is no token of ours.
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 

@@ -54,21 +54,19 @@ from commerce.services import locks
 from commerce.services.notifications import STATUS_CHANGE_EMAILS, send_status_changed
 from commerce.services.page_cache import bump_catalog_version
 
-S = OrderStatus
-
 #: Allowed changes: {from: {to, ...}}. Anything else raises OrderTransitionError.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    S.NEW: frozenset({S.PAID, S.CANCELLED}),
-    S.PAID: frozenset({S.FULFILLED, S.REFUNDED}),
-    S.FULFILLED: frozenset({S.SHIPPED, S.REFUNDED}),
-    S.SHIPPED: frozenset({S.COMPLETED, S.REFUNDED}),
-    S.COMPLETED: frozenset({S.REFUNDED}),
-    S.CANCELLED: frozenset(),
-    S.REFUNDED: frozenset(),
+    OrderStatus.NEW: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
+    OrderStatus.PAID: frozenset({OrderStatus.FULFILLED, OrderStatus.REFUNDED}),
+    OrderStatus.FULFILLED: frozenset({OrderStatus.SHIPPED, OrderStatus.REFUNDED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.COMPLETED, OrderStatus.REFUNDED}),
+    OrderStatus.COMPLETED: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.REFUNDED: frozenset(),
 }
 
 #: Refunding from these statuses puts the goods back on the shelf.
-RESTOCK_ON_REFUND = frozenset({S.PAID, S.FULFILLED})
+RESTOCK_ON_REFUND = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED})
 
 
 class OrderTransitionError(Exception):
@@ -122,20 +120,20 @@ def available_actions(order) -> list[Action]:
     """The changes that make sense for `order` as it is, in workflow order."""
     actions = []
     for to_status in TRANSITIONS.get(order.status, ()):
-        if to_status == S.PAID:
+        if to_status == OrderStatus.PAID:
             try:
                 provider = provider_for(order)
             except OrderTransitionError:
                 continue
             if provider.settled_by_staff:
-                actions.append(Action(S.PAID, "Payment received: mark as paid"))
+                actions.append(Action(OrderStatus.PAID, "Payment received: mark as paid"))
             elif order.payment_status == PaymentStatus.PAID:
-                actions.append(Action(S.PAID, "Mark as paid"))
-        elif to_status == S.CANCELLED:
-            actions.append(Action(S.CANCELLED, "Cancel order", dangerous=True))
-        elif to_status == S.REFUNDED:
+                actions.append(Action(OrderStatus.PAID, "Mark as paid"))
+        elif to_status == OrderStatus.CANCELLED:
+            actions.append(Action(OrderStatus.CANCELLED, "Cancel order", dangerous=True))
+        elif to_status == OrderStatus.REFUNDED:
             restock = " (stock goes back)" if order.status in RESTOCK_ON_REFUND else ""
-            actions.append(Action(S.REFUNDED, f"Refund{restock}", dangerous=True))
+            actions.append(Action(OrderStatus.REFUNDED, f"Refund{restock}", dangerous=True))
         else:
             actions.append(Action(to_status, f"Mark as {label(to_status).lower()}"))
     order_of = list(OrderStatus.values)
@@ -190,16 +188,16 @@ def change_status(order, to_status, *, by=None, note="", expected_from=None) -> 
     coupon) and are delegated to `mark_paid`, `cancel_order` and `refund_order`, so
     every path obeys the same rules.
     """
-    if to_status == S.CANCELLED:
+    if to_status == OrderStatus.CANCELLED:
         return cancel_order(order, by=by, note=note, expected_from=expected_from)
-    if to_status == S.REFUNDED:
+    if to_status == OrderStatus.REFUNDED:
         return refund_order(order, by=by, note=note, expected_from=expected_from)
-    if to_status == S.PAID and _settled_by_staff(order):
+    if to_status == OrderStatus.PAID and _settled_by_staff(order):
         return mark_paid(order, by=by, note=note, expected_from=expected_from)
     with transaction.atomic():
         locked = _lock(order, expected_from)
         check_transition(locked.status, to_status)
-        if to_status == S.PAID and locked.payment_status != PaymentStatus.PAID:
+        if to_status == OrderStatus.PAID and locked.payment_status != PaymentStatus.PAID:
             # Card payments: the provider decided at placement.
             raise OrderTransitionError(
                 "The payment provider has not reported this payment as paid "
@@ -221,7 +219,7 @@ def mark_paid(order, *, by, note="", expected_from=None) -> Order:
     """Staff confirm an offline payment arrived; the provider's capture decides."""
     with transaction.atomic():
         locked = _lock(order, expected_from)
-        check_transition(locked.status, S.PAID)
+        check_transition(locked.status, OrderStatus.PAID)
         provider = provider_for(locked)
         if not provider.settled_by_staff:
             raise OrderTransitionError(
@@ -239,7 +237,7 @@ def mark_paid(order, *, by, note="", expected_from=None) -> Order:
         if result.reference and not locked.payment_reference:
             locked.payment_reference = result.reference
             fields.append("payment_reference")
-        _apply(locked, S.PAID, by=by, note=note, extra_fields=fields)
+        _apply(locked, OrderStatus.PAID, by=by, note=note, extra_fields=fields)
     _sync(order, locked)
     return order
 
@@ -249,14 +247,14 @@ def cancel_order(order, *, by=None, note="", expected_from=None) -> Order:
     payment voided or refunded, history written; all or nothing."""
     with transaction.atomic():
         locked = _lock(order, expected_from)
-        if locked.status == S.CANCELLED:
+        if locked.status == OrderStatus.CANCELLED:
             raise OrderTransitionError("The order is already cancelled; nothing was done.")
-        check_transition(locked.status, S.CANCELLED)
+        check_transition(locked.status, OrderStatus.CANCELLED)
         _release_coupon(locked)
         _return_stock(locked)
         # The provider last: if it refuses, the stock and coupon changes roll back.
         fields = _release_payment(locked)
-        _apply(locked, S.CANCELLED, by=by, note=note, extra_fields=fields)
+        _apply(locked, OrderStatus.CANCELLED, by=by, note=note, extra_fields=fields)
         # Returned stock may put a sold-out product back on sale.
         bump_catalog_version()
     _sync(order, locked)
@@ -268,9 +266,9 @@ def refund_order(order, *, by=None, note="", expected_from=None) -> Order:
     never left (paid, fulfilled); the coupon use is released."""
     with transaction.atomic():
         locked = _lock(order, expected_from)
-        if locked.status == S.REFUNDED:
+        if locked.status == OrderStatus.REFUNDED:
             raise OrderTransitionError("The order is already refunded; nothing was done.")
-        check_transition(locked.status, S.REFUNDED)
+        check_transition(locked.status, OrderStatus.REFUNDED)
         if locked.payment_status not in (PaymentStatus.AUTHORIZED, PaymentStatus.PAID):
             raise OrderTransitionError(
                 "There is no payment to refund (the payment is "
@@ -281,7 +279,7 @@ def refund_order(order, *, by=None, note="", expected_from=None) -> Order:
         if restock:
             _return_stock(locked)
         fields = _release_payment(locked)
-        _apply(locked, S.REFUNDED, by=by, note=note, extra_fields=fields)
+        _apply(locked, OrderStatus.REFUNDED, by=by, note=note, extra_fields=fields)
         if restock:
             bump_catalog_version()
     _sync(order, locked)
@@ -354,7 +352,7 @@ def _release_coupon(locked: Order) -> None:
 # --- Sales figures for listings --------------------------------------------------------
 
 #: Orders that count as sold: everything not cancelled or refunded.
-NOT_SOLD = (S.CANCELLED, S.REFUNDED)
+NOT_SOLD = (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 
 
 def _sales_per_product(product_ref, value):

@@ -23,7 +23,6 @@ def round_money(amount: Decimal) -> Decimal:
 class PricingLine:
     """One line as pricing sees it; built from a cart line or an API request."""
 
-    key: object  # the cart line id (or any id the caller uses)
     unit_price: Decimal
     quantity: int
     vat_rate: Decimal

@@ -7,12 +7,12 @@ match, so it is a 404 before any view or query runs.
 from django.urls import register_converter
 from django.urls.converters import StringConverter
 
-from commerce.models.tokens import token_regex
 from commerce.services.shopping_lists import SHARE_TOKEN_BYTES
+from commerce.tokens import token_regex
 
 
 class TokenConverter(StringConverter):
-    """An order's token (`commerce.models.tokens.new_token`)."""
+    """An order's token (`commerce.tokens.new_token`)."""
 
     regex = token_regex()
 

@@ -7,75 +7,24 @@ repository and uploads in `media/`. Production sets `DEBUG=0`, `SECRET_KEY`,
 """
 
 import os
-import re
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
+from .env import admin_base_url, database, env_bool, env_int, env_list, env_rate, secret_key
+from .s3 import media_storage
+
 PROJECT_DIR = Path(__file__).resolve().parent  # site/storefront/
 BASE_DIR = PROJECT_DIR.parent.parent  # the repository root
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    normalised = value.strip().lower()
-    if normalised in {"1", "true", "yes", "on"}:
-        return True
-    if normalised in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {value!r}.")
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-RATE = re.compile(r"^[0-9]+/[0-9]*[smhd]$")
-
-
-def env_rate(name: str, default: str) -> str:
-    """A request limit such as "10/h" (ten an hour) or "5/15m"; "off" switches it off."""
-    value = os.environ.get(name, "").strip() or default
-    if value.lower() == "off":
-        return ""
-    if not RATE.match(value):
-        raise ImproperlyConfigured(
-            f"{name} must be a limit such as 10/h, 30/m or 5/15m (or off), not {value!r}."
-        )
-    return value
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from exc
 
 
 # --- Core -----------------------------------------------------------------
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off. Generate one with "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
-        )
-    # Only ever used with DEBUG on, on a developer's machine.
-    SECRET_KEY = "local-development-only-not-a-secret"  # noqa: S105
+SECRET_KEY = secret_key(debug=DEBUG)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -159,28 +108,8 @@ TEMPLATES = [
 # production). Without it the shop runs on a SQLite file in the repository.
 
 SQLITE_PATH = BASE_DIR / "db.sqlite3"
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{SQLITE_PATH}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers run beside a writer; IMMEDIATE transactions take the
-    # write lock up front, so concurrent writers queue (up to `timeout`
-    # seconds) instead of failing with "database is locked" mid-transaction.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
-
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # JIT compilation costs tens of milliseconds per query and pays off only for
-    # long analytical queries; web requests are many short ones (bench/catalog.py).
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# SQLite: WAL and queued writers; PostgreSQL: no JIT (storefront/env.py, database()).
+DATABASES = {"default": database(sqlite_path=SQLITE_PATH)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -246,113 +175,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [PROJECT_DIR / "static"]
 
-MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
-# Media are Wagtail images (every product, category and banner picture is one),
-# their renditions and Wagtail documents: all through the "default" storage. Local
-# disk under MEDIA_ROOT unless AWS_STORAGE_BUCKET_NAME is set; then S3 (or an
-# S3-compatible service) through django-storages.
-S3_MEDIA_VARIABLES = (
-    "AWS_S3_ENDPOINT_URL",
-    "AWS_S3_REGION_NAME",
-    "AWS_S3_ADDRESSING_STYLE",
-    "AWS_QUERYSTRING_AUTH",
-    "MEDIA_CDN_DOMAIN",
-)
-
-
-def s3_media_storage() -> tuple[dict, str] | None:
-    """The "default" storage and MEDIA_URL for media in S3, or None for local disk.
-
-    Credentials are deliberately not put into OPTIONS: django-storages and boto3
-    read AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) from the
-    environment, or fall back to the instance or task role. OPTIONS are copied into
-    `storage.deconstruct()`, which Wagtail passes as task arguments when it deletes
-    a file, so a secret there could end up in a task queue.
-    """
-
-    def env(name: str) -> str:
-        return os.environ.get(name, "").strip()
-
-    bucket = env("AWS_STORAGE_BUCKET_NAME")
-    if not bucket:
-        stray = [name for name in S3_MEDIA_VARIABLES if env(name)]
-        if stray:
-            raise ImproperlyConfigured(
-                f"{', '.join(stray)} set without AWS_STORAGE_BUCKET_NAME: set the bucket "
-                "to keep media in S3, or unset them to keep media on local disk."
-            )
-        return None
-
-    endpoint = env("AWS_S3_ENDPOINT_URL").rstrip("/")
-    if endpoint and not endpoint.startswith(("https://", "http://")):
-        raise ImproperlyConfigured(
-            f"AWS_S3_ENDPOINT_URL must be an http(s):// URL, not {endpoint!r}."
-        )
-    cdn_domain = env("MEDIA_CDN_DOMAIN")
-    if "/" in cdn_domain:
-        raise ImproperlyConfigured(
-            "MEDIA_CDN_DOMAIN is a host name such as cdn.example.com, without "
-            f"https:// or a path, not {cdn_domain!r}."
-        )
-    if bool(env("AWS_ACCESS_KEY_ID")) != bool(env("AWS_SECRET_ACCESS_KEY")):
-        raise ImproperlyConfigured(
-            "Set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither to use "
-            "the instance or task role."
-        )
-    # Product pictures are public, and shop pages are cached whole: signed URLs
-    # would expire inside cached pages and defeat browser and CDN caches. Only
-    # turn signing on for a private bucket without a CDN.
-    querystring_auth = env_bool("AWS_QUERYSTRING_AUTH", False)
-    if querystring_auth and cdn_domain:
-        raise ImproperlyConfigured(
-            "AWS_QUERYSTRING_AUTH signs bucket URLs; with MEDIA_CDN_DOMAIN media are "
-            "served unsigned from the CDN. Unset one of them."
-        )
-    addressing_style = env("AWS_S3_ADDRESSING_STYLE")
-    if addressing_style not in {"", "auto", "path", "virtual"}:
-        raise ImproperlyConfigured(
-            f"AWS_S3_ADDRESSING_STYLE must be auto, path or virtual, not {addressing_style!r}."
-        )
-    region = env("AWS_S3_REGION_NAME")
-
-    options = {
-        "bucket_name": bucket,
-        "region_name": region or None,
-        "endpoint_url": endpoint or None,
-        "addressing_style": addressing_style or None,
-        "custom_domain": cdn_domain or None,
-        "querystring_auth": querystring_auth,
-        # An upload never replaces another file of the same name; the CDN and
-        # browsers may keep an object for a day (below), so names are not reused.
-        "file_overwrite": False,
-        # No ACLs (buckets have them off by default): public reads come from the
-        # bucket or CDN policy, limited to images (README, "Media storage").
-        "default_acl": None,
-        "object_parameters": {"CacheControl": "max-age=86400"},
-    }
-    # MEDIA_URL is what the storage's URLs start with (botocore's choice of host).
-    if cdn_domain:
-        media_url = f"https://{cdn_domain}/"
-    elif endpoint:
-        scheme, _, host = endpoint.partition("://")
-        if addressing_style == "virtual":
-            media_url = f"{scheme}://{bucket}.{host}/"
-        else:
-            media_url = f"{endpoint}/{bucket}/"
-    elif addressing_style == "path":
-        media_url = f"https://s3.{region + '.' if region else ''}amazonaws.com/{bucket}/"
-    else:
-        media_url = f"https://{bucket}.s3.amazonaws.com/"
-    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}, media_url
-
-
-_s3_media = s3_media_storage()
-if _s3_media:
-    _media_storage, MEDIA_URL = _s3_media
-else:
-    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Local disk under MEDIA_ROOT, or S3 when AWS_STORAGE_BUCKET_NAME is set (storefront/s3.py).
+_media_storage, MEDIA_URL = media_storage()
 
 STORAGES = {
     "default": _media_storage,
@@ -643,15 +469,4 @@ PERMISSIONS_POLICY = {
 # Links in e-mails to staff (new orders, Wagtail's notifications) start with this. A
 # laptop gets the local server; with DEBUG off there is no default, so no production
 # e-mail can point at localhost (pages/checks.py also checks what is set).
-WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "").strip().rstrip("/")
-if not WAGTAILADMIN_BASE_URL:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "WAGTAILADMIN_BASE_URL must be set when DEBUG is off: the address staff open "
-            "the admin at, such as https://shop.example.com (links in staff e-mails)."
-        )
-    WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
-if not WAGTAILADMIN_BASE_URL.startswith(("https://", "http://")):
-    raise ImproperlyConfigured(
-        f"WAGTAILADMIN_BASE_URL must be an http(s):// URL, not {WAGTAILADMIN_BASE_URL!r}."
-    )
+WAGTAILADMIN_BASE_URL = admin_base_url(debug=DEBUG)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from commerce.models import Category, Product, ProductStatus, Stock
-from commerce.models.catalog import ean_checksum_ok
+from commerce.models.catalog import ean_check_digit, ean_checksum_ok, ean_format_ok
 from commerce.services.inventory import available_quantity, set_stock_levels
 from tests.factories.catalog import make_category, make_product, make_warehouse
 
@@ -124,6 +124,31 @@ class TestProductValidation:
     )
     def test_ean_check_digit(self, ean, ok):
         assert ean_checksum_ok(ean) is ok
+
+    @pytest.mark.parametrize(
+        ("ean", "ok"),
+        [
+            ("12345678", True),
+            ("12345678901234", True),
+            ("1234567", False),
+            ("123456789012345", False),
+            ("1234567٨", False),  # a non-ASCII digit
+            ("12345678\n", False),
+            ("1234 5678", False),
+        ],
+    )
+    def test_ean_format_is_8_to_14_ascii_digits(self, ean, ok):
+        """The one format rule: the model's validator, the import and search agree."""
+        assert ean_format_ok(ean) is ok
+        if ok:
+            Product._meta.get_field("ean").run_validators(ean)
+        elif ean.isalnum():  # forms strip whitespace before the field's validator sees it
+            with pytest.raises(ValidationError):
+                Product._meta.get_field("ean").run_validators(ean)
+
+    def test_check_digit_completes_a_body(self):
+        assert ean_check_digit("400638133393") == "1"
+        assert ean_checksum_ok("20000000001" + ean_check_digit("20000000001"))
 
     def test_full_clean_rejects_bad_ean_and_negative_price(self):
         product = Product(name="X", slug="x", sku="X1", price=Decimal("-1"), ean="4006381333932")

@@ -19,8 +19,8 @@ from wagtail.models import Revision
 
 from commerce.management.commands.import_catalog import Command
 from commerce.models import Category, Product, ProductStatus, Stock, Warehouse
-from commerce.services import catalog_import
-from commerce.services.catalog_import import parse_decimal
+from commerce.services.catalog_import import writing as catalog_import
+from commerce.services.catalog_import.values import parse_decimal
 from tests.paths import REPO_ROOT, TEST_DATA
 
 pytestmark = pytest.mark.django_db

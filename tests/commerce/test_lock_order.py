@@ -16,7 +16,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
-from commerce.models import Cart, Checkout, Order, Stock
+from commerce.models import Cart, Checkout, Order, OrderStatus, Stock
 from commerce.services import checkout as checkouts
 from commerce.services import inventory, orders
 from tests.factories.catalog import make_product
@@ -284,12 +284,12 @@ def test_place_order_racing_a_staff_refund_of_another_order_of_the_same_products
         shopper = Shopper(shop, coupon="BOTH")
 
         def refund(earlier=earlier):
-            return orders.change_status(earlier, orders.S.REFUNDED, note="race")
+            return orders.change_status(earlier, OrderStatus.REFUNDED, note="race")
 
         placement, refunded = race([shopper.place(), refund])
 
         assert_placed_once(shopper, placement)
-        assert refunded.status == orders.S.REFUNDED
+        assert refunded.status == OrderStatus.REFUNDED
     assert units_in_stock(product) == STOCK - units_sold(product) == STOCK - 2 * ROUNDS
 
 

@@ -33,8 +33,6 @@ from tests.factories.orders import make_coupon, make_order, make_payment_method
 
 pytestmark = pytest.mark.django_db
 
-S = OrderStatus
-
 
 @pytest.fixture
 def staff(django_user_model):
@@ -57,18 +55,18 @@ def history(order):
 
 
 ALLOWED = [
-    (S.NEW, S.PAID, "cash_on_delivery"),
-    (S.NEW, S.PAID, "bank_transfer"),
-    (S.NEW, S.PAID, "mock_card"),  # paid at placement by the provider
-    (S.NEW, S.CANCELLED, "cash_on_delivery"),
-    (S.NEW, S.CANCELLED, "mock_card"),
-    (S.PAID, S.FULFILLED, "cash_on_delivery"),
-    (S.PAID, S.REFUNDED, "mock_card"),
-    (S.FULFILLED, S.SHIPPED, "cash_on_delivery"),
-    (S.FULFILLED, S.REFUNDED, "bank_transfer"),
-    (S.SHIPPED, S.COMPLETED, "cash_on_delivery"),
-    (S.SHIPPED, S.REFUNDED, "mock_card"),
-    (S.COMPLETED, S.REFUNDED, "cash_on_delivery"),
+    (OrderStatus.NEW, OrderStatus.PAID, "cash_on_delivery"),
+    (OrderStatus.NEW, OrderStatus.PAID, "bank_transfer"),
+    (OrderStatus.NEW, OrderStatus.PAID, "mock_card"),  # paid at placement by the provider
+    (OrderStatus.NEW, OrderStatus.CANCELLED, "cash_on_delivery"),
+    (OrderStatus.NEW, OrderStatus.CANCELLED, "mock_card"),
+    (OrderStatus.PAID, OrderStatus.FULFILLED, "cash_on_delivery"),
+    (OrderStatus.PAID, OrderStatus.REFUNDED, "mock_card"),
+    (OrderStatus.FULFILLED, OrderStatus.SHIPPED, "cash_on_delivery"),
+    (OrderStatus.FULFILLED, OrderStatus.REFUNDED, "bank_transfer"),
+    (OrderStatus.SHIPPED, OrderStatus.COMPLETED, "cash_on_delivery"),
+    (OrderStatus.SHIPPED, OrderStatus.REFUNDED, "mock_card"),
+    (OrderStatus.COMPLETED, OrderStatus.REFUNDED, "cash_on_delivery"),
 ]
 
 
@@ -94,15 +92,15 @@ def test_every_allowed_transition_applies_and_is_recorded(
 @pytest.mark.parametrize(
     ("from_status", "to_status"),
     [
-        (S.NEW, S.SHIPPED),
-        (S.NEW, S.FULFILLED),
-        (S.PAID, S.CANCELLED),
-        (S.SHIPPED, S.FULFILLED),
-        (S.COMPLETED, S.NEW),
-        (S.CANCELLED, S.PAID),
-        (S.REFUNDED, S.SHIPPED),
-        (S.PAID, S.PAID),
-        (S.NEW, "lost"),
+        (OrderStatus.NEW, OrderStatus.SHIPPED),
+        (OrderStatus.NEW, OrderStatus.FULFILLED),
+        (OrderStatus.PAID, OrderStatus.CANCELLED),
+        (OrderStatus.SHIPPED, OrderStatus.FULFILLED),
+        (OrderStatus.COMPLETED, OrderStatus.NEW),
+        (OrderStatus.CANCELLED, OrderStatus.PAID),
+        (OrderStatus.REFUNDED, OrderStatus.SHIPPED),
+        (OrderStatus.PAID, OrderStatus.PAID),
+        (OrderStatus.NEW, "lost"),
     ],
 )
 def test_forbidden_transitions_raise_and_change_nothing(staff, from_status, to_status):
@@ -118,16 +116,16 @@ def test_forbidden_transitions_raise_and_change_nothing(staff, from_status, to_s
 
 
 def test_forbidden_message_names_what_is_possible(staff):
-    order = make_order([(make_product(), 1)], status=S.PAID)
+    order = make_order([(make_product(), 1)], status=OrderStatus.PAID)
     with pytest.raises(OrderTransitionError, match="cannot become cancelled.*refunded"):
-        change_status(order, S.CANCELLED, by=staff)
+        change_status(order, OrderStatus.CANCELLED, by=staff)
 
 
 def test_a_stale_page_is_refused(staff):
-    order = make_order([(make_product(), 1)], status=S.FULFILLED)
+    order = make_order([(make_product(), 1)], status=OrderStatus.FULFILLED)
     with pytest.raises(OrderTransitionError, match="changed meanwhile"):
-        change_status(order, S.SHIPPED, by=staff, expected_from=S.PAID)
-    assert Order.objects.get(pk=order.pk).status == S.FULFILLED
+        change_status(order, OrderStatus.SHIPPED, by=staff, expected_from=OrderStatus.PAID)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.FULFILLED
 
 
 # --- Paying ------------------------------------------------------------------------------
@@ -139,8 +137,8 @@ def test_mark_paid_captures_through_the_offline_provider(staff, provider):
     assert order.payment_status == PaymentStatus.PENDING
     mark_paid(order, by=staff)
     order.refresh_from_db()
-    assert (order.status, order.payment_status) == (S.PAID, PaymentStatus.PAID)
-    assert history(order) == [(S.NEW, S.PAID, "clerk", "")]
+    assert (order.status, order.payment_status) == (OrderStatus.PAID, PaymentStatus.PAID)
+    assert history(order) == [(OrderStatus.NEW, OrderStatus.PAID, "clerk", "")]
 
 
 def test_mark_paid_is_refused_for_card_payments(staff):
@@ -148,7 +146,7 @@ def test_mark_paid_is_refused_for_card_payments(staff):
     with pytest.raises(OrderTransitionError, match="settled by the provider"):
         mark_paid(order, by=staff)
     order.refresh_from_db()
-    assert (order.status, order.payment_status) == (S.NEW, PaymentStatus.AUTHORIZED)
+    assert (order.status, order.payment_status) == (OrderStatus.NEW, PaymentStatus.AUTHORIZED)
 
 
 def test_mark_paid_needs_the_providers_paid(staff, monkeypatch):
@@ -168,7 +166,7 @@ def test_mark_paid_needs_the_providers_paid(staff, monkeypatch):
     with pytest.raises(OrderTransitionError, match="bank says no"):
         mark_paid(order, by=staff)
     order.refresh_from_db()
-    assert (order.status, order.payment_status) == (S.NEW, PaymentStatus.PENDING)
+    assert (order.status, order.payment_status) == (OrderStatus.NEW, PaymentStatus.PENDING)
     assert history(order) == []
 
 
@@ -180,15 +178,15 @@ def test_change_status_to_paid_on_an_offline_order_asks_the_provider(staff, monk
     )
     order = make_order([(make_product(), 1)])
     with pytest.raises(OrderTransitionError, match="no money yet"):
-        change_status(order, S.PAID, by=staff)
-    assert Order.objects.get(pk=order.pk).status == S.NEW
+        change_status(order, OrderStatus.PAID, by=staff)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.NEW
 
 
 def test_a_card_order_becomes_paid_only_when_the_provider_said_paid(staff):
     order = make_order([(make_product(), 1)], provider="mock_card", payment_status="authorized")
     with pytest.raises(OrderTransitionError, match="not reported this payment as paid"):
-        change_status(order, S.PAID, by=staff)
-    assert Order.objects.get(pk=order.pk).status == S.NEW
+        change_status(order, OrderStatus.PAID, by=staff)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.NEW
 
 
 # --- Cancelling ----------------------------------------------------------------------------
@@ -205,8 +203,8 @@ def test_cancel_returns_stock_to_the_original_warehouses(staff):
     assert stock_of(pan) == {"main": 3, "north": 3, "south": 4}
     assert stock_of(lid) == {"main": 7, "south": 1}
     order.refresh_from_db()
-    assert order.status == S.CANCELLED
-    assert history(order) == [(S.NEW, S.CANCELLED, "clerk", "customer called")]
+    assert order.status == OrderStatus.CANCELLED
+    assert history(order) == [(OrderStatus.NEW, OrderStatus.CANCELLED, "clerk", "customer called")]
 
 
 def test_cancel_releases_the_coupon_use(staff):
@@ -226,7 +224,7 @@ def test_cancelling_twice_is_refused_and_returns_stock_once(staff):
         cancel_order(Order.objects.get(pk=order.pk), by=staff)
     # A stale instance that still says "new" is refused too: the row decides.
     stale = Order.objects.get(pk=order.pk)
-    stale.status = S.NEW
+    stale.status = OrderStatus.NEW
     with pytest.raises(OrderTransitionError):
         cancel_order(stale, by=staff)
     assert stock_of(product) == {"main": 2}
@@ -264,7 +262,7 @@ def test_a_provider_refusal_rolls_everything_back(staff, monkeypatch):
     with pytest.raises(OrderTransitionError, match="did not refund the payment: offline"):
         cancel_order(order, by=staff)
     order.refresh_from_db()
-    assert (order.status, order.payment_status) == (S.NEW, PaymentStatus.PAID)
+    assert (order.status, order.payment_status) == (OrderStatus.NEW, PaymentStatus.PAID)
     assert stock_of(product) == {"main": 0}
     assert Coupon.objects.get(pk=coupon.pk).times_used == 1
     assert CouponRedemption.objects.filter(order=order).exists()
@@ -276,21 +274,26 @@ def test_a_provider_refusal_rolls_everything_back(staff, monkeypatch):
 
 @pytest.mark.parametrize(
     ("status", "stock_after"),
-    [(S.PAID, 3), (S.FULFILLED, 3), (S.SHIPPED, 1), (S.COMPLETED, 1)],
+    [
+        (OrderStatus.PAID, 3),
+        (OrderStatus.FULFILLED, 3),
+        (OrderStatus.SHIPPED, 1),
+        (OrderStatus.COMPLETED, 1),
+    ],
 )
 def test_refund_restocks_only_goods_that_never_left(staff, status, stock_after):
     product = make_product(stock={"main": 1})
     order = make_order([(product, 2)], status=status, provider="mock_card")
     refund_order(order, by=staff, note="returned")
     order.refresh_from_db()
-    assert (order.status, order.payment_status) == (S.REFUNDED, PaymentStatus.REFUNDED)
+    assert (order.status, order.payment_status) == (OrderStatus.REFUNDED, PaymentStatus.REFUNDED)
     assert MockPayment.objects.get(reference=order.payment_reference).status == "refunded"
     assert stock_of(product) == {"main": stock_after}
-    assert history(order) == [(status, S.REFUNDED, "clerk", "returned")]
+    assert history(order) == [(status, OrderStatus.REFUNDED, "clerk", "returned")]
 
 
 def test_refund_twice_is_refused(staff):
-    order = make_order([(make_product(stock=0), 1)], status=S.PAID)
+    order = make_order([(make_product(stock=0), 1)], status=OrderStatus.PAID)
     refund_order(order, by=staff)
     with pytest.raises(OrderTransitionError, match="already refunded"):
         refund_order(order, by=staff)
@@ -307,7 +310,7 @@ def test_cancel_bumps_the_catalog_version_in_its_transaction(staff):
     cancel_order(order, by=staff)
     # The stock went back: cached catalog pages showing "out of stock" are stale.
     assert catalog_version() == before + 1
-    assert Order.objects.get(pk=order.pk).status == S.CANCELLED
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CANCELLED
 
 
 @pytest.mark.django_db(transaction=True)
@@ -394,7 +397,10 @@ def test_staff_are_notified_when_addresses_are_set(settings):
 
 @pytest.mark.parametrize(
     ("from_status", "to_status", "phrase"),
-    [(S.FULFILLED, S.SHIPPED, "has been shipped"), (S.NEW, S.CANCELLED, "has been cancelled")],
+    [
+        (OrderStatus.FULFILLED, OrderStatus.SHIPPED, "has been shipped"),
+        (OrderStatus.NEW, OrderStatus.CANCELLED, "has been cancelled"),
+    ],
 )
 def test_shipping_and_cancelling_mail_the_shopper_after_commit(
     staff, from_status, to_status, phrase, django_capture_on_commit_callbacks
@@ -409,7 +415,7 @@ def test_shipping_and_cancelling_mail_the_shopper_after_commit(
 
 
 def test_other_changes_send_nothing(staff, django_capture_on_commit_callbacks):
-    order = make_order([(make_product(), 1)], status=S.PAID)
+    order = make_order([(make_product(), 1)], status=OrderStatus.PAID)
     with django_capture_on_commit_callbacks(execute=True):
-        change_status(order, S.FULFILLED, by=staff)
+        change_status(order, OrderStatus.FULFILLED, by=staff)
     assert mail.outbox == []

@@ -17,9 +17,8 @@ from commerce.services.pricing import (
 D = Decimal
 
 
-def line(price, quantity=1, vat="23", key=None, discountable=True):
+def line(price, quantity=1, vat="23", discountable=True):
     return PricingLine(
-        key=key or price,
         unit_price=D(price),
         quantity=quantity,
         vat_rate=D(vat),
@@ -52,7 +51,7 @@ def test_fixed_discount_never_exceeds_what_it_applies_to():
 
 
 def test_discount_shares_add_up_to_the_discount_to_the_cent():
-    lines = [line("0.01", key=1), line("0.01", key=2), line("0.01", key=3)]
+    lines = [line("0.01"), line("0.01"), line("0.01")]
     share_out(D("0.02"), lines)
     assert sorted(item.discount for item in lines) == [D("0"), D("0.01"), D("0.01")]
     assert sum(item.discount for item in lines) == D("0.02")
@@ -90,7 +89,7 @@ rates = st.sampled_from([D("0"), D("5"), D("8"), D("23"), D("27")])
 lines_strategy = st.lists(
     st.builds(
         lambda price, quantity, rate, eligible: PricingLine(
-            key=None, unit_price=price, quantity=quantity, vat_rate=rate, discountable=eligible
+            unit_price=price, quantity=quantity, vat_rate=rate, discountable=eligible
         ),
         money,
         st.integers(min_value=1, max_value=99),

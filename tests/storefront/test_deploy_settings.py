@@ -1,4 +1,9 @@
-"""Production settings: secure by default, configured by environment variables."""
+"""Production settings: secure by default, configured by environment variables.
+
+Two tests boot Django in a fresh interpreter with production's environment: `check
+--deploy` and `collectstatic`. The rules that derive settings from variables
+(storefront/env.py) are plain function calls on dicts here, in-process.
+"""
 
 import os
 import secrets
@@ -6,7 +11,10 @@ import subprocess
 import sys
 
 import pytest
+from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
 
+from storefront.env import admin_base_url, database, env_bool, env_int, env_rate, secret_key
 from tests.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -45,31 +53,36 @@ def test_check_deploy_is_clean_in_production_mode():
     assert "System check identified no issues" in result.stdout
 
 
-def test_check_deploy_catches_an_insecure_override():
+def deploy_check_ids():
+    return {message.id for message in run_checks(include_deployment_checks=True)}
+
+
+def test_check_deploy_catches_an_insecure_override(settings):
     """The check is real: turning HSTS off is reported."""
-    env = {**PRODUCTION, "SECURE_HSTS_SECONDS": "0"}
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
-    assert result.returncode != 0
-    assert "security.W004" in result.stdout + result.stderr
+    assert "security.W004" not in deploy_check_ids()
+    settings.SECURE_HSTS_SECONDS = env_int(
+        "SECURE_HSTS_SECONDS", 31_536_000, {"SECURE_HSTS_SECONDS": "0"}
+    )
+    assert "security.W004" in deploy_check_ids()
 
 
 def test_secret_key_is_required_when_debug_is_off():
-    env = {key: value for key, value in PRODUCTION.items() if key != "SECRET_KEY"}
-    result = manage("check", env=env)
-    assert result.returncode != 0
-    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+    assert secret_key({"SECRET_KEY": "s3cret"}, debug=False) == "s3cret"
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY must be set when DEBUG is off"):
+        secret_key({}, debug=False)
+    # A laptop gets a throwaway key.
+    assert secret_key({}, debug=True)
 
 
 def test_admin_base_url_is_required_when_debug_is_off():
     """Staff e-mails must never link to a default localhost address."""
-    env = {key: value for key, value in PRODUCTION.items() if key != "WAGTAILADMIN_BASE_URL"}
-    result = manage("check", env=env)
-    assert result.returncode != 0
-    assert "WAGTAILADMIN_BASE_URL must be set when DEBUG is off" in result.stderr
-
-    result = manage("check", env={**env, "WAGTAILADMIN_BASE_URL": "shop.example.com"})
-    assert result.returncode != 0
-    assert "WAGTAILADMIN_BASE_URL must be an http(s):// URL" in result.stderr
+    with pytest.raises(ImproperlyConfigured, match="WAGTAILADMIN_BASE_URL must be set when DEBUG"):
+        admin_base_url({}, debug=False)
+    with pytest.raises(ImproperlyConfigured, match="WAGTAILADMIN_BASE_URL must be an http"):
+        admin_base_url({"WAGTAILADMIN_BASE_URL": "shop.example.com"}, debug=False)
+    url = admin_base_url({"WAGTAILADMIN_BASE_URL": " https://shop.example.com/ "}, debug=False)
+    assert url == "https://shop.example.com"
+    assert admin_base_url({}, debug=True) == "http://127.0.0.1:8000"
 
 
 @pytest.mark.parametrize(
@@ -83,13 +96,17 @@ def test_admin_base_url_is_required_when_debug_is_off():
         ({"WAGTAILADMIN_BASE_URL": "https://admin.example.org"}, "storefront.W004"),
     ],
 )
-def test_check_deploy_warns_about_a_wrong_admin_base_url(env, check_id):
+def test_check_deploy_warns_about_a_wrong_admin_base_url(settings, env, check_id):
     environment = {**PRODUCTION, **env}
     if env.get("DEBUG") == "1":
         del environment["WAGTAILADMIN_BASE_URL"]
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=environment)
-    assert result.returncode != 0
-    assert check_id in result.stdout + result.stderr
+    settings.ALLOWED_HOSTS = PRODUCTION["ALLOWED_HOSTS"].split(",")
+    settings.WAGTAILADMIN_BASE_URL = PRODUCTION["WAGTAILADMIN_BASE_URL"]
+    assert not {found for found in deploy_check_ids() if found.startswith("storefront.")}
+
+    debug = env_bool("DEBUG", False, environment)
+    settings.WAGTAILADMIN_BASE_URL = admin_base_url(environment, debug=debug)
+    assert check_id in deploy_check_ids()
 
 
 def test_admin_base_url_check_warns_when_the_setting_is_missing(settings):
@@ -102,33 +119,39 @@ def test_admin_base_url_check_warns_when_the_setting_is_missing(settings):
     assert admin_base_url_check(None) == []
 
 
-def test_invalid_boolean_is_a_clear_error():
-    result = manage("check", env={**PRODUCTION, "DEBUG": "maybe"})
-    assert result.returncode != 0
-    assert "DEBUG must be a boolean" in result.stderr
+def test_invalid_values_are_a_clear_error():
+    with pytest.raises(ImproperlyConfigured, match="DEBUG must be a boolean"):
+        env_bool("DEBUG", False, {"DEBUG": "maybe"})
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_PORT must be a whole number"):
+        env_int("EMAIL_PORT", 25, {"EMAIL_PORT": "twenty-five"})
+    with pytest.raises(ImproperlyConfigured, match="LIMIT_SIGNUP_PER_IP must be a limit"):
+        env_rate("LIMIT_SIGNUP_PER_IP", "10/h", {"LIMIT_SIGNUP_PER_IP": "10 an hour"})
+    assert env_bool("DEBUG", False, {"DEBUG": " Yes "}) is True
+    assert env_rate("LIMIT_SIGNUP_PER_IP", "10/h", {"LIMIT_SIGNUP_PER_IP": "off"}) == ""
 
 
-def test_sqlite_default_queues_writers():
+def test_sqlite_default_queues_writers(tmp_path):
     """Without DATABASE_URL: SQLite in the repository, WAL, IMMEDIATE transactions."""
-    code = (
-        "from django.conf import settings as s; d = s.DATABASES['default']; "
-        "print(d['ENGINE'], d['NAME'], d['OPTIONS']['transaction_mode'], "
-        "'journal_mode=WAL' in d['OPTIONS']['init_command'])"
+    config = database({}, sqlite_path=tmp_path / "db.sqlite3")
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert config["NAME"] == str(tmp_path / "db.sqlite3")
+    assert config["CONN_MAX_AGE"] == 0
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+
+
+def test_postgresql_runs_without_jit(tmp_path):
+    url = "postgres://shop:pw@db.example.com:5432/shop"
+    config = database({"DATABASE_URL": url}, sqlite_path=tmp_path / "db.sqlite3")
+    assert (config["ENGINE"], config["HOST"], config["NAME"]) == (
+        "django.db.backends.postgresql",
+        "db.example.com",
+        "shop",
     )
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env={**env, "DEBUG": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    engine, name, mode, wal = result.stdout.split()[-4:]
-    assert engine == "django.db.backends.sqlite3"
-    assert name == str(ROOT / "db.sqlite3")
-    assert (mode, wal) == ("IMMEDIATE", "True")
+    assert config["OPTIONS"]["options"] == "-c jit=off"
+    assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL is empty"):
+        database({"DATABASE_URL": " "}, sqlite_path=tmp_path / "db.sqlite3")
 
 
 @pytest.mark.django_db

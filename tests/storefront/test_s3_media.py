@@ -1,15 +1,13 @@
 """Media in S3: a real S3-compatible server (moto's server mode) on loopback, no mocks.
 
-The storage options come from `storefront.settings.s3_media_storage()`, the same
-function production settings use, read from the environment each test sets.
+The storage options come from `storefront.s3.media_storage()`, the same function
+production settings call, given the environment each test describes. The rules that
+turn variables into a storage are plain function calls here, in-process.
 """
 
 import io
 import json
 import logging
-import os
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 import uuid
@@ -21,7 +19,8 @@ import pytest
 from botocore.exceptions import ClientError
 from bs4 import BeautifulSoup
 from django.contrib.auth.models import Group
-from django.core.files.storage import storages
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import FileSystemStorage, storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from moto.server import ThreadedMotoServer
@@ -31,10 +30,9 @@ from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Collection
 
+from storefront.s3 import S3_MEDIA_VARIABLES, media_storage
 from tests.factories.catalog import make_product, make_shop
-from tests.paths import REPO_ROOT
 
-ROOT = REPO_ROOT
 REGION = "eu-west-1"
 # The fake server takes any credentials; these are set in the environment, where
 # production reads them from too.
@@ -107,17 +105,21 @@ def bucket(s3):
     return name
 
 
+def use_credentials(monkeypatch, credentials):
+    """Only `credentials` in the process environment, where boto3 reads them (as in
+    production: they never go into the storage's OPTIONS)."""
+    for name in (*S3_MEDIA_VARIABLES, *FOREIGN_AWS_VARIABLES, *CREDENTIALS):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in credentials.items():
+        monkeypatch.setenv(name, value)
+
+
 def configure_s3_media(monkeypatch, settings, environment):
-    """Sets the S3 variables, builds STORAGES and MEDIA_URL as settings.py does, and
+    """Builds STORAGES and MEDIA_URL from `environment` as settings.py does, and
     installs them (override through the `settings` fixture resets Django's cached
     storages on the way in and out, through the setting_changed signal)."""
-    from storefront.settings import S3_MEDIA_VARIABLES, s3_media_storage
-
-    for name in (*S3_MEDIA_VARIABLES, *FOREIGN_AWS_VARIABLES):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {**CREDENTIALS, **environment}.items():
-        monkeypatch.setenv(name, value)
-    storage, media_url = s3_media_storage()
+    use_credentials(monkeypatch, CREDENTIALS)
+    storage, media_url = media_storage({**CREDENTIALS, **environment})
     settings.STORAGES = {**settings.STORAGES, "default": storage}
     settings.MEDIA_URL = media_url
     return media_url
@@ -361,70 +363,30 @@ def test_documents_are_stored_in_the_bucket_and_served_through_wagtail(
 
 # --- Settings from the environment -----------------------------------------------
 
-SHOW_STORAGE = """
-import json
-from django.conf import settings
-from django.core.files.storage import storages
-storage = storages["default"]
-print(json.dumps({
-    "default": settings.STORAGES["default"],
-    "staticfiles": settings.STORAGES["staticfiles"]["BACKEND"],
-    "media_url": settings.MEDIA_URL,
-    "media_root": str(settings.MEDIA_ROOT),
-    "docs": settings.WAGTAILDOCS_SERVE_METHOD,
-    "class": type(storage).__module__ + "." + type(storage).__name__,
-    "location": getattr(storage, "location", None),
-    "access_key": getattr(storage, "access_key", None),
-    "secret_key": getattr(storage, "secret_key", None),
-}, default=str))
-"""
 
-
-def settings_in_subprocess(environment):
-    """Reads settings in a fresh interpreter, with only `environment` for storage."""
-    base = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "DJANGO_", "MEDIA_")) and key not in {"DEBUG"}
-    }
-    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
-        [sys.executable, "manage.py", "shell", "-c", SHOW_STORAGE],
-        cwd=ROOT,
-        env={**base, "SECRET_KEY": "settings-test", **environment},
-        capture_output=True,
-        text=True,
-        timeout=120,
+def test_without_s3_variables_media_stay_on_local_disk(settings):
+    assert media_storage({}) == (
+        {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "/media/",
     )
+    # The storage Django builds from it writes under MEDIA_ROOT.
+    storage = storages["default"]
+    assert type(storage) is FileSystemStorage
+    assert storage.location == str(settings.MEDIA_ROOT)
+    assert settings.WAGTAILDOCS_SERVE_METHOD == "serve_view"
 
 
-def storage_settings(environment):
-    result = settings_in_subprocess(environment)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def test_without_s3_variables_media_stay_on_local_disk(tmp_path):
-    shown = storage_settings({"MEDIA_ROOT": str(tmp_path)})
-    assert shown["default"] == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-    assert shown["class"] == "django.core.files.storage.filesystem.FileSystemStorage"
-    assert shown["location"] == str(tmp_path) == shown["media_root"]
-    assert shown["media_url"] == "/media/"
-    assert shown["staticfiles"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    assert shown["docs"] == "serve_view"
-
-
-def test_s3_variables_select_s3_storage_with_the_right_options():
-    shown = storage_settings(
+def test_s3_variables_select_s3_storage_with_the_right_options(monkeypatch):
+    credentials = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "very-secret"}
+    storage, media_url = media_storage(
         {
             "AWS_STORAGE_BUCKET_NAME": "shop-media",
             "AWS_S3_REGION_NAME": "eu-central-1",
-            "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
-            "AWS_SECRET_ACCESS_KEY": "very-secret",
             "MEDIA_CDN_DOMAIN": "media.shop.example.com",
+            **credentials,
         }
     )
-    assert shown["class"] == "storages.backends.s3.S3Storage"
-    assert shown["default"] == {
+    assert storage == {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": "shop-media",
@@ -438,30 +400,31 @@ def test_s3_variables_select_s3_storage_with_the_right_options():
             "object_parameters": {"CacheControl": "max-age=86400"},
         },
     }
+    assert media_url == "https://media.shop.example.com/"
     # Credentials come from the environment into the storage, never into OPTIONS
     # (which Wagtail copies into file-deletion tasks).
-    assert (shown["access_key"], shown["secret_key"]) == ("AKIAEXAMPLE", "very-secret")
-    assert shown["media_url"] == "https://media.shop.example.com/"
-    # Static files stay on WhiteNoise.
-    assert shown["staticfiles"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    assert shown["docs"] == "serve_view"
+    use_credentials(monkeypatch, credentials)
+    s3 = S3Storage(**storage["OPTIONS"])
+    assert (s3.access_key, s3.secret_key) == ("AKIAEXAMPLE", "very-secret")
 
 
-def test_s3_compatible_service_without_keys_uses_the_role_chain():
-    shown = storage_settings(
+def test_s3_compatible_service_without_keys_uses_the_role_chain(monkeypatch):
+    storage, media_url = media_storage(
         {
             "AWS_STORAGE_BUCKET_NAME": "shop-media",
             "AWS_S3_ENDPOINT_URL": "https://s3.example-provider.net/",
             "AWS_S3_ADDRESSING_STYLE": "path",
         }
     )
-    options = shown["default"]["OPTIONS"]
+    options = storage["OPTIONS"]
     assert options["endpoint_url"] == "https://s3.example-provider.net"
     assert options["addressing_style"] == "path"
     assert options["custom_domain"] is None
+    assert media_url == "https://s3.example-provider.net/shop-media/"
     # No keys anywhere: boto3 falls back to its own chain (instance or task role).
-    assert (shown["access_key"], shown["secret_key"]) == (None, None)
-    assert shown["media_url"] == "https://s3.example-provider.net/shop-media/"
+    use_credentials(monkeypatch, {})
+    s3 = S3Storage(**options)
+    assert (s3.access_key, s3.secret_key) == (None, None)
 
 
 @pytest.mark.parametrize(
@@ -476,17 +439,10 @@ def test_s3_compatible_service_without_keys_uses_the_role_chain():
 )
 def test_media_url_is_where_the_storage_points(monkeypatch, environment):
     """MEDIA_URL follows the storage: the prefix of every URL it hands out (no network)."""
-    from storefront.settings import S3_MEDIA_VARIABLES, s3_media_storage
-
-    for name in (*S3_MEDIA_VARIABLES, *FOREIGN_AWS_VARIABLES):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {
-        **CREDENTIALS,
-        "AWS_STORAGE_BUCKET_NAME": "shop-media",
-        **environment,
-    }.items():
-        monkeypatch.setenv(name, value)
-    storage, media_url = s3_media_storage()
+    use_credentials(monkeypatch, CREDENTIALS)
+    storage, media_url = media_storage(
+        {**CREDENTIALS, "AWS_STORAGE_BUCKET_NAME": "shop-media", **environment}
+    )
     assert S3Storage(**storage["OPTIONS"]).url("images/mug.png") == f"{media_url}images/mug.png"
 
 
@@ -517,10 +473,17 @@ def test_media_url_is_where_the_storage_points(monkeypatch, environment):
             },
             "AWS_QUERYSTRING_AUTH signs bucket URLs",
         ),
+        (
+            {"AWS_STORAGE_BUCKET_NAME": "b", "AWS_S3_ADDRESSING_STYLE": "sideways"},
+            "AWS_S3_ADDRESSING_STYLE must be auto, path or virtual",
+        ),
+        (
+            {"AWS_STORAGE_BUCKET_NAME": "b", "AWS_QUERYSTRING_AUTH": "maybe"},
+            "AWS_QUERYSTRING_AUTH must be a boolean",
+        ),
     ],
 )
 def test_half_configured_s3_is_a_clear_error(environment, message):
-    result = settings_in_subprocess(environment)
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert message in result.stderr
+    with pytest.raises(ImproperlyConfigured) as excinfo:
+        media_storage(environment)
+    assert message in str(excinfo.value)

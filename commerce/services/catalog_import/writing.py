@@ -1,8 +1,9 @@
-"""Catalog import: create or update products by SKU from an AMPER JSON or CSV file.
+"""Catalog import, writing: create or update products by SKU, with revisions.
 
 The file formats, the columns and the exit codes are documented for users in
 `commerce/management/commands/import_catalog.py` (its docstring is the
-command's `--help`). This module holds the rules:
+command's `--help`). Files are read in `sources.py`, values parsed in
+`values.py`; this module holds the rules of writing:
 
 - One row, one transaction. A row is parsed and validated (our parsing plus
   `Product.full_clean()`) before anything is written; a bad row is reported
@@ -33,20 +34,13 @@ command's `--help`). This module holds the rules:
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.text import slugify
 from wagtail.actions.create import CreateAction
 from wagtail.actions.edit import EditAction
@@ -55,39 +49,8 @@ from commerce.models import Category, Product, ProductStatus, Stock, Warehouse
 from commerce.services import locks
 from commerce.services.inventory import set_stock_levels
 
-FORMATS = ("json", "csv")
-
-# CSV column -> Product field. The same names are the canonical keys of a row.
-PRODUCT_COLUMNS = (
-    "sku",
-    "name",
-    "price",
-    "ean",
-    "vat_rate",
-    "unit",
-    "weight",
-    "short_description",
-    "description",
-    "status",
-    "category",
-    "is_featured",
-)
-STOCK_PREFIX = "stock:"
-
-# AMPER product key -> canonical key. `sku` falls back to `short_code`.
-AMPER_KEYS = {
-    "sku": "sku",
-    "name": "name",
-    "description": "description",
-    "ean": "ean",
-    "vat": "vat_rate",
-    "default_unit_of_measure": "unit",
-    "weight": "weight",
-    "default_price": "price",
-    "short_description": "short_description",
-    "is_featured": "is_featured",
-    "is_published": "is_published",
-}
+from .sources import STOCK_PREFIX, SourceRow, read_rows
+from .values import RowError, parse_row
 
 # Canonical key -> model field, for the keys stored on the product row.
 FIELD_FOR_KEY = {
@@ -105,44 +68,7 @@ FIELD_FOR_KEY = {
     "is_published": "status",
 }
 
-TRUE_WORDS = {"1", "true", "t", "yes", "y"}
-FALSE_WORDS = {"0", "false", "f", "no", "n"}
-DECIMAL_RE = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
-INTEGER_RE = re.compile(r"[+-]?[0-9]+")
-EAN_RE = re.compile(r"[0-9]{8,14}")
 SLUG_MAX = Product._meta.get_field("slug").max_length
-
-
-class CatalogFileError(Exception):
-    """The file as a whole cannot be imported: unreadable, not UTF-8, malformed."""
-
-
-class RowError(Exception):
-    """A row cannot be imported; `messages` says why, one entry per problem."""
-
-    def __init__(self, messages):
-        self.messages = list(messages)
-        super().__init__("; ".join(self.messages))
-
-
-@dataclass
-class SourceRow:
-    """One product record from the file, not yet parsed.
-
-    `values` maps canonical keys (PRODUCT_COLUMNS, plus `is_published` for
-    AMPER) to raw values; `stock` maps warehouse codes to raw quantities.
-    A key whose value is None or "" is absent.
-    """
-
-    location: str
-    values: dict[str, Any]
-    stock: dict[str, Any] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def sku_hint(self):
-        value = self.values.get("sku")
-        return str(value).strip() if isinstance(value, str | int) else ""
 
 
 @dataclass
@@ -187,287 +113,6 @@ class ImportReport:
     @property
     def notes(self):
         return [r for r in self.results if r.outcome != "failed" and r.messages]
-
-
-# --- Reading files -----------------------------------------------------------------------------
-
-
-def guess_format(path) -> str:
-    suffix = Path(path).suffix.lower()
-    if suffix == ".json":
-        return "json"
-    if suffix in {".csv", ".tsv", ".txt"}:
-        return "csv"
-    raise CatalogFileError(
-        f"Cannot tell the format of {path} from its extension; pass --format json or --format csv."
-    )
-
-
-def read_rows(path, fmt=None) -> list[SourceRow]:
-    """The file's records, or CatalogFileError when the file cannot be read as a whole."""
-    fmt = fmt or guess_format(path)
-    if fmt not in FORMATS:
-        raise CatalogFileError(f"Unknown format {fmt!r}; use json or csv.")
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise CatalogFileError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CatalogFileError(
-            f"{path} is not UTF-8 text (invalid byte at offset {exc.start})."
-        ) from None
-    return parse_json(text) if fmt == "json" else parse_csv(text)
-
-
-def parse_json(text) -> list[SourceRow]:
-    try:
-        # Decimal, never float, for numbers; NaN/Infinity reach the row check and fail there.
-        data = json.loads(text, parse_float=Decimal, parse_constant=Decimal)
-    except json.JSONDecodeError as exc:
-        raise CatalogFileError(
-            f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."
-        ) from None
-    if isinstance(data, dict) and "results" in data:
-        data = data["results"]
-    if not isinstance(data, list):
-        raise CatalogFileError(
-            'Expected a JSON list of products, or an object with a "results" list.'
-        )
-    rows = []
-    for number, item in enumerate(data, start=1):
-        location = f"item {number}"
-        if not isinstance(item, dict):
-            rows.append(SourceRow(location, {}, errors=["not a JSON object"]))
-            continue
-        values = {key: item.get(amper_key) for amper_key, key in AMPER_KEYS.items()}
-        if _is_blank(values["sku"]):
-            values["sku"] = item.get("short_code")
-        rows.append(SourceRow(location, values))
-    return rows
-
-
-def parse_csv(text) -> list[SourceRow]:
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise CatalogFileError("The CSV file is empty; its first line must be the header row.")
-    reader = csv.reader(io.StringIO(text, newline=""), dialect=_sniff_dialect(lines[0]))
-    try:
-        header = next(reader)
-        columns = _csv_columns(header)
-        rows = []
-        start = reader.line_num + 1
-        for record in reader:
-            location, start = f"line {start}", reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue
-            row = SourceRow(location, {})
-            if len(record) > len(columns):
-                row.errors.append(f"{len(record)} cells but the header has {len(columns)} columns")
-            for (kind, name), cell in zip(columns, record, strict=False):
-                if kind == "stock":
-                    row.stock[name] = cell
-                else:
-                    row.values[name] = cell
-            rows.append(row)
-    except csv.Error as exc:
-        raise CatalogFileError(f"Malformed CSV at line {reader.line_num}: {exc}.") from None
-    return rows
-
-
-def _sniff_dialect(header_line):
-    """Comma, semicolon or tab, whichever splits the header; commas by default."""
-    counts = {sep: header_line.count(sep) for sep in (",", ";", "\t")}
-    delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
-
-    class Dialect(csv.excel):
-        pass
-
-    Dialect.delimiter = delimiter
-    return Dialect
-
-
-def _csv_columns(header):
-    columns, seen, unknown = [], set(), []
-    for raw in header:
-        name = raw.strip()
-        lowered = name.lower()
-        if lowered.startswith(STOCK_PREFIX):
-            code = name[len(STOCK_PREFIX) :].strip()
-            if not re.fullmatch(r"[-a-zA-Z0-9_]{1,30}", code):
-                raise CatalogFileError(
-                    f"Column {raw!r}: a warehouse code has 1-30 letters, digits, '-' or '_'."
-                )
-            column = ("stock", code)
-        elif lowered in PRODUCT_COLUMNS:
-            column = ("product", lowered)
-        else:
-            unknown.append(raw)
-            continue
-        if column in seen:
-            raise CatalogFileError(f"Column {raw!r} appears twice in the header row.")
-        seen.add(column)
-        columns.append(column)
-    known = ", ".join(PRODUCT_COLUMNS) + ", stock:<warehouse code>"
-    if ("product", "sku") not in seen:
-        raise CatalogFileError(
-            "The header row has no 'sku' column; the first line must be the header row "
-            f"(columns: {known})."
-        )
-    if unknown:
-        raise CatalogFileError(
-            f"Unknown column(s) {', '.join(repr(c) for c in unknown)} in the header row "
-            f"(known: {known})."
-        )
-    return columns
-
-
-# --- Parsing values ----------------------------------------------------------------------------
-
-
-def _is_blank(value):
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def parse_text(value, label):
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(f"{label}: expected text, got {value!r}")
-    return str(value).strip()
-
-
-def parse_decimal(value, label, *, places):
-    """A non-negative Decimal with at most `places` decimals, from "25.43" or "25,43"."""
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise ValueError(f"{label}: {value!r} is not a number")
-    if isinstance(value, str):
-        text = value.strip()
-        if not DECIMAL_RE.fullmatch(text):
-            raise ValueError(f"{label}: {value!r} is not a number (use 25.43 or 25,43)")
-        value = Decimal(text.replace(",", "."))
-    number = Decimal(value)
-    if not number.is_finite():
-        raise ValueError(f"{label}: {value} is not a number")
-    if number < 0:
-        raise ValueError(f"{label}: must not be negative (got {value})")
-    quantum = Decimal(1).scaleb(-places)
-    try:
-        rounded = number.quantize(quantum)
-    except InvalidOperation:
-        raise ValueError(f"{label}: {value} is too large") from None
-    if rounded != number:
-        raise ValueError(f"{label}: at most {places} decimal places (got {value})")
-    return rounded
-
-
-def parse_quantity(value, label):
-    text = str(value).strip()
-    if not INTEGER_RE.fullmatch(text):
-        raise ValueError(f"{label}: {value!r} is not a whole number")
-    quantity = int(text)
-    if quantity < 0:
-        raise ValueError(f"{label}: must not be negative (got {quantity})")
-    return quantity
-
-
-def parse_bool(value, label):
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | str | Decimal):
-        word = str(value).strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-    raise ValueError(f"{label}: {value!r} is not yes/no (use true/false, yes/no or 1/0)")
-
-
-def parse_status(value, label):
-    word = parse_text(value, label).lower()
-    if word not in ProductStatus.values:
-        raise ValueError(f"{label}: {value!r} is not one of {', '.join(ProductStatus.values)}")
-    return word
-
-
-def parse_ean(value, label):
-    text = parse_text(value, label).replace(" ", "")
-    # Checked here, not only by the model: Product.clean() would fail on non-digits.
-    if not EAN_RE.fullmatch(text):
-        raise ValueError(f"{label}: {value!r} is not 8 to 14 digits")
-    return text
-
-
-def plain_text_to_html(text):
-    """Escaped plain text as rich text: blank lines part paragraphs, newlines become <br/>."""
-    paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n").strip())
-    html = []
-    for paragraph in paragraphs:
-        lines = [escape(line.strip()) for line in paragraph.split("\n") if line.strip()]
-        if lines:
-            html.append("<p>" + "<br/>".join(lines) + "</p>")
-    return "".join(html)
-
-
-def parse_category_path(value, label):
-    path = parse_text(value, label).strip("/")
-    segments = [segment.strip() for segment in path.split("/")]
-    for segment in segments:
-        if not segment or slugify(segment) != segment:
-            raise ValueError(
-                f"{label}: {segment!r} in {value!r} is not a category slug "
-                "(lowercase letters, digits and hyphens, e.g. kitchen/pans)"
-            )
-    return "/".join(segments)
-
-
-PARSERS: dict[str, Callable[[Any, str], Any]] = {
-    "sku": parse_text,
-    "name": parse_text,
-    "price": lambda value, label: parse_decimal(value, label, places=2),
-    "ean": parse_ean,
-    "vat_rate": lambda value, label: parse_decimal(value, label, places=2),
-    "unit": parse_text,
-    "weight": lambda value, label: parse_decimal(value, label, places=3),
-    "short_description": parse_text,
-    "description": lambda value, label: plain_text_to_html(parse_text(value, label)),
-    "status": parse_status,
-    "category": parse_category_path,
-    "is_featured": parse_bool,
-    "is_published": parse_bool,
-}
-
-
-def parse_row(row: SourceRow):
-    """(sku, values, stock) with every given value parsed, or RowError listing every problem."""
-    if row.errors and not row.values:
-        raise RowError(row.errors)  # not a record at all
-    errors = list(row.errors)
-    values = {}
-    for key, raw in row.values.items():
-        if _is_blank(raw):
-            continue
-        try:
-            values[key] = PARSERS[key](raw, key)
-        except ValueError as exc:
-            errors.append(str(exc))
-    stock = {}
-    for code, raw in row.stock.items():
-        if _is_blank(raw):
-            continue
-        try:
-            stock[code] = parse_quantity(raw, f"{STOCK_PREFIX}{code}")
-        except ValueError as exc:
-            errors.append(str(exc))
-    sku = values.pop("sku", "")
-    if not sku and not any(e.startswith("sku:") for e in errors):
-        errors.insert(0, "sku: required")
-    limit = Product._meta.get_field("short_description").max_length
-    if len(values.get("short_description", "")) > limit:
-        # TextField max_length is not checked by full_clean().
-        errors.append(f"short_description: at most {limit} characters")
-    if errors:
-        raise RowError(errors)
-    return sku, values, stock
 
 
 # --- Writing -----------------------------------------------------------------------------------

@@ -1,0 +1,210 @@
+"""Reading a catalog file: AMPER JSON or CSV into `SourceRow`s of raw values.
+
+Nothing here parses a value or touches the database; a file that cannot be read
+as a whole is a CatalogFileError, a record that is not one is a row with errors.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+FORMATS = ("json", "csv")
+
+# CSV column -> Product field. The same names are the canonical keys of a row.
+PRODUCT_COLUMNS = (
+    "sku",
+    "name",
+    "price",
+    "ean",
+    "vat_rate",
+    "unit",
+    "weight",
+    "short_description",
+    "description",
+    "status",
+    "category",
+    "is_featured",
+)
+STOCK_PREFIX = "stock:"
+
+# AMPER product key -> canonical key. `sku` falls back to `short_code`.
+AMPER_KEYS = {
+    "sku": "sku",
+    "name": "name",
+    "description": "description",
+    "ean": "ean",
+    "vat": "vat_rate",
+    "default_unit_of_measure": "unit",
+    "weight": "weight",
+    "default_price": "price",
+    "short_description": "short_description",
+    "is_featured": "is_featured",
+    "is_published": "is_published",
+}
+
+
+class CatalogFileError(Exception):
+    """The file as a whole cannot be imported: unreadable, not UTF-8, malformed."""
+
+
+@dataclass
+class SourceRow:
+    """One product record from the file, not yet parsed.
+
+    `values` maps canonical keys (PRODUCT_COLUMNS, plus `is_published` for
+    AMPER) to raw values; `stock` maps warehouse codes to raw quantities.
+    A key whose value is None or "" is absent.
+    """
+
+    location: str
+    values: dict[str, Any]
+    stock: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def sku_hint(self):
+        value = self.values.get("sku")
+        return str(value).strip() if isinstance(value, str | int) else ""
+
+
+def is_blank(value):
+    """No value given: the row leaves the field as it is."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def guess_format(path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json":
+        return "json"
+    if suffix in {".csv", ".tsv", ".txt"}:
+        return "csv"
+    raise CatalogFileError(
+        f"Cannot tell the format of {path} from its extension; pass --format json or --format csv."
+    )
+
+
+def read_rows(path, fmt=None) -> list[SourceRow]:
+    """The file's records, or CatalogFileError when the file cannot be read as a whole."""
+    fmt = fmt or guess_format(path)
+    if fmt not in FORMATS:
+        raise CatalogFileError(f"Unknown format {fmt!r}; use json or csv.")
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise CatalogFileError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CatalogFileError(
+            f"{path} is not UTF-8 text (invalid byte at offset {exc.start})."
+        ) from None
+    return parse_json(text) if fmt == "json" else parse_csv(text)
+
+
+def parse_json(text) -> list[SourceRow]:
+    try:
+        # Decimal, never float, for numbers; NaN/Infinity reach the row check and fail there.
+        data = json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+    except json.JSONDecodeError as exc:
+        raise CatalogFileError(
+            f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."
+        ) from None
+    if isinstance(data, dict) and "results" in data:
+        data = data["results"]
+    if not isinstance(data, list):
+        raise CatalogFileError(
+            'Expected a JSON list of products, or an object with a "results" list.'
+        )
+    rows = []
+    for number, item in enumerate(data, start=1):
+        location = f"item {number}"
+        if not isinstance(item, dict):
+            rows.append(SourceRow(location, {}, errors=["not a JSON object"]))
+            continue
+        values = {key: item.get(amper_key) for amper_key, key in AMPER_KEYS.items()}
+        if is_blank(values["sku"]):
+            values["sku"] = item.get("short_code")
+        rows.append(SourceRow(location, values))
+    return rows
+
+
+def parse_csv(text) -> list[SourceRow]:
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise CatalogFileError("The CSV file is empty; its first line must be the header row.")
+    reader = csv.reader(io.StringIO(text, newline=""), dialect=_sniff_dialect(lines[0]))
+    try:
+        header = next(reader)
+        columns = _csv_columns(header)
+        rows = []
+        start = reader.line_num + 1
+        for record in reader:
+            location, start = f"line {start}", reader.line_num + 1
+            if not any(cell.strip() for cell in record):
+                continue
+            row = SourceRow(location, {})
+            if len(record) > len(columns):
+                row.errors.append(f"{len(record)} cells but the header has {len(columns)} columns")
+            for (kind, name), cell in zip(columns, record, strict=False):
+                if kind == "stock":
+                    row.stock[name] = cell
+                else:
+                    row.values[name] = cell
+            rows.append(row)
+    except csv.Error as exc:
+        raise CatalogFileError(f"Malformed CSV at line {reader.line_num}: {exc}.") from None
+    return rows
+
+
+def _sniff_dialect(header_line):
+    """Comma, semicolon or tab, whichever splits the header; commas by default."""
+    counts = {sep: header_line.count(sep) for sep in (",", ";", "\t")}
+    delimiter = max(counts, key=counts.get) if any(counts.values()) else ","
+
+    class Dialect(csv.excel):
+        pass
+
+    Dialect.delimiter = delimiter
+    return Dialect
+
+
+def _csv_columns(header):
+    columns, seen, unknown = [], set(), []
+    for raw in header:
+        name = raw.strip()
+        lowered = name.lower()
+        if lowered.startswith(STOCK_PREFIX):
+            code = name[len(STOCK_PREFIX) :].strip()
+            if not re.fullmatch(r"[-a-zA-Z0-9_]{1,30}", code):
+                raise CatalogFileError(
+                    f"Column {raw!r}: a warehouse code has 1-30 letters, digits, '-' or '_'."
+                )
+            column = ("stock", code)
+        elif lowered in PRODUCT_COLUMNS:
+            column = ("product", lowered)
+        else:
+            unknown.append(raw)
+            continue
+        if column in seen:
+            raise CatalogFileError(f"Column {raw!r} appears twice in the header row.")
+        seen.add(column)
+        columns.append(column)
+    known = ", ".join(PRODUCT_COLUMNS) + ", stock:<warehouse code>"
+    if ("product", "sku") not in seen:
+        raise CatalogFileError(
+            "The header row has no 'sku' column; the first line must be the header row "
+            f"(columns: {known})."
+        )
+    if unknown:
+        raise CatalogFileError(
+            f"Unknown column(s) {', '.join(repr(c) for c in unknown)} in the header row "
+            f"(known: {known})."
+        )
+    return columns

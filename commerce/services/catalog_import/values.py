@@ -1,0 +1,173 @@
+"""Parsing a row's raw values: text, numbers, yes/no, status, EAN, category paths.
+
+Every problem of a row is collected, so the report names them all at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.html import escape
+from django.utils.text import slugify
+
+from commerce.models import Product, ProductStatus
+from commerce.models.catalog import ean_format_ok
+
+from .sources import STOCK_PREFIX, SourceRow, is_blank
+
+TRUE_WORDS = {"1", "true", "t", "yes", "y"}
+FALSE_WORDS = {"0", "false", "f", "no", "n"}
+DECIMAL_RE = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
+INTEGER_RE = re.compile(r"[+-]?[0-9]+")
+
+
+class RowError(Exception):
+    """A row cannot be imported; `messages` says why, one entry per problem."""
+
+    def __init__(self, messages):
+        self.messages = list(messages)
+        super().__init__("; ".join(self.messages))
+
+
+def parse_text(value, label):
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{label}: expected text, got {value!r}")
+    return str(value).strip()
+
+
+def parse_decimal(value, label, *, places):
+    """A non-negative Decimal with at most `places` decimals, from "25.43" or "25,43"."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise ValueError(f"{label}: {value!r} is not a number")
+    if isinstance(value, str):
+        text = value.strip()
+        if not DECIMAL_RE.fullmatch(text):
+            raise ValueError(f"{label}: {value!r} is not a number (use 25.43 or 25,43)")
+        value = Decimal(text.replace(",", "."))
+    number = Decimal(value)
+    if not number.is_finite():
+        raise ValueError(f"{label}: {value} is not a number")
+    if number < 0:
+        raise ValueError(f"{label}: must not be negative (got {value})")
+    quantum = Decimal(1).scaleb(-places)
+    try:
+        rounded = number.quantize(quantum)
+    except InvalidOperation:
+        raise ValueError(f"{label}: {value} is too large") from None
+    if rounded != number:
+        raise ValueError(f"{label}: at most {places} decimal places (got {value})")
+    return rounded
+
+
+def parse_quantity(value, label):
+    text = str(value).strip()
+    if not INTEGER_RE.fullmatch(text):
+        raise ValueError(f"{label}: {value!r} is not a whole number")
+    quantity = int(text)
+    if quantity < 0:
+        raise ValueError(f"{label}: must not be negative (got {quantity})")
+    return quantity
+
+
+def parse_bool(value, label):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | str | Decimal):
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    raise ValueError(f"{label}: {value!r} is not yes/no (use true/false, yes/no or 1/0)")
+
+
+def parse_status(value, label):
+    word = parse_text(value, label).lower()
+    if word not in ProductStatus.values:
+        raise ValueError(f"{label}: {value!r} is not one of {', '.join(ProductStatus.values)}")
+    return word
+
+
+def parse_ean(value, label):
+    text = parse_text(value, label).replace(" ", "")
+    # The model's rule, checked while parsing so the report lists it beside the row's
+    # other problems (full_clean() runs only on a row that parsed).
+    if not ean_format_ok(text):
+        raise ValueError(f"{label}: {value!r} is not 8 to 14 digits")
+    return text
+
+
+def plain_text_to_html(text):
+    """Escaped plain text as rich text: blank lines part paragraphs, newlines become <br/>."""
+    paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n").strip())
+    html = []
+    for paragraph in paragraphs:
+        lines = [escape(line.strip()) for line in paragraph.split("\n") if line.strip()]
+        if lines:
+            html.append("<p>" + "<br/>".join(lines) + "</p>")
+    return "".join(html)
+
+
+def parse_category_path(value, label):
+    path = parse_text(value, label).strip("/")
+    segments = [segment.strip() for segment in path.split("/")]
+    for segment in segments:
+        if not segment or slugify(segment) != segment:
+            raise ValueError(
+                f"{label}: {segment!r} in {value!r} is not a category slug "
+                "(lowercase letters, digits and hyphens, e.g. kitchen/pans)"
+            )
+    return "/".join(segments)
+
+
+PARSERS: dict[str, Callable[[Any, str], Any]] = {
+    "sku": parse_text,
+    "name": parse_text,
+    "price": lambda value, label: parse_decimal(value, label, places=2),
+    "ean": parse_ean,
+    "vat_rate": lambda value, label: parse_decimal(value, label, places=2),
+    "unit": parse_text,
+    "weight": lambda value, label: parse_decimal(value, label, places=3),
+    "short_description": parse_text,
+    "description": lambda value, label: plain_text_to_html(parse_text(value, label)),
+    "status": parse_status,
+    "category": parse_category_path,
+    "is_featured": parse_bool,
+    "is_published": parse_bool,
+}
+
+
+def parse_row(row: SourceRow):
+    """(sku, values, stock) with every given value parsed, or RowError listing every problem."""
+    if row.errors and not row.values:
+        raise RowError(row.errors)  # not a record at all
+    errors = list(row.errors)
+    values = {}
+    for key, raw in row.values.items():
+        if is_blank(raw):
+            continue
+        try:
+            values[key] = PARSERS[key](raw, key)
+        except ValueError as exc:
+            errors.append(str(exc))
+    stock = {}
+    for code, raw in row.stock.items():
+        if is_blank(raw):
+            continue
+        try:
+            stock[code] = parse_quantity(raw, f"{STOCK_PREFIX}{code}")
+        except ValueError as exc:
+            errors.append(str(exc))
+    sku = values.pop("sku", "")
+    if not sku and not any(e.startswith("sku:") for e in errors):
+        errors.insert(0, "sku: required")
+    limit = Product._meta.get_field("short_description").max_length
+    if len(values.get("short_description", "")) > limit:
+        # TextField max_length is not checked by full_clean().
+        errors.append(f"short_description: at most {limit} characters")
+    if errors:
+        raise RowError(errors)
+    return sku, values, stock
