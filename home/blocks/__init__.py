@@ -8,12 +8,13 @@ write the class, its template, and list it in the stream blocks below; then run
 
 from wagtail import blocks
 
+from commerce.blocks import CategoryTilesBlock, ProductSectionBlock
+
 from .banners import BannerGroupBlock
 from .cta import CallToActionBlock
 from .figure import FigureBlock
 from .hero import HeroBannerBlock
 from .links import LinkBlock
-from .products import CategoryTilesBlock, ProductSectionBlock
 from .slider import SliderBlock
 from .text import RawHTMLBlock, RichTextBlock
 
