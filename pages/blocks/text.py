@@ -17,7 +17,9 @@ class RichTextBlock(blocks.RichTextBlock):
     @cached_property
     def field(self):
         """Wagtail's field, as the `RichTextFormField` that refuses unreadable input."""
-        from commerce.admin.rich_text import RichTextFormField
+        # Imported here: Wagtail's admin widgets need the app registry, and blocks load
+        # while models are still being loaded.
+        from pages.rich_text import RichTextFormField
 
         field = super().field
         return RichTextFormField(widget=field.widget, **self.field_options)
