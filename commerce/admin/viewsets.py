@@ -14,7 +14,9 @@ from wagtail.admin.panels import (
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from commerce.admin.forms import ProductForm
 from commerce.admin.list_viewsets import ShoppingListViewSet
+from commerce.admin.panels import StockPanel
 from commerce.models import (
     AttributeDefinition,
     Category,
@@ -33,9 +35,7 @@ from .delete_views import (
     ProductDeleteView,
     WarehouseDeleteView,
 )
-from .forms import ProductForm
 from .order_viewsets import ORDER_VIEWSETS
-from .panels import StockPanel
 
 STOCK_LEVELS = [("out", "Out of stock (0)"), ("low", "Low (1–5)"), ("in", "In stock (more than 5)")]
 
