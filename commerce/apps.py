@@ -16,8 +16,4 @@ class CommerceConfig(AppConfig):
 
         install_safe_exports()
         # Signal receivers: a guest's cart and lists merge into the account's on login.
-        # Rich text the editor did not write is a form error, not a 500.
-        from commerce.admin import rich_text
         from commerce.services import cart, shopping_lists  # noqa: F401
-
-        rich_text.register()

@@ -31,6 +31,7 @@ from commerce.models import (
 )
 from commerce.models.catalog import ean_check_digit
 from commerce.services.product_revisions import publish_first_revisions
+from pages.demo import render_picture
 
 DEMO_SKU_PREFIX = "DEMO-"
 BATCH = 1000
@@ -172,8 +173,6 @@ def ensure_warehouses():
 
 def ensure_product_pictures(count=8):
     """A small pool of generated product pictures, shared by all demo products."""
-    from home.demo import render_picture
-
     Image = get_image_model()
     pictures = list(Image.objects.filter(title__startswith="Demo product ").order_by("title"))
     for index in range(len(pictures), count):
@@ -186,13 +185,13 @@ def ensure_product_pictures(count=8):
     return pictures
 
 
-def seed_catalog(homepage, products: int, stdout=None) -> dict:
-    """Creates the catalog structure and tops demo products up to `products`."""
-    from home.demo import SeedReport, ensure_images
+def seed_catalog(homepage, products: int, *, category_images=(), stdout=None) -> dict:
+    """Creates the catalog structure and tops demo products up to `products`.
 
+    New categories take their pictures from `category_images` in turn (none when empty).
+    """
     shop = ensure_shop_page(homepage)
-    images = list(ensure_images(SeedReport()).values())
-    leaves = ensure_categories(images)
+    leaves = ensure_categories(list(category_images))
     options = ensure_attributes()
     warehouses = ensure_warehouses()
     ensure_checkout_options()

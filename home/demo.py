@@ -5,28 +5,14 @@ exists alone, so `make run` can call it on every start without overwriting
 an editor's changes.
 """
 
-import io
-from dataclasses import dataclass, field
-
 from django.conf import settings
-from django.core.files.images import ImageFile
 from django.db import transaction
-from PIL import Image as PILImage
-from PIL import ImageDraw, ImageFont
-from wagtail.images import get_image_model
 from wagtail.models import Collection, Locale, Page, Site
 
+from commerce.demo import seed_catalog
 from home.models import HomePage
+from pages.demo import SeedReport, ensure_images
 from pages.models import BrandingSettings, ContentPage, FooterSettings
-
-
-@dataclass
-class SeedReport:
-    created: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)
-
-    def add(self, label: str, was_created: bool) -> None:
-        (self.created if was_created else self.kept).append(label)
 
 
 def ensure_site() -> HomePage:
@@ -49,59 +35,6 @@ def ensure_site() -> HomePage:
         site.root_page = homepage
         site.save(update_fields=["root_page"])
     return homepage
-
-
-# Colour pairs for the generated pictures; no files are fetched from anywhere.
-DEMO_IMAGES = {
-    "hero": ("Autumn collection", (31, 111, 92), (233, 196, 106), (1920, 720)),
-    "outdoors": ("Outdoors", (38, 70, 83), (42, 157, 143), (960, 640)),
-    "kitchen": ("Kitchen", (231, 111, 81), (244, 162, 97), (960, 640)),
-    "home": ("Living room", (69, 123, 157), (168, 218, 220), (960, 640)),
-    "slide-mugs": ("Hand-made mugs", (109, 89, 122), (229, 107, 111), (960, 720)),
-    "slide-linen": ("Linen tablecloths", (53, 80, 112), (234, 172, 139), (960, 720)),
-    "slide-lamps": ("Desk lamps", (46, 64, 87), (255, 209, 102), (960, 720)),
-    "team": ("Our team", (88, 129, 87), (163, 177, 138), (1280, 720)),
-    "logo": ("Storefront", (31, 111, 92), (31, 111, 92), (480, 120)),
-}
-
-
-def render_picture(caption: str, start: tuple, end: tuple, size: tuple) -> bytes:
-    """A diagonal gradient with a caption, as JPEG bytes (fast to encode and to resize)."""
-    width, height = size
-    gradient = PILImage.linear_gradient("L").rotate(45, expand=True).resize(size)
-    picture = PILImage.composite(
-        PILImage.new("RGB", size, end), PILImage.new("RGB", size, start), gradient
-    )
-    draw = ImageDraw.Draw(picture)
-    font = ImageFont.load_default(size=max(24, height // 8))
-    box = draw.textbbox((0, 0), caption, font=font)
-    text_size = (box[2] - box[0], box[3] - box[1])
-    draw.text(
-        ((width - text_size[0]) / 2, (height - text_size[1]) / 2),
-        caption,
-        font=font,
-        fill=(255, 255, 255),
-    )
-    buffer = io.BytesIO()
-    picture.save(buffer, format="JPEG", quality=85)
-    return buffer.getvalue()
-
-
-def ensure_images(report: SeedReport) -> dict:
-    Image = get_image_model()
-    images = {}
-    for key, (caption, start, end, size) in DEMO_IMAGES.items():
-        title = f"Demo: {caption}"
-        image = Image.objects.filter(title=title).first()
-        created = image is None
-        if created:
-            data = render_picture(caption, start, end, size)
-            image = Image(title=title, description=caption)
-            image.file = ImageFile(io.BytesIO(data), name=f"demo-{key}.jpg")
-            image.save()
-        report.add(f"image {title}", created)
-        images[key] = image
-    return images
 
 
 def image_value(image, alt_text: str) -> dict:
@@ -309,14 +242,15 @@ DEFAULT_DEMO_PRODUCTS = 60
 
 @transaction.atomic
 def seed_demo_content(products: int = DEFAULT_DEMO_PRODUCTS, progress_stream=None) -> SeedReport:
-    from commerce.demo import seed_catalog
-
     report = SeedReport()
     homepage = ensure_site()
     site = Site.objects.get(is_default_site=True)
     images = ensure_images(report)
     pages = ensure_content_pages(homepage, images, report)
-    catalog = seed_catalog(homepage, products, stdout=progress_stream)
+    # The categories wear the pictures made above, not a second lookup of them.
+    catalog = seed_catalog(
+        homepage, products, category_images=list(images.values()), stdout=progress_stream
+    )
     report.add(
         f"{catalog['created']} demo products ({catalog['total']} in all)", catalog["created"] > 0
     )

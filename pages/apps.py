@@ -7,4 +7,8 @@ class PagesConfig(AppConfig):
 
     def ready(self):
         # Registers the site-wide deploy checks.
-        from pages import checks  # noqa: F401
+        from pages import checks, rich_text  # noqa: F401
+
+        # Rich text the editor did not write is a form error, not a 500 (every
+        # RichTextField in Wagtail's admin forms, pages' and the shop's alike).
+        rich_text.register()

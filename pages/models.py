@@ -8,9 +8,8 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from home.blocks import ContentStreamBlock
-from home.blocks.footer import FooterColumnBlock, SocialLinkBlock
-
+from .blocks import ContentStreamBlock
+from .blocks.footer import FooterColumnBlock, SocialLinkBlock
 from .forms import StorefrontPageForm
 
 

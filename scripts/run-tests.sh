@@ -19,6 +19,9 @@ unset DEBUG
 
 echo "lint: ruff check"
 .venv/bin/ruff check .
+# The layer contracts in pyproject.toml ([tool.importlinter]): no import points up.
+echo "lint: import contracts"
+.venv/bin/lint-imports --no-cache --no-logo
 
 echo "tests: pytest on PostgreSQL at ${DATABASE_URL#*@} (Chromium: $CHROMIUM_PATH)"
 exec .venv/bin/pytest "$@"

@@ -1,6 +1,9 @@
 from django.urls import reverse
 from wagtail.admin.panels import Panel
 
+from commerce.models import Warehouse
+from commerce.services.inventory import stock_levels
+
 
 class StockPanel(Panel):
     """Stock per warehouse on the product's edit page.
@@ -13,10 +16,6 @@ class StockPanel(Panel):
         template_name = "commerce/admin/stock_panel.html"
 
         def get_context_data(self, parent_context=None):
-            # Imported here: panels load while the models module is still loading.
-            from commerce.models import Warehouse
-            from commerce.services.inventory import stock_levels
-
             context = super().get_context_data(parent_context)
             product = self.instance
             levels = stock_levels(product)

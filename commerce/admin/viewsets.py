@@ -3,10 +3,20 @@ delivery and payment methods come from their own *_viewsets.py modules)."""
 
 import django_filters
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    ObjectList,
+    PublishingPanel,
+    TabbedInterface,
+)
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from commerce.admin.forms import ProductForm
 from commerce.admin.list_viewsets import ShoppingListViewSet
+from commerce.admin.panels import StockPanel
 from commerce.models import (
     AttributeDefinition,
     Category,
@@ -104,6 +114,46 @@ class ProductViewSet(SnippetViewSet):
     export_filename = "products"
     ordering = ["name"]
     list_per_page = 50
+
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(
+                [
+                    FieldPanel("name"),
+                    FieldPanel("slug"),
+                    FieldRowPanel([FieldPanel("sku"), FieldPanel("ean")]),
+                    FieldPanel("status"),
+                    FieldPanel("short_description"),
+                    FieldPanel("description"),
+                    InlinePanel("images", label="Images"),
+                ],
+                heading="Product",
+            ),
+            ObjectList(
+                [
+                    FieldRowPanel([FieldPanel("price"), FieldPanel("compare_at_price")]),
+                    FieldRowPanel(
+                        [FieldPanel("vat_rate"), FieldPanel("unit"), FieldPanel("weight")]
+                    ),
+                ],
+                heading="Price",
+            ),
+            ObjectList(
+                [
+                    FieldPanel("main_category"),
+                    FieldPanel("additional_categories"),
+                    FieldPanel("attribute_options"),
+                    FieldPanel("is_featured"),
+                ],
+                heading="Categories and attributes",
+            ),
+            ObjectList([StockPanel(heading="Stock per warehouse")], heading="Stock"),
+            # Go-live/expiry dates, shown in the status side panel: schedule a
+            # price change by publishing the new price with a go-live date.
+            ObjectList([PublishingPanel()], heading="Scheduling"),
+        ],
+        base_form_class=ProductForm,
+    )
 
     def get_queryset(self, request):
         return (

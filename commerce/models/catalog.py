@@ -12,15 +12,7 @@ from django.db.models.functions import Cast, Upper
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
-from wagtail.admin.panels import (
-    FieldPanel,
-    FieldRowPanel,
-    InlinePanel,
-    MultiFieldPanel,
-    ObjectList,
-    PublishingPanel,
-    TabbedInterface,
-)
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.fields import RichTextField
 from wagtail.models import (
     DraftStateMixin,
@@ -31,9 +23,6 @@ from wagtail.models import (
 )
 from wagtail.search import index
 from wagtail.search.queryset import SearchableQuerySetMixin
-
-from commerce.admin.forms import ProductForm
-from commerce.admin.panels import StockPanel
 
 ZERO = Decimal("0.00")
 
@@ -295,46 +284,8 @@ class Product(
     )
 
     objects = ProductQuerySet.as_manager()
-    base_form_class = ProductForm
-
-    edit_handler = TabbedInterface(
-        [
-            ObjectList(
-                [
-                    FieldPanel("name"),
-                    FieldPanel("slug"),
-                    FieldRowPanel([FieldPanel("sku"), FieldPanel("ean")]),
-                    FieldPanel("status"),
-                    FieldPanel("short_description"),
-                    FieldPanel("description"),
-                    InlinePanel("images", label="Images"),
-                ],
-                heading="Product",
-            ),
-            ObjectList(
-                [
-                    FieldRowPanel([FieldPanel("price"), FieldPanel("compare_at_price")]),
-                    FieldRowPanel(
-                        [FieldPanel("vat_rate"), FieldPanel("unit"), FieldPanel("weight")]
-                    ),
-                ],
-                heading="Price",
-            ),
-            ObjectList(
-                [
-                    FieldPanel("main_category"),
-                    FieldPanel("additional_categories"),
-                    FieldPanel("attribute_options"),
-                    FieldPanel("is_featured"),
-                ],
-                heading="Categories and attributes",
-            ),
-            ObjectList([StockPanel(heading="Stock per warehouse")], heading="Stock"),
-            # Go-live/expiry dates, shown in the status side panel: schedule a
-            # price change by publishing the new price with a go-live date.
-            ObjectList([PublishingPanel()], heading="Scheduling"),
-        ]
-    )
+    # The edit form's panels live on its snippet viewset (commerce.admin.viewsets), as
+    # for every other model the shop's admin edits: models never import the admin.
 
     search_fields = [
         index.SearchField("name", boost=3),

@@ -279,8 +279,8 @@ LOGGING = {
 # --- Wagtail ----------------------------------------------------------------
 
 WAGTAIL_SITE_NAME = os.environ.get("WAGTAIL_SITE_NAME", "Storefront")
-# Draftail, reading a value it did not write as a form error (commerce/admin/rich_text.py).
-WAGTAILADMIN_RICH_TEXT_EDITORS = {"default": {"WIDGET": "commerce.admin.rich_text.RichTextInput"}}
+# Draftail, reading a value it did not write as a form error (pages/rich_text.py).
+WAGTAILADMIN_RICH_TEXT_EDITORS = {"default": {"WIDGET": "pages.rich_text.RichTextInput"}}
 # Staff reset their password through the shop's own page (/account/password-reset/), which
 # is rate-limited; Wagtail's unlimited admin form would mail any account, shoppers included.
 WAGTAIL_PASSWORD_RESET_ENABLED = False

@@ -5,8 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from commerce.models import Category
-from home.demo import SeedReport, ensure_content_pages, ensure_images, homepage_body
+from home.demo import ensure_content_pages, homepage_body
 from home.models import HomePage
+from pages.demo import SeedReport, ensure_images
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,9 @@ from django.core.management import call_command
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
+from commerce.models import Category
 from home.models import HomePage
+from pages.demo import DEMO_IMAGES
 from pages.models import BrandingSettings, ContentPage, FooterSettings
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +43,17 @@ def test_builds_every_block_pages_menu_and_footer(settings):
     footer = FooterSettings.for_site(Site.objects.get(is_default_site=True))
     assert len(footer.columns) == 2
     assert BrandingSettings.objects.get().logo is not None
+
+
+def test_categories_wear_the_pictures_the_homepage_seeding_made(settings):
+    settings.DEBUG = True
+    seed("--no-admin", "--products", "0")
+    pictures = set(
+        get_image_model().objects.filter(title__startswith="Demo: ").values_list("pk", flat=True)
+    )
+    assert len(pictures) == len(DEMO_IMAGES)  # made once, not fetched or made again
+    category_pictures = set(Category.objects.values_list("image_id", flat=True))
+    assert category_pictures and category_pictures <= pictures
 
 
 def test_is_idempotent_and_keeps_editor_changes(settings):

@@ -6,13 +6,13 @@ import pytest
 from django.utils import timezone
 from wagtail.blocks.struct_block import StructBlockValidationError
 
-from home.blocks import (
+from home.blocks import HomePageStreamBlock
+from pages.blocks import (
     BannerGroupBlock,
     CallToActionBlock,
     ContentStreamBlock,
     FigureBlock,
     HeroBannerBlock,
-    HomePageStreamBlock,
     LinkBlock,
     RawHTMLBlock,
     RichTextBlock,

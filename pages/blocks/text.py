@@ -17,14 +17,16 @@ class RichTextBlock(blocks.RichTextBlock):
     @cached_property
     def field(self):
         """Wagtail's field, as the `RichTextFormField` that refuses unreadable input."""
-        from commerce.admin.rich_text import RichTextFormField
+        # Imported here: Wagtail's admin widgets need the app registry, and blocks load
+        # while models are still being loaded.
+        from pages.rich_text import RichTextFormField
 
         field = super().field
         return RichTextFormField(widget=field.widget, **self.field_options)
 
     class Meta:
         icon = "doc-full"
-        template = "home/blocks/rich_text.html"
+        template = "pages/blocks/rich_text.html"
         preview_value = (
             "<h2>Why shop with us</h2><p>Free returns for 30 days, delivery in two working "
             "days and a real person on the phone when you need one.</p>"
@@ -42,7 +44,7 @@ class RawHTMLBlock(blocks.RawHTMLBlock):
 
     class Meta:
         icon = "code"
-        template = "home/blocks/raw_html.html"
+        template = "pages/blocks/raw_html.html"
         label = "Raw HTML"
         preview_value = '<div style="padding:1rem;border:1px dashed #999">Embedded widget</div>'
         description = (

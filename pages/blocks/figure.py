@@ -11,7 +11,7 @@ class FigureBlock(blocks.StructBlock):
 
     class Meta:
         icon = "image"
-        template = "home/blocks/figure.html"
+        template = "pages/blocks/figure.html"
         description = "An image with an optional caption."
 
     def get_preview_value(self):

@@ -44,7 +44,7 @@ class ProductSectionBlock(blocks.StructBlock):
     class Meta:
         value_class = ProductSectionValue
         icon = "tag"
-        template = "home/blocks/product_section.html"
+        template = "commerce/blocks/product_section.html"
         preview_value = {"title": "New in", "source": "newest", "count": 4}
         description = "A row of product tiles: featured, newest, from a category, or hand-picked."
 
@@ -90,7 +90,7 @@ class CategoryTilesBlock(blocks.StructBlock):
 
     class Meta:
         icon = "folder-open-inverse"
-        template = "home/blocks/category_tiles.html"
+        template = "commerce/blocks/category_tiles.html"
         description = "Tiles linking to categories of the shop, with their images."
 
     def get_preview_value(self):

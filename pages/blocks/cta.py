@@ -16,7 +16,7 @@ class CallToActionBlock(blocks.StructBlock):
 
     class Meta:
         icon = "pick"
-        template = "home/blocks/call_to_action.html"
+        template = "pages/blocks/call_to_action.html"
         preview_value = {
             "heading": "Free delivery on orders over 50",
             "text": "Order by 2 pm and it leaves our warehouse today.",

@@ -1,9 +1,13 @@
-"""StreamField blocks editors compose pages from.
+"""The generic StreamField blocks editors compose pages from.
 
 Each block is a class in its own module with its template (under
-`home/templates/home/blocks/`) and a preview value side by side. To add one,
-write the class, its template, and list it in the stream blocks below; then run
+`pages/templates/pages/blocks/`) and a preview value side by side. To add one,
+write the class, its template, and list it in the stream blocks that offer it
+(`ContentStreamBlock` below, `home.blocks.HomePageStreamBlock`); then run
 `python manage.py makemigrations`. The README walks through an example.
+
+These blocks know nothing of the shop: the catalog's own blocks (product
+sections, category tiles) live in `commerce/blocks/`.
 """
 
 from wagtail import blocks
@@ -13,22 +17,8 @@ from .cta import CallToActionBlock
 from .figure import FigureBlock
 from .hero import HeroBannerBlock
 from .links import LinkBlock
-from .products import CategoryTilesBlock, ProductSectionBlock
 from .slider import SliderBlock
 from .text import RawHTMLBlock, RichTextBlock
-
-
-class HomePageStreamBlock(blocks.StreamBlock):
-    """What the homepage is made of."""
-
-    hero_banner = HeroBannerBlock()
-    product_section = ProductSectionBlock()
-    category_tiles = CategoryTilesBlock()
-    banner_group = BannerGroupBlock()
-    slider = SliderBlock()
-    call_to_action = CallToActionBlock()
-    rich_text = RichTextBlock()
-    raw_html = RawHTMLBlock()
 
 
 class ContentStreamBlock(blocks.StreamBlock):
@@ -44,13 +34,10 @@ class ContentStreamBlock(blocks.StreamBlock):
 __all__ = [
     "BannerGroupBlock",
     "CallToActionBlock",
-    "CategoryTilesBlock",
     "ContentStreamBlock",
     "FigureBlock",
     "HeroBannerBlock",
-    "HomePageStreamBlock",
     "LinkBlock",
-    "ProductSectionBlock",
     "RawHTMLBlock",
     "RichTextBlock",
     "SliderBlock",

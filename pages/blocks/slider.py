@@ -39,7 +39,7 @@ class SliderBlock(blocks.StructBlock):
 
     class Meta:
         icon = "media"
-        template = "home/blocks/slider.html"
+        template = "pages/blocks/slider.html"
         description = "A horizontally scrolling row of slides with captions and links."
 
     def get_preview_value(self):

@@ -51,7 +51,7 @@ class HeroBannerBlock(blocks.StructBlock):
     class Meta:
         value_class = HeroBannerValue
         icon = "image"
-        template = "home/blocks/hero_banner.html"
+        template = "pages/blocks/hero_banner.html"
         description = (
             "A full-width campaign banner with an image, a heading, a short text and up to "
             "two buttons. Optionally shown only between two dates."

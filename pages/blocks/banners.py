@@ -42,7 +42,7 @@ class BannerGroupBlock(blocks.StructBlock):
 
     class Meta:
         icon = "grip"
-        template = "home/blocks/banner_group.html"
+        template = "pages/blocks/banner_group.html"
         description = "Two to four image banners side by side, each linking somewhere."
 
     def get_preview_value(self):

@@ -6,7 +6,7 @@ anything else in a rich-text field (a script, a proxy, a stale form) raised
 there, and the edit page answered 500. `RichTextInput` (the default rich text
 editor, see WAGTAILADMIN_RICH_TEXT_EDITORS) turns such a value into
 `UNREADABLE`, which `RichTextFormField` (every RichTextField in Wagtail's admin
-forms, and home.blocks.RichTextBlock) refuses with a message. The form is then
+forms, and pages.blocks.RichTextBlock) refuses with a message. The form is then
 shown again with the field empty and the error beside it.
 """
 

@@ -37,7 +37,7 @@ class LinkBlock(blocks.StructBlock):
     class Meta:
         value_class = LinkValue
         icon = "link"
-        template = "home/blocks/link.html"
+        template = "pages/blocks/link.html"
         form_classname = "link-block"
         required = True
 
