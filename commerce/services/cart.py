@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
@@ -25,9 +24,10 @@ from commerce.inputs import parse_int
 from commerce.models import Cart, CartLine, DeliveryMethod, PaymentMethod, Product
 from commerce.models.coupons import normalize_code
 
-from . import locks
+from . import line_limits, locks
 from .coupons import CouponCheck, check_coupon
 from .inventory import available_stock_subquery
+from .line_limits import max_line_quantity  # noqa: F401 - the create-order API imports it from here, for now
 from .pricing import DeliveryRule, PricingLine, Totals, calculate
 
 CART_SESSION_KEY = "storefront_cart"
@@ -35,19 +35,6 @@ CART_SESSION_KEY = "storefront_cart"
 
 class CartError(Exception):
     """Something the shopper asked for cannot be done; the message says why."""
-
-
-def max_line_quantity() -> int:
-    """The most units of one product on one line: of a cart, and of a shopping list."""
-    return settings.STOREFRONT_MAX_LINE_QUANTITY
-
-
-def within_line_limit(quantity: int) -> tuple[int, str]:
-    """`quantity` capped at the line maximum, and a note when it was."""
-    cap = max_line_quantity()
-    if quantity <= cap:
-        return quantity, ""
-    return cap, f"At most {cap} of one product per line: the quantity is now {cap}."
 
 
 # --- Finding the cart --------------------------------------------------------
@@ -92,17 +79,15 @@ def _buyable_product(product_id) -> tuple[Product, int]:
         .annotate(stock_available=available_stock_subquery())
         .first()
     )
-    if product is None or not product.is_purchasable:
-        name = product.name if product is not None and product.live else "This product"
-        raise CartError(f"{name} cannot be bought at the moment.")
-    if product.available_quantity <= 0:
-        raise CartError(f"{product.name} is out of stock.")
-    return product, product.available_quantity
+    available = product.available_quantity if product is not None else 0
+    refused = line_limits.refusal(product, available)
+    if refused is not None:
+        raise CartError(refused.message)
+    return product, available
 
 
 def parse_quantity(raw) -> int:
-    """A positive whole number, or a CartError that says so. Not capped: see `_capped`
-    and `within_line_limit`."""
+    """A positive whole number, or a CartError that says so. Not capped: see `_capped`."""
     quantity = parse_int(raw)
     if quantity is None:
         raise CartError("The quantity must be a whole number.")
@@ -112,12 +97,15 @@ def parse_quantity(raw) -> int:
 
 
 def _capped(product: Product, wanted: int, available: int) -> tuple[int, str]:
-    cap = min(available, max_line_quantity())
-    if wanted <= cap:
+    """`wanted` within the line's limits (services.line_limits), and a note when it was cut."""
+    final = line_limits.cap(wanted, available=available).quantity
+    if final == wanted:
         return wanted, ""
-    if cap == available:
-        return cap, f"Only {available} of {product.name} in stock; your cart holds {cap}."
-    return cap, f"At most {cap} of one product per order; your cart holds {cap} of {product.name}."
+    if final == available:
+        return final, f"Only {available} of {product.name} in stock; your cart holds {final}."
+    return final, (
+        f"At most {final} of one product per order; your cart holds {final} of {product.name}."
+    )
 
 
 def add_product(cart: Cart, product_id, quantity) -> str:
@@ -255,11 +243,11 @@ class CartSummary:
 def line_problem(line: CartLine, product: Product | None, available: int) -> str:
     if product is None:
         return f"{line.product_name} is no longer sold."
-    if not product.is_purchasable:
-        return f"{product.name} cannot be bought at the moment."
-    if available <= 0:
-        return f"{product.name} is out of stock."
-    if line.quantity > available:
+    # The shopper put it in the cart, so they know its name even if it is a draft now.
+    refused = line_limits.refusal(product, available, name=product.name)
+    if refused is not None:
+        return refused.message
+    if line_limits.cap(line.quantity, available=available).over_stock:
         return f"Only {available} of {product.name} in stock; lower the quantity to continue."
     return ""
 
@@ -383,7 +371,7 @@ def merge_guest_cart(token: str, user) -> Cart | None:
         existing = {line.product_id: line for line in cart.lines.filter(product__isnull=False)}
         for line in guest.lines.filter(product_id__in=existing):
             mine = existing[line.product_id]
-            mine.quantity = min(mine.quantity + line.quantity, max_line_quantity())
+            mine.quantity = line_limits.cap(mine.quantity + line.quantity).quantity
             mine.save(update_fields=["quantity"])
         guest.lines.exclude(product_id__in=existing).update(cart=cart)
         for name in ("coupon_code", "delivery_method_id", "payment_method_id"):

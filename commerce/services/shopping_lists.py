@@ -22,7 +22,8 @@ from django.utils import timezone
 from commerce.inputs import control_characters, parse_int, parse_ints
 from commerce.models import Product, ShoppingList, ShoppingListItem
 
-from .cart import CartError, add_product, parse_quantity, within_line_limit
+from . import line_limits
+from .cart import CartError, add_product, parse_quantity
 
 LISTS_SESSION_KEY = "storefront_lists"
 DEFAULT_LIST_NAME = "My list"
@@ -181,6 +182,16 @@ def delete_list(shopping_list: ShoppingList) -> None:
 
 
 # --- Items ----------------------------------------------------------------------------
+
+
+def within_line_limit(quantity: int) -> tuple[int, str]:
+    """`quantity` within the line maximum (services.line_limits; stock does not bound a
+    list), and a note when it was lowered."""
+    capped = line_limits.cap(quantity)
+    if not capped.over_maximum:
+        return quantity, ""
+    most = capped.quantity
+    return most, f"At most {most} of one product per line: the quantity is now {most}."
 
 
 def _listable_product(product_id) -> Product:
