@@ -19,6 +19,7 @@ import logging
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import F
@@ -101,6 +102,26 @@ def open_checkout(cart: Cart) -> tuple[Checkout, bool]:
         answers = {name: getattr(checkout, name) for name in ANSWERS}
         checkout.delete()
         return Checkout.objects.create(cart=cart, **answers), True
+
+
+class UnfinishedStep(NamedTuple):
+    step: str  # "details", "delivery" or "payment": the step's name in the storefront
+    message: str  # what placing the order now is refused with
+
+
+def unfinished_step(cart: Cart, checkout: Checkout) -> UnfinishedStep | None:
+    """The first step the checkout still needs, or None when it is ready to be placed.
+
+    The storefront sends the shopper to that step; `place_order` refuses with its
+    message. A method staff switched off since it was chosen counts as not chosen.
+    """
+    if not checkout.has_contact:
+        return UnfinishedStep("details", "Please fill in your contact details and addresses first.")
+    if cart.delivery_method is None or not cart.delivery_method.is_active:
+        return UnfinishedStep("delivery", "Please choose a delivery method.")
+    if cart.payment_method is None or not cart.payment_method.is_active:
+        return UnfinishedStep("payment", "Please choose a payment method.")
+    return None
 
 
 def touch(checkout: Checkout) -> None:
@@ -214,15 +235,14 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
             "Your checkout expired after a while without activity. "
             "Your cart is kept; please check your details again."
         )
-    if not checkout.has_contact:
-        raise CheckoutError("Please fill in your contact details and addresses first.")
-
+    missing = unfinished_step(cart, checkout)
+    # Missing details are told before a stranger's cart, the methods after it: as ever.
+    if missing is not None and missing.step == "details":
+        raise CheckoutError(missing.message)
     if user is not None and user.is_authenticated and cart.user_id not in (None, user.pk):
         raise CheckoutError("This checkout belongs to someone else.")
-    if cart.delivery_method is None or not cart.delivery_method.is_active:
-        raise CheckoutError("Please choose a delivery method.")
-    if cart.payment_method is None or not cart.payment_method.is_active:
-        raise CheckoutError("Please choose a payment method.")
+    if missing is not None:
+        raise CheckoutError(missing.message)
 
     coupon = locks.lock_coupon(code=cart.coupon_code) if cart.coupon_code else None
     product_ids = cart.lines.exclude(product=None).values_list("product_id", flat=True)

@@ -94,13 +94,8 @@ def _render(request, template, step, context, status=200):
 
 
 def next_step(cart, checkout):
-    if not checkout.has_contact:
-        return "checkout:details"
-    if cart.delivery_method is None or not cart.delivery_method.is_active:
-        return "checkout:delivery"
-    if cart.payment_method is None or not cart.payment_method.is_active:
-        return "checkout:payment"
-    return "checkout:review"
+    missing = checkouts.unfinished_step(cart, checkout)
+    return f"checkout:{missing.step}" if missing is not None else "checkout:review"
 
 
 @checkout_step
@@ -180,7 +175,8 @@ def details(request, cart, checkout):
 
 def _method_step(request, cart, checkout, *, step, title, form_class, field, choose):
     """A step that picks one of the staff-configured methods (delivery or payment)."""
-    if not checkout.has_contact:
+    missing = checkouts.unfinished_step(cart, checkout)
+    if missing is not None and missing.step == "details":  # the methods come after the details
         return redirect("checkout:details")
     form = form_class(request.POST or None, initial={field: getattr(cart, f"{field}_id")})
     if request.method == "POST" and form.is_valid():
