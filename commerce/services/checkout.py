@@ -37,6 +37,7 @@ from commerce.models import (
     PaymentStatus,
     Stock,
 )
+from commerce.money import shop_currency
 from commerce.payments import registry
 from commerce.payments.base import PaymentDeclined
 
@@ -196,7 +197,7 @@ def place_order(
     user=None,
     payment_data: dict | None = None,
     expected_total: Decimal | None = None,
-    currency: str = "EUR",
+    currency: str | None = None,
     cart: Cart | None = None,
     source: str = "storefront",
 ) -> Placement:
@@ -204,8 +205,12 @@ def place_order(
 
     `cart`, when given, is the requester's own cart: a checkout of another
     cart is refused as if it did not exist. `source` is recorded on the order
-    (`Order.source`): "storefront", or "api" for the create-order API.
+    (`Order.source`): "storefront", or "api" for the create-order API. `currency`
+    is the requester's site's (`commerce.money.shop_currency(request)`); left out,
+    the default site's.
     """
+    if currency is None:
+        currency = shop_currency()
     try:
         with transaction.atomic():
             placement = _place(

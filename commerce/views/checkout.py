@@ -23,10 +23,10 @@ from commerce.forms.checkout import (
 )
 from commerce.inputs import parse_int
 from commerce.models import Address, Order
+from commerce.money import shop_currency
 from commerce.services import cart as carts
 from commerce.services import checkout as checkouts
 from commerce.services.checkout import CartEmpty, CheckoutError, CheckoutExpired, CheckoutPlaced
-from pages.models import BrandingSettings
 
 STEPS = [
     ("details", "Your details"),
@@ -246,7 +246,7 @@ def review(request, cart, checkout):
                     cart=cart,
                     payment_data=payment_form.cleaned_data if payment_form else {},
                     expected_total=place_form.cleaned_data["expected_total"],
-                    currency=BrandingSettings.for_request(request).currency_code,
+                    currency=shop_currency(request),
                 )
             except CheckoutExpired as error:
                 messages.warning(request, str(error))
