@@ -27,7 +27,6 @@ from commerce.models.coupons import normalize_code
 from . import line_limits, locks
 from .coupons import CouponCheck, check_coupon
 from .inventory import available_stock_subquery
-from .line_limits import max_line_quantity  # noqa: F401 - the create-order API imports it from here, for now
 from .pricing import DeliveryRule, PricingLine, Totals, calculate
 
 CART_SESSION_KEY = "storefront_cart"

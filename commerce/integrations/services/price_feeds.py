@@ -45,6 +45,7 @@ from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 
 from commerce.models import Category, Product, ProductImage, ProductStatus, ShopPage
+from commerce.money import shop_currency
 from commerce.services.inventory import available_stock_subquery
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def feed_site(site, request=None) -> FeedSite | None:
         shop=shop,
         shop_url=shop.get_full_url(request=request),
         shop_name=branding.shop_name,
-        currency=branding.currency_code,
+        currency=shop_currency(site=site),
     )
 
 
