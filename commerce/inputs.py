@@ -8,6 +8,10 @@ Every value in a request is hostile until read through one of these:
   or an id a shop page ever sends.
 - `control_characters`: text meant for one line (names, codes, tokens) holds
   no control characters; notes may hold line breaks and tabs, nothing else.
+- `normalise_email`: an address is stored, compared and counted in one form,
+  so "Ada@Example.com " and "ada@example.com" are one shopper everywhere (the
+  account's username, a checkout, an API order, a coupon's per-customer count,
+  the password-reset limit).
 - `safe_next_url`: a redirect target from a client is a URL on this site or
   nothing. It is never handed to `redirect()`, which would try a string such
   as "abc" as a view name first and fail with a 500.
@@ -62,6 +66,11 @@ def control_characters(text: str, *, multiline: bool = False) -> bool:
     """Does `text` hold control characters (line breaks and tabs allowed if multiline)?"""
     pattern = _CONTROL_EXCEPT_LINES if multiline else _CONTROL
     return pattern.search(text) is not None
+
+
+def normalise_email(email: str) -> str:
+    """The one form of an e-mail address we store and compare: trimmed, lower-cased."""
+    return email.strip().lower()
 
 
 def safe_next_url(request, default: str) -> str:

@@ -13,13 +13,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 
+from commerce.inputs import normalise_email
+
 
 class EmailTaken(Exception):
     """Another account already uses this e-mail address (in any letter case)."""
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def email_taken(email: str) -> bool:

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from commerce.inputs import normalise_email
 from commerce.models import (
     Cart,
     Checkout,
@@ -137,7 +138,7 @@ def save_contact(checkout: Checkout, *, email, phone, billing_address, delivery_
     are the order's now), CheckoutExpired if it was replaced.
     """
     answers = {
-        "email": email.strip().lower(),
+        "email": normalise_email(email),
         "phone": phone,
         "billing_address": billing_address,
         "delivery_address": delivery_address,
@@ -388,7 +389,7 @@ def _redeem(coupon, order: Order, user) -> None:
         coupon=coupon,
         order=order,
         user=user if user is not None and user.is_authenticated else None,
-        email=order.email.lower(),
+        email=normalise_email(order.email),
     )
 
 

@@ -15,11 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from wagtail.test.utils.form_data import nested_form_data, rich_text
 
+from commerce.inputs import normalise_email
 from commerce.models import Cart, Product, ShoppingList, ShoppingListItem
 from commerce.services import shopping_lists
 from tests.factories.accounts import PASSWORD, make_address, make_customer
 from tests.factories.catalog import make_product
-from tests.factories.checkout import make_cart, make_coupon
+from tests.factories.checkout import make_cart, make_coupon, ready_checkout
 
 pytestmark = pytest.mark.django_db
 
@@ -344,3 +345,18 @@ def test_card_fields_in_other_scripts_digits_are_form_errors(field, value):
     form = MockCardForm(data)
     assert not form.is_valid()
     assert field in form.errors
+
+
+# --- E-mail addresses ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed", ["ada@example.com", "Ada@Example.COM", "  ada@example.com\t", "\nADA@EXAMPLE.COM "]
+)
+def test_an_address_has_one_form_however_it_was_typed(typed):
+    assert normalise_email(typed) == "ada@example.com"
+
+
+def test_the_checkout_stores_the_address_in_that_form(product):
+    checkout = ready_checkout(make_cart([(product, 1)]), email=" Ada@Example.COM ")
+    assert checkout.email == "ada@example.com"

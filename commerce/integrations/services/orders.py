@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from commerce.inputs import normalise_email
 from commerce.integrations.models import CustomerLink
 from commerce.models import (
     Address,
@@ -114,7 +115,7 @@ def _create(data, currency: str) -> dict:
     snapshot = address.as_dict()
     checkout = Checkout.objects.create(
         cart=cart,
-        email=customer.email.strip().lower(),
+        email=normalise_email(customer.email),
         phone=address.phone,
         billing_address=snapshot,
         delivery_address=dict(snapshot),
