@@ -15,9 +15,9 @@ class CommerceConfig(AppConfig):
         from commerce.admin.exports import install as install_safe_exports
 
         install_safe_exports()
-        # Signal receivers: a guest's cart and lists merge into the account's on login.
+        # Signal receiver: a guest's cart and lists merge into the account's on login.
         # Rich text the editor did not write is a form error, not a 500.
         from commerce.admin import rich_text
-        from commerce.services import cart, shopping_lists  # noqa: F401
+        from commerce.services import accounts  # noqa: F401
 
         rich_text.register()

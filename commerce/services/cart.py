@@ -1,7 +1,8 @@
 """The shopper's cart: finding it, changing it, and what it costs right now.
 
-Guests' carts are found by an unguessable token kept in their session, users'
-carts by user; nobody reaches a cart line except through their own cart.
+Guests' carts are found by their guest key (services.guests: `Cart.token` is
+the key kept in their session), users' carts by user; nobody reaches a cart
+line except through their own cart.
 `summarize` prices the cart from the current database state every time it is
 shown, and `acknowledge_changes` tells the shopper what moved since they last
 looked (price, stock, availability, coupon).
@@ -15,9 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, transaction
-from django.dispatch import receiver
 from django.utils import timezone
 
 from commerce.inputs import parse_int
@@ -26,10 +25,9 @@ from commerce.models.coupons import normalize_code
 
 from . import line_limits, locks
 from .coupons import CouponCheck, check_coupon
+from .guests import guest_key
 from .inventory import available_stock_subquery
 from .pricing import DeliveryRule, PricingLine, Totals, calculate
-
-CART_SESSION_KEY = "storefront_cart"
 
 
 class CartError(Exception):
@@ -47,12 +45,19 @@ def get_cart(request, *, create=False) -> Cart | None:
         if cart is None and create:
             cart = _user_cart(user)
         return cart
-    token = request.session.get(CART_SESSION_KEY)
-    cart = carts.filter(token=token, user__isnull=True).first() if token else None
+    key = guest_key(request, create=create)
+    cart = carts.filter(token=key, user__isnull=True).first() if key else None
     if cart is None and create:
-        cart = Cart.objects.create()
-        request.session[CART_SESSION_KEY] = cart.token
+        cart = _guest_cart(key)
     return cart
+
+
+def _guest_cart(key: str) -> Cart:
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(token=key)
+    except IntegrityError:  # created by a concurrent request of the same guest
+        return Cart.objects.get(token=key, user__isnull=True)
 
 
 def _user_cart(user) -> Cart:
@@ -339,16 +344,7 @@ def acknowledge_changes(summary: CartSummary) -> list[str]:
     return changes
 
 
-# --- Signing in ----------------------------------------------------------------
-
-
-@receiver(user_logged_in, dispatch_uid="storefront_merge_guest_cart")
-def merge_guest_cart_on_login(sender, request, user, **kwargs):
-    if request is None or not hasattr(request, "session"):
-        return
-    token = request.session.pop(CART_SESSION_KEY, None)
-    if token:
-        merge_guest_cart(token, user)
+# --- Signing in (services.accounts calls this on user_logged_in) ------------------
 
 
 def merge_guest_cart(token: str, user) -> Cart | None:

@@ -16,7 +16,6 @@ submit, or a step written after the order was placed, gets `CheckoutPlaced`;
 """
 
 import logging
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -38,6 +37,7 @@ from commerce.models import (
     PaymentStatus,
     Stock,
 )
+from commerce.models.tokens import is_token
 from commerce.money import shop_currency
 from commerce.payments import registry
 from commerce.payments.base import PaymentDeclined
@@ -77,9 +77,6 @@ class CheckoutPlaced(CheckoutError):
 
 #: The shopper's answers, kept when an expired checkout is renewed.
 ANSWERS = ("email", "phone", "billing_address", "delivery_address", "customer_note")
-
-#: What models.tokens.new_token makes; anything else is no token of ours.
-TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def open_checkout(cart: Cart) -> tuple[Checkout, bool]:
@@ -162,7 +159,7 @@ def placed_order(cart: Cart, token: str) -> Order | None:
 
     A token of someone else's checkout, or of none, finds nothing.
     """
-    if not TOKEN.fullmatch(token):
+    if not is_token(token):
         return None
     checkout = (
         Checkout.objects.filter(cart=cart, token=token, order__isnull=False)

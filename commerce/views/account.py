@@ -21,7 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from commerce.forms.account import AddressForm, EmailAuthenticationForm, SignUpForm
-from commerce.inputs import normalise_email, redirect_to_next
+from commerce.inputs import next_url, normalise_email, redirect_to_next
 from commerce.services import limits
 from commerce.services.addresses import (
     addresses_of,
@@ -75,6 +75,11 @@ class LoginView(auth_views.LoginView):
     template_name = "commerce/account/login.html"
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        # The shop's one rule for a client's redirect target, where Django's would
+        # also follow a bare word ("abc") relative to the log-in page.
+        return next_url(self.request)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

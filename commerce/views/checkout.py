@@ -8,7 +8,6 @@ shopper saw, which place_order checks against its own figures.
 from functools import wraps
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
@@ -284,8 +283,8 @@ def review(request, cart, checkout):
 
 @never_cache
 def confirmation(request, token):
-    """The order page a guest reaches by its unguessable token (also in their e-mail)."""
-    if len(token) > 64:
-        raise Http404
+    """The order page a guest reaches by its unguessable token (also in their e-mail).
+
+    `<token:token>` (urls.converters) lets only a possible token reach it."""
     order = get_object_or_404(Order.objects.prefetch_related("lines"), token=token)
     return TemplateResponse(request, "commerce/checkout/confirmation.html", {"order": order})

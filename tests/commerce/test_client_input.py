@@ -166,6 +166,23 @@ def test_sign_up_with_a_next_that_is_no_url_lands_on_the_account(client, db):
     assert response["Location"] == reverse("account:overview")
 
 
+@pytest.mark.parametrize(
+    ("target", "lands_on"),
+    [("/shop/", "/shop/"), ("abc", "/account/"), ("https://evil.example/", "/account/")],
+)
+def test_log_in_follows_the_same_next_rule(client, target, lands_on):
+    make_customer("ada@example.com")
+    page = client.get(reverse("account:login"), {"next": target})
+    kept = target if lands_on == target else ""  # the form carries only a safe target on
+    assert f'<input type="hidden" name="next" value="{kept}">' in page.content.decode()
+    response = client.post(
+        reverse("account:login"),
+        {"username": "ada@example.com", "password": PASSWORD, "next": target},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == lands_on
+
+
 @pytest.mark.parametrize("url", ["cart:add", "cart:coupon", "cart:methods", "lists:add"])
 def test_cart_and_list_forms_with_a_next_that_is_no_url_go_back_to_the_default(
     client, product, url
