@@ -15,5 +15,5 @@ class CommerceConfig(AppConfig):
         from commerce.admin.exports import install as install_safe_exports
 
         install_safe_exports()
-        # Signal receivers: a guest's cart and lists merge into the account's on login.
-        from commerce.services import cart, shopping_lists  # noqa: F401
+        # Signal receiver: a guest's cart and lists merge into the account's on login.
+        from commerce.services import accounts  # noqa: F401

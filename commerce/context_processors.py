@@ -6,7 +6,8 @@ from django.utils.functional import SimpleLazyObject
 
 def cart(request):
     def quantity():
-        from commerce.services.cart import CART_SESSION_KEY, get_cart, line_count
+        from commerce.services.cart import get_cart, line_count
+        from commerce.services.guests import GUEST_SESSION_KEY
 
         # A visitor without a session cookie has neither an account nor a cart:
         # answer without opening the session, which would add `Vary: Cookie` and
@@ -15,7 +16,7 @@ def cart(request):
             return 0
         user = getattr(request, "user", None)
         if (user is None or not user.is_authenticated) and not request.session.get(
-            CART_SESSION_KEY
+            GUEST_SESSION_KEY
         ):
             return 0
         return line_count(get_cart(request))

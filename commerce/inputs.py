@@ -8,9 +8,14 @@ Every value in a request is hostile until read through one of these:
   or an id a shop page ever sends.
 - `control_characters`: text meant for one line (names, codes, tokens) holds
   no control characters; notes may hold line breaks and tabs, nothing else.
-- `safe_next_url`: a redirect target from a client is a URL on this site or
-  nothing. It is never handed to `redirect()`, which would try a string such
-  as "abc" as a view name first and fail with a 500.
+- `normalise_email`: an address is stored, compared and counted in one form,
+  so "Ada@Example.com " and "ada@example.com" are one shopper everywhere (the
+  account's username, a checkout, an API order, a coupon's per-customer count,
+  the password-reset limit).
+- `safe_next_url` (and `next_url`): a redirect target from a client is a URL
+  on this site or nothing; the log-in view asks it too, not Django's own check.
+  It is never handed to `redirect()`, which would try a string such as "abc"
+  as a view name first and fail with a 500.
 - `NulGuardMiddleware`: PostgreSQL text can't hold NUL (psycopg refuses it with
   an error, not a validation message), and no field of this shop takes one, so
   a request carrying NUL in its path, query, form body, cookies or headers is
@@ -64,9 +69,13 @@ def control_characters(text: str, *, multiline: bool = False) -> bool:
     return pattern.search(text) is not None
 
 
-def safe_next_url(request, default: str) -> str:
-    """The request's `next` (form field, else query) if it is a URL on this site, else
-    `default` (a URL or one of our view names). Always a URL string."""
+def normalise_email(email: str) -> str:
+    """The one form of an e-mail address we store and compare: trimmed, lower-cased."""
+    return email.strip().lower()
+
+
+def next_url(request) -> str:
+    """The request's `next` (form field, else query) if it is a URL on this site, else ""."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     # Only a path ("/cart/") or an absolute URL: a bare word such as "abc" is
     # relative to whatever page posted it, so it is no place we meant to send anyone.
@@ -74,7 +83,12 @@ def safe_next_url(request, default: str) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return resolve_url(default)
+    return ""
+
+
+def safe_next_url(request, default: str) -> str:
+    """`next_url`, else `default` (a URL or one of our view names). Always a URL string."""
+    return next_url(request) or resolve_url(default)
 
 
 def redirect_to_next(request, default: str) -> HttpResponseRedirect:

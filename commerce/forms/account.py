@@ -6,9 +6,10 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
+from commerce.inputs import normalise_email
 from commerce.models import Address
 from commerce.models.addresses import ADDRESS_KEYS
-from commerce.services.accounts import normalise_email, sign_up
+from commerce.services.accounts import sign_up
 
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 

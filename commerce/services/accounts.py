@@ -7,19 +7,23 @@ e-mail, so Django's own login view, password reset and admin work unchanged.
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.dispatch import receiver
 from django.template.loader import render_to_string
+
+from commerce.inputs import normalise_email
+
+from .cart import merge_guest_cart
+from .guests import forget_guest
+from .shopping_lists import merge_guest_lists
 
 
 class EmailTaken(Exception):
     """Another account already uses this e-mail address (in any letter case)."""
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def email_taken(email: str) -> bool:
@@ -95,3 +99,15 @@ def _send_account_exists(email: str, *, request) -> None:
             subject_template_name="commerce/account/email/account_exists_subject.txt",
             email_template_name="commerce/account/email/account_exists.txt",
         )
+
+
+@receiver(user_logged_in, dispatch_uid="storefront_adopt_guest")
+def adopt_guest_on_login(sender, request, user, **kwargs):
+    """A guest who signs in (or signs up) keeps their cart and lists: both merge into the
+    account's, and the guest key is forgotten (services.guests)."""
+    if request is None or not hasattr(request, "session"):
+        return
+    key = forget_guest(request)
+    if key:
+        merge_guest_cart(key, user)
+        merge_guest_lists(key, user)

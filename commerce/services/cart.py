@@ -1,7 +1,8 @@
 """The shopper's cart: finding it, changing it, and what it costs right now.
 
-Guests' carts are found by an unguessable token kept in their session, users'
-carts by user; nobody reaches a cart line except through their own cart.
+Guests' carts are found by their guest key (services.guests: `Cart.token` is
+the key kept in their session), users' carts by user; nobody reaches a cart
+line except through their own cart.
 `summarize` prices the cart from the current database state every time it is
 shown, and `acknowledge_changes` tells the shopper what moved since they last
 looked (price, stock, availability, coupon).
@@ -15,39 +16,22 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
-from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, transaction
-from django.dispatch import receiver
 from django.utils import timezone
 
 from commerce.inputs import parse_int
 from commerce.models import Cart, CartLine, DeliveryMethod, PaymentMethod, Product
 from commerce.models.coupons import normalize_code
 
-from . import locks
+from . import line_limits, locks
 from .coupons import CouponCheck, check_coupon
+from .guests import guest_key
 from .inventory import available_stock_subquery
 from .pricing import DeliveryRule, PricingLine, Totals, calculate
-
-CART_SESSION_KEY = "storefront_cart"
 
 
 class CartError(Exception):
     """Something the shopper asked for cannot be done; the message says why."""
-
-
-def max_line_quantity() -> int:
-    """The most units of one product on one line: of a cart, and of a shopping list."""
-    return settings.STOREFRONT_MAX_LINE_QUANTITY
-
-
-def within_line_limit(quantity: int) -> tuple[int, str]:
-    """`quantity` capped at the line maximum, and a note when it was."""
-    cap = max_line_quantity()
-    if quantity <= cap:
-        return quantity, ""
-    return cap, f"At most {cap} of one product per line: the quantity is now {cap}."
 
 
 # --- Finding the cart --------------------------------------------------------
@@ -61,12 +45,19 @@ def get_cart(request, *, create=False) -> Cart | None:
         if cart is None and create:
             cart = _user_cart(user)
         return cart
-    token = request.session.get(CART_SESSION_KEY)
-    cart = carts.filter(token=token, user__isnull=True).first() if token else None
+    key = guest_key(request, create=create)
+    cart = carts.filter(token=key, user__isnull=True).first() if key else None
     if cart is None and create:
-        cart = Cart.objects.create()
-        request.session[CART_SESSION_KEY] = cart.token
+        cart = _guest_cart(key)
     return cart
+
+
+def _guest_cart(key: str) -> Cart:
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(token=key)
+    except IntegrityError:  # created by a concurrent request of the same guest
+        return Cart.objects.get(token=key, user__isnull=True)
 
 
 def _user_cart(user) -> Cart:
@@ -92,17 +83,15 @@ def _buyable_product(product_id) -> tuple[Product, int]:
         .annotate(stock_available=available_stock_subquery())
         .first()
     )
-    if product is None or not product.is_purchasable:
-        name = product.name if product is not None and product.live else "This product"
-        raise CartError(f"{name} cannot be bought at the moment.")
-    if product.available_quantity <= 0:
-        raise CartError(f"{product.name} is out of stock.")
-    return product, product.available_quantity
+    available = product.available_quantity if product is not None else 0
+    refused = line_limits.refusal(product, available)
+    if refused is not None:
+        raise CartError(refused.message)
+    return product, available
 
 
 def parse_quantity(raw) -> int:
-    """A positive whole number, or a CartError that says so. Not capped: see `_capped`
-    and `within_line_limit`."""
+    """A positive whole number, or a CartError that says so. Not capped: see `_capped`."""
     quantity = parse_int(raw)
     if quantity is None:
         raise CartError("The quantity must be a whole number.")
@@ -112,12 +101,15 @@ def parse_quantity(raw) -> int:
 
 
 def _capped(product: Product, wanted: int, available: int) -> tuple[int, str]:
-    cap = min(available, max_line_quantity())
-    if wanted <= cap:
+    """`wanted` within the line's limits (services.line_limits), and a note when it was cut."""
+    final = line_limits.cap(wanted, available=available).quantity
+    if final == wanted:
         return wanted, ""
-    if cap == available:
-        return cap, f"Only {available} of {product.name} in stock; your cart holds {cap}."
-    return cap, f"At most {cap} of one product per order; your cart holds {cap} of {product.name}."
+    if final == available:
+        return final, f"Only {available} of {product.name} in stock; your cart holds {final}."
+    return final, (
+        f"At most {final} of one product per order; your cart holds {final} of {product.name}."
+    )
 
 
 def add_product(cart: Cart, product_id, quantity) -> str:
@@ -254,11 +246,11 @@ class CartSummary:
 def line_problem(line: CartLine, product: Product | None, available: int) -> str:
     if product is None:
         return f"{line.product_name} is no longer sold."
-    if not product.is_purchasable:
-        return f"{product.name} cannot be bought at the moment."
-    if available <= 0:
-        return f"{product.name} is out of stock."
-    if line.quantity > available:
+    # The shopper put it in the cart, so they know its name even if it is a draft now.
+    refused = line_limits.refusal(product, available, name=product.name)
+    if refused is not None:
+        return refused.message
+    if line_limits.cap(line.quantity, available=available).over_stock:
         return f"Only {available} of {product.name} in stock; lower the quantity to continue."
     return ""
 
@@ -351,16 +343,7 @@ def acknowledge_changes(summary: CartSummary) -> list[str]:
     return changes
 
 
-# --- Signing in ----------------------------------------------------------------
-
-
-@receiver(user_logged_in, dispatch_uid="storefront_merge_guest_cart")
-def merge_guest_cart_on_login(sender, request, user, **kwargs):
-    if request is None or not hasattr(request, "session"):
-        return
-    token = request.session.pop(CART_SESSION_KEY, None)
-    if token:
-        merge_guest_cart(token, user)
+# --- Signing in (services.accounts calls this on user_logged_in) ------------------
 
 
 def merge_guest_cart(token: str, user) -> Cart | None:
@@ -382,7 +365,7 @@ def merge_guest_cart(token: str, user) -> Cart | None:
         existing = {line.product_id: line for line in cart.lines.filter(product__isnull=False)}
         for line in guest.lines.filter(product_id__in=existing):
             mine = existing[line.product_id]
-            mine.quantity = min(mine.quantity + line.quantity, max_line_quantity())
+            mine.quantity = line_limits.cap(mine.quantity + line.quantity).quantity
             mine.save(update_fields=["quantity"])
         guest.lines.exclude(product_id__in=existing).update(cart=cart)
         for name in ("coupon_code", "delivery_method_id", "payment_method_id"):

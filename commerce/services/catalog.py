@@ -22,6 +22,7 @@ from commerce.models import (
     ProductStatus,
 )
 from commerce.models.catalog import ean_format_ok
+from commerce.money import shop_currency
 from commerce.services.inventory import available_stock_subquery
 
 PAGE_SIZES = (12, 24, 48, 96)
@@ -471,9 +472,7 @@ SCHEMA_AVAILABILITY = {
 
 def product_structured_data(product, request, url):
     """schema.org/Product for one product: name, SKU, GTIN, images, brand-free offer."""
-    from pages.models import BrandingSettings
-
-    currency = BrandingSettings.for_request(request).currency_code if request else "EUR"
+    currency = shop_currency(request)
     availability = SCHEMA_AVAILABILITY[product.availability]
     data = {
         "@context": "https://schema.org",

@@ -16,14 +16,15 @@ submit, or a step written after the order was placed, gets `CheckoutPlaced`;
 """
 
 import logging
-import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from commerce.inputs import normalise_email
 from commerce.models import (
     Cart,
     Checkout,
@@ -36,8 +37,10 @@ from commerce.models import (
     PaymentStatus,
     Stock,
 )
+from commerce.money import shop_currency
 from commerce.payments import registry
 from commerce.payments.base import PaymentDeclined
+from commerce.tokens import is_token
 
 from . import locks, notifications
 from .cart import CartSummary, summarize
@@ -75,9 +78,6 @@ class CheckoutPlaced(CheckoutError):
 #: The shopper's answers, kept when an expired checkout is renewed.
 ANSWERS = ("email", "phone", "billing_address", "delivery_address", "customer_note")
 
-#: What commerce.tokens.new_token makes; anything else is no token of ours.
-TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
 
 def open_checkout(cart: Cart) -> tuple[Checkout, bool]:
     """The cart's checkout in progress, started if there is none.
@@ -103,6 +103,26 @@ def open_checkout(cart: Cart) -> tuple[Checkout, bool]:
         return Checkout.objects.create(cart=cart, **answers), True
 
 
+class UnfinishedStep(NamedTuple):
+    step: str  # "details", "delivery" or "payment": the step's name in the storefront
+    message: str  # what placing the order now is refused with
+
+
+def unfinished_step(cart: Cart, checkout: Checkout) -> UnfinishedStep | None:
+    """The first step the checkout still needs, or None when it is ready to be placed.
+
+    The storefront sends the shopper to that step; `place_order` refuses with its
+    message. A method staff switched off since it was chosen counts as not chosen.
+    """
+    if not checkout.has_contact:
+        return UnfinishedStep("details", "Please fill in your contact details and addresses first.")
+    if cart.delivery_method is None or not cart.delivery_method.is_active:
+        return UnfinishedStep("delivery", "Please choose a delivery method.")
+    if cart.payment_method is None or not cart.payment_method.is_active:
+        return UnfinishedStep("payment", "Please choose a payment method.")
+    return None
+
+
 def touch(checkout: Checkout) -> None:
     checkout.last_activity_at = timezone.now()
     Checkout.objects.filter(pk=checkout.pk).update(last_activity_at=checkout.last_activity_at)
@@ -115,7 +135,7 @@ def save_contact(checkout: Checkout, *, email, phone, billing_address, delivery_
     are the order's now), CheckoutExpired if it was replaced.
     """
     answers = {
-        "email": email.strip().lower(),
+        "email": normalise_email(email),
         "phone": phone,
         "billing_address": billing_address,
         "delivery_address": delivery_address,
@@ -139,7 +159,7 @@ def placed_order(cart: Cart, token: str) -> Order | None:
 
     A token of someone else's checkout, or of none, finds nothing.
     """
-    if not TOKEN.fullmatch(token):
+    if not is_token(token):
         return None
     checkout = (
         Checkout.objects.filter(cart=cart, token=token, order__isnull=False)
@@ -175,7 +195,7 @@ def place_order(
     user=None,
     payment_data: dict | None = None,
     expected_total: Decimal | None = None,
-    currency: str = "EUR",
+    currency: str | None = None,
     cart: Cart | None = None,
     source: str = "storefront",
 ) -> Placement:
@@ -183,8 +203,12 @@ def place_order(
 
     `cart`, when given, is the requester's own cart: a checkout of another
     cart is refused as if it did not exist. `source` is recorded on the order
-    (`Order.source`): "storefront", or "api" for the create-order API.
+    (`Order.source`): "storefront", or "api" for the create-order API. `currency`
+    is the requester's site's (`commerce.money.shop_currency(request)`); left out,
+    the default site's.
     """
+    if currency is None:
+        currency = shop_currency()
     try:
         with transaction.atomic():
             placement = _place(
@@ -214,15 +238,14 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
             "Your checkout expired after a while without activity. "
             "Your cart is kept; please check your details again."
         )
-    if not checkout.has_contact:
-        raise CheckoutError("Please fill in your contact details and addresses first.")
-
+    missing = unfinished_step(cart, checkout)
+    # Missing details are told before a stranger's cart, the methods after it: as ever.
+    if missing is not None and missing.step == "details":
+        raise CheckoutError(missing.message)
     if user is not None and user.is_authenticated and cart.user_id not in (None, user.pk):
         raise CheckoutError("This checkout belongs to someone else.")
-    if cart.delivery_method is None or not cart.delivery_method.is_active:
-        raise CheckoutError("Please choose a delivery method.")
-    if cart.payment_method is None or not cart.payment_method.is_active:
-        raise CheckoutError("Please choose a payment method.")
+    if missing is not None:
+        raise CheckoutError(missing.message)
 
     coupon = locks.lock_coupon(code=cart.coupon_code) if cart.coupon_code else None
     product_ids = cart.lines.exclude(product=None).values_list("product_id", flat=True)
@@ -363,7 +386,7 @@ def _redeem(coupon, order: Order, user) -> None:
         coupon=coupon,
         order=order,
         user=user if user is not None and user.is_authenticated else None,
-        email=order.email.lower(),
+        email=normalise_email(order.email),
     )
 
 

@@ -40,8 +40,11 @@ from django.utils.crypto import salted_hmac
 
 from commerce.models import CatalogVersion
 
-# Session keys that make a visitor's pages their own (cart and shopping lists).
-PERSONAL_SESSION_KEYS = ("storefront_cart", "storefront_lists")
+from .guests import GUEST_SESSION_KEY
+
+# Session keys that make a visitor's pages their own: the guest key (services.guests)
+# that names a guest's cart and shopping lists.
+PERSONAL_SESSION_KEYS = (GUEST_SESSION_KEY,)
 
 CACHE_HEADER = "X-Storefront-Cache"
 KEY_PREFIX = "storefront:page"

@@ -1,7 +1,7 @@
 """Shopping lists: whose they are, what is on them, sharing, and the merge on login.
 
-Every lookup goes through the owner (a user, or a guest's random key kept in
-their session), so nobody reaches a list, or an item, that is not theirs by
+Every lookup goes through the owner (a user, or a guest's key: services.guests,
+the same key that names their cart), so nobody reaches a list, or an item, that is not theirs by
 guessing ids. A shared list is reached only by its own unguessable token, and
 only for reading and copying.
 """
@@ -13,18 +13,18 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
-from django.dispatch import receiver
 from django.utils import timezone
 
 from commerce.inputs import control_characters, parse_int, parse_ints
 from commerce.models import Product, ShoppingList, ShoppingListItem
+from commerce.tokens import is_token
 
-from .cart import CartError, add_product, parse_quantity, within_line_limit
+from . import line_limits
+from .cart import CartError, add_product, parse_quantity
+from .guests import guest_key
 
-LISTS_SESSION_KEY = "storefront_lists"
 DEFAULT_LIST_NAME = "My list"
 SHARE_TOKEN_BYTES = 32  # 256 bits from `secrets`
 
@@ -55,14 +55,11 @@ class Owner:
 
 
 def owner_for(request, *, create=False) -> Owner | None:
-    """The requester as a list owner; guests get a key on their first list."""
+    """The requester as a list owner; a guest without a key gets one on their first list."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return Owner(user=user)
-    key = request.session.get(LISTS_SESSION_KEY)
-    if not key and create:
-        key = secrets.token_urlsafe(24)
-        request.session[LISTS_SESSION_KEY] = key
+    key = guest_key(request, create=create)
     return Owner(guest_key=key) if key else None
 
 
@@ -181,6 +178,16 @@ def delete_list(shopping_list: ShoppingList) -> None:
 
 
 # --- Items ----------------------------------------------------------------------------
+
+
+def within_line_limit(quantity: int) -> tuple[int, str]:
+    """`quantity` within the line maximum (services.line_limits; stock does not bound a
+    list), and a note when it was lowered."""
+    capped = line_limits.cap(quantity)
+    if not capped.over_maximum:
+        return quantity, ""
+    most = capped.quantity
+    return most, f"At most {most} of one product per line: the quantity is now {most}."
 
 
 def _listable_product(product_id) -> Product:
@@ -357,7 +364,7 @@ def stop_sharing(shopping_list: ShoppingList) -> None:
 
 
 def shared_list(token: str) -> ShoppingList | None:
-    if not token or len(token) > 64:
+    if not is_token(token, SHARE_TOKEN_BYTES):
         return None
     return ShoppingList.objects.filter(share_token=token).first()
 
@@ -376,16 +383,7 @@ def copy_items(items, target: ShoppingList) -> int:
     return copied
 
 
-# --- Signing in -------------------------------------------------------------------------
-
-
-@receiver(user_logged_in, dispatch_uid="storefront_merge_guest_lists")
-def merge_guest_lists_on_login(sender, request, user, **kwargs):
-    if request is None or not hasattr(request, "session"):
-        return
-    key = request.session.pop(LISTS_SESSION_KEY, None)
-    if key:
-        merge_guest_lists(key, user)
+# --- Signing in (services.accounts calls this on user_logged_in) ---------------------
 
 
 def merge_guest_lists(guest_key: str, user) -> None:

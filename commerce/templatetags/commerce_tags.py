@@ -9,8 +9,8 @@ from django.utils.safestring import mark_safe
 from wagtail.images.templatetags.wagtailimages_tags import PictureNode
 from wagtail.images.templatetags.wagtailimages_tags import image as parse_image_tag
 
+from commerce.money import shop_currency
 from commerce.services.catalog import product_structured_data
-from pages.models import BrandingSettings
 
 register = template.Library()
 
@@ -25,9 +25,8 @@ def money(context, amount, currency=None):
     """
     if amount is None:
         return ""
-    request = context.get("request")
     if currency is None:
-        currency = BrandingSettings.for_request(request).currency_code if request else ""
+        currency = shop_currency(context.get("request"))
     value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
     return format_html(
         '<span class="money"><span class="money__amount">{}</span> '

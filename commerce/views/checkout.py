@@ -8,7 +8,6 @@ shopper saw, which place_order checks against its own figures.
 from functools import wraps
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
@@ -23,10 +22,10 @@ from commerce.forms.checkout import (
 )
 from commerce.inputs import parse_int
 from commerce.models import Address, Order
+from commerce.money import shop_currency
 from commerce.services import cart as carts
 from commerce.services import checkout as checkouts
 from commerce.services.checkout import CartEmpty, CheckoutError, CheckoutExpired, CheckoutPlaced
-from pages.models import BrandingSettings
 
 STEPS = [
     ("details", "Your details"),
@@ -94,13 +93,8 @@ def _render(request, template, step, context, status=200):
 
 
 def next_step(cart, checkout):
-    if not checkout.has_contact:
-        return "checkout:details"
-    if cart.delivery_method is None or not cart.delivery_method.is_active:
-        return "checkout:delivery"
-    if cart.payment_method is None or not cart.payment_method.is_active:
-        return "checkout:payment"
-    return "checkout:review"
+    missing = checkouts.unfinished_step(cart, checkout)
+    return f"checkout:{missing.step}" if missing is not None else "checkout:review"
 
 
 @checkout_step
@@ -180,7 +174,8 @@ def details(request, cart, checkout):
 
 def _method_step(request, cart, checkout, *, step, title, form_class, field, choose):
     """A step that picks one of the staff-configured methods (delivery or payment)."""
-    if not checkout.has_contact:
+    missing = checkouts.unfinished_step(cart, checkout)
+    if missing is not None and missing.step == "details":  # the methods come after the details
         return redirect("checkout:details")
     form = form_class(request.POST or None, initial={field: getattr(cart, f"{field}_id")})
     if request.method == "POST" and form.is_valid():
@@ -250,7 +245,7 @@ def review(request, cart, checkout):
                     cart=cart,
                     payment_data=payment_form.cleaned_data if payment_form else {},
                     expected_total=place_form.cleaned_data["expected_total"],
-                    currency=BrandingSettings.for_request(request).currency_code,
+                    currency=shop_currency(request),
                 )
             except CheckoutExpired as error:
                 messages.warning(request, str(error))
@@ -288,8 +283,8 @@ def review(request, cart, checkout):
 
 @never_cache
 def confirmation(request, token):
-    """The order page a guest reaches by its unguessable token (also in their e-mail)."""
-    if len(token) > 64:
-        raise Http404
+    """The order page a guest reaches by its unguessable token (also in their e-mail).
+
+    `<token:token>` (urls.converters) lets only a possible token reach it."""
     order = get_object_or_404(Order.objects.prefetch_related("lines"), token=token)
     return TemplateResponse(request, "commerce/checkout/confirmation.html", {"order": order})

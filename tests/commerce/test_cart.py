@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from commerce.models import Cart, CartLine, ProductStatus
 from commerce.services import cart as carts
-from commerce.services.cart import CART_SESSION_KEY, CartError
+from commerce.services.cart import CartError
+from commerce.services.guests import GUEST_SESSION_KEY
 from tests.factories.catalog import make_category, make_product
 from tests.factories.checkout import make_cart, make_coupon, make_delivery_method
 
@@ -165,7 +166,7 @@ def test_guest_adds_through_the_form_and_the_cart_is_keyed_by_an_unguessable_tok
     product = make_product("Mug", stock=5, price=D("7.00"))
     response = client.post(reverse("cart:add"), {"product": product.pk, "quantity": "2"})
     assert response.status_code == 302
-    token = client.session[CART_SESSION_KEY]
+    token = client.session[GUEST_SESSION_KEY]
     assert len(token) >= 32 and not token.isdigit()
     cart = Cart.objects.get(token=token)
     assert cart.lines.get().quantity == 2
@@ -228,7 +229,7 @@ def test_guest_cart_merges_into_the_account_cart_on_login(client):
     client.post(reverse("cart:add"), {"product": both.pk, "quantity": 3})
     client.post(reverse("cart:add"), {"product": guest_only.pk, "quantity": 1})
     client.post(reverse("cart:coupon"), {"code": "hello"})
-    guest_token = client.session[CART_SESSION_KEY]
+    guest_token = client.session[GUEST_SESSION_KEY]
 
     # authenticate() needs the request: django-axes checks the lock-out with it.
     client.login(request=HttpRequest(), username="ada", password="pw-long-enough-1")
@@ -238,7 +239,7 @@ def test_guest_cart_merges_into_the_account_cart_on_login(client):
     assert lines == {"Both": 5, "Guest only": 1}
     account_cart.refresh_from_db()
     assert account_cart.coupon_code == "HELLO"
-    assert CART_SESSION_KEY not in client.session
+    assert GUEST_SESSION_KEY not in client.session
     assert carts.merge_guest_cart(guest_token, user) is None  # a second run changes nothing
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commerce.models import (
+    Cart,
     Checkout,
     Coupon,
     CouponRedemption,
@@ -346,6 +347,46 @@ def walk_to_review(client, product, quantity=1):
     response = client.post(reverse("checkout:details"), details)
     assert response.status_code == 302, response.content.decode()[:2000]
     return client.get(reverse("checkout:review"), follow=True)
+
+
+def test_the_steps_and_placement_ask_one_readiness_rule(client, methods):
+    """services.checkout.unfinished_step decides; the start page follows it, placement
+    refuses with its message, and a method switched off counts as not chosen."""
+    delivery, payment = methods
+    client.post(reverse("cart:add"), {"product": make_product(stock=3).pk, "quantity": 1})
+    cart = Cart.objects.get()
+
+    def answers():
+        cart = Cart.objects.get()
+        checkout = Checkout.objects.get(cart=cart, order=None)
+        missing = checkouts.unfinished_step(cart, checkout)
+        start = client.get(reverse("checkout:start"))["Location"]
+        try:
+            checkouts.place_order(checkout.token, payment_data=GOOD_CARD)
+        except CheckoutError as refused:
+            return missing and missing.step, start, str(refused)
+        return None, start, "placed"
+
+    checkouts.open_checkout(cart)
+    assert answers() == (
+        "details",
+        reverse("checkout:details"),
+        "Please fill in your contact details and addresses first.",
+    )
+    ready_checkout(cart)
+    assert answers() == (
+        "delivery",
+        reverse("checkout:delivery"),
+        "Please choose a delivery method.",
+    )
+    carts.choose_delivery_method(cart, delivery.pk)
+    carts.choose_payment_method(cart, payment.pk)
+    type(payment).objects.filter(pk=payment.pk).update(is_active=False)
+    assert answers() == ("payment", reverse("checkout:payment"), "Please choose a payment method.")
+    type(payment).objects.filter(pk=payment.pk).update(is_active=True)
+    checkout = Checkout.objects.get(cart=cart, order=None)
+    assert checkouts.unfinished_step(Cart.objects.get(), checkout) is None
+    assert client.get(reverse("checkout:start"))["Location"] == reverse("checkout:review")
 
 
 def test_the_whole_checkout_in_pages(client, methods):

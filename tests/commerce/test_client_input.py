@@ -15,11 +15,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from wagtail.test.utils.form_data import nested_form_data, rich_text
 
+from commerce.inputs import normalise_email
 from commerce.models import Cart, Product, ShoppingList, ShoppingListItem
 from commerce.services import shopping_lists
 from tests.factories.accounts import PASSWORD, make_address, make_customer
 from tests.factories.catalog import make_product
-from tests.factories.checkout import make_cart, make_coupon
+from tests.factories.checkout import make_cart, make_coupon, ready_checkout
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +164,23 @@ def test_sign_up_with_a_next_that_is_no_url_lands_on_the_account(client, db):
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("account:overview")
+
+
+@pytest.mark.parametrize(
+    ("target", "lands_on"),
+    [("/shop/", "/shop/"), ("abc", "/account/"), ("https://evil.example/", "/account/")],
+)
+def test_log_in_follows_the_same_next_rule(client, target, lands_on):
+    make_customer("ada@example.com")
+    page = client.get(reverse("account:login"), {"next": target})
+    kept = target if lands_on == target else ""  # the form carries only a safe target on
+    assert f'<input type="hidden" name="next" value="{kept}">' in page.content.decode()
+    response = client.post(
+        reverse("account:login"),
+        {"username": "ada@example.com", "password": PASSWORD, "next": target},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == lands_on
 
 
 @pytest.mark.parametrize("url", ["cart:add", "cart:coupon", "cart:methods", "lists:add"])
@@ -344,3 +362,18 @@ def test_card_fields_in_other_scripts_digits_are_form_errors(field, value):
     form = MockCardForm(data)
     assert not form.is_valid()
     assert field in form.errors
+
+
+# --- E-mail addresses ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed", ["ada@example.com", "Ada@Example.COM", "  ada@example.com\t", "\nADA@EXAMPLE.COM "]
+)
+def test_an_address_has_one_form_however_it_was_typed(typed):
+    assert normalise_email(typed) == "ada@example.com"
+
+
+def test_the_checkout_stores_the_address_in_that_form(product):
+    checkout = ready_checkout(make_cart([(product, 1)]), email=" Ada@Example.COM ")
+    assert checkout.email == "ada@example.com"

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from commerce.models import CartLine, ProductStatus, ShoppingList, ShoppingListItem
 from commerce.services import shopping_lists as lists
-from commerce.services.shopping_lists import LISTS_SESSION_KEY, ListError, Owner
+from commerce.services.guests import GUEST_SESSION_KEY
+from commerce.services.shopping_lists import ListError, Owner
 from tests.factories.catalog import make_product
 
 pytestmark = pytest.mark.django_db
@@ -156,7 +157,7 @@ def test_a_shared_list_can_be_copied_into_the_visitors_own_cart_and_list(user, c
     client.post(reverse("lists:shared_copy", args=[token]), {"into": "cart"})
     assert list(CartLine.objects.values_list("product_name", "quantity")) == [("Lamp", 2)]
     client.post(reverse("lists:shared_copy", args=[token]), {"into": "list"})
-    visitor_key = client.session[LISTS_SESSION_KEY]
+    visitor_key = client.session[GUEST_SESSION_KEY]
     copy = ShoppingList.objects.get(guest_key=visitor_key)
     assert copy.items.get().quantity == 2
     assert shopping_list.items.get().quantity == 2  # the owner's list is untouched
@@ -210,7 +211,7 @@ def test_list_forms_need_csrf(user):
 def test_a_guest_saves_from_a_product_page_into_a_new_list_inline(client):
     product = make_product("Vase", stock=3)
     client.post(reverse("lists:add"), {"product": product.pk, "list": "new", "new_name": "Gifts"})
-    key = client.session[LISTS_SESSION_KEY]
+    key = client.session[GUEST_SESSION_KEY]
     assert names(guest(key)) == ["Gifts"]
     client.post(reverse("lists:add"), {"product": product.pk})
     assert names(guest(key)) == ["Gifts", "My list"]
@@ -305,7 +306,7 @@ def test_logging_in_merges_the_guest_lists_and_forgets_the_guest_key(user, clien
     product = make_product("Vase", stock=3)
     client.post(reverse("lists:add"), {"product": product.pk})
     client.post(reverse("account:login"), {"username": "ada", "password": PASSWORD})
-    assert LISTS_SESSION_KEY not in client.session
+    assert GUEST_SESSION_KEY not in client.session
     default = ShoppingList.objects.get(user=user, is_default=True)
     assert default.items.get().product == product
     assert not ShoppingList.objects.filter(user__isnull=True).exists()

@@ -32,7 +32,8 @@ from django.utils.http import urlsafe_base64_encode
 from commerce.integrations import jwt_auth
 from commerce.models import Cart, ShoppingList
 from commerce.services import shopping_lists
-from commerce.services.cart import CART_SESSION_KEY, add_product
+from commerce.services.cart import add_product
+from commerce.services.guests import GUEST_SESSION_KEY
 from tests.factories.accounts import PASSWORD, make_address, make_customer, make_order
 from tests.factories.catalog import make_category, make_product, make_shop
 from tests.factories.checkout import (
@@ -273,11 +274,10 @@ def identity(kind, world):
         return client, real, headers
     if kind == "guest":
         cart = make_cart([(product, 1)], delivery=world["delivery"], payment=world["payment"])
-        key = f"fuzz-{random.random()}"
+        key = cart.token  # one key names a guest's cart and lists (services.guests)
         shopping_list, item = _list_with_item({"guest_key": key}, product)
         session = client.session
-        session[CART_SESSION_KEY] = cart.token
-        session[shopping_lists.LISTS_SESSION_KEY] = key
+        session[GUEST_SESSION_KEY] = key
         session.save()
     else:
         user = world["customer"]

@@ -22,15 +22,14 @@ from decimal import Decimal
 from django.contrib.auth import authenticate
 from ninja import Field, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from wagtail.models import Site
 
 from commerce.integrations import jwt_auth
 from commerce.integrations.api.base import StableOperationIdsAPI
 from commerce.integrations.api.fields import text
 from commerce.integrations.services import orders as order_service
+from commerce.money import shop_currency
 from commerce.services import limits
 from commerce.services.checkout import CheckoutError
-from pages.models import BrandingSettings
 
 api = StableOperationIdsAPI(
     operation_id_prefix="integrations_orders_api",
@@ -212,22 +211,9 @@ def token_refresh(request, body: RefreshIn):
 )
 def create_order(request, payload: CreateOrderIn):
     try:
-        answer = order_service.create_order(payload, currency=_currency(request))
+        answer = order_service.create_order(payload, currency=shop_currency(request))
     except order_service.InvalidOrder as invalid:
         return Status(400, {"detail": str(invalid), "errors": invalid.errors})
     except CheckoutError as refused:  # e.g. the last units sold a moment earlier
         return Status(400, {"detail": str(refused)})
     return Status(201, answer)
-
-
-def _currency(request) -> str:
-    """The shop's currency (Settings → Branding), read without creating settings rows."""
-    site = Site.find_for_request(request)
-    code = None
-    if site is not None:
-        code = (
-            BrandingSettings.objects.filter(site=site)
-            .values_list("currency_code", flat=True)
-            .first()
-        )
-    return code or BrandingSettings._meta.get_field("currency_code").default

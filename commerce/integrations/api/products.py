@@ -19,12 +19,9 @@ from commerce.integrations.api.listing import (
     page_of,
 )
 from commerce.integrations.services import catalog_export as export
-from commerce.integrations.services.catalog_export import (
-    decimal_string,
-    rich_text_to_plain,
-    vat_number,
-)
+from commerce.integrations.services.catalog_export import decimal_string, vat_number
 from commerce.models import ProductStatus
+from commerce.text import rich_text_to_plain
 
 router = Router(tags=["products"])
 

@@ -18,7 +18,6 @@ The rules, in one place (the README's "Integration API" section documents them):
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -28,7 +27,6 @@ from typing import Any
 from django.db.models import BooleanField, F, QuerySet, Value
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.html import strip_tags
 
 from commerce.models import Product, ProductImage, ProductStatus, Stock
 from commerce.services.catalog import storefront_categories
@@ -200,21 +198,6 @@ def stocks(*, include_disabled=False) -> QuerySet:
 
 
 # --- Values ----------------------------------------------------------------------------------
-
-_BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|ul|ol)>", re.IGNORECASE)
-_LINE_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
-
-
-def rich_text_to_plain(value: str) -> str:
-    """The description as AMPER sends it: plain text, paragraphs parted by a blank line,
-    line breaks as "\\n". The inverse of the import's plain_text_to_html."""
-    if not value:
-        return ""
-    text = _LINE_BREAK.sub("\n", value)
-    text = _BLOCK_END.sub("\n\n", text)
-    text = html.unescape(strip_tags(text))
-    paragraphs = [part.strip() for part in re.split(r"\n\s*\n", text)]
-    return "\n\n".join(part for part in paragraphs if part)
 
 
 def decimal_string(value: Decimal | int | None, places: int = 2) -> str | None:

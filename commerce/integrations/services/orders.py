@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from commerce.inputs import normalise_email
 from commerce.integrations.models import CustomerLink
 from commerce.models import (
     Address,
@@ -37,7 +38,7 @@ from commerce.models import (
     PaymentMethod,
     Product,
 )
-from commerce.services.cart import max_line_quantity
+from commerce.services import line_limits
 from commerce.services.checkout import place_order
 from commerce.services.inventory import available_stock_subquery
 
@@ -114,7 +115,7 @@ def _create(data, currency: str) -> dict:
     snapshot = address.as_dict()
     checkout = Checkout.objects.create(
         cart=cart,
-        email=customer.email.strip().lower(),
+        email=normalise_email(customer.email),
         phone=address.phone,
         billing_address=snapshot,
         delivery_address=dict(snapshot),
@@ -228,23 +229,24 @@ def _line_product(line, prefix, by_id, by_sku, errors: _Errors) -> Product | Non
 
 
 def _line_is_sellable(line, product: Product, prefix: str, errors: _Errors) -> bool:
-    """The storefront's rules for a cart line, plus the price the caller expects."""
-    if not product.is_purchasable:
-        name = product.name if product.live else "This product"
-        errors.add(f"{prefix}.product_id", f"{name} cannot be bought at the moment.")
+    """The storefront's rules for a line (services.line_limits), plus the price the caller
+    expects. A quantity over a limit is refused, not lowered as the cart does."""
+    available = product.available_quantity
+    refused = line_limits.refusal(product, available)
+    if refused is not None and refused.reason == line_limits.UNPURCHASABLE:
+        errors.add(f"{prefix}.product_id", refused.message)
         return False
     ok = True
-    available = product.available_quantity
-    if available <= 0:
-        errors.add(f"{prefix}.quantity", f"{product.name} is out of stock.")
+    capped = line_limits.cap(line.quantity, available=available)
+    if refused is not None:
+        errors.add(f"{prefix}.quantity", refused.message)
         ok = False
-    elif line.quantity > available:
+    elif capped.over_stock:
         errors.add(f"{prefix}.quantity", f"Only {available} of {product.name} in stock.")
         ok = False
-    if line.quantity > max_line_quantity():
-        errors.add(
-            f"{prefix}.quantity", f"At most {max_line_quantity()} units of one product per order."
-        )
+    if capped.over_maximum:
+        most = line_limits.max_line_quantity()
+        errors.add(f"{prefix}.quantity", f"At most {most} units of one product per order.")
         ok = False
     if line.suggested_price != product.price:
         errors.add(

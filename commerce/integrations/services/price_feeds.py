@@ -33,19 +33,19 @@ from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
-from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin
 from xml.sax.saxutils import escape, quoteattr
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.utils.html import strip_tags
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 
 from commerce.models import Category, Product, ProductImage, ProductStatus, ShopPage
+from commerce.money import shop_currency
 from commerce.services.inventory import available_stock_subquery
+from commerce.text import rich_text_to_plain
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def feed_site(site, request=None) -> FeedSite | None:
         shop=shop,
         shop_url=shop.get_full_url(request=request),
         shop_name=branding.shop_name,
-        currency=branding.currency_code,
+        currency=shop_currency(site=site),
     )
 
 
@@ -186,15 +186,11 @@ def image_url(product, root_url: str) -> str:
     return urljoin(root_url + "/", rendition.url)
 
 
-# Where rich text's blocks end: a space there keeps "one.</p><p>Two" two words.
-_BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|ul|ol|blockquote|div)>|<br\s*/?>", re.IGNORECASE)
-
-
 def plain_description(product) -> str:
     """The short description, else the rich text one as plain text, on one line."""
     text = product.short_description
     if not text and product.description:
-        text = unescape(strip_tags(_BLOCK_END.sub(" ", product.description)))
+        text = rich_text_to_plain(product.description)
     return " ".join(text.split())
 
 

@@ -490,6 +490,26 @@ def test_every_bad_line_is_reported_by_field(integrator, customer, methods):
     assert not Cart.objects.exists()
 
 
+def test_the_line_maximum_is_the_carts_and_over_it_is_refused_not_lowered(
+    integrator, customer, methods, settings
+):
+    settings.STOREFRONT_MAX_LINE_QUANTITY = 4
+    roomy, scarce = make_product("Roomy", stock=50), make_product("Scarce", stock=3)
+    token = access_token(integrator)
+
+    over = post("/create-order", order_body(customer, (roomy, 5), (scarce, 5)), token)
+    assert field_errors(over) == {
+        "lines.0.quantity": ["At most 4 units of one product per order."],
+        "lines.1.quantity": [
+            "Only 3 of Scarce in stock.",
+            "At most 4 units of one product per order.",
+        ],
+    }
+    at_the_edges = post("/create-order", order_body(customer, (roomy, 4), (scarce, 3)), token)
+    assert at_the_edges.status_code == 201
+    assert [line["quantity"] for line in at_the_edges.json()["lines"]] == [4, 3]
+
+
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [

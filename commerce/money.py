@@ -1,0 +1,35 @@
+"""The shop's currency, read in one place so prices, orders, feeds and the API agree.
+
+It is the site's Settings → Branding (`pages.BrandingSettings.currency_code`);
+a site without its branding row yet has the field's default, and so does a
+request no site answers. Reading never creates the row: a page showing a price
+should not write, and the create-order API's playground leaves every table as
+it found it. Orders keep the currency they were placed in (`Order.currency`).
+
+A bottom module: it imports only `pages` and Wagtail, so models may use it.
+"""
+
+from wagtail.models import Site
+
+from pages.models import BrandingSettings
+
+
+def shop_currency(request=None, *, site: Site | None = None) -> str:
+    """The three-letter code for `request`'s site, or `site`'s, else the default site's."""
+    if request is not None:
+        # Pages read the branding early (base.html) and Wagtail keeps it on the
+        # request: prices on the page then cost no query.
+        branding = getattr(request, BrandingSettings.get_cache_attr_name(), None)
+        if branding is not None:
+            return branding.currency_code
+        site = Site.find_for_request(request)
+    elif site is None:
+        site = Site.objects.filter(is_default_site=True).first()
+    code = None
+    if site is not None:
+        code = (
+            BrandingSettings.objects.filter(site=site)
+            .values_list("currency_code", flat=True)
+            .first()
+        )
+    return code or BrandingSettings._meta.get_field("currency_code").default

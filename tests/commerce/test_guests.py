@@ -1,0 +1,50 @@
+"""A guest is one key in their session (services.guests): it names their cart and their lists."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from commerce.models import Cart, ShoppingList
+from commerce.services.guests import GUEST_SESSION_KEY
+from commerce.tokens import is_token
+from tests.factories.catalog import make_product
+from tests.factories.checkout import make_cart
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "pw-long-enough-1"
+
+
+def test_a_guests_list_and_cart_share_one_key_whichever_came_first(client):
+    vase = make_product("Vase", stock=3)
+    client.post(reverse("lists:add"), {"product": vase.pk})
+    key = client.session[GUEST_SESSION_KEY]
+    assert is_token(key)
+    client.post(reverse("cart:add"), {"product": vase.pk, "quantity": 1})
+    assert client.session[GUEST_SESSION_KEY] == key
+    assert Cart.objects.get().token == key
+    assert ShoppingList.objects.get().guest_key == key
+    assert set(client.session.keys()) & {"storefront_cart", "storefront_lists"} == set()
+
+
+def test_signing_in_moves_cart_and_lists_and_forgets_the_key(client):
+    user = get_user_model().objects.create_user("ada", "ada@example.com", PASSWORD)
+    vase = make_product("Vase", stock=3)
+    client.post(reverse("cart:add"), {"product": vase.pk, "quantity": 2})
+    client.post(reverse("lists:add"), {"product": vase.pk})
+    client.post(reverse("account:login"), {"username": "ada", "password": PASSWORD})
+    assert GUEST_SESSION_KEY not in client.session
+    assert Cart.objects.get().user == user and Cart.objects.get().lines.get().quantity == 2
+    assert ShoppingList.objects.get().user == user
+
+
+def test_a_session_from_before_the_one_key_starts_afresh(client):
+    # Sessions that hold the old separate keys find neither cart nor lists: the
+    # guest starts with an empty cart, and the old rows go with the housekeeping purges.
+    vase = make_product("Vase", stock=3)
+    old = make_cart([(vase, 1)])
+    session = client.session
+    session["storefront_cart"] = old.token
+    session.save()
+    assert "Vase" not in client.get(reverse("cart:detail")).content.decode()
+    client.post(reverse("cart:add"), {"product": vase.pk, "quantity": 1})
+    assert Cart.objects.exclude(pk=old.pk).get().token == client.session[GUEST_SESSION_KEY]

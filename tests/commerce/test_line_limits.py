@@ -1,0 +1,108 @@
+"""What one line may hold (services.line_limits), and the cart and the lists applying it alike."""
+
+import pytest
+
+from commerce.models import ProductStatus, ShoppingList
+from commerce.services import cart as carts
+from commerce.services import line_limits
+from commerce.services import shopping_lists as lists
+from commerce.services.cart import CartError
+from commerce.services.line_limits import OUT_OF_STOCK, UNPURCHASABLE, Capped, cap, refusal
+from commerce.services.shopping_lists import ListError
+from tests.factories.catalog import make_product
+from tests.factories.checkout import make_cart
+
+MAX = 5
+
+
+@pytest.fixture(autouse=True)
+def small_maximum(settings):
+    settings.STOREFRONT_MAX_LINE_QUANTITY = MAX
+
+
+# --- The quantity limit ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "wanted, capped",
+    [
+        (1, Capped(1, over_stock=False, over_maximum=False)),
+        (MAX, Capped(MAX, over_stock=False, over_maximum=False)),
+        (MAX + 1, Capped(MAX, over_stock=False, over_maximum=True)),
+    ],
+)
+def test_a_line_holds_at_most_the_maximum(wanted, capped):
+    assert cap(wanted) == capped
+    assert line_limits.max_line_quantity() == MAX
+
+
+@pytest.mark.parametrize(
+    "wanted, available, capped",
+    [
+        (3, 3, Capped(3, over_stock=False, over_maximum=False)),
+        (4, 3, Capped(3, over_stock=True, over_maximum=False)),
+        (MAX + 1, MAX, Capped(MAX, over_stock=True, over_maximum=True)),
+        (MAX + 1, MAX + 10, Capped(MAX, over_stock=False, over_maximum=True)),
+        (1, 0, Capped(0, over_stock=True, over_maximum=False)),
+    ],
+)
+def test_stock_bounds_a_line_where_it_is_given(wanted, available, capped):
+    assert cap(wanted, available=available) == capped
+
+
+# --- Which products may be on a line --------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_purchasable_product_with_one_unit_may_be_on_a_line():
+    assert refusal(make_product("Mug", stock=1), 1) is None
+
+
+@pytest.mark.django_db
+def test_a_product_without_stock_is_refused_for_its_stock():
+    assert refusal(make_product("Mug", stock=0), 0) == (OUT_OF_STOCK, "Mug is out of stock.")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fields, shown",
+    [({"status": ProductStatus.DISABLED}, "Mug"), ({"publish": False}, "This product")],
+)
+def test_an_unpurchasable_product_is_refused_whatever_its_stock(fields, shown):
+    product = make_product("Mug", stock=10, **fields)
+    assert refusal(product, 10) == (UNPURCHASABLE, f"{shown} cannot be bought at the moment.")
+
+
+def test_a_product_that_does_not_exist_is_refused():
+    assert refusal(None, 0) == (UNPURCHASABLE, "This product cannot be bought at the moment.")
+
+
+# --- The callers --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_cart_refuses_zero_and_caps_at_the_maximum_then_at_stock():
+    roomy, scarce = make_product("Roomy", stock=100), make_product("Scarce", stock=3)
+    cart = make_cart()
+    with pytest.raises(CartError, match="at least 1"):
+        carts.add_product(cart, roomy.pk, 0)
+    assert carts.add_product(cart, roomy.pk, MAX) == ""
+    note = carts.add_product(cart, roomy.pk, 1)
+    assert note == f"At most {MAX} of one product per order; your cart holds {MAX} of Roomy."
+    assert carts.add_product(cart, scarce.pk, 4) == "Only 3 of Scarce in stock; your cart holds 3."
+    assert dict(cart.lines.values_list("product__name", "quantity")) == {"Roomy": MAX, "Scarce": 3}
+
+
+@pytest.mark.django_db
+def test_a_list_refuses_zero_and_caps_at_the_maximum_but_not_at_stock():
+    scarce = make_product("Scarce", stock=1)
+    shopping_list = ShoppingList.objects.create(name="L", guest_key="k")
+    with pytest.raises(ListError, match="at least 1"):
+        lists.add_item(shopping_list, scarce.pk, 0)
+    item = lists.add_item(shopping_list, scarce.pk, MAX)
+    assert item.quantity == MAX
+    note = lists.update_item(item, quantity=MAX + 1, note="")
+    assert (item.quantity, note) == (
+        MAX,
+        f"At most {MAX} of one product per line: the quantity is now {MAX}.",
+    )
