@@ -2,8 +2,7 @@
 
 from wagtail.contrib.sitemaps import Sitemap
 
-from commerce.models import Product, ShopPage
-from commerce.services.catalog import storefront_categories
+from commerce.models import Category, Product, ShopPage
 
 
 class _ShopSitemap(Sitemap):
@@ -40,7 +39,7 @@ class ProductSitemap(_ShopSitemap):
 
 class CategorySitemap(_ShopSitemap):
     def items(self):
-        return storefront_categories().only("pk", "slug_path").order_by("slug_path")
+        return Category.objects.on_storefront().only("pk", "slug_path").order_by("slug_path")
 
     def subpath(self, category):
         return self._shop.reverse_subpage("category", kwargs={"category_path": category.slug_path})

@@ -87,7 +87,7 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
         request._storefront_shop_page = self
         slug = category_path.rsplit("/", 1)[-1]
         category = (
-            Category.objects.filter(slug=slug, is_active=True).select_related("image").first()
+            Category.objects.on_storefront().filter(slug=slug).select_related("image").first()
         )
         if category is None:
             raise Http404("No such category.")

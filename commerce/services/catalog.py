@@ -19,7 +19,6 @@ from commerce.models import (
     Category,
     Product,
     ProductImage,
-    ProductStatus,
 )
 from commerce.models.catalog import ean_format_ok
 from commerce.services.inventory import available_stock_subquery
@@ -131,44 +130,28 @@ def tile_queryset():
     )
 
 
-def storefront_categories(within: Category | None = None):
-    """Categories shoppers can reach: all of them (or `within`'s branch), less every
-    branch below an inactive category.
-
-    The one place the rule lives: an inactive category takes itself and
-    everything below it off the storefront (pages, listings, sections, sitemap).
-    Ancestors above `within` are checked by the caller (`is_on_storefront`).
-    """
-    categories = Category.objects.all()
-    if within is not None:
-        categories = categories.filter(within.descendants_q())
-    for path in categories.filter(is_active=False).values_list("slug_path", flat=True):
-        categories = categories.exclude(Q(slug_path=path) | Q(slug_path__startswith=f"{path}/"))
-    return categories
-
-
-def is_on_storefront(category: Category, ancestors) -> bool:
-    return category.is_active and all(ancestor.is_active for ancestor in ancestors)
-
-
-def branch_ids(categories) -> dict[int, list[int]]:
-    """For each category, the ids of its storefront branch (itself and reachable
-    descendants), from one query over the (small) category table."""
-    rows = list(Category.objects.values_list("pk", "slug_path", "is_active"))
-    off = [path for _, path, active in rows if not active]
-
-    def reachable(path):
-        return not any(path == p or path.startswith(f"{p}/") for p in off)
-
-    result = {}
-    for category in categories:
-        root = category.slug_path
-        result[category.pk] = [
+def storefront_branch_ids(categories) -> dict[int, list[int]]:
+    """For each category, the ids of its storefront branch (itself and the descendants
+    shoppers can reach; empty when it is switched off), from one query."""
+    rows = list(Category.objects.on_storefront().values_list("pk", "slug_path"))
+    return {
+        category.pk: [
             pk
-            for pk, path, _ in rows
-            if (path == root or path.startswith(f"{root}/")) and reachable(path)
+            for pk, path in rows
+            if path == category.slug_path or path.startswith(f"{category.slug_path}/")
         ]
-    return result
+        for category in categories
+    }
+
+
+def storefront_trail(category: Category) -> list[Category] | None:
+    """The category's ancestors and itself, root first, in one query; None when shoppers
+    cannot reach it (it or an ancestor is switched off)."""
+    paths = [*category.ancestor_paths, category.slug_path]
+    found = {c.slug_path: c for c in Category.objects.on_storefront().filter(slug_path__in=paths)}
+    if category.slug_path not in found:
+        return None
+    return [found[path] for path in paths if path in found]
 
 
 def in_category_q(category: Category, ids: list[int] | None = None) -> Q:
@@ -176,9 +159,11 @@ def in_category_q(category: Category, ids: list[int] | None = None) -> Q:
 
     Filters on a literal id list: it lets PostgreSQL plan the listing cheaply,
     where a nested subquery made it estimate, and JIT-compile, a scan of the
-    whole catalog. Pass `ids` (from `branch_ids`) to resolve many at once.
+    whole catalog. Pass `ids` (from `storefront_branch_ids`) to resolve many at once.
     """
-    return in_categories_q(ids if ids is not None else branch_ids([category])[category.pk])
+    if ids is None:
+        ids = storefront_branch_ids([category])[category.pk]
+    return in_categories_q(ids)
 
 
 def in_categories_q(category_ids) -> Q:
@@ -216,7 +201,7 @@ def apply_filters(products, listing: ListingQuery):
         products = products.filter(price__lte=listing.max_price)
     if listing.in_stock:
         # "In stock" means "can be bought now": a disabled product is not, whatever its stock.
-        products = products.filter(stock_available__gt=0, status=ProductStatus.ACTIVE)
+        products = products.purchasable().filter(stock_available__gt=0)
     return products
 
 
@@ -334,8 +319,8 @@ def listing_context(shop, request, *, category=None, search=False):
     None when the category sits below an inactive one: switching a category
     off takes its whole branch off the storefront.
     """
-    ancestors = category_ancestors(category) if category is not None else []
-    if category is not None and not is_on_storefront(category, ancestors):
+    trail = storefront_trail(category) if category is not None else []
+    if trail is None:
         return None
     definitions = filterable_definitions()
     options_by_id = {o.pk: o for d in definitions for o in d.options.all()}
@@ -363,7 +348,7 @@ def listing_context(shop, request, *, category=None, search=False):
     return {
         "shop": shop,
         "category": category,
-        "breadcrumb": breadcrumb_links([*ancestors, category], shop, request) if category else [],
+        "breadcrumb": breadcrumb_links(trail, shop, request),
         "subcategories": subcategory_links(category, shop, request),
         "is_search": search,
         "listing": listing,
@@ -395,19 +380,13 @@ def querystring_without(params, *names):
     return copy.urlencode()
 
 
-def category_ancestors(category):
-    """The category's ancestors, root first, in one query."""
-    found = {c.slug_path: c for c in Category.objects.filter(slug_path__in=category.ancestor_paths)}
-    return [found[path] for path in category.ancestor_paths if path in found]
-
-
 def breadcrumb_links(categories, shop, request):
     return [(c.name, shop.category_url(c, request)) for c in categories]
 
 
 def subcategory_links(category, shop, request):
-    children = Category.objects.filter(is_active=True, parent=category).order_by(
-        "sort_order", "name"
+    children = (
+        Category.objects.on_storefront().filter(parent=category).order_by("sort_order", "name")
     )
     return [(c.name, shop.category_url(c, request)) for c in children]
 
@@ -447,10 +426,8 @@ def product_detail_context(product, request, preview=False):
     category = product.main_category
     breadcrumb = []
     if shop and category:
-        ancestors = category_ancestors(category)
         # No links into a branch that is switched off (those pages are 404).
-        if is_on_storefront(category, ancestors):
-            breadcrumb = breadcrumb_links([*ancestors, category], shop, request)
+        breadcrumb = breadcrumb_links(storefront_trail(category) or [], shop, request)
     return {
         "shop": shop,
         "page": shop,
