@@ -15,7 +15,7 @@ Every value in a request is hostile until read through one of these:
   an error, not a validation message), and no field of this shop takes one, so
   a request carrying NUL in its path, query, form body, cookies or headers is
   refused where requests start, before any view or query sees it. JSON bodies
-  are checked by the API schemas (`integrations.schemas.text`).
+  are checked by the API schemas (`commerce.integrations.api.fields.text`).
 """
 
 import re

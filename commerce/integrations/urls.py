@@ -1,6 +1,8 @@
 from django.urls import URLPattern, path
 
-from . import api_v1, feeds, orders_api
+from commerce.integrations import feed_views as feeds
+from commerce.integrations.api import orders as orders_api
+from commerce.integrations.api import v1 as api_v1
 
 
 class _ReverseOnly(URLPattern):

@@ -210,7 +210,7 @@ else:
 # catalog version and take effect at once). 0 turns the page cache off.
 STOREFRONT_PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 
-# Price-comparison feeds (commerce/integrations/services/feeds.py): each finished feed is a
+# Price-comparison feeds (commerce/integrations/services/price_feeds.py): each finished feed is a
 # file here, named by feed, site and catalog version, served until the catalog
 # changes or it is FEED_MAX_AGE_SECONDS old (stock counts change without a version
 # bump). 0 keeps a feed until the catalog changes. Per machine; never committed.

@@ -159,7 +159,8 @@ def client_field_names() -> list[str]:
 
 
 def api_schemas():
-    from commerce.integrations import api_v1, orders_api
+    from commerce.integrations.api import orders as orders_api
+    from commerce.integrations.api import v1 as api_v1
 
     return [
         api_v1.api.get_openapi_schema(path_prefix="/external/v1"),

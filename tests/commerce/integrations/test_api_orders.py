@@ -539,7 +539,7 @@ def test_no_offline_payment_method_is_a_400_that_says_so(integrator, customer):
 
 def test_a_refusal_by_the_checkout_service_is_a_400(integrator, customer, methods, monkeypatch):
     """Stock checked before placing can be gone by the time the rows are locked."""
-    from commerce.integrations import order_service
+    from commerce.integrations.services import orders as order_service
 
     product = make_product(stock=5)
     monkeypatch.setattr(order_service, "_line_is_sellable", lambda *args: True)

@@ -20,18 +20,20 @@ Every error is JSON: {"detail": "...", "errors": {"lines.0.quantity": ["..."]}}.
 from decimal import Decimal
 
 from django.contrib.auth import authenticate
-from ninja import Field, NinjaAPI, Schema, Status
+from ninja import Field, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from wagtail.models import Site
 
+from commerce.integrations import jwt_auth
+from commerce.integrations.api.base import StableOperationIdsAPI
+from commerce.integrations.api.fields import text
+from commerce.integrations.services import orders as order_service
 from commerce.services import limits
 from commerce.services.checkout import CheckoutError
 from pages.models import BrandingSettings
 
-from . import jwt_auth, order_service
-from .schemas import text
-
-api = NinjaAPI(
+api = StableOperationIdsAPI(
+    operation_id_prefix="integrations_orders_api",
     title="Storefront order API",
     version="1",
     urls_namespace="order_api",

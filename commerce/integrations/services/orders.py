@@ -27,6 +27,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from commerce.integrations.models import CustomerLink
 from commerce.models import (
     Address,
     Cart,
@@ -39,8 +40,6 @@ from commerce.models import (
 from commerce.services.cart import max_line_quantity
 from commerce.services.checkout import place_order
 from commerce.services.inventory import available_stock_subquery
-
-from .models import CustomerLink
 
 SOURCE = "api"
 
@@ -77,7 +76,7 @@ class _Playground(Exception):  # noqa: N818 - control flow, never seen outside t
 def create_order(data, *, currency: str) -> dict:
     """Places the order (or prices it, for a playground request); returns the answer.
 
-    `data` is the validated request (integrations.orders_api.CreateOrderIn).
+    `data` is the validated request (commerce.integrations.api.orders.CreateOrderIn).
     Raises InvalidOrder, or CheckoutError when placement itself refuses
     (e.g. the last units went to another buyer a moment earlier).
     """

@@ -1,7 +1,7 @@
 """Price-comparison feeds: /feeds/ceneo.xml (Ceneo) and /feeds/google.xml (Google Merchant).
 
 The HTTP side only: which site, which catalog version, a cached file or a fresh
-stream. Generation and the file cache are in commerce/integrations/services/feeds.py.
+stream. Generation and the file cache are in commerce/integrations/services/price_feeds.py.
 """
 
 import time
@@ -12,7 +12,7 @@ from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 from wagtail.models import Site
 
-from commerce.integrations.services import feeds
+from commerce.integrations.services import price_feeds as feeds
 from commerce.services.page_cache import CACHE_HEADER, catalog_version
 
 CONTENT_TYPE = "application/xml; charset=utf-8"

@@ -1,0 +1,59 @@
+"""Integration API v1 (read-only): products, categories, stock for ERPs and comparison sites.
+
+Shaped like AMPER's `/external/v1/` API, so an integration written for AMPER
+works unchanged: the same URLs, field names and types, a bare JSON array for
+lists, and the key in `api_key`. What we add is documented in the README
+("Integration API"): paging parameters with the totals and links in headers,
+`updated_since`, `include_disabled` and the `Authorization: Api-Key` header.
+One module per endpoint family (products, categories, stocks), each with its
+response schemas beside its endpoints; they only translate HTTP, what is exposed
+lives in `commerce/integrations/services/catalog_export.py`.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from ninja.errors import ValidationError
+
+from commerce.integrations.api import categories, products, stocks
+from commerce.integrations.api.base import StableOperationIdsAPI
+from commerce.integrations.auth import API_KEY_AUTH
+from commerce.integrations.services.catalog_export import MAX_PAGE_SIZE, BadParameter
+
+DESCRIPTION = f"""
+Read-only catalog API with the URLs and field names of AMPER's `/external/v1/` API.
+
+**Authentication**: an API key created by staff in the admin (Integrations → API keys),
+in the `api_key` query parameter or an `Authorization: Api-Key <key>` header.
+
+**Lists** are bare JSON arrays ordered by id. Page with `page` (from 1) and `page_size`
+(default and maximum {MAX_PAGE_SIZE}; larger values are lowered to it). Each list answer
+has `X-Total-Count`, `X-Page-Size` and, when there are more pages, an RFC 8288 `Link`
+header with `rel="next"`/`rel="prev"`. A page past the end is an empty array.
+Bad parameters get 400 with a JSON `detail`.
+"""
+
+api = StableOperationIdsAPI(
+    operation_id_prefix="integrations_api_v1",
+    title="Storefront integration API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="external_v1",
+    docs_url="/docs/",
+    openapi_url="/openapi.json",
+    auth=API_KEY_AUTH,
+)
+
+
+@api.exception_handler(ValidationError)
+def bad_parameters(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Parameter errors are 400, not ninja's 422: this API has no request bodies."""
+    return api.create_response(request, {"detail": exc.errors}, status=400)
+
+
+@api.exception_handler(BadParameter)
+def bad_parameter(request: HttpRequest, exc: BadParameter) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=400)
+
+
+api.add_router("/", products.router)
+api.add_router("/", categories.router)
+api.add_router("/", stocks.router)
