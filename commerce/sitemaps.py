@@ -34,7 +34,7 @@ class ProductSitemap(_ShopSitemap):
         return Product.objects.visible().only("pk", "slug", "updated_at").order_by("pk")
 
     def subpath(self, product):
-        return self._shop.reverse_subpage("product", kwargs={"slug": product.slug})
+        return self._shop.product_subpath(product)
 
 
 class CategorySitemap(_ShopSitemap):

@@ -250,9 +250,7 @@ def attach_urls(products, shop, request):
     """Each product's storefront URL, computed once per page, without queries."""
     base = shop.get_url(request=request) if shop else ""
     for product in products:
-        product.storefront_url = (
-            base + shop.reverse_subpage("product", kwargs={"slug": product.slug}) if shop else ""
-        )
+        product.storefront_url = base + shop.product_subpath(product) if shop else ""
     return products
 
 

@@ -24,7 +24,6 @@ from commerce.integrations.services.catalog_export import (
     rich_text_to_plain,
     vat_number,
 )
-from commerce.models import ProductStatus
 
 router = Router(tags=["products"])
 
@@ -71,7 +70,7 @@ class ProductOut(Schema):
 
     @staticmethod
     def resolve_is_published(obj):
-        return obj.status == ProductStatus.ACTIVE
+        return obj.is_purchasable
 
 
 class ProductFileOut(Schema):
