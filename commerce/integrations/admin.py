@@ -19,6 +19,7 @@ from wagtail.snippets.views.snippets import (
 )
 
 from commerce.integrations.models import ApiKey
+from commerce.views.caching import never_cache_response
 
 
 class ApiKeyForm(WagtailAdminModelForm):
@@ -59,8 +60,7 @@ class ApiKeyCreateView(CreateView):
                 "index_url": self.get_success_url(),
             },
         )
-        response["Cache-Control"] = "no-store"
-        return response
+        return never_cache_response(response)
 
 
 class ApiKeyEditView(EditView):

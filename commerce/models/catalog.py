@@ -418,7 +418,8 @@ class Product(
 
     @cached_property
     def available_quantity(self):
-        """Units shoppers can buy now; listings annotate it instead (see services.catalog)."""
+        """Units shoppers can buy now (`Stock.objects.in_active_warehouses()`); listings
+        annotate `available_stock_subquery` instead."""
         if hasattr(self, "stock_available"):
             return self.stock_available or 0
         if self.pk is None:
@@ -436,7 +437,7 @@ class Product(
         """What shoppers are told: "unavailable", "in_stock" or "out_of_stock".
 
         The listing's "in stock only" filter is the database form of "in_stock"
-        (services.catalog.apply_filters).
+        (services.catalog.listing.apply_filters).
         """
         if not self.is_purchasable:
             return "unavailable"
@@ -452,7 +453,7 @@ class Product(
         return "commerce/product_detail.html"
 
     def get_preview_context(self, request, mode_name):
-        from commerce.services.catalog import product_detail_context
+        from commerce.services.catalog.product_page import product_detail_context
 
         return product_detail_context(self, request, preview=True)
 

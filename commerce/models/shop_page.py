@@ -80,7 +80,7 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
 
     @path("", name="catalog")
     def catalog(self, request):
-        from commerce.services.catalog import listing_context
+        from commerce.services.catalog.listing import listing_context
 
         request._storefront_shop_page = self
         context = listing_context(self, request)
@@ -91,7 +91,7 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
     @re_path(r"^c/(?P<category_path>[-\w]+(?:/[-\w]+)*)/$", name="category")
     def category(self, request, category_path):
         from commerce.models import Category
-        from commerce.services.catalog import listing_context
+        from commerce.services.catalog.listing import listing_context
 
         request._storefront_shop_page = self
         slug = category_path.rsplit("/", 1)[-1]
@@ -112,7 +112,7 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
 
     @path("search/", name="search")
     def search(self, request):
-        from commerce.services.catalog import listing_context
+        from commerce.services.catalog.listing import listing_context
 
         request._storefront_shop_page = self
         context = listing_context(self, request, search=True)
@@ -122,7 +122,10 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
 
     @path("p/<slug:slug>/", name="product")
     def product(self, request, slug):
-        from commerce.services.catalog import get_visible_product, product_detail_context
+        from commerce.services.catalog.product_page import (
+            get_visible_product,
+            product_detail_context,
+        )
 
         request._storefront_shop_page = self
         product = get_visible_product(slug)

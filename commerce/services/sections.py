@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import IntegerField, Value
 
 from commerce.models import Category, Product
-from commerce.services.catalog import (
+from commerce.services.catalog.listing import (
     attach_urls,
     in_category_q,
     storefront_branch_ids,

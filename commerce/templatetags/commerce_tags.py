@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from wagtail.images.templatetags.wagtailimages_tags import PictureNode
 from wagtail.images.templatetags.wagtailimages_tags import image as parse_image_tag
 
-from commerce.services.catalog import product_structured_data
+from commerce.services.catalog.structured_data import product_structured_data
 from pages.models import BrandingSettings
 
 register = template.Library()

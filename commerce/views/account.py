@@ -16,7 +16,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -31,6 +30,7 @@ from commerce.services.addresses import (
     save_address,
 )
 from commerce.services.order_history import order_for_customer, orders_of, status_history
+from commerce.views.caching import never_cache
 
 ORDERS_PER_PAGE = 20
 RECENT_ORDERS = 5

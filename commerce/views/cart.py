@@ -11,6 +11,7 @@ from commerce.services import cart as carts
 from commerce.services import limits
 from commerce.services.cart import CartError
 
+from .caching import never_cache_response
 from .limits import limit_writes, too_many_requests
 
 TOO_MANY_COUPONS = "You have tried too many coupon codes. Try again later."
@@ -44,8 +45,7 @@ def cart_detail(request):
         ),
     }
     response = TemplateResponse(request, "commerce/cart.html", context)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return never_cache_response(response)
 
 
 @require_POST

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.cache import never_cache
 
 from commerce.forms.checkout import (
     ContactForm,
@@ -26,6 +25,7 @@ from commerce.models import Address, Order
 from commerce.services import cart as carts
 from commerce.services import checkout as checkouts
 from commerce.services.checkout import CartEmpty, CheckoutError, CheckoutExpired, CheckoutPlaced
+from commerce.views.caching import never_cache
 from pages.models import BrandingSettings
 
 STEPS = [

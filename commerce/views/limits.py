@@ -13,6 +13,8 @@ from django.template.response import TemplateResponse
 from commerce.forms.account import EmailAuthenticationForm
 from commerce.services import limits
 
+from .caching import never_cache_response
+
 TOO_MANY_WRITES = "You have made too many changes in a short time. Wait a minute and try again."
 
 
@@ -21,8 +23,7 @@ def too_many_requests(request, message: str, *, retry_after: int = 60):
         request, "commerce/too_many_requests.html", {"message": message}, status=429
     )
     response["Retry-After"] = str(retry_after)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return never_cache_response(response)
 
 
 def limit_writes(limit: str):
@@ -73,7 +74,7 @@ def locked_out(request, original_response=None, credentials=None):
             status=429,
         )
         response["Retry-After"] = str(cool_off)
-        response["Cache-Control"] = "private, no-store"
+        never_cache_response(response)
     else:  # the Wagtail admin's log-in
         response = too_many_requests(request, lockout_message(), retry_after=cool_off)
     # Middleware runs after the view: nothing else would render this response.

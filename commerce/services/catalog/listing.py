@@ -1,108 +1,25 @@
-"""What shoppers see of the catalog: listings, filters, sorting, search and product pages.
+"""Listings: the catalog, category and search pages, and the product sections' tiles.
 
-Every function here runs a fixed number of queries whatever the page size,
-the number of attributes or the number of warehouses: tests hold it to that
-with `django_assert_max_num_queries`.
+Which products (category branches on the storefront, search, price and stock
+filters), the attribute facets with their counts, and one page of them in order.
+Every function here runs a fixed number of queries whatever the page size, the
+number of attributes or the number of warehouses: tests hold it to that with
+`django_assert_max_num_queries`.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
 
-from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from commerce.inputs import parse_int
-from commerce.models import (
-    AttributeDefinition,
-    AttributeOption,
-    Category,
-    Product,
-    ProductImage,
-)
+from commerce.models import AttributeDefinition, AttributeOption, Category, Product, ProductImage
 from commerce.models.catalog import ean_format_ok
 from commerce.services.inventory import available_stock_subquery
 
-PAGE_SIZES = (12, 24, 48, 96)
-DEFAULT_PAGE_SIZE = 24
+from .listing_query import PAGE_SIZES, SORTS, ListingQuery, parse_listing_query
+
 SEARCH_RESULT_LIMIT = 500  # more hits than anyone pages through; keeps search bounded
-
-SORTS = {
-    "relevance": ("Relevance", None),
-    "name": ("Name A–Z", ("name", "pk")),
-    "price": ("Price: low to high", ("price", "pk")),
-    "-price": ("Price: high to low", ("-price", "pk")),
-    "newest": ("Newest", ("-created_at", "-pk")),
-}
-
-
-class CatalogFilterForm(forms.Form):
-    """The listing's GET parameters. Anything invalid is dropped, never a 500."""
-
-    q = forms.CharField(required=False, max_length=100, label="Search")
-    sort = forms.ChoiceField(required=False, choices=[(k, v[0]) for k, v in SORTS.items()])
-    per_page = forms.TypedChoiceField(
-        required=False,
-        coerce=int,
-        choices=[(str(size), str(size)) for size in PAGE_SIZES],
-        label="Per page",
-    )
-    min_price = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)
-    max_price = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)
-    in_stock = forms.BooleanField(required=False, label="In stock only")
-    option = forms.TypedMultipleChoiceField(required=False, coerce=int, label="Attributes")
-
-    def __init__(self, data, *, option_ids=(), search=False):
-        super().__init__(data)
-        self.fields["option"].choices = [(str(pk), str(pk)) for pk in option_ids]
-        if not search:
-            self.fields["sort"].choices = [
-                c for c in self.fields["sort"].choices if c[0] != "relevance"
-            ]
-
-    def valid_data(self):
-        """The fields that parsed; invalid ones fall back to their defaults."""
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
-
-
-@dataclass
-class ListingQuery:
-    query: str = ""
-    sort: str = "name"
-    per_page: int = DEFAULT_PAGE_SIZE
-    min_price: Decimal | None = None
-    max_price: Decimal | None = None
-    in_stock: bool = False
-    option_ids: tuple[int, ...] = ()
-
-
-def parse_listing_query(data, *, filterable_options, search=False) -> tuple[ListingQuery, list]:
-    form = CatalogFilterForm(data, option_ids=[o.pk for o in filterable_options], search=search)
-    clean = form.valid_data()
-    query = (clean.get("q") or "").strip()
-    default_sort = "relevance" if search and query else "name"
-    sort = clean.get("sort") or default_sort
-    if sort == "relevance" and not query:
-        sort = "name"
-    listing = ListingQuery(
-        query=query,
-        sort=sort,
-        per_page=clean.get("per_page") or DEFAULT_PAGE_SIZE,
-        min_price=clean.get("min_price"),
-        max_price=clean.get("max_price"),
-        in_stock=bool(clean.get("in_stock")),
-        option_ids=tuple(sorted(set(clean.get("option") or ()))),
-    )
-    both_prices = listing.min_price is not None and listing.max_price is not None
-    if both_prices and listing.min_price > listing.max_price:
-        listing.min_price, listing.max_price = listing.max_price, listing.min_price
-    errors = [
-        f"{form.fields[name].label or name}: {err}"
-        for name, errs in form.errors.items()
-        for err in errs
-    ]
-    return listing, errors
 
 
 def image_prefetches():
@@ -387,90 +304,3 @@ def subcategory_links(category, shop, request):
         Category.objects.on_storefront().filter(parent=category).order_by("sort_order", "name")
     )
     return [(c.name, shop.category_url(c, request)) for c in children]
-
-
-def get_visible_product(slug):
-    """The live version of a listed product, with everything its page shows; None if hidden."""
-    return (
-        Product.objects.visible()
-        .filter(slug=slug)
-        .select_related("main_category")
-        .annotate(stock_available=available_stock_subquery())
-        .prefetch_related(
-            *image_prefetches(),
-            Prefetch(
-                "attribute_options",
-                queryset=AttributeOption.objects.select_related("definition").order_by(
-                    "definition__sort_order", "definition__name", "sort_order"
-                ),
-            ),
-        )
-        .first()
-    )
-
-
-def grouped_attributes(product):
-    """[(definition name, [values])] in the definitions' order."""
-    groups: dict = {}
-    for option in product.attribute_options.all():
-        groups.setdefault(option.definition, []).append(option.value)
-    return [(definition.name, values) for definition, values in groups.items()]
-
-
-def product_detail_context(product, request, preview=False):
-    from commerce.models import ShopPage
-
-    shop = ShopPage.for_request(request)
-    category = product.main_category
-    breadcrumb = []
-    if shop and category:
-        # No links into a branch that is switched off (those pages are 404).
-        breadcrumb = breadcrumb_links(storefront_trail(category) or [], shop, request)
-    return {
-        "shop": shop,
-        "page": shop,
-        "product": product,
-        "product_url": shop.product_url(product, request) if shop and not preview else "",
-        "breadcrumb": breadcrumb,
-        "attributes": grouped_attributes(product),
-        "is_preview": preview,
-    }
-
-
-SCHEMA_AVAILABILITY = {
-    "unavailable": "https://schema.org/Discontinued",
-    "in_stock": "https://schema.org/InStock",
-    "out_of_stock": "https://schema.org/OutOfStock",
-}
-
-
-def product_structured_data(product, request, url):
-    """schema.org/Product for one product: name, SKU, GTIN, images, brand-free offer."""
-    from pages.models import BrandingSettings
-
-    currency = BrandingSettings.for_request(request).currency_code if request else "EUR"
-    availability = SCHEMA_AVAILABILITY[product.availability]
-    data = {
-        "@context": "https://schema.org",
-        "@type": "Product",
-        "name": product.name,
-        "sku": product.sku,
-        "description": product.short_description,
-        "offers": {
-            "@type": "Offer",
-            "price": str(product.price),
-            "priceCurrency": currency,
-            "availability": availability,
-        },
-    }
-    if url:
-        data["url"] = url
-        data["offers"]["url"] = url
-    if product.ean:
-        data["gtin"] = product.ean
-    images = [i.image.get_rendition("max-1200x1200").url for i in product.images.all()][:3]
-    if images and request is not None:
-        data["image"] = [request.build_absolute_uri(u) for u in images]
-    if product.main_category:
-        data["category"] = product.main_category.name
-    return data
