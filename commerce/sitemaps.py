@@ -2,8 +2,7 @@
 
 from wagtail.contrib.sitemaps import Sitemap
 
-from commerce.models import Product, ShopPage
-from commerce.services.catalog import storefront_categories
+from commerce.models import Category, Product, ShopPage
 
 
 class _ShopSitemap(Sitemap):
@@ -35,12 +34,12 @@ class ProductSitemap(_ShopSitemap):
         return Product.objects.visible().only("pk", "slug", "updated_at").order_by("pk")
 
     def subpath(self, product):
-        return self._shop.reverse_subpage("product", kwargs={"slug": product.slug})
+        return self._shop.product_subpath(product)
 
 
 class CategorySitemap(_ShopSitemap):
     def items(self):
-        return storefront_categories().only("pk", "slug_path").order_by("slug_path")
+        return Category.objects.on_storefront().only("pk", "slug_path").order_by("slug_path")
 
     def subpath(self, category):
         return self._shop.reverse_subpage("category", kwargs={"category_path": category.slug_path})

@@ -182,7 +182,7 @@ def ensure_homepage_content(homepage: HomePage, images: dict, pages: dict, repor
 
     created = not homepage.body
     if created:
-        categories = Category.objects.filter(depth=1, is_active=True).order_by("sort_order")[:4]
+        categories = Category.objects.on_storefront().filter(depth=1).order_by("sort_order")[:4]
         homepage.title = "Home"
         homepage.seo_title = "Storefront: things that last"
         homepage.search_description = "Homeware and outdoor gear, delivered in two working days."

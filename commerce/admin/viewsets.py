@@ -24,7 +24,7 @@ from commerce.models import (
     ProductStatus,
     Warehouse,
 )
-from commerce.services.catalog import image_prefetches, in_categories_q
+from commerce.services.catalog.listing import image_prefetches, in_categories_q
 from commerce.services.inventory import available_stock_subquery
 from commerce.services.orders import revenue_subquery, units_sold_subquery
 

@@ -72,7 +72,10 @@ class CategoryChooserBlock(SnippetChooserBlock):
 
         ids = [v for v in values if v is not None]
         found = (
-            Category.objects.select_related("image")
+            # Chosen categories load whether shown or not (editors must see their choice);
+            # the flag lets the tiles drop hidden ones without a query of their own.
+            Category.objects.annotate_on_storefront()
+            .select_related("image")
             .prefetch_related(Prefetch("image__renditions"))
             .in_bulk(ids)
         )
@@ -96,7 +99,7 @@ class CategoryTilesBlock(blocks.StructBlock):
     def get_preview_value(self):
         from commerce.models import Category
 
-        categories = list(Category.objects.filter(is_active=True, depth=1)[:4])
+        categories = list(Category.objects.on_storefront().filter(depth=1)[:4])
         return self.normalize({"title": "Shop by category", "categories": categories})
 
     def get_context(self, value, parent_context=None):
@@ -107,7 +110,21 @@ class CategoryTilesBlock(blocks.StructBlock):
         shop = ShopPage.for_request(request)
         context["tiles"] = [
             (category, shop.category_url(category, request) if shop else "")
-            for category in value["categories"]
-            if category is not None and category.is_active
+            for category in reachable_categories(value["categories"])
         ]
         return context
+
+
+def reachable_categories(categories):
+    """The categories shoppers can reach (`Category.objects.on_storefront`), in their order:
+    a tile must not link to a switched-off branch, whose pages are 404."""
+    from commerce.models import Category
+
+    categories = [c for c in categories if c is not None]
+    unflagged = [c.pk for c in categories if not hasattr(c, "shown_on_storefront")]
+    shown = set()
+    if unflagged:  # categories that did not come through bulk_to_python (a preview value)
+        shown = set(
+            Category.objects.on_storefront().filter(pk__in=unflagged).values_list("pk", flat=True)
+        )
+    return [c for c in categories if getattr(c, "shown_on_storefront", False) or c.pk in shown]

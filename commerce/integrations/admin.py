@@ -8,6 +8,7 @@ good; a revoked key stays listed so its last use can still be seen.
 from django import forms
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, DateColumn
@@ -59,7 +60,7 @@ class ApiKeyCreateView(CreateView):
                 "index_url": self.get_success_url(),
             },
         )
-        response["Cache-Control"] = "no-store"
+        add_never_cache_headers(response)
         return response
 
 

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_safe
 from wagtail.models import Site
 
 from commerce.integrations.services import price_feeds as feeds
-from commerce.services.page_cache import CACHE_HEADER, catalog_version
+from commerce.services.catalog_version import catalog_version
+from commerce.services.page_cache import CACHE_HEADER
 
 CONTENT_TYPE = "application/xml; charset=utf-8"
 

@@ -7,8 +7,9 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import Q
-from django.db.models.functions import Cast, Upper
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat, Upper
+from django.db.models.lookups import StartsWith
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
@@ -25,6 +26,34 @@ from wagtail.search import index
 from wagtail.search.queryset import SearchableQuerySetMixin
 
 ZERO = Decimal("0.00")
+
+
+def _switched_off_at_or_above():
+    """An inactive category at the outer category's path or at one of its ancestors'."""
+    return Exists(
+        Category.objects.filter(is_active=False).filter(
+            Q(slug_path=OuterRef("slug_path"))
+            | StartsWith(OuterRef("slug_path"), Concat(F("slug_path"), Value("/")))
+        )
+    )
+
+
+class CategoryQuerySet(models.QuerySet):
+    def on_storefront(self):
+        """The categories shoppers can reach: active, and no inactive ancestor.
+
+        The one place the rule lives: switching a category off takes itself and its
+        whole branch off the storefront (pages, listings, sections, tiles, sitemap,
+        feeds, the API). One NOT EXISTS over the (small) category table, in the
+        same query; callers that filter products by category resolve it to a
+        literal id list first (see `in_categories_q`).
+        """
+        return self.filter(~_switched_off_at_or_above())
+
+    def annotate_on_storefront(self):
+        """The same rule as a flag, `shown_on_storefront`, for rows loaded for another
+        reason (a chooser block loads every chosen category, shown or not)."""
+        return self.annotate(shown_on_storefront=~_switched_off_at_or_above())
 
 
 class Category(index.Indexed, models.Model):
@@ -66,6 +95,8 @@ class Category(index.Indexed, models.Model):
         index.SearchField("description"),
         index.FilterField("is_active"),
     ]
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug_path"]
@@ -180,6 +211,12 @@ class ProductQuerySet(SearchableQuerySetMixin, models.QuerySet):
     def visible(self):
         """What shoppers may see: the live version of active and disabled products."""
         return self.filter(live=True, status__in=[ProductStatus.ACTIVE, ProductStatus.DISABLED])
+
+    def purchasable(self):
+        """What shoppers may buy now (stock aside): the live version of active products.
+
+        `Product.is_purchasable` is the same rule for one loaded row."""
+        return self.filter(live=True, status=ProductStatus.ACTIVE)
 
     def annotate_approved_schedule(self):
         """Whether a publication is scheduled, in the query (as Wagtail's pages do), so a
@@ -340,6 +377,7 @@ class Product(
 
     @property
     def is_purchasable(self):
+        """Buyable now, stock aside; `ProductQuerySet.purchasable` in the database."""
         return self.live and self.status == ProductStatus.ACTIVE
 
     @property
@@ -348,14 +386,13 @@ class Product(
 
     @cached_property
     def available_quantity(self):
-        """Units shoppers can buy now; listings annotate it instead (see services.catalog)."""
+        """Units shoppers can buy now (`Stock.objects.in_active_warehouses()`); listings
+        annotate `available_stock_subquery` instead."""
         if hasattr(self, "stock_available"):
             return self.stock_available or 0
         if self.pk is None:
             return 0  # a new product being previewed has no stock yet
-        from commerce.services.inventory import available_quantity
-
-        return available_quantity(self)
+        return self.stocks.in_active_warehouses().units()
 
     @property
     def is_in_stock(self):
@@ -366,7 +403,7 @@ class Product(
         """What shoppers are told: "unavailable", "in_stock" or "out_of_stock".
 
         The listing's "in stock only" filter is the database form of "in_stock"
-        (services.catalog.apply_filters).
+        (services.catalog.listing.apply_filters).
         """
         if not self.is_purchasable:
             return "unavailable"
@@ -382,7 +419,7 @@ class Product(
         return "commerce/product_detail.html"
 
     def get_preview_context(self, request, mode_name):
-        from commerce.services.catalog import product_detail_context
+        from commerce.services.catalog.product_page import product_detail_context
 
         return product_detail_context(self, request, preview=True)
 

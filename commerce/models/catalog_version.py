@@ -9,7 +9,7 @@ class CatalogVersion(models.Model):
     It lives in the database, not in the cache, so that it is bumped in the same
     transaction as the change it stands for: every gunicorn worker sees the new
     number exactly when it sees the new data, whatever cache backend each one uses.
-    See `commerce.services.page_cache`.
+    See `commerce.services.catalog_version` (and `services.page_cache`, which keys on it).
     """
 
     version = models.PositiveBigIntegerField(default=1)

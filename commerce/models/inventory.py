@@ -1,7 +1,8 @@
 """Warehouses and stock levels. Operational data: never part of a product revision."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 
 class Warehouse(models.Model):
@@ -21,6 +22,43 @@ class Warehouse(models.Model):
         return self.name
 
 
+class StockQuerySet(models.QuerySet):
+    def in_active_warehouses(self):
+        """Stock shoppers can buy: rows in active warehouses (the one place the rule lives;
+        an inactive warehouse keeps its units, but the shop does not offer them)."""
+        return self.filter(warehouse__is_active=True)
+
+    def units(self) -> int:
+        """The units these rows hold together, in one query."""
+        return self.aggregate(total=Sum("quantity"))["total"] or 0
+
+    def units_by_product(self) -> dict[int, int]:
+        """{product id: units} over these rows, in one query."""
+        return dict(
+            self.order_by()
+            .values("product_id")
+            .annotate(total=Sum("quantity"))
+            .values_list("product_id", "total")
+        )
+
+    def units_subquery(self, product_ref="pk"):
+        """The units these rows hold for the product of the outer query, as one subquery
+        (0 without rows).
+
+        Annotating with it keeps a listing at one query however many warehouses there
+        are, and avoids the GROUP BY over every product column that a `Sum` across a
+        join would need.
+        """
+        per_product = (
+            self.filter(product_id=OuterRef(product_ref))
+            .order_by()
+            .values("product_id")
+            .annotate(total=Sum("quantity"))
+            .values("total")
+        )
+        return Coalesce(Subquery(per_product, output_field=IntegerField()), Value(0))
+
+
 class Stock(models.Model):
     """How many units of a product one warehouse holds.
 
@@ -31,6 +69,8 @@ class Stock(models.Model):
     product = models.ForeignKey("commerce.Product", on_delete=models.CASCADE, related_name="stocks")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stocks")
     quantity = models.IntegerField(default=0)
+
+    objects = StockQuerySet.as_manager()
 
     class Meta:
         constraints = [

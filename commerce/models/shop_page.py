@@ -33,14 +33,19 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
         """The live shop page of the request's site, looked up once per request."""
         if request is not None and hasattr(request, "_storefront_shop_page"):
             return request._storefront_shop_page
-        shops = cls.objects.live().order_by("path")
-        site = Site.find_for_request(request) if request is not None else None
-        if site is not None:
-            shops = shops.descendant_of(site.root_page, inclusive=True)
-        shop = shops.first()
+        shop = cls.for_site(Site.find_for_request(request) if request is not None else None)
         if request is not None:
             request._storefront_shop_page = shop
         return shop
+
+    @classmethod
+    def for_site(cls, site=None):
+        """The site's live shop page (without a site, the first in the tree): the one lookup
+        pages, sitemaps and feeds share."""
+        shops = cls.objects.live().order_by("path")
+        if site is not None:
+            shops = shops.descendant_of(site.root_page, inclusive=True)
+        return shops.first()
 
     def serve(self, request, *args, **kwargs):
         """Every route, through the anonymous full-page cache (services.page_cache).
@@ -56,10 +61,14 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
             cacheable=not self.get_view_restrictions().exists(),
         )
 
+    def product_subpath(self, product) -> str:
+        """The product's route below this page: the one place a product URL is spelled.
+
+        Callers that link many products add it to the shop's URL, computed once."""
+        return self.reverse_subpage("product", kwargs={"slug": product.slug})
+
     def product_url(self, product, request=None):
-        return self.get_url(request=request) + self.reverse_subpage(
-            "product", kwargs={"slug": product.slug}
-        )
+        return self.get_url(request=request) + self.product_subpath(product)
 
     def category_url(self, category, request=None):
         return self.get_url(request=request) + self.reverse_subpage(
@@ -71,7 +80,7 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
 
     @path("", name="catalog")
     def catalog(self, request):
-        from commerce.services.catalog import listing_context
+        from commerce.services.catalog.listing import listing_context
 
         request._storefront_shop_page = self
         context = listing_context(self, request)
@@ -82,12 +91,12 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
     @re_path(r"^c/(?P<category_path>[-\w]+(?:/[-\w]+)*)/$", name="category")
     def category(self, request, category_path):
         from commerce.models import Category
-        from commerce.services.catalog import listing_context
+        from commerce.services.catalog.listing import listing_context
 
         request._storefront_shop_page = self
         slug = category_path.rsplit("/", 1)[-1]
         category = (
-            Category.objects.filter(slug=slug, is_active=True).select_related("image").first()
+            Category.objects.on_storefront().filter(slug=slug).select_related("image").first()
         )
         if category is None:
             raise Http404("No such category.")
@@ -103,7 +112,7 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
 
     @path("search/", name="search")
     def search(self, request):
-        from commerce.services.catalog import listing_context
+        from commerce.services.catalog.listing import listing_context
 
         request._storefront_shop_page = self
         context = listing_context(self, request, search=True)
@@ -113,7 +122,10 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
 
     @path("p/<slug:slug>/", name="product")
     def product(self, request, slug):
-        from commerce.services.catalog import get_visible_product, product_detail_context
+        from commerce.services.catalog.product_page import (
+            get_visible_product,
+            product_detail_context,
+        )
 
         request._storefront_shop_page = self
         product = get_visible_product(slug)

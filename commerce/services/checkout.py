@@ -44,7 +44,8 @@ from commerce.tokens import is_token
 
 from . import locks, notifications
 from .cart import CartSummary, summarize
-from .page_cache import bump_catalog_version
+from .catalog_version import bump_if_availability_changed
+from .inventory import units_by_product
 
 logger = logging.getLogger(__name__)
 
@@ -250,9 +251,7 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
     coupon = locks.lock_coupon(code=cart.coupon_code) if cart.coupon_code else None
     product_ids = cart.lines.exclude(product=None).values_list("product_id", flat=True)
     stock_rows = locks.lock_stock(product_ids, active_warehouses_only=True)
-    available = {}
-    for row in stock_rows:
-        available[row.product_id] = available.get(row.product_id, 0) + row.quantity
+    available = units_by_product(stock_rows)
 
     summary = summarize(
         cart,
@@ -351,6 +350,7 @@ def _take_stock(order: Order, summary: CartSummary, stock_rows: list[Stock]) -> 
     for row in sorted(stock_rows, key=lambda r: (r.warehouse.sort_order, r.warehouse.name, r.id)):
         by_product.setdefault(row.product_id, []).append(row)
     lines = {line.product_id: line for line in order.lines.all()}
+    before = units_by_product(stock_rows)
     allocations = []
     for state in summary.lines:
         needed = state.pricing.quantity
@@ -373,10 +373,9 @@ def _take_stock(order: Order, summary: CartSummary, stock_rows: list[Stock]) -> 
         if needed:
             raise CheckoutError(f"Only part of {state.product.name} is in stock.")
     OrderLineAllocation.objects.bulk_create(allocations)
-    if any(sum(row.quantity for row in rows) == 0 for rows in by_product.values()):
-        # A product just sold out: cached catalog pages must stop offering it, from
-        # the moment this order commits (the version row is locked last, after stock).
-        bump_catalog_version()
+    # A product that just sold out leaves the cached pages from the moment this order
+    # commits (the version row is locked last, after stock).
+    bump_if_availability_changed(before=before, after=units_by_product(stock_rows))
 
 
 def _redeem(coupon, order: Order, user) -> None:

@@ -52,13 +52,13 @@ def eligible_products(coupon: Coupon, product_ids) -> set:
     chosen = set()
     if scope.uses_products:
         chosen |= set(coupon.products.filter(pk__in=product_ids).values_list("pk", flat=True))
-    paths = (
-        list(coupon.categories.values_list("slug_path", flat=True)) if scope.uses_categories else []
-    )
-    if paths:
+    targets = list(coupon.categories.only("slug_path")) if scope.uses_categories else []
+    if targets:
+        # The whole branch below each target, switched off or not: a product stays for
+        # sale when its category leaves the storefront, and the coupon still covers it.
         in_category = Q()
-        for path in paths:
-            in_category |= Q(slug_path=path) | Q(slug_path__startswith=f"{path}/")
+        for target in targets:
+            in_category |= target.descendants_q()
         categories = Category.objects.filter(in_category)
         chosen |= set(
             Product.objects.filter(pk__in=product_ids)

@@ -1,29 +1,16 @@
 """Stock: how much of a product shoppers can buy, and warehouses coming and going."""
 
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Sum
 
-from commerce.models import OrderLineAllocation, Stock, Warehouse
+from commerce.models import OrderLineAllocation, Stock
 from commerce.services import locks
-from commerce.services.page_cache import bump_catalog_version
+from commerce.services.catalog_version import bump_if_availability_changed
 
 
 def available_stock_subquery(product_ref="pk"):
-    """Units in active warehouses for the product in the outer query, as one subquery.
-
-    Annotating with this keeps listings at one query however many warehouses
-    there are, and avoids the GROUP BY over every product column that a
-    `Sum` across a join would need.
-    """
-    per_product = (
-        Stock.objects.filter(product_id=OuterRef(product_ref), warehouse__is_active=True)
-        .order_by()
-        .values("product_id")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
-    return Coalesce(Subquery(per_product, output_field=IntegerField()), Value(0))
+    """Units in active warehouses for the product in the outer query, as one subquery."""
+    return Stock.objects.in_active_warehouses().units_subquery(product_ref)
 
 
 def stock_levels(product) -> dict[int, int]:
@@ -33,11 +20,23 @@ def stock_levels(product) -> dict[int, int]:
     return dict(Stock.objects.filter(product=product).values_list("warehouse_id", "quantity"))
 
 
-def available_quantity(product) -> int:
-    total = Stock.objects.filter(product=product, warehouse__is_active=True).aggregate(
-        total=Sum("quantity")
-    )["total"]
-    return total or 0
+def units_by_product(rows, *, counted=None) -> dict[int, int]:
+    """{product id: units} over stock rows already loaded (and locked), counting only the
+    rows whose id is in `counted` when it is given."""
+    units: dict[int, int] = {}
+    for row in rows:
+        if counted is None or row.pk in counted:
+            units[row.product_id] = units.get(row.product_id, 0) + row.quantity
+    return units
+
+
+def offered_row_ids(rows) -> set[int]:
+    """Which of these (locked) stock rows are in active warehouses, in one query."""
+    return set(
+        Stock.objects.filter(pk__in=[row.pk for row in rows])
+        .in_active_warehouses()
+        .values_list("pk", flat=True)
+    )
 
 
 def set_stock_levels(product, levels: dict[int, int]) -> None:
@@ -48,7 +47,7 @@ def set_stock_levels(product, levels: dict[int, int]) -> None:
     locked in id order (services.locks.lock_stock, as order placement locks
     them), so an edit in the admin and a checkout never deadlock or interleave.
     When the product goes in or out of stock, the catalog version is bumped in
-    the same transaction, after the stock (services.page_cache).
+    the same transaction, after the stock (catalog_version.bump_if_availability_changed).
     """
     if any(quantity < 0 for quantity in levels.values()):
         raise ValueError("Stock cannot be negative.")
@@ -58,17 +57,14 @@ def set_stock_levels(product, levels: dict[int, int]) -> None:
             ignore_conflicts=True,
         )
         rows = locks.lock_stock([product.pk])
-        active = set(Warehouse.objects.filter(is_active=True).values_list("pk", flat=True))
-        was_in_stock = sum(s.quantity for s in rows if s.warehouse_id in active) > 0
+        offered = offered_row_ids(rows)
+        before = units_by_product(rows, counted=offered)
         for stock in rows:
             quantity = levels.get(stock.warehouse_id)
             if quantity is not None and stock.quantity != quantity:
                 stock.quantity = quantity
                 stock.save(update_fields=["quantity"])
-        # Cached pages show "in stock" or "out of stock", never quantities: only a flip
-        # makes them stale. Every order writes stock; most must not empty the cache.
-        if (sum(s.quantity for s in rows if s.warehouse_id in active) > 0) != was_in_stock:
-            bump_catalog_version()
+        bump_if_availability_changed(before=before, after=units_by_product(rows, counted=offered))
 
 
 class WarehouseInUse(Exception):

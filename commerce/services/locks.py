@@ -12,7 +12,7 @@ path that writes a cart, a checkout or a stock row locks it here first.
     5. the product (catalog writers)      lock_product
     6. stock rows, by id                  lock_stock
        a warehouse being deleted          lock_warehouse_with_stock (its stock rows first)
-    7. the catalog version row            page_cache.bump_catalog_version, always last
+    7. the catalog version row            catalog_version.bump_catalog_version, always last
 
 Who takes what:
 
@@ -22,8 +22,11 @@ Who takes what:
 - `checkout.place_order`, for the storefront and the create-order API: 1 → 2 → 4
   → 6 (→ 7 when a product sells out). The order it creates is new, so nobody else
   can hold it.
-- Staff status changes, cancel and refund (`services.orders`): 3 → 4 → 6 → 7.
+- Staff status changes, cancel and refund (`services.orders`): 3 → 4 → 6 (→ 7 when
+  returned units bring a product back).
 - Stock pushes: the admin's stock form 6 (→ 7); the catalog import 5 → 6 → 7.
+- Whether a stock write takes 7 is one rule for every writer:
+  `catalog_version.bump_if_availability_changed`.
 - Deleting a warehouse (`inventory.delete_warehouse`): its stock rows, then the
   warehouse row. A placement holding stock inserts allocations, which take a key
   share lock on their warehouse, so the warehouse must come after the stock.
@@ -105,7 +108,7 @@ def lock_stock(product_ids: Iterable, *, active_warehouses_only=False) -> list[S
     """The products' stock rows with their warehouses, locked in id order."""
     rows = Stock.objects.select_for_update(of=("self",)).filter(product_id__in=list(product_ids))
     if active_warehouses_only:
-        rows = rows.filter(warehouse__is_active=True)
+        rows = rows.in_active_warehouses()
     return list(rows.select_related("warehouse").order_by("id"))
 
 

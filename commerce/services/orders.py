@@ -51,8 +51,9 @@ from commerce.models import (
 )
 from commerce.payments import registry
 from commerce.services import locks
+from commerce.services.catalog_version import bump_if_availability_changed
+from commerce.services.inventory import offered_row_ids, units_by_product
 from commerce.services.notifications import STATUS_CHANGE_EMAILS, send_status_changed
-from commerce.services.page_cache import bump_catalog_version
 
 #: Allowed changes: {from: {to, ...}}. Anything else raises OrderTransitionError.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -251,12 +252,13 @@ def cancel_order(order, *, by=None, note="", expected_from=None) -> Order:
             raise OrderTransitionError("The order is already cancelled; nothing was done.")
         check_transition(locked.status, OrderStatus.CANCELLED)
         _release_coupon(locked)
-        _return_stock(locked)
+        units = _return_stock(locked)
         # The provider last: if it refuses, the stock and coupon changes roll back.
         fields = _release_payment(locked)
         _apply(locked, OrderStatus.CANCELLED, by=by, note=note, extra_fields=fields)
-        # Returned stock may put a sold-out product back on sale.
-        bump_catalog_version()
+        # Returned stock may put a sold-out product back on sale. After the provider's
+        # answer: the version row is everyone's, not to be held across a network call.
+        bump_if_availability_changed(**units)
     _sync(order, locked)
     return order
 
@@ -276,12 +278,10 @@ def refund_order(order, *, by=None, note="", expected_from=None) -> Order:
             )
         restock = locked.status in RESTOCK_ON_REFUND
         _release_coupon(locked)
-        if restock:
-            _return_stock(locked)
+        units = _return_stock(locked) if restock else {"before": {}, "after": {}}
         fields = _release_payment(locked)
         _apply(locked, OrderStatus.REFUNDED, by=by, note=note, extra_fields=fields)
-        if restock:
-            bump_catalog_version()
+        bump_if_availability_changed(**units)
     _sync(order, locked)
     return order
 
@@ -311,8 +311,9 @@ def _release_payment(locked: Order) -> list[str]:
     return ["payment_status"]
 
 
-def _return_stock(locked: Order) -> None:
-    """Puts each allocation back into the warehouse it came from.
+def _return_stock(locked: Order) -> dict[str, dict[int, int]]:
+    """Puts each allocation back into the warehouse it came from; returns the products'
+    units in active warehouses before and after, for `bump_if_availability_changed`.
 
     A stock row deleted since is created again. Lines whose product was deleted
     have nowhere to go back to and are skipped.
@@ -326,16 +327,21 @@ def _return_stock(locked: Order) -> None:
     for product_id, warehouse_id, quantity in allocations:
         amounts[(product_id, warehouse_id)] = amounts.get((product_id, warehouse_id), 0) + quantity
     if not amounts:
-        return
+        return {"before": {}, "after": {}}
     # Missing rows first; a concurrent first write is absorbed by the unique constraint.
     Stock.objects.bulk_create(
         [Stock(product_id=p, warehouse_id=w, quantity=0) for p, w in amounts],
         ignore_conflicts=True,
     )
-    for row in locks.lock_stock({product_id for product_id, _ in amounts}):
+    rows = locks.lock_stock({product_id for product_id, _ in amounts})
+    offered = offered_row_ids(rows)
+    before = units_by_product(rows, counted=offered)
+    for row in rows:
         returned = amounts.get((row.product_id, row.warehouse_id))
         if returned:
             Stock.objects.filter(pk=row.pk).update(quantity=F("quantity") + returned)
+            row.quantity += returned
+    return {"before": before, "after": units_by_product(rows, counted=offered)}
 
 
 def _release_coupon(locked: Order) -> None:

@@ -15,6 +15,8 @@ and kept in Django's default cache. How, and what keeps it correct:
   change. Reading it costs one query per request; in exchange invalidation is
   atomic and holds across any number of workers, even with a per-process cache.
   Old entries are never read again and age out (`STOREFRONT_PAGE_CACHE_SECONDS`).
+  The version itself, and when a stock write bumps it, belong to
+  `services.catalog_version`: the feeds key on it too.
 - Cached HTML never holds anyone's CSRF token: the page is rendered with a
   placeholder where the token goes, and every answer (hit or miss) gets the
   placeholder replaced by the visitor's own token.
@@ -29,8 +31,6 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -38,7 +38,7 @@ from django.template.response import SimpleTemplateResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.crypto import salted_hmac
 
-from commerce.models import CatalogVersion
+from commerce.services.catalog_version import bump_catalog_version, catalog_version
 
 from .guests import GUEST_SESSION_KEY
 
@@ -76,34 +76,6 @@ def csrf_placeholder() -> str:
 def nonce_placeholder() -> str:
     """What cached pages hold instead of a CSP nonce; like `csrf_placeholder`."""
     return "nonce-" + salted_hmac("storefront.page_cache", "csp-nonce-placeholder").hexdigest()
-
-
-# --- The catalog version ------------------------------------------------------------------
-
-
-def catalog_version() -> int:
-    """The current catalog version: one indexed single-row query."""
-    version = CatalogVersion.objects.filter(pk=1).values_list("version", flat=True).first()
-    return version or 0
-
-
-def bump_catalog_version() -> None:
-    """Makes every cached storefront page stale.
-
-    Call it inside the transaction that changes what shoppers see (receivers
-    below do for saves and deletes; the checkout calls it when a product sells
-    out): the new version then becomes visible exactly when the change does.
-    The UPDATE locks the row until that transaction ends, so concurrent bumps
-    queue instead of losing one another.
-    """
-    with transaction.atomic():
-        updated = CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)
-        if not updated:
-            # The row is created by migration 0004; a flushed database lacks it.
-            CatalogVersion.objects.bulk_create(
-                [CatalogVersion(pk=1, version=1)], ignore_conflicts=True
-            )
-            CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)
 
 
 # --- Which requests are cached ------------------------------------------------------------

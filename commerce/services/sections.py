@@ -10,7 +10,12 @@ from django.db import connection
 from django.db.models import IntegerField, Value
 
 from commerce.models import Category, Product
-from commerce.services.catalog import attach_urls, branch_ids, in_category_q, tile_queryset
+from commerce.services.catalog.listing import (
+    attach_urls,
+    in_category_q,
+    storefront_branch_ids,
+    tile_queryset,
+)
 
 
 def _ids_query(section, index, branches):
@@ -44,7 +49,7 @@ def resolve_product_sections(sections, request=None):
         for s in sections
         if s["source"] == "category" and isinstance(s.get("category"), Category)
     ]
-    branches = branch_ids(categories) if categories else {}
+    branches = storefront_branch_ids(categories) if categories else {}
     queries = [
         q for q in (_ids_query(s, i, branches) for i, s in enumerate(sections)) if q is not None
     ]

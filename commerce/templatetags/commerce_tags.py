@@ -10,7 +10,7 @@ from wagtail.images.templatetags.wagtailimages_tags import PictureNode
 from wagtail.images.templatetags.wagtailimages_tags import image as parse_image_tag
 
 from commerce.money import shop_currency
-from commerce.services.catalog import product_structured_data
+from commerce.services.catalog.structured_data import product_structured_data
 
 register = template.Library()
 

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from commerce.forms.checkout import DeliveryChoiceForm, PaymentChoiceForm
@@ -44,7 +45,7 @@ def cart_detail(request):
         ),
     }
     response = TemplateResponse(request, "commerce/cart.html", context)
-    response["Cache-Control"] = "private, no-store"
+    add_never_cache_headers(response)
     return response
 
 

@@ -9,6 +9,7 @@ from functools import wraps
 from django.conf import settings
 from django.http import JsonResponse
 from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 
 from commerce.forms.account import EmailAuthenticationForm
 from commerce.services import limits
@@ -21,7 +22,7 @@ def too_many_requests(request, message: str, *, retry_after: int = 60):
         request, "commerce/too_many_requests.html", {"message": message}, status=429
     )
     response["Retry-After"] = str(retry_after)
-    response["Cache-Control"] = "private, no-store"
+    add_never_cache_headers(response)
     return response
 
 
@@ -73,7 +74,7 @@ def locked_out(request, original_response=None, credentials=None):
             status=429,
         )
         response["Retry-After"] = str(cool_off)
-        response["Cache-Control"] = "private, no-store"
+        add_never_cache_headers(response)
     else:  # the Wagtail admin's log-in
         response = too_many_requests(request, lockout_message(), retry_after=cool_off)
     # Middleware runs after the view: nothing else would render this response.

@@ -16,16 +16,11 @@ from .cart import redirect_back
 from .limits import limit_writes
 
 
-def _private(response):
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @never_cache
 def index(request):
     owner = lists.owner_for(request)
     context = {"lists": lists.lists_with_counts(owner)}
-    return _private(TemplateResponse(request, "commerce/lists/index.html", context))
+    return TemplateResponse(request, "commerce/lists/index.html", context)
 
 
 @never_cache
@@ -47,7 +42,7 @@ def detail(request, list_id):
             else ""
         ),
     }
-    return _private(TemplateResponse(request, "commerce/lists/detail.html", context))
+    return TemplateResponse(request, "commerce/lists/detail.html", context)
 
 
 @require_POST
@@ -196,7 +191,7 @@ def shared(request, token):
     # CSRF check refuses, so "Add all to my cart" and "Copy to my list" answered 403.
     response["Referrer-Policy"] = "strict-origin"
     response["X-Robots-Tag"] = "noindex"
-    return _private(response)
+    return response
 
 
 @require_POST

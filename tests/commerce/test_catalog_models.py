@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from commerce.models import Category, Product, ProductStatus, Stock
 from commerce.models.catalog import ean_check_digit, ean_checksum_ok, ean_format_ok
-from commerce.services.inventory import available_quantity, set_stock_levels
+from commerce.services.inventory import set_stock_levels
 from tests.factories.catalog import make_category, make_product, make_warehouse
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +28,16 @@ class TestVisibility:
         assert not make_product(status=ProductStatus.HIDDEN).is_purchasable
         assert not make_product(publish=False).is_purchasable
 
+    def test_purchasable_queryset_and_property_agree(self):
+        products = [
+            make_product(status=ProductStatus.ACTIVE),
+            make_product(status=ProductStatus.DISABLED),
+            make_product(status=ProductStatus.HIDDEN),
+            make_product(status=ProductStatus.ACTIVE, publish=False),
+        ]
+        assert set(Product.objects.purchasable()) == {p for p in products if p.is_purchasable}
+        assert set(Product.objects.purchasable()) == {products[0]}
+
     def test_storefront_shows_the_live_version_not_the_draft(self):
         product = make_product(price=Decimal("10.00"))
         product.price = Decimal("99.00")
@@ -41,7 +51,6 @@ class TestStock:
         product = make_product(stock={"main": 3, "north": 4})
         outlet = make_warehouse("outlet", is_active=False)
         Stock.objects.create(product=product, warehouse=outlet, quantity=100)
-        assert available_quantity(product) == 7
         assert product.available_quantity == 7
         assert make_product().available_quantity == 0
 
@@ -72,6 +81,61 @@ class TestStock:
         Stock.objects.filter(product=product).update(quantity=1)  # an order took 4
         revision.publish()
         assert Product.objects.get(pk=product.pk).available_quantity == 1
+
+
+class TestStockInActiveWarehouses:
+    def test_only_rows_in_active_warehouses_count(self):
+        kettle = make_product(stock={"main": 3, "north": 4})
+        pan = make_product(stock={"main": 0})
+        outlet = make_warehouse("outlet", is_active=False)
+        Stock.objects.create(product=kettle, warehouse=outlet, quantity=100)
+        Stock.objects.create(product=pan, warehouse=outlet, quantity=5)
+        offered = Stock.objects.in_active_warehouses()
+        assert offered.filter(product=kettle).units() == 7
+        assert offered.units_by_product() == {kettle.pk: 7, pan.pk: 0}
+        assert Stock.objects.filter(product=pan).units() == 5  # held, not offered
+        annotated = Product.objects.annotate(units=offered.units_subquery()).order_by("pk")
+        assert [(p.pk, p.units) for p in annotated] == [(kettle.pk, 7), (pan.pk, 0)]
+
+    def test_a_product_without_rows_has_no_units(self):
+        product = make_product()
+        assert Stock.objects.filter(product=product).in_active_warehouses().units() == 0
+        units = Product.objects.annotate(units=Stock.objects.units_subquery()).get()
+        assert units.units == 0
+
+
+class TestOnStorefront:
+    """Category.objects.on_storefront(): active, and no inactive ancestor."""
+
+    def test_switching_a_category_off_takes_its_whole_branch(self):
+        home = make_category("Home")
+        kitchen = make_category("Kitchen", home)
+        pans = make_category("Pans", kitchen)
+        garden = make_category("Garden")
+        assert set(Category.objects.on_storefront()) == {home, kitchen, pans, garden}
+        Category.objects.filter(pk=kitchen.pk).update(is_active=False)
+        assert set(Category.objects.on_storefront()) == {home, garden}
+        Category.objects.filter(pk=home.pk).update(is_active=False)
+        assert set(Category.objects.on_storefront()) == {garden}
+
+    def test_a_path_prefix_is_not_an_ancestor(self):
+        make_category("Home", slug="home", is_active=False)
+        homeware = make_category("Homeware", slug="homeware")
+        cups = make_category("Cups", homeware)
+        # LIKE wildcards in a slug match themselves only: "a_b" is no ancestor of "axb".
+        make_category("Odd", slug="a_b", is_active=False)
+        axb = make_category("Axb", slug="axb")
+        below = make_category("Below", axb)
+        assert set(Category.objects.on_storefront()) == {homeware, cups, axb, below}
+
+    def test_the_flag_says_the_same_for_every_row(self):
+        home = make_category("Home", is_active=False)
+        kitchen = make_category("Kitchen", home)
+        garden = make_category("Garden")
+        flags = dict(
+            Category.objects.annotate_on_storefront().values_list("pk", "shown_on_storefront")
+        )
+        assert flags == {home.pk: False, kitchen.pk: False, garden.pk: True}
 
 
 class TestCategoryTree:

@@ -303,7 +303,7 @@ def test_refund_twice_is_refused(staff):
 
 
 def test_cancel_bumps_the_catalog_version_in_its_transaction(staff):
-    from commerce.services.page_cache import catalog_version
+    from commerce.services.catalog_version import catalog_version
 
     order = make_order([(make_product(stock=0), 1)])
     before = catalog_version()

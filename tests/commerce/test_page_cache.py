@@ -11,9 +11,10 @@ from django.test import Client, RequestFactory
 from wagtail.models import PageViewRestriction, Site
 
 from commerce.models import Category, Product, ProductStatus, Warehouse
+from commerce.services.catalog_version import catalog_version
 from commerce.services.guests import GUEST_SESSION_KEY
 from commerce.services.inventory import set_stock_levels
-from commerce.services.page_cache import catalog_version, is_personal
+from commerce.services.page_cache import is_personal
 from pages.models import BrandingSettings, FooterSettings
 from tests.factories.catalog import make_category, make_product, make_shop
 

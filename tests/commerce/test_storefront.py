@@ -383,3 +383,35 @@ class TestSitemap:
         catalog["garden"].is_active = False
         catalog["garden"].save()
         assert "/shop/c/garden/" not in client.get("/sitemap.xml").content.decode()
+
+
+class TestCategoryTiles:
+    """Homepage category tiles link only where shoppers can go (Category.objects.on_storefront)."""
+
+    def tiles(self, client, homepage, categories):
+        homepage.body = [("category_tiles", {"title": "Shop", "categories": categories})]
+        homepage.save_revision().publish()
+        soup = BeautifulSoup(client.get("/").content, "html.parser")
+        return [
+            (tile.select_one(".category-tile__name").get_text(strip=True), tile.a["href"])
+            for tile in soup.select(".category-tile")
+        ]
+
+    def test_tiles_link_to_their_category_pages(self, client, homepage, catalog):
+        tiles = self.tiles(client, homepage, [catalog["pans"], catalog["garden"]])
+        assert tiles == [("Pans", "/shop/c/home/kitchen/pans/"), ("Garden", "/shop/c/garden/")]
+
+    def test_a_tile_below_a_switched_off_parent_is_not_shown(self, client, homepage, catalog):
+        catalog["kitchen"].is_active = False
+        catalog["kitchen"].save()
+        tiles = self.tiles(client, homepage, [catalog["pans"], catalog["garden"]])
+        # Pans is active itself, but its page is 404 while Kitchen is off.
+        assert client.get("/shop/c/home/kitchen/pans/").status_code == 404
+        assert tiles == [("Garden", "/shop/c/garden/")]
+
+    def test_a_switched_off_category_has_no_tile(self, client, homepage, catalog):
+        catalog["garden"].is_active = False
+        catalog["garden"].save()
+        assert self.tiles(client, homepage, [catalog["pans"], catalog["garden"]]) == [
+            ("Pans", "/shop/c/home/kitchen/pans/")
+        ]

@@ -135,9 +135,9 @@ REQUEST_READ = re.compile(r"""(?:POST|GET)(?:\.get|\.getlist)?[(\[]\s*["']([\w-]
 def _forms():
     from commerce.forms import account, checkout
     from commerce.payments import mock
-    from commerce.services import catalog
+    from commerce.services.catalog import listing_query
 
-    for module in (account, checkout, mock, catalog):
+    for module in (account, checkout, mock, listing_query):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, forms.BaseForm) and cls.__module__ == module.__name__:
                 yield cls

@@ -20,7 +20,6 @@ from commerce.integrations.api.listing import (
 )
 from commerce.integrations.services import catalog_export as export
 from commerce.integrations.services.catalog_export import decimal_string, vat_number
-from commerce.models import ProductStatus
 from commerce.text import rich_text_to_plain
 
 router = Router(tags=["products"])
@@ -68,7 +67,7 @@ class ProductOut(Schema):
 
     @staticmethod
     def resolve_is_published(obj):
-        return obj.status == ProductStatus.ACTIVE
+        return obj.is_purchasable
 
 
 class ProductFileOut(Schema):

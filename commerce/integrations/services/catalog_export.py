@@ -28,8 +28,7 @@ from django.db.models import BooleanField, F, QuerySet, Value
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from commerce.models import Product, ProductImage, ProductStatus, Stock
-from commerce.services.catalog import storefront_categories
+from commerce.models import Category, Product, ProductImage, Stock
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE  # an AMPER client that never pages gets as much as we allow
@@ -113,10 +112,8 @@ def paginate(queryset: QuerySet, page: int, page_size: int) -> Page:
 
 
 def exported_products(*, include_disabled: bool = False) -> QuerySet:
-    statuses = [ProductStatus.ACTIVE]
-    if include_disabled:
-        statuses.append(ProductStatus.DISABLED)
-    return Product.objects.filter(live=True, status__in=statuses)
+    # Disabled products are the visible ones that are not purchasable.
+    return Product.objects.visible() if include_disabled else Product.objects.purchasable()
 
 
 def _since(queryset: QuerySet, updated_since: datetime | None, field="updated_at") -> QuerySet:
@@ -125,7 +122,18 @@ def _since(queryset: QuerySet, updated_since: datetime | None, field="updated_at
 
 def products(*, include_disabled=False, updated_since=None) -> QuerySet:
     queryset = exported_products(include_disabled=include_disabled).only(
-        "id", "name", "sku", "ean", "description", "vat_rate", "unit", "weight", "price", "status"
+        "id",
+        "name",
+        "sku",
+        "ean",
+        "description",
+        "vat_rate",
+        "unit",
+        "weight",
+        "price",
+        # is_published is Product.is_purchasable, which reads both:
+        "live",
+        "status",
     )
     return _since(queryset, updated_since).order_by("id")
 
@@ -135,8 +143,8 @@ def product(product_id: int, *, include_disabled=False) -> Product | None:
 
 
 def categories() -> QuerySet:
-    """Storefront categories (one query to find inactive branches, then the list's own)."""
-    return storefront_categories().order_by("id")
+    """Storefront categories (`Category.objects.on_storefront`), by id."""
+    return Category.objects.on_storefront().order_by("id")
 
 
 def category(category_id: int):
@@ -151,7 +159,7 @@ def product_categories(*, include_disabled=False, updated_since=None) -> QuerySe
     filters on the product's update time.
     """
     visible = _since(exported_products(include_disabled=include_disabled), updated_since)
-    category_ids = storefront_categories().values("pk")
+    category_ids = Category.objects.on_storefront().values("pk")
     main = (
         visible.filter(main_category__in=category_ids)
         .order_by()
@@ -191,7 +199,8 @@ def product_files(*, include_disabled=False, updated_since=None) -> QuerySet:
 def stocks(*, include_disabled=False) -> QuerySet:
     visible = exported_products(include_disabled=include_disabled)
     return (
-        Stock.objects.filter(product__in=visible.values("pk"), warehouse__is_active=True)
+        Stock.objects.filter(product__in=visible.values("pk"))
+        .in_active_warehouses()
         .only("id", "product_id", "warehouse_id", "quantity")
         .order_by("id")
     )

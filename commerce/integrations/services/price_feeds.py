@@ -13,7 +13,7 @@ CDATA sections for Ceneo) and handed on as bytes.
 
 Caching keeps both properties. The finished feed is a file in
 `STOREFRONT_FEED_CACHE_DIR` named by feed, site and catalog version
-(`commerce.services.page_cache`, bumped in the same transaction as every change
+(`commerce.services.catalog_version`, bumped in the same transaction as every change
 shoppers see, including a product going in or out of stock). A cold request
 streams the feed to the client while writing the same bytes to a temporary file,
 renamed into place only once complete (a failure or a client that goes away
@@ -42,7 +42,7 @@ from django.db.models import Prefetch
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 
-from commerce.models import Category, Product, ProductImage, ProductStatus, ShopPage
+from commerce.models import Category, Product, ProductImage, ShopPage
 from commerce.money import shop_currency
 from commerce.services.inventory import available_stock_subquery
 from commerce.text import rich_text_to_plain
@@ -94,7 +94,7 @@ def feed_site(site, request=None) -> FeedSite | None:
     """
     from pages.models import BrandingSettings
 
-    shop = ShopPage.objects.live().descendant_of(site.root_page, inclusive=True).first()
+    shop = ShopPage.for_site(site)
     if shop is None or shop.get_view_restrictions().exists():
         return None
     branding = BrandingSettings.for_site(site)
@@ -119,8 +119,7 @@ def feed_queryset():
         .prefetch_related(Prefetch("image__renditions", queryset=renditions))
     )
     return (
-        Product.objects.visible()
-        .filter(status=ProductStatus.ACTIVE)
+        Product.objects.purchasable()
         .annotate(stock_available=available_stock_subquery())
         .filter(stock_available__gt=0)
         .only(
@@ -198,7 +197,7 @@ def feed_item(product, site: FeedSite, categories) -> FeedItem:
     return FeedItem(
         id=product.pk,
         name=product.name,
-        url=site.shop_url + site.shop.reverse_subpage("product", kwargs={"slug": product.slug}),
+        url=site.shop_url + site.shop.product_subpath(product),
         price=product.price,
         stock=product.stock_available,
         category=categories.get(product.main_category_id, ()),

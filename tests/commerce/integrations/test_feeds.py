@@ -16,8 +16,8 @@ from wagtail.models import PageViewRestriction, Site
 
 from commerce.integrations.services import price_feeds as feeds
 from commerce.models import ProductImage, ProductStatus, Warehouse
+from commerce.services.catalog_version import catalog_version
 from commerce.services.inventory import set_stock_levels
-from commerce.services.page_cache import catalog_version
 from pages.models import BrandingSettings, FooterSettings
 from tests.factories.catalog import (
     make_category,

@@ -1,110 +1,25 @@
-"""What shoppers see of the catalog: listings, filters, sorting, search and product pages.
+"""Listings: the catalog, category and search pages, and the product sections' tiles.
 
-Every function here runs a fixed number of queries whatever the page size,
-the number of attributes or the number of warehouses: tests hold it to that
-with `django_assert_max_num_queries`.
+Which products (category branches on the storefront, search, price and stock
+filters), the attribute facets with their counts, and one page of them in order.
+Every function here runs a fixed number of queries whatever the page size, the
+number of attributes or the number of warehouses: tests hold it to that with
+`django_assert_max_num_queries`.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal
 
-from django import forms
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from commerce.inputs import parse_int
-from commerce.models import (
-    AttributeDefinition,
-    AttributeOption,
-    Category,
-    Product,
-    ProductImage,
-    ProductStatus,
-)
+from commerce.models import AttributeDefinition, AttributeOption, Category, Product, ProductImage
 from commerce.models.catalog import ean_format_ok
-from commerce.money import shop_currency
 from commerce.services.inventory import available_stock_subquery
 
-PAGE_SIZES = (12, 24, 48, 96)
-DEFAULT_PAGE_SIZE = 24
+from .listing_query import PAGE_SIZES, SORTS, ListingQuery, parse_listing_query
+
 SEARCH_RESULT_LIMIT = 500  # more hits than anyone pages through; keeps search bounded
-
-SORTS = {
-    "relevance": ("Relevance", None),
-    "name": ("Name A–Z", ("name", "pk")),
-    "price": ("Price: low to high", ("price", "pk")),
-    "-price": ("Price: high to low", ("-price", "pk")),
-    "newest": ("Newest", ("-created_at", "-pk")),
-}
-
-
-class CatalogFilterForm(forms.Form):
-    """The listing's GET parameters. Anything invalid is dropped, never a 500."""
-
-    q = forms.CharField(required=False, max_length=100, label="Search")
-    sort = forms.ChoiceField(required=False, choices=[(k, v[0]) for k, v in SORTS.items()])
-    per_page = forms.TypedChoiceField(
-        required=False,
-        coerce=int,
-        choices=[(str(size), str(size)) for size in PAGE_SIZES],
-        label="Per page",
-    )
-    min_price = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)
-    max_price = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)
-    in_stock = forms.BooleanField(required=False, label="In stock only")
-    option = forms.TypedMultipleChoiceField(required=False, coerce=int, label="Attributes")
-
-    def __init__(self, data, *, option_ids=(), search=False):
-        super().__init__(data)
-        self.fields["option"].choices = [(str(pk), str(pk)) for pk in option_ids]
-        if not search:
-            self.fields["sort"].choices = [
-                c for c in self.fields["sort"].choices if c[0] != "relevance"
-            ]
-
-    def valid_data(self):
-        """The fields that parsed; invalid ones fall back to their defaults."""
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
-
-
-@dataclass
-class ListingQuery:
-    query: str = ""
-    sort: str = "name"
-    per_page: int = DEFAULT_PAGE_SIZE
-    min_price: Decimal | None = None
-    max_price: Decimal | None = None
-    in_stock: bool = False
-    option_ids: tuple[int, ...] = ()
-
-
-def parse_listing_query(data, *, filterable_options, search=False) -> tuple[ListingQuery, list]:
-    form = CatalogFilterForm(data, option_ids=[o.pk for o in filterable_options], search=search)
-    clean = form.valid_data()
-    query = (clean.get("q") or "").strip()
-    default_sort = "relevance" if search and query else "name"
-    sort = clean.get("sort") or default_sort
-    if sort == "relevance" and not query:
-        sort = "name"
-    listing = ListingQuery(
-        query=query,
-        sort=sort,
-        per_page=clean.get("per_page") or DEFAULT_PAGE_SIZE,
-        min_price=clean.get("min_price"),
-        max_price=clean.get("max_price"),
-        in_stock=bool(clean.get("in_stock")),
-        option_ids=tuple(sorted(set(clean.get("option") or ()))),
-    )
-    both_prices = listing.min_price is not None and listing.max_price is not None
-    if both_prices and listing.min_price > listing.max_price:
-        listing.min_price, listing.max_price = listing.max_price, listing.min_price
-    errors = [
-        f"{form.fields[name].label or name}: {err}"
-        for name, errs in form.errors.items()
-        for err in errs
-    ]
-    return listing, errors
 
 
 def image_prefetches():
@@ -132,44 +47,28 @@ def tile_queryset():
     )
 
 
-def storefront_categories(within: Category | None = None):
-    """Categories shoppers can reach: all of them (or `within`'s branch), less every
-    branch below an inactive category.
-
-    The one place the rule lives: an inactive category takes itself and
-    everything below it off the storefront (pages, listings, sections, sitemap).
-    Ancestors above `within` are checked by the caller (`is_on_storefront`).
-    """
-    categories = Category.objects.all()
-    if within is not None:
-        categories = categories.filter(within.descendants_q())
-    for path in categories.filter(is_active=False).values_list("slug_path", flat=True):
-        categories = categories.exclude(Q(slug_path=path) | Q(slug_path__startswith=f"{path}/"))
-    return categories
-
-
-def is_on_storefront(category: Category, ancestors) -> bool:
-    return category.is_active and all(ancestor.is_active for ancestor in ancestors)
-
-
-def branch_ids(categories) -> dict[int, list[int]]:
-    """For each category, the ids of its storefront branch (itself and reachable
-    descendants), from one query over the (small) category table."""
-    rows = list(Category.objects.values_list("pk", "slug_path", "is_active"))
-    off = [path for _, path, active in rows if not active]
-
-    def reachable(path):
-        return not any(path == p or path.startswith(f"{p}/") for p in off)
-
-    result = {}
-    for category in categories:
-        root = category.slug_path
-        result[category.pk] = [
+def storefront_branch_ids(categories) -> dict[int, list[int]]:
+    """For each category, the ids of its storefront branch (itself and the descendants
+    shoppers can reach; empty when it is switched off), from one query."""
+    rows = list(Category.objects.on_storefront().values_list("pk", "slug_path"))
+    return {
+        category.pk: [
             pk
-            for pk, path, _ in rows
-            if (path == root or path.startswith(f"{root}/")) and reachable(path)
+            for pk, path in rows
+            if path == category.slug_path or path.startswith(f"{category.slug_path}/")
         ]
-    return result
+        for category in categories
+    }
+
+
+def storefront_trail(category: Category) -> list[Category] | None:
+    """The category's ancestors and itself, root first, in one query; None when shoppers
+    cannot reach it (it or an ancestor is switched off)."""
+    paths = [*category.ancestor_paths, category.slug_path]
+    found = {c.slug_path: c for c in Category.objects.on_storefront().filter(slug_path__in=paths)}
+    if category.slug_path not in found:
+        return None
+    return [found[path] for path in paths if path in found]
 
 
 def in_category_q(category: Category, ids: list[int] | None = None) -> Q:
@@ -177,9 +76,11 @@ def in_category_q(category: Category, ids: list[int] | None = None) -> Q:
 
     Filters on a literal id list: it lets PostgreSQL plan the listing cheaply,
     where a nested subquery made it estimate, and JIT-compile, a scan of the
-    whole catalog. Pass `ids` (from `branch_ids`) to resolve many at once.
+    whole catalog. Pass `ids` (from `storefront_branch_ids`) to resolve many at once.
     """
-    return in_categories_q(ids if ids is not None else branch_ids([category])[category.pk])
+    if ids is None:
+        ids = storefront_branch_ids([category])[category.pk]
+    return in_categories_q(ids)
 
 
 def in_categories_q(category_ids) -> Q:
@@ -217,7 +118,7 @@ def apply_filters(products, listing: ListingQuery):
         products = products.filter(price__lte=listing.max_price)
     if listing.in_stock:
         # "In stock" means "can be bought now": a disabled product is not, whatever its stock.
-        products = products.filter(stock_available__gt=0, status=ProductStatus.ACTIVE)
+        products = products.purchasable().filter(stock_available__gt=0)
     return products
 
 
@@ -266,9 +167,7 @@ def attach_urls(products, shop, request):
     """Each product's storefront URL, computed once per page, without queries."""
     base = shop.get_url(request=request) if shop else ""
     for product in products:
-        product.storefront_url = (
-            base + shop.reverse_subpage("product", kwargs={"slug": product.slug}) if shop else ""
-        )
+        product.storefront_url = base + shop.product_subpath(product) if shop else ""
     return products
 
 
@@ -335,8 +234,8 @@ def listing_context(shop, request, *, category=None, search=False):
     None when the category sits below an inactive one: switching a category
     off takes its whole branch off the storefront.
     """
-    ancestors = category_ancestors(category) if category is not None else []
-    if category is not None and not is_on_storefront(category, ancestors):
+    trail = storefront_trail(category) if category is not None else []
+    if trail is None:
         return None
     definitions = filterable_definitions()
     options_by_id = {o.pk: o for d in definitions for o in d.options.all()}
@@ -364,7 +263,7 @@ def listing_context(shop, request, *, category=None, search=False):
     return {
         "shop": shop,
         "category": category,
-        "breadcrumb": breadcrumb_links([*ancestors, category], shop, request) if category else [],
+        "breadcrumb": breadcrumb_links(trail, shop, request),
         "subcategories": subcategory_links(category, shop, request),
         "is_search": search,
         "listing": listing,
@@ -396,105 +295,12 @@ def querystring_without(params, *names):
     return copy.urlencode()
 
 
-def category_ancestors(category):
-    """The category's ancestors, root first, in one query."""
-    found = {c.slug_path: c for c in Category.objects.filter(slug_path__in=category.ancestor_paths)}
-    return [found[path] for path in category.ancestor_paths if path in found]
-
-
 def breadcrumb_links(categories, shop, request):
     return [(c.name, shop.category_url(c, request)) for c in categories]
 
 
 def subcategory_links(category, shop, request):
-    children = Category.objects.filter(is_active=True, parent=category).order_by(
-        "sort_order", "name"
+    children = (
+        Category.objects.on_storefront().filter(parent=category).order_by("sort_order", "name")
     )
     return [(c.name, shop.category_url(c, request)) for c in children]
-
-
-def get_visible_product(slug):
-    """The live version of a listed product, with everything its page shows; None if hidden."""
-    return (
-        Product.objects.visible()
-        .filter(slug=slug)
-        .select_related("main_category")
-        .annotate(stock_available=available_stock_subquery())
-        .prefetch_related(
-            *image_prefetches(),
-            Prefetch(
-                "attribute_options",
-                queryset=AttributeOption.objects.select_related("definition").order_by(
-                    "definition__sort_order", "definition__name", "sort_order"
-                ),
-            ),
-        )
-        .first()
-    )
-
-
-def grouped_attributes(product):
-    """[(definition name, [values])] in the definitions' order."""
-    groups: dict = {}
-    for option in product.attribute_options.all():
-        groups.setdefault(option.definition, []).append(option.value)
-    return [(definition.name, values) for definition, values in groups.items()]
-
-
-def product_detail_context(product, request, preview=False):
-    from commerce.models import ShopPage
-
-    shop = ShopPage.for_request(request)
-    category = product.main_category
-    breadcrumb = []
-    if shop and category:
-        ancestors = category_ancestors(category)
-        # No links into a branch that is switched off (those pages are 404).
-        if is_on_storefront(category, ancestors):
-            breadcrumb = breadcrumb_links([*ancestors, category], shop, request)
-    return {
-        "shop": shop,
-        "page": shop,
-        "product": product,
-        "product_url": shop.product_url(product, request) if shop and not preview else "",
-        "breadcrumb": breadcrumb,
-        "attributes": grouped_attributes(product),
-        "is_preview": preview,
-    }
-
-
-SCHEMA_AVAILABILITY = {
-    "unavailable": "https://schema.org/Discontinued",
-    "in_stock": "https://schema.org/InStock",
-    "out_of_stock": "https://schema.org/OutOfStock",
-}
-
-
-def product_structured_data(product, request, url):
-    """schema.org/Product for one product: name, SKU, GTIN, images, brand-free offer."""
-    currency = shop_currency(request)
-    availability = SCHEMA_AVAILABILITY[product.availability]
-    data = {
-        "@context": "https://schema.org",
-        "@type": "Product",
-        "name": product.name,
-        "sku": product.sku,
-        "description": product.short_description,
-        "offers": {
-            "@type": "Offer",
-            "price": str(product.price),
-            "priceCurrency": currency,
-            "availability": availability,
-        },
-    }
-    if url:
-        data["url"] = url
-        data["offers"]["url"] = url
-    if product.ean:
-        data["gtin"] = product.ean
-    images = [i.image.get_rendition("max-1200x1200").url for i in product.images.all()][:3]
-    if images and request is not None:
-        data["image"] = [request.build_absolute_uri(u) for u in images]
-    if product.main_category:
-        data["category"] = product.main_category.name
-    return data

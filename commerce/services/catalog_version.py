@@ -1,0 +1,77 @@
+"""The catalog version: one number that changes whenever what shoppers see changes.
+
+Cached storefront pages (`services.page_cache`) and the price-comparison feeds
+(`commerce.integrations`) are keyed on it, so this module, not either of them,
+owns it: reading it, bumping it, and the one rule for when a stock write bumps it.
+
+The version row (`CatalogVersion`, pk 1) is the last row any transaction locks
+(`services.locks`, step 7): bump it after the stock and everything else.
+"""
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.db.models import F
+
+from commerce.models import CatalogVersion
+
+
+def catalog_version() -> int:
+    """The current catalog version: one indexed single-row query."""
+    version = CatalogVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    return version or 0
+
+
+def bump_catalog_version() -> None:
+    """Makes every cached storefront page (and feed) stale.
+
+    Call it inside the transaction that changes what shoppers see (the page cache's
+    receivers do for saves and deletes; stock writers through
+    `bump_if_availability_changed`): the new version then becomes visible exactly
+    when the change does. The UPDATE locks the row until that transaction ends, so
+    concurrent bumps queue instead of losing one another.
+    """
+    with transaction.atomic():
+        updated = CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)
+        if not updated:
+            # The row is created by migration 0004; a flushed database lacks it.
+            CatalogVersion.objects.bulk_create(
+                [CatalogVersion(pk=1, version=1)], ignore_conflicts=True
+            )
+            CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)
+
+
+def availability_changed(*, before: Mapping[int, int], after: Mapping[int, int]) -> bool:
+    """Whether any product went in or out of stock between two {product id: units in
+    active warehouses} counts (a product missing from a count has none)."""
+    return any(
+        (before.get(pk, 0) > 0) != (after.get(pk, 0) > 0) for pk in before.keys() | after.keys()
+    )
+
+
+def bump_if_availability_changed(*, before: Mapping[int, int], after: Mapping[int, int]) -> bool:
+    """The one rule for stock writes: bump the catalog version when a product goes in or
+    out of stock, and only then. Returns whether it bumped.
+
+    Every stock writer calls it, inside its transaction and after its stock rows
+    (the lock order of `services.locks`): order placement, the stock editor and the
+    catalog import (`inventory.set_stock_levels`), cancels and refunds that put units
+    back (`services.orders`). `before` and `after` are the touched products' units in
+    active warehouses (`Stock.objects.in_active_warehouses()`), read under the stock
+    rows' locks.
+
+    Why a flip, and not every stock change: cached pages and feeds show "in stock"
+    or "out of stock", never a quantity, so only a flip makes them stale, and every
+    order writes stock: bumping on each would empty the cache with every sale. Why
+    not only a sell-out (placement's old rule) either: a cancel, a refund or a
+    stock push that brings a sold-out product back must put it back on sale in the
+    cached pages at once. The flip covers both directions for every writer, so no
+    writer needs its own policy (cancel used to bump always: that was a superset
+    of this rule with the same pages as outcome, since a cancel that does not bring
+    a product back changes no page). Feeds also print stock counts; those may lag
+    until the feed file's maximum age (`STOREFRONT_FEED_MAX_AGE_SECONDS`).
+    """
+    if availability_changed(before=before, after=after):
+        bump_catalog_version()
+        return True
+    return False

@@ -1,0 +1,88 @@
+"""The catalog version and the one rule for stock writes: bump when a product goes in or
+out of stock (services.catalog_version.bump_if_availability_changed), whoever writes."""
+
+import pytest
+
+from commerce.models import OrderStatus
+from commerce.services.catalog_version import (
+    availability_changed,
+    bump_catalog_version,
+    catalog_version,
+)
+from commerce.services.inventory import set_stock_levels
+from commerce.services.orders import cancel_order, refund_order
+from tests.factories.catalog import make_product, make_warehouse
+from tests.factories.orders import make_order
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "changed"),
+    [
+        ({1: 3}, {1: 0}, True),  # sold out
+        ({1: 0}, {1: 2}, True),  # back in stock
+        ({}, {1: 2}, True),  # a product without rows has no units
+        ({1: 3}, {1: 1}, False),  # fewer, still in stock
+        ({1: 0}, {}, False),
+        ({1: 3, 2: 0}, {1: 2, 2: 0}, False),
+        ({1: 3, 2: 1}, {1: 2, 2: 0}, True),  # one of several
+    ],
+)
+def test_availability_changes_only_when_a_product_flips(before, after, changed):
+    assert availability_changed(before=before, after=after) is changed
+
+
+def test_bump_creates_the_row_a_flushed_database_lacks():
+    from commerce.models import CatalogVersion
+
+    CatalogVersion.objects.all().delete()
+    assert catalog_version() == 0
+    bump_catalog_version()
+    assert catalog_version() == 2
+
+
+def test_the_stock_editor_bumps_on_a_flip_only():
+    main = make_warehouse("main")
+    product = make_product(stock=2)
+    version = catalog_version()
+    set_stock_levels(product, {main.pk: 1})
+    assert catalog_version() == version
+    set_stock_levels(product, {main.pk: 0})
+    assert catalog_version() == version + 1
+
+
+def test_units_in_an_inactive_warehouse_bring_nothing_back():
+    outlet = make_warehouse("outlet", is_active=False)
+    product = make_product(stock=0)
+    version = catalog_version()
+    set_stock_levels(product, {outlet.pk: 50})
+    assert catalog_version() == version
+
+
+def test_a_cancel_that_brings_a_product_back_bumps():
+    order = make_order([(make_product(stock=0), 1)])
+    version = catalog_version()
+    cancel_order(order)
+    assert catalog_version() == version + 1
+
+
+def test_a_cancel_of_a_product_still_in_stock_keeps_the_cached_pages():
+    order = make_order([(make_product(stock=5), 1)])
+    version = catalog_version()
+    cancel_order(order)
+    assert catalog_version() == version
+
+
+def test_a_refund_that_restocks_a_sold_out_product_bumps():
+    order = make_order([(make_product(stock=0), 2)], status=OrderStatus.PAID)
+    version = catalog_version()
+    refund_order(order)
+    assert catalog_version() == version + 1
+
+
+def test_a_refund_after_shipping_returns_nothing_and_keeps_the_version():
+    order = make_order([(make_product(stock=0), 2)], status=OrderStatus.SHIPPED)
+    version = catalog_version()
+    refund_order(order)
+    assert catalog_version() == version
