@@ -9,11 +9,27 @@ The version row (`CatalogVersion`, pk 1) is the last row any transaction locks
 """
 
 from collections.abc import Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import transaction
 from django.db.models import F
 
 from commerce.models import CatalogVersion
+
+_bumps_suppressed: ContextVar[bool] = ContextVar("catalog_version_bumps_suppressed", default=False)
+
+
+@contextmanager
+def bumps_suppressed():
+    """No bumps inside: for work that is rolled back at its end (the catalog import's dry
+    run). A bump there would change nothing shoppers see, yet hold the version row, which
+    is locked last, across every row written after it."""
+    token = _bumps_suppressed.set(True)
+    try:
+        yield
+    finally:
+        _bumps_suppressed.reset(token)
 
 
 def catalog_version() -> int:
@@ -31,6 +47,8 @@ def bump_catalog_version() -> None:
     when the change does. The UPDATE locks the row until that transaction ends, so
     concurrent bumps queue instead of losing one another.
     """
+    if _bumps_suppressed.get():
+        return
     with transaction.atomic():
         updated = CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)
         if not updated:

@@ -11,16 +11,18 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from wagtail.actions.edit import EditAction
 from wagtail.actions.unpublish import UnpublishAction
 from wagtail.models import Revision
 
 from commerce.management.commands.import_catalog import Command
-from commerce.models import Category, Product, ProductStatus, Stock, Warehouse
+from commerce.models import CatalogVersion, Category, Product, ProductStatus, Stock, Warehouse
 from commerce.services.catalog_import import writing as catalog_import
 from commerce.services.catalog_import.values import parse_decimal
+from commerce.services.catalog_version import catalog_version
 from tests.paths import REPO_ROOT, TEST_DATA
 
 pytestmark = pytest.mark.django_db
@@ -415,6 +417,22 @@ def test_dry_run_validates_and_leaves_the_database_untouched(tmp_path):
     assert "created: 2, updated: 1, unchanged: 0, failed: 0" in out
     assert counts() == before
     assert Product.objects.get(sku="PAN-24").price == Decimal("1.00")
+
+
+def test_dry_run_never_touches_the_catalog_version_row(tmp_path):
+    """The version row is locked last (services.locks); a dry run that bumped it would hold
+    it across every later row, for a change that is rolled back anyway."""
+    make_product(tmp_path, sku="PAN-24", name="Frying pan 24 cm", price="1.00")
+    version = catalog_version()
+
+    with CaptureQueriesContext(connection) as queries:
+        code, _, _ = run(PRODUCTS_CSV, "--dry-run")
+
+    assert code == 0
+    assert not [q["sql"] for q in queries if CatalogVersion._meta.db_table in q["sql"]]
+    assert catalog_version() == version
+    code, _, _ = run(PRODUCTS_CSV)  # the real import still bumps
+    assert code == 0 and catalog_version() > version
 
 
 def test_dry_run_reports_failures_with_exit_code_1(tmp_path):

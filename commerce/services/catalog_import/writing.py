@@ -47,6 +47,7 @@ from wagtail.actions.edit import EditAction
 
 from commerce.models import Category, Product, ProductStatus, Stock, Warehouse
 from commerce.services import locks
+from commerce.services.catalog_version import bumps_suppressed
 from commerce.services.inventory import set_stock_levels
 
 from .sources import STOCK_PREFIX, SourceRow, read_rows
@@ -136,7 +137,8 @@ def import_rows(
     if not dry_run:
         _import_all(rows, report, progress)  # each row commits on its own
         return report
-    with transaction.atomic():  # each row a savepoint; everything rolled back at the end
+    # Each row a savepoint; everything rolled back at the end, so no catalog version bump.
+    with transaction.atomic(), bumps_suppressed():
         _import_all(rows, report, progress)
         transaction.set_rollback(True)
     return report
