@@ -1,3 +1,4 @@
+import functools
 import os
 
 import pytest
@@ -38,6 +39,29 @@ def _test_server_settings():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _small_demo_pictures():
+    """Demo pictures at a quarter of their size, drawn once per session.
+
+    Every test that seeds the demo saves these pictures and, on its first page view, resizes
+    and re-encodes them (WebP and JPEG) into every rendition its templates ask for; at full
+    size (up to 1920x720) that was most of such a test's time. The same code runs on a
+    sixteenth of the pixels: Wagtail never upscales, so renditions just come out smaller,
+    and no test asserts a demo picture's size.
+    """
+    import home.demo
+
+    full_size = home.demo.render_picture
+
+    @functools.cache
+    def small_picture(caption, start, end, size):
+        return full_size(caption, start, end, (size[0] // 4, size[1] // 4))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(home.demo, "render_picture", small_picture)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path_factory):
     """Uploads and renditions of a test never land in the repository's media/."""
@@ -64,11 +88,23 @@ def homepage(db):
     return ensure_site()
 
 
+DEMO_CATALOG = 12
+
+
 @pytest.fixture
 def demo(db):
-    """The full demo site: homepage with every block, content pages, settings."""
-    seed_demo_content()
+    """The full demo site: homepage with every block, content pages, settings.
+
+    With a small catalog: the make-run default of 60 products costs set-up time and adds
+    nothing these tests look at. Twelve is the fewest that still fill both of the
+    homepage's product sections (the twelfth is the first featured one), so product tiles
+    stay part of every homepage render here.
+    """
+    seed_demo_content(products=DEMO_CATALOG)
+    from commerce.models import Product
     from home.models import HomePage
+
+    assert Product.objects.filter(is_featured=True).exists(), "the Featured section is empty"
 
     return HomePage.objects.get()
 
