@@ -4,7 +4,8 @@ import os
 import pytest
 from django.test import override_settings
 
-from home.demo import ensure_site, seed_demo_content
+from home.demo import ensure_site
+from tests.factories.catalog import seed_small_demo
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses
 # ORM calls from a thread with a running loop unless told it is safe. The ORM
@@ -88,25 +89,10 @@ def homepage(db):
     return ensure_site()
 
 
-DEMO_CATALOG = 12
-
-
 @pytest.fixture
 def demo(db):
-    """The full demo site: homepage with every block, content pages, settings.
-
-    With a small catalog: the make-run default of 60 products costs set-up time and adds
-    nothing these tests look at. Twelve is the fewest that still fill both of the
-    homepage's product sections (the twelfth is the first featured one), so product tiles
-    stay part of every homepage render here.
-    """
-    seed_demo_content(products=DEMO_CATALOG)
-    from commerce.models import Product
-    from home.models import HomePage
-
-    assert Product.objects.filter(is_featured=True).exists(), "the Featured section is empty"
-
-    return HomePage.objects.get()
+    """The full demo site with a small catalog (see seed_small_demo)."""
+    return seed_small_demo()
 
 
 @pytest.fixture

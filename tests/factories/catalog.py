@@ -178,3 +178,19 @@ def make_shop(homepage):
     homepage.add_child(instance=shop)
     shop.save_revision().publish()
     return shop
+
+
+# Twelve demo products is the fewest that fill both of the demo homepage's product sections
+# (the twelfth is the first featured one); `make run`'s 60 cost set-up time and add nothing.
+DEMO_CATALOG = 12
+
+
+def seed_small_demo():
+    """The full demo site (homepage with every block, content pages, settings), small catalog."""
+    from commerce.models import Product
+    from home.demo import seed_demo_content
+    from home.models import HomePage
+
+    seed_demo_content(products=DEMO_CATALOG)
+    assert Product.objects.filter(is_featured=True).exists(), "the Featured section is empty"
+    return HomePage.objects.get()
