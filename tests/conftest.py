@@ -1,9 +1,11 @@
+import functools
 import os
 
 import pytest
 from django.test import override_settings
 
-from home.demo import ensure_site, seed_demo_content
+from home.demo import ensure_site
+from tests.factories.catalog import seed_small_demo
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses
 # ORM calls from a thread with a running loop unless told it is safe. The ORM
@@ -38,6 +40,29 @@ def _test_server_settings():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _small_demo_pictures():
+    """Demo pictures at a quarter of their size, drawn once per session.
+
+    Every test that seeds the demo saves these pictures and, on its first page view, resizes
+    and re-encodes them (WebP and JPEG) into every rendition its templates ask for; at full
+    size (up to 1920x720) that was most of such a test's time. The same code runs on a
+    sixteenth of the pixels: Wagtail never upscales, so renditions just come out smaller,
+    and no test asserts a demo picture's size.
+    """
+    import pages.demo
+
+    full_size = pages.demo.render_picture
+
+    @functools.cache
+    def small_picture(caption, start, end, size):
+        return full_size(caption, start, end, (size[0] // 4, size[1] // 4))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pages.demo, "render_picture", small_picture)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path_factory):
     """Uploads and renditions of a test never land in the repository's media/."""
@@ -66,11 +91,8 @@ def homepage(db):
 
 @pytest.fixture
 def demo(db):
-    """The full demo site: homepage with every block, content pages, settings."""
-    seed_demo_content()
-    from home.models import HomePage
-
-    return HomePage.objects.get()
+    """The full demo site with a small catalog (see seed_small_demo)."""
+    return seed_small_demo()
 
 
 @pytest.fixture

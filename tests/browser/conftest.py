@@ -11,8 +11,10 @@ and visible to it.
 """
 
 import os
+import re
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -68,6 +70,20 @@ def editor(transactional_db):
     )
     user.plain_password = EDITOR_PASSWORD
     return user
+
+
+@pytest.fixture
+def log_in_to_admin(live_server, editor):
+    """Signs the editor in through the admin's log-in form, in the given browser page."""
+
+    def log_in(page):
+        page.goto(live_server.url + "/admin/login/")
+        page.get_by_label("Username").fill(editor.username)
+        page.get_by_label("Password").fill(editor.plain_password)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(re.compile(r"/admin/$"))
+
+    return log_in
 
 
 # Reports every Content-Security-Policy violation, in the page and in its frames (the

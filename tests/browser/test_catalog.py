@@ -20,7 +20,8 @@ from tests.factories.catalog import make_category, make_product, make_shop, make
 
 pytestmark = pytest.mark.browser
 
-DEMO_PRODUCTS = 40
+# Background noise for the filters: a few are enough, each one costs set-up time.
+DEMO_PRODUCTS = 8
 
 
 def demo_option(attribute, value):

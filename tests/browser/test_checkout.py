@@ -24,7 +24,7 @@ SHOPPER_PASSWORD = "a-long-and-unusual-passphrase"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_shopper_buys_two_products_with_a_coupon(live_server, page: Page, editor):
+def test_shopper_buys_two_products_with_a_coupon(live_server, page: Page, log_in_to_admin):
     make_shop(ensure_site())
     teapot = make_product("Stoneware teapot", price=Decimal("40.00"), stock=5)
     cups = make_product("Tea cups (pair)", price=Decimal("12.50"), stock=8)
@@ -100,11 +100,7 @@ def test_shopper_buys_two_products_with_a_coupon(live_server, page: Page, editor
     staff = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         admin = staff.new_page()
-        admin.goto(live_server.url + "/admin/login/")
-        admin.get_by_label("Username").fill(editor.username)
-        admin.get_by_label("Password").fill(editor.plain_password)
-        admin.get_by_role("button", name="Sign in").click()
-        expect(admin).to_have_url(re.compile(r"/admin/$"))
+        log_in_to_admin(admin)
         admin.goto(live_server.url + "/admin/snippets/commerce/order/")
         expect(admin.get_by_text(order.number).first).to_be_visible()
     finally:

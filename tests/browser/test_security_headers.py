@@ -2,8 +2,6 @@
 still work, the admin's editor and live preview too, and what the policy forbids is
 blocked. Every browser test also fails on any violation (conftest.csp_violations)."""
 
-import re
-
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -72,15 +70,13 @@ def test_shop_pages_run_their_script_and_style_under_the_policy(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_admin_editor_and_live_preview_work_under_the_policy(live_server, page: Page, editor):
+def test_admin_editor_and_live_preview_work_under_the_policy(
+    live_server, page: Page, log_in_to_admin
+):
     seed_demo_content(products=4)
     homepage = HomePage.objects.get()
 
-    page.goto(live_server.url + "/admin/login/")
-    page.get_by_label("Username").fill(editor.username)
-    page.get_by_label("Password").fill(editor.plain_password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/admin/$"))
+    log_in_to_admin(page)
 
     response = page.goto(f"{live_server.url}/admin/pages/{homepage.pk}/edit/")
     policy = enforced_policy(response)

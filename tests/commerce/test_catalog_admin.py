@@ -12,10 +12,16 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Revision
-from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text
+from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from commerce.models import Product, Stock
-from tests.factories.catalog import make_category, make_product, make_shop, make_warehouse
+from tests.factories.catalog import (
+    make_category,
+    make_product,
+    make_shop,
+    make_warehouse,
+    product_form_data,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,27 +30,6 @@ LIST_URL = reverse("wagtailsnippets_commerce_product:list")
 
 def edit_url(product):
     return reverse("wagtailsnippets_commerce_product:edit", args=[product.pk])
-
-
-def product_form(product, **changes):
-    data = {
-        "name": product.name,
-        "slug": product.slug,
-        "sku": product.sku,
-        "ean": product.ean,
-        "status": product.status,
-        "short_description": product.short_description,
-        "description": rich_text(product.description or ""),
-        "images": inline_formset([]),
-        "price": str(product.price),
-        "compare_at_price": "",
-        "vat_rate": str(product.vat_rate),
-        "weight": "",
-        "unit": product.unit,
-        "main_category": product.main_category_id or "",
-    }
-    data.update(changes)
-    return nested_form_data(data)
 
 
 def listed_names(response):
@@ -152,7 +137,7 @@ class TestEditing:
         make_shop(homepage)
         url = reverse("wagtailsnippets_commerce_product:preview_on_add")
         product = Product(name="Unsaved", slug="unsaved", sku="NEW-1", price=Decimal("5.00"))
-        assert admin_client.post(url, product_form(product)).json()["is_valid"] is True
+        assert admin_client.post(url, product_form_data(product)).json()["is_valid"] is True
         response = admin_client.get(url)
         assert response.status_code == 200
         assert "Unsaved" in response.content.decode()
@@ -168,13 +153,13 @@ class TestEditing:
     ):
         make_shop(homepage)
         product = make_product("Lamp", price=Decimal("10.00"))
-        response = admin_client.post(edit_url(product), product_form(product, price="12.00"))
+        response = admin_client.post(edit_url(product), product_form_data(product, price="12.00"))
         assert response.status_code == 302
         assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
         assert "10.00" in client.get(f"/shop/p/{product.slug}/").content.decode()
 
         response = admin_client.post(
-            edit_url(product), product_form(product, price="12.00", **{"action-publish": "1"})
+            edit_url(product), product_form_data(product, price="12.00", **{"action-publish": "1"})
         )
         assert response.status_code == 302
         assert Product.objects.get(pk=product.pk).price == Decimal("12.00")
@@ -183,7 +168,7 @@ class TestEditing:
     def test_invalid_input_is_a_form_error(self, admin_client):
         product = make_product("Lamp", price=Decimal("10.00"))
         response = admin_client.post(
-            edit_url(product), product_form(product, price="-5", ean="123")
+            edit_url(product), product_form_data(product, price="-5", ean="123")
         )
         assert response.status_code == 200
         assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
@@ -194,7 +179,7 @@ class TestEditing:
     def test_scheduled_price_change(self, admin_client, homepage):
         product = make_product("Lamp", price=Decimal("10.00"))
         go_live = timezone.localtime() + timedelta(days=1)
-        data = product_form(
+        data = product_form_data(
             product,
             price="8.00",
             go_live_at=go_live.strftime("%Y-%m-%d %H:%M"),
@@ -218,7 +203,7 @@ class TestEditing:
         make_shop(homepage)
         product = make_product("Lamp", price=Decimal("10.00"))
         url = reverse("wagtailsnippets_commerce_product:preview_on_edit", args=[product.pk])
-        response = admin_client.post(url, product_form(product, name="Brand new lamp"))
+        response = admin_client.post(url, product_form_data(product, name="Brand new lamp"))
         assert response.json()["is_valid"] is True
         html = admin_client.get(url).content.decode()
         assert "Brand new lamp" in html and "Preview of an unpublished version" in html
@@ -325,7 +310,7 @@ def test_shop_page_live_preview(admin_client, homepage):
 def test_product_preview_without_a_shop_page(admin_client):
     product = make_product("Lonely lamp")
     url = reverse("wagtailsnippets_commerce_product:preview_on_edit", args=[product.pk])
-    assert admin_client.post(url, product_form(product)).json()["is_valid"] is True
+    assert admin_client.post(url, product_form_data(product)).json()["is_valid"] is True
     response = admin_client.get(url)
     assert response.status_code == 200
     assert "Lonely lamp" in response.content.decode()

@@ -1,7 +1,8 @@
 """Listing, category, search and product pages cost a fixed number of queries."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from commerce.models import AttributeDefinition, Category, Product
@@ -15,10 +16,30 @@ LISTING_QUERY_BUDGET = 22
 PRODUCT_QUERY_BUDGET = 18
 
 
-@pytest.fixture
-def big_catalog(db):
-    seed_demo_content(products=120)
-    return Category.objects.filter(depth=1).first()
+@pytest.fixture(scope="module")
+def catalog_media(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("catalog-media"))
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, catalog_media):
+    """The tests share one seeded catalog (below), so they share its pictures' folder too."""
+    settings.MEDIA_ROOT = catalog_media
+
+
+@pytest.fixture(scope="module")
+def big_catalog(django_db_setup, django_db_blocker, catalog_media):
+    """120 demo products, seeded once for the module instead of once per test.
+
+    They live in a transaction around the module's tests (each test's own transaction,
+    with whatever it changes, nests inside it and is rolled back as usual); this one is
+    rolled back at the end, so no other test sees the catalog.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        with override_settings(MEDIA_ROOT=catalog_media):
+            seed_demo_content(products=120)
+        yield Category.objects.filter(depth=1).first()
+        transaction.set_rollback(True)
 
 
 def queries_for(client, url):

@@ -13,13 +13,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from wagtail.test.utils.form_data import nested_form_data, rich_text
+from wagtail.test.utils.form_data import rich_text
 
 from commerce.inputs import normalise_email
 from commerce.models import Cart, Product, ShoppingList, ShoppingListItem
 from commerce.services import shopping_lists
 from tests.factories.accounts import PASSWORD, make_address, make_customer
-from tests.factories.catalog import make_product
+from tests.factories.catalog import make_product, product_form_data
 from tests.factories.checkout import make_cart, make_coupon, ready_checkout
 
 pytestmark = pytest.mark.django_db
@@ -283,24 +283,7 @@ def test_merging_list_items_keeps_the_cap(product, settings):
 @pytest.mark.parametrize("value", ["<p>not contentstate</p>", "[]", '{"blocks": 5}', '"a string"'])
 def test_product_description_that_is_not_draftail_json_is_a_form_error(admin_client, value):
     product = make_product("Lamp", price=Decimal("10.00"), description="<p>Kept</p>")
-    data = nested_form_data(
-        {
-            "name": product.name,
-            "slug": product.slug,
-            "sku": product.sku,
-            "ean": "",
-            "status": product.status,
-            "short_description": "",
-            "description": value,
-            "images": {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0},
-            "price": "12.00",
-            "compare_at_price": "",
-            "vat_rate": str(product.vat_rate),
-            "weight": "",
-            "unit": product.unit,
-            "main_category": "",
-        }
-    )
+    data = product_form_data(product, description=value, price="12.00")
     response = admin_client.post(
         reverse("wagtailsnippets_commerce_product:edit", args=[product.pk]), data
     )
@@ -313,24 +296,7 @@ def test_product_description_that_is_not_draftail_json_is_a_form_error(admin_cli
 
 def test_a_draftail_description_still_saves(admin_client):
     product = make_product("Lamp", price=Decimal("10.00"))
-    data = nested_form_data(
-        {
-            "name": product.name,
-            "slug": product.slug,
-            "sku": product.sku,
-            "ean": "",
-            "status": product.status,
-            "short_description": "",
-            "description": rich_text("<p>New words</p>"),
-            "images": {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0},
-            "price": "10.00",
-            "compare_at_price": "",
-            "vat_rate": str(product.vat_rate),
-            "weight": "",
-            "unit": product.unit,
-            "main_category": "",
-        }
-    )
+    data = product_form_data(product, description=rich_text("<p>New words</p>"))
     url = reverse("wagtailsnippets_commerce_product:edit", args=[product.pk])
     assert admin_client.post(url, data).status_code == 302
     assert "New words" in Product.objects.get(pk=product.pk).latest_revision.content["description"]

@@ -24,8 +24,8 @@ from commerce.services.product_revisions import (
     unpublished_live_products,
 )
 from tests.commerce.integrations.test_api_v1 import make_key
-from tests.commerce.test_catalog_admin import LIST_URL, edit_url, product_form
-from tests.factories.catalog import make_attribute, make_product
+from tests.commerce.test_catalog_admin import LIST_URL, edit_url
+from tests.factories.catalog import make_attribute, make_product, product_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 def schedule_price(admin_client, product, price):
     """What an editor does: a new price, a go-live date a day ahead, "Publish"."""
     go_live = timezone.localtime() + timedelta(days=1)
-    data = product_form(
+    data = product_form_data(
         product,
         price=price,
         go_live_at=go_live.strftime("%Y-%m-%d %H:%M"),

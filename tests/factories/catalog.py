@@ -1,20 +1,27 @@
 """Small builders shared by the tests: images, pages and admin form data."""
 
+import functools
 import io
 
 from django.core.files.images import ImageFile
 from PIL import Image as PILImage
 from wagtail.images import get_image_model
-from wagtail.test.utils.form_data import inline_formset, nested_form_data, streamfield
+from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 from pages.models import ContentPage
 
 
-def make_image(title="Test image", size=(320, 200), colour=(200, 40, 40)):
+@functools.cache
+def _png(size, colour):
+    """A one-colour PNG, encoded once per size and colour in a test run."""
     buffer = io.BytesIO()
     PILImage.new("RGB", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def make_image(title="Test image", size=(320, 200), colour=(200, 40, 40)):
     image = get_image_model()(title=title)
-    image.file = ImageFile(io.BytesIO(buffer.getvalue()), name="test.png")
+    image.file = ImageFile(io.BytesIO(_png(tuple(size), tuple(colour))), name="test.png")
     image.save()
     return image
 
@@ -63,6 +70,29 @@ def page_edit_form_data(page, body_items, **fields):
 
 
 # --- Catalog -------------------------------------------------------------------
+
+
+def product_form_data(product, **changes):
+    """POST data for the product snippet's edit view: the product as it is, plus `changes`."""
+    data = {
+        "name": product.name,
+        "slug": product.slug,
+        "sku": product.sku,
+        "ean": product.ean,
+        "status": product.status,
+        "short_description": product.short_description,
+        "description": rich_text(product.description or ""),
+        "images": inline_formset([]),
+        "price": str(product.price),
+        "compare_at_price": "",
+        "vat_rate": str(product.vat_rate),
+        "weight": "",
+        "unit": product.unit,
+        "main_category": product.main_category_id or "",
+    }
+    data.update(changes)
+    return nested_form_data(data)
+
 
 _counter = {"n": 0}
 
@@ -148,3 +178,19 @@ def make_shop(homepage):
     homepage.add_child(instance=shop)
     shop.save_revision().publish()
     return shop
+
+
+# Twelve demo products is the fewest that fill both of the demo homepage's product sections
+# (the twelfth is the first featured one); `make run`'s 60 cost set-up time and add nothing.
+DEMO_CATALOG = 12
+
+
+def seed_small_demo():
+    """The full demo site (homepage with every block, content pages, settings), small catalog."""
+    from commerce.models import Product
+    from home.demo import seed_demo_content
+    from home.models import HomePage
+
+    seed_demo_content(products=DEMO_CATALOG)
+    assert Product.objects.filter(is_featured=True).exists(), "the Featured section is empty"
+    return HomePage.objects.get()

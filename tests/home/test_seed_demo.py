@@ -16,6 +16,12 @@ from pages.models import BrandingSettings, ContentPage, FooterSettings
 pytestmark = pytest.mark.django_db
 
 
+# The catalog part of the seed has its own tests (tests/commerce/test_product_revisions.py);
+# these are about pages, settings and the admin user, for which a token catalog does. Only
+# the first test below runs the command with its defaults, as `make run` does.
+FEW_PRODUCTS = ("--products", "2")
+
+
 def seed(*args):
     out = StringIO()
     call_command("seed_demo", *args, stdout=out)
@@ -58,13 +64,13 @@ def test_categories_wear_the_pictures_the_homepage_seeding_made(settings):
 
 def test_is_idempotent_and_keeps_editor_changes(settings):
     settings.DEBUG = True
-    seed()
+    seed(*FEW_PRODUCTS)
     before = counts()
     home = HomePage.objects.get()
     home.body = [("rich_text", "<p>Edited by a person</p>")]
     home.save_revision().publish()
 
-    output = seed()
+    output = seed(*FEW_PRODUCTS)
     assert counts() == before
     assert "0 item(s) created" in output
     assert [b.block_type for b in HomePage.objects.get().body] == ["rich_text"]
@@ -72,7 +78,7 @@ def test_is_idempotent_and_keeps_editor_changes(settings):
 
 def test_creates_local_admin_with_debug_on_and_prints_credentials(settings):
     settings.DEBUG = True
-    output = seed()
+    output = seed(*FEW_PRODUCTS)
     user = get_user_model().objects.get(username="admin")
     assert user.is_superuser and user.check_password("changeme")
     assert "username 'admin', password 'changeme'" in output
@@ -81,14 +87,14 @@ def test_creates_local_admin_with_debug_on_and_prints_credentials(settings):
 def test_never_resets_an_existing_admin_password(settings):
     settings.DEBUG = True
     get_user_model().objects.create_superuser("admin", "a@example.org", "my-own-secret")
-    output = seed()
+    output = seed(*FEW_PRODUCTS)
     assert get_user_model().objects.get(username="admin").check_password("my-own-secret")
     assert "password was left unchanged" in output
 
 
 def test_refuses_a_default_password_with_debug_off(settings):
     settings.DEBUG = False
-    output = seed()
+    output = seed(*FEW_PRODUCTS)
     assert not get_user_model().objects.filter(username="admin").exists()
     assert "DEBUG is off: no admin user created" in output
     assert "changeme" not in output
@@ -96,7 +102,7 @@ def test_refuses_a_default_password_with_debug_off(settings):
 
 def test_explicit_password_with_debug_off(settings):
     settings.DEBUG = False
-    seed("--admin-password", "a-long-explicit-password")
+    seed(*FEW_PRODUCTS, "--admin-password", "a-long-explicit-password")
     assert get_user_model().objects.get(username="admin").check_password("a-long-explicit-password")
 
 
@@ -104,7 +110,7 @@ def test_rebuilds_the_site_on_an_emptied_page_tree(settings):
     settings.DEBUG = True
     Site.objects.all().delete()
     Page.objects.filter(depth__gt=1).delete()
-    seed("--no-admin")
+    seed(*FEW_PRODUCTS, "--no-admin")
     home = HomePage.objects.get()
     assert Site.objects.get(is_default_site=True).root_page_id == home.pk
     assert home.live and len(home.body) > 0

@@ -5,6 +5,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -419,24 +421,6 @@ def test_updated_since_on_relations_follows_the_product(get, catalog):
 # --- Queries -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def big_catalog(db):
-    category = make_category("All")
-    make_warehouse("main")
-    make_warehouse("second")
-    products = []
-    for i in range(12):
-        product = make_product(
-            f"Q{i}", main_category=category, stock={"main": i, "second": 1}, images=int(i < 6)
-        )
-        product.additional_categories.add(category)
-        product.save()
-        products.append(product)
-    for i in range(11):
-        make_category(f"C{i}", parent=category)
-    return products
-
-
 # One for the key, one COUNT, one page (Category.objects.on_storefront() is a NOT EXISTS
 # inside the list's own query).
 QUERIES = {
@@ -448,17 +432,57 @@ QUERIES = {
 }
 
 
-@pytest.mark.parametrize("name", LISTS)
-def test_queries_per_page_do_not_grow_with_page_size(
-    client, big_catalog, django_assert_num_queries, name
-):
-    row, key = make_key()
-    row.touch()  # used just now: no last-used UPDATE during the measured requests
-    for page_size in (2, 6):
-        with django_assert_num_queries(QUERIES[name]):
-            response = client.get(f"{BASE}/{name}/", {"api_key": key, "page_size": page_size})
-        assert response.status_code == 200
-        assert len(response.json()) == page_size
+@pytest.mark.django_db
+class TestQueriesPerPage:
+    """The five list endpoints share one catalog, seeded once for the class, not per endpoint.
+
+    It lives in a transaction around the class's tests (each test's own transaction nests
+    inside it) that is rolled back after the last one, so no other test sees it.
+    """
+
+    @pytest.fixture(scope="class")
+    def catalog_media(self, tmp_path_factory):
+        return str(tmp_path_factory.mktemp("api-catalog-media"))
+
+    @pytest.fixture(autouse=True)
+    def _media_in_tmp(self, settings, catalog_media):
+        """The shared catalog's pictures stay where they were saved."""
+        settings.MEDIA_ROOT = catalog_media
+
+    @pytest.fixture(scope="class")
+    def big_catalog(self, django_db_setup, django_db_blocker, catalog_media):
+        with django_db_blocker.unblock(), transaction.atomic():
+            with override_settings(MEDIA_ROOT=catalog_media):
+                category = make_category("All")
+                make_warehouse("main")
+                make_warehouse("second")
+                products = []
+                for i in range(12):
+                    product = make_product(
+                        f"Q{i}",
+                        main_category=category,
+                        stock={"main": i, "second": 1},
+                        images=int(i < 6),
+                    )
+                    product.additional_categories.add(category)
+                    product.save()
+                    products.append(product)
+                for i in range(11):
+                    make_category(f"C{i}", parent=category)
+            yield products
+            transaction.set_rollback(True)
+
+    @pytest.mark.parametrize("name", LISTS)
+    def test_queries_per_page_do_not_grow_with_page_size(
+        self, client, big_catalog, django_assert_num_queries, name
+    ):
+        row, key = make_key()
+        row.touch()  # used just now: no last-used UPDATE during the measured requests
+        for page_size in (2, 6):
+            with django_assert_num_queries(QUERIES[name]):
+                response = client.get(f"{BASE}/{name}/", {"api_key": key, "page_size": page_size})
+            assert response.status_code == 200
+            assert len(response.json()) == page_size
 
 
 # --- Schema, docs, admin -----------------------------------------------------------------------
