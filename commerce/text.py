@@ -1,6 +1,6 @@
 """Rich text (the HTML Wagtail's editor stores) as plain text, one way for every reader.
 
-The create-order partner's API and the price feeds both send product descriptions
+The integration API v1 and the price feeds both send product descriptions
 as plain text; they read them through `rich_text_to_plain`, so a tag the one
 knows as a block and the other does not can no longer glue two words together
 in one of them. A bottom module: models may use it.

@@ -12,8 +12,8 @@ import secrets
 TOKEN_BYTES = 24
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+def new_token(nbytes: int = TOKEN_BYTES) -> str:
+    return secrets.token_urlsafe(nbytes)
 
 
 def token_regex(nbytes: int = TOKEN_BYTES) -> str:

@@ -136,7 +136,7 @@ class Category(index.Indexed, models.Model):
         super().clean()
         if self.parent_id and self.pk:
             parent = self.parent
-            if parent.pk == self.pk or parent.slug_path.startswith(f"{self.slug_path}/"):
+            if self.branch_holds(parent.slug_path):
                 raise ValidationError({"parent": "A category cannot sit inside itself."})
 
     def _move_descendants(self, old_path):
@@ -151,6 +151,10 @@ class Category(index.Indexed, models.Model):
         return Q(**{f"{prefix}slug_path": self.slug_path}) | Q(
             **{f"{prefix}slug_path__startswith": f"{self.slug_path}/"}
         )
+
+    def branch_holds(self, slug_path: str) -> bool:
+        """`descendants_q` for a path already loaded: this category's or one below it."""
+        return slug_path == self.slug_path or slug_path.startswith(f"{self.slug_path}/")
 
     @property
     def ancestor_paths(self):

@@ -32,15 +32,6 @@ class StockQuerySet(models.QuerySet):
         """The units these rows hold together, in one query."""
         return self.aggregate(total=Sum("quantity"))["total"] or 0
 
-    def units_by_product(self) -> dict[int, int]:
-        """{product id: units} over these rows, in one query."""
-        return dict(
-            self.order_by()
-            .values("product_id")
-            .annotate(total=Sum("quantity"))
-            .values_list("product_id", "total")
-        )
-
     def units_subquery(self, product_ref="pk"):
         """The units these rows hold for the product of the outer query, as one subquery
         (0 without rows).

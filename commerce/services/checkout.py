@@ -263,7 +263,7 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
     _check_summary(summary, cart, expected_total)
 
     order = _create_order(checkout, cart, summary, user, currency, source)
-    _take_stock(order, summary, stock_rows)
+    units = _take_stock(order, summary, stock_rows)
     if summary.coupon_check is not None:
         _redeem(summary.coupon_check.coupon, order, user)
     _authorize_payment(order, cart, checkout, payment_data)
@@ -273,6 +273,10 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
     cart.lines.all().delete()
     cart.coupon_code = ""
     cart.save(update_fields=["coupon_code", "updated_at"])
+    # A product that just sold out leaves the cached pages from the moment this order
+    # commits. Last, after the payment provider's answer: the version row is everyone's
+    # (services.locks, step 7), not to be held across a network call.
+    bump_if_availability_changed(**units)
     return Placement(order, created=True)
 
 
@@ -344,8 +348,9 @@ def _create_order(checkout, cart, summary: CartSummary, user, currency, source) 
     return order
 
 
-def _take_stock(order: Order, summary: CartSummary, stock_rows: list[Stock]) -> None:
-    """Takes each line's units warehouse by warehouse (in the warehouses' order)."""
+def _take_stock(order: Order, summary: CartSummary, stock_rows: list[Stock]) -> dict:
+    """Takes each line's units warehouse by warehouse (in the warehouses' order); returns
+    the products' units before and after, for `bump_if_availability_changed`."""
     by_product = {}
     for row in sorted(stock_rows, key=lambda r: (r.warehouse.sort_order, r.warehouse.name, r.id)):
         by_product.setdefault(row.product_id, []).append(row)
@@ -373,9 +378,7 @@ def _take_stock(order: Order, summary: CartSummary, stock_rows: list[Stock]) -> 
         if needed:
             raise CheckoutError(f"Only part of {state.product.name} is in stock.")
     OrderLineAllocation.objects.bulk_create(allocations)
-    # A product that just sold out leaves the cached pages from the moment this order
-    # commits (the version row is locked last, after stock).
-    bump_if_availability_changed(before=before, after=units_by_product(stock_rows))
+    return {"before": before, "after": units_by_product(stock_rows)}
 
 
 def _redeem(coupon, order: Order, user) -> None:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from commerce.inputs import normalise_email
 from commerce.models import Category, Coupon, CouponKind, CouponRedemption, Product
 from commerce.models.coupons import CouponScope, normalize_code
 
@@ -73,7 +74,7 @@ def redemptions_by(coupon: Coupon, *, user=None, email="") -> int:
     if user is not None and user.is_authenticated:
         who |= Q(user=user)
     if email:
-        who |= Q(email__iexact=email)
+        who |= Q(email=normalise_email(email))  # stored normalised (place_order)
     if not who:
         return 0
     return CouponRedemption.objects.filter(coupon=coupon).filter(who).count()

@@ -8,14 +8,18 @@ forgets the key once the cart and the lists have moved to the account
 (services.accounts, on `user_logged_in`); signing out flushes the session.
 """
 
-from commerce.tokens import new_token
+from commerce.models import ShoppingList
+from commerce.tokens import is_token, new_token
 
 GUEST_SESSION_KEY = "storefront_guest"
+# Sessions from before the one key held two: the guest cart's token and the lists' key.
+# They are carried over on the guest's next request, until such sessions have expired.
+LEGACY_SESSION_KEYS = ("storefront_cart", "storefront_lists")
 
 
 def guest_key(request, *, create: bool = False) -> str | None:
     """The guest's key, made now if `create` and they have none; None for a stranger."""
-    key = request.session.get(GUEST_SESSION_KEY)
+    key = request.session.get(GUEST_SESSION_KEY) or _adopt_legacy_keys(request.session)
     if not key and create:
         key = new_token()
         request.session[GUEST_SESSION_KEY] = key
@@ -25,3 +29,18 @@ def guest_key(request, *, create: bool = False) -> str | None:
 def forget_guest(request) -> str | None:
     """Takes the key out of the session and returns it (None if there was none)."""
     return request.session.pop(GUEST_SESSION_KEY, None)
+
+
+def _adopt_legacy_keys(session) -> str | None:
+    """The key of a guest whose session predates it: their cart's token becomes the key
+    (it already names the cart), and their lists move to it."""
+    cart_token, lists_key = (session.pop(name, None) for name in LEGACY_SESSION_KEYS)
+    cart_token = cart_token if is_token(cart_token) else None
+    lists_key = lists_key if is_token(lists_key) else None
+    key = cart_token or lists_key
+    if key is None:
+        return None
+    if lists_key and lists_key != key:
+        ShoppingList.objects.filter(user=None, guest_key=lists_key).update(guest_key=key)
+    session[GUEST_SESSION_KEY] = key
+    return key

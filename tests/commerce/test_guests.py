@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from commerce.models import Cart, ShoppingList
 from commerce.services.guests import GUEST_SESSION_KEY
-from commerce.tokens import is_token
+from commerce.tokens import is_token, new_token
 from tests.factories.catalog import make_product
 from tests.factories.checkout import make_cart
 
@@ -37,14 +37,31 @@ def test_signing_in_moves_cart_and_lists_and_forgets_the_key(client):
     assert ShoppingList.objects.get().user == user
 
 
-def test_a_session_from_before_the_one_key_starts_afresh(client):
-    # Sessions that hold the old separate keys find neither cart nor lists: the
-    # guest starts with an empty cart, and the old rows go with the housekeeping purges.
+def test_a_session_from_before_the_one_key_keeps_its_cart_and_lists(client):
+    # Sessions from before held the cart's token and the lists' key apart; a deploy must
+    # not empty a shopper's cart mid-checkout.
     vase = make_product("Vase", stock=3)
-    old = make_cart([(vase, 1)])
+    old_cart = make_cart([(vase, 1)])
+    old_lists_key = new_token()
+    wishes = ShoppingList.objects.create(name="Wishes", guest_key=old_lists_key)
     session = client.session
-    session["storefront_cart"] = old.token
+    session["storefront_cart"] = old_cart.token
+    session["storefront_lists"] = old_lists_key
     session.save()
-    assert "Vase" not in client.get(reverse("cart:detail")).content.decode()
+
+    assert "Vase" in client.get(reverse("cart:detail")).content.decode()
+    assert client.session[GUEST_SESSION_KEY] == old_cart.token
+    assert set(client.session.keys()) & {"storefront_cart", "storefront_lists"} == set()
+    wishes.refresh_from_db()
+    assert wishes.guest_key == old_cart.token
     client.post(reverse("cart:add"), {"product": vase.pk, "quantity": 1})
-    assert Cart.objects.exclude(pk=old.pk).get().token == client.session[GUEST_SESSION_KEY]
+    assert Cart.objects.get().lines.get().quantity == 2
+
+
+def test_a_session_with_a_malformed_old_key_starts_afresh(client):
+    session = client.session
+    session["storefront_cart"] = "not-a-token"
+    session.save()
+    client.get(reverse("cart:detail"))
+    assert GUEST_SESSION_KEY not in client.session
+    assert "storefront_cart" not in client.session

@@ -52,11 +52,7 @@ def storefront_branch_ids(categories) -> dict[int, list[int]]:
     shoppers can reach; empty when it is switched off), from one query."""
     rows = list(Category.objects.on_storefront().values_list("pk", "slug_path"))
     return {
-        category.pk: [
-            pk
-            for pk, path in rows
-            if path == category.slug_path or path.startswith(f"{category.slug_path}/")
-        ]
+        category.pk: [pk for pk, path in rows if category.branch_holds(path)]
         for category in categories
     }
 

@@ -4,6 +4,7 @@ from django.db.models import Prefetch
 
 from commerce.models import AttributeOption, Product
 from commerce.services.inventory import available_stock_subquery
+from commerce.services.line_limits import max_line_quantity
 
 from .listing import breadcrumb_links, image_prefetches, storefront_trail
 
@@ -53,4 +54,6 @@ def product_detail_context(product, request, preview=False):
         "breadcrumb": breadcrumb,
         "attributes": grouped_attributes(product),
         "is_preview": preview,
+        # The form's own bound; the cart applies the same limit (services.line_limits).
+        "max_line_quantity": max_line_quantity(),
     }
