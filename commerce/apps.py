@@ -8,7 +8,7 @@ class CommerceConfig(AppConfig):
     verbose_name = "Shop"
 
     def ready(self):
-        from commerce.services.page_cache import connect_invalidation
+        from commerce.services.catalog_version import connect_invalidation
 
         connect_invalidation()
         # Every admin spreadsheet export writes no formulas, labels for choices, etc.

@@ -42,4 +42,4 @@ class CategorySitemap(_ShopSitemap):
         return Category.objects.on_storefront().only("pk", "slug_path").order_by("slug_path")
 
     def subpath(self, category):
-        return self._shop.reverse_subpage("category", kwargs={"category_path": category.slug_path})
+        return self._shop.category_subpath(category)

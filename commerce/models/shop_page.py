@@ -70,10 +70,12 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
     def product_url(self, product, request=None):
         return self.get_url(request=request) + self.product_subpath(product)
 
+    def category_subpath(self, category) -> str:
+        """The category's route below this page, as `product_subpath` is the product's."""
+        return self.reverse_subpage("category", kwargs={"category_path": category.slug_path})
+
     def category_url(self, category, request=None):
-        return self.get_url(request=request) + self.reverse_subpage(
-            "category", kwargs={"category_path": category.slug_path}
-        )
+        return self.get_url(request=request) + self.category_subpath(category)
 
     def search_url(self, request=None):
         return self.get_url(request=request) + self.reverse_subpage("search")

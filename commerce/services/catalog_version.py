@@ -2,18 +2,21 @@
 
 Cached storefront pages (`services.page_cache`) and the price-comparison feeds
 (`commerce.integrations`) are keyed on it, so this module, not either of them,
-owns it: reading it, bumping it, and the one rule for when a stock write bumps it.
+owns it: reading it, bumping it, the one rule for when a stock write bumps it, and the
+signal receivers that bump it on every other catalog write.
 
 The version row (`CatalogVersion`, pk 1) is the last row any transaction locks
 (`services.locks`, step 7): bump it after the stock and everything else.
 """
 
+import functools
 from collections.abc import Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from commerce.models import CatalogVersion
 
@@ -93,3 +96,99 @@ def bump_if_availability_changed(*, before: Mapping[int, int], after: Mapping[in
         bump_catalog_version()
         return True
     return False
+
+
+# Saves that only touch Wagtail's draft and locking bookkeeping change nothing
+# shoppers see (the storefront shows live rows only): no reason to drop the cache.
+DRAFT_BOOKKEEPING_FIELDS = frozenset(
+    {
+        "latest_revision",
+        "latest_revision_created_at",
+        "draft_title",
+        "has_unpublished_changes",
+        "locked",
+        "locked_at",
+        "locked_by",
+    }
+)
+
+
+# --- Catalog writes that bump it ------------------------------------------------------------
+
+
+@functools.cache
+def storefront_models():
+    """Models whose saved or deleted rows change what storefront pages show."""
+    from wagtail.images import get_image_model
+    from wagtail.models import Page, PageViewRestriction, Site
+
+    from commerce.models import (
+        AttributeDefinition,
+        AttributeOption,
+        Category,
+        Product,
+        ProductImage,
+        Warehouse,
+    )
+    from pages.models import BrandingSettings, FooterSettings
+
+    return (
+        Product,
+        Category,
+        AttributeDefinition,
+        AttributeOption,
+        ProductImage,
+        Warehouse,
+        # Menu, shop title and intro, page URLs; publish, unpublish and move have
+        # their own signals below as well, since not all of them save the page.
+        Page,
+        # A restriction added to the shop page must take its cached pages away, since
+        # hits are served before Wagtail's privacy check.
+        PageViewRestriction,
+        Site,
+        BrandingSettings,
+        FooterSettings,
+        get_image_model(),
+    )
+
+
+def bump_on_save(sender, instance, update_fields=None, **kwargs):
+    if not isinstance(instance, storefront_models()):
+        return
+    if update_fields and set(update_fields) <= DRAFT_BOOKKEEPING_FIELDS:
+        return
+    bump_catalog_version()
+
+
+def bump_on_delete(sender, instance, **kwargs):
+    if isinstance(instance, storefront_models()):
+        bump_catalog_version()
+
+
+def bump_on_m2m_change(sender, action, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear"):
+        bump_catalog_version()
+
+
+def bump_on_signal(**kwargs):
+    bump_catalog_version()
+
+
+def connect_invalidation():
+    """Called once from CommerceConfig.ready()."""
+    from wagtail.signals import page_published, page_unpublished, post_page_move
+
+    from commerce.models import Product
+
+    # Any sender: subclasses (each page type, the image model) send their own class.
+    post_save.connect(bump_on_save, dispatch_uid="storefront_page_cache_save")
+    post_delete.connect(bump_on_delete, dispatch_uid="storefront_page_cache_delete")
+    # Additional categories and attribute options: ParentalManyToManyFields, written
+    # with add()/remove() after the product row when the product is saved.
+    for through in (Product.additional_categories.through, Product.attribute_options.through):
+        m2m_changed.connect(
+            bump_on_m2m_change, sender=through, dispatch_uid=f"storefront_page_cache_{through}"
+        )
+    page_published.connect(bump_on_signal, dispatch_uid="storefront_page_cache_published")
+    page_unpublished.connect(bump_on_signal, dispatch_uid="storefront_page_cache_unpublished")
+    post_page_move.connect(bump_on_signal, dispatch_uid="storefront_page_cache_moved")

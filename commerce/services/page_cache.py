@@ -15,7 +15,7 @@ and kept in Django's default cache. How, and what keeps it correct:
   change. Reading it costs one query per request; in exchange invalidation is
   atomic and holds across any number of workers, even with a per-process cache.
   Old entries are never read again and age out (`STOREFRONT_PAGE_CACHE_SECONDS`).
-  The version itself, and when a stock write bumps it, belong to
+  The version itself, when a write bumps it and the receivers that do, belong to
   `services.catalog_version`: the feeds key on it too.
 - Cached HTML never holds anyone's CSRF token: the page is rendered with a
   placeholder where the token goes, and every answer (hit or miss) gets the
@@ -26,19 +26,17 @@ and kept in Django's default cache. How, and what keeps it correct:
   puts that same nonce into the header).
 """
 
-import functools
 import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.response import SimpleTemplateResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.crypto import salted_hmac
 
-from commerce.services.catalog_version import bump_catalog_version, catalog_version
+from commerce.services.catalog_version import catalog_version
 
 from .guests import GUEST_SESSION_KEY, LEGACY_SESSION_KEYS
 
@@ -48,20 +46,6 @@ PERSONAL_SESSION_KEYS = (GUEST_SESSION_KEY, *LEGACY_SESSION_KEYS)
 
 CACHE_HEADER = "X-Storefront-Cache"
 KEY_PREFIX = "storefront:page"
-
-# Saves that only touch Wagtail's draft and locking bookkeeping change nothing
-# shoppers see (the storefront shows live rows only): no reason to drop the cache.
-DRAFT_BOOKKEEPING_FIELDS = frozenset(
-    {
-        "latest_revision",
-        "latest_revision_created_at",
-        "draft_title",
-        "has_unpublished_changes",
-        "locked",
-        "locked_at",
-        "locked_by",
-    }
-)
 
 
 def csrf_placeholder() -> str:
@@ -234,84 +218,3 @@ def with_browser_headers(response, outcome):
     patch_cache_control(response, private=True, no_cache=True)
     patch_vary_headers(response, ["Cookie"])
     return response
-
-
-# --- Invalidation -------------------------------------------------------------------------
-
-
-@functools.cache
-def storefront_models():
-    """Models whose saved or deleted rows change what storefront pages show."""
-    from wagtail.images import get_image_model
-    from wagtail.models import Page, PageViewRestriction, Site
-
-    from commerce.models import (
-        AttributeDefinition,
-        AttributeOption,
-        Category,
-        Product,
-        ProductImage,
-        Warehouse,
-    )
-    from pages.models import BrandingSettings, FooterSettings
-
-    return (
-        Product,
-        Category,
-        AttributeDefinition,
-        AttributeOption,
-        ProductImage,
-        Warehouse,
-        # Menu, shop title and intro, page URLs; publish, unpublish and move have
-        # their own signals below as well, since not all of them save the page.
-        Page,
-        # A restriction added to the shop page must take its cached pages away, since
-        # hits are served before Wagtail's privacy check.
-        PageViewRestriction,
-        Site,
-        BrandingSettings,
-        FooterSettings,
-        get_image_model(),
-    )
-
-
-def bump_on_save(sender, instance, update_fields=None, **kwargs):
-    if not isinstance(instance, storefront_models()):
-        return
-    if update_fields and set(update_fields) <= DRAFT_BOOKKEEPING_FIELDS:
-        return
-    bump_catalog_version()
-
-
-def bump_on_delete(sender, instance, **kwargs):
-    if isinstance(instance, storefront_models()):
-        bump_catalog_version()
-
-
-def bump_on_m2m_change(sender, action, **kwargs):
-    if action in ("post_add", "post_remove", "post_clear"):
-        bump_catalog_version()
-
-
-def bump_on_signal(**kwargs):
-    bump_catalog_version()
-
-
-def connect_invalidation():
-    """Called once from CommerceConfig.ready()."""
-    from wagtail.signals import page_published, page_unpublished, post_page_move
-
-    from commerce.models import Product
-
-    # Any sender: subclasses (each page type, the image model) send their own class.
-    post_save.connect(bump_on_save, dispatch_uid="storefront_page_cache_save")
-    post_delete.connect(bump_on_delete, dispatch_uid="storefront_page_cache_delete")
-    # Additional categories and attribute options: ParentalManyToManyFields, written
-    # with add()/remove() after the product row when the product is saved.
-    for through in (Product.additional_categories.through, Product.attribute_options.through):
-        m2m_changed.connect(
-            bump_on_m2m_change, sender=through, dispatch_uid=f"storefront_page_cache_{through}"
-        )
-    page_published.connect(bump_on_signal, dispatch_uid="storefront_page_cache_published")
-    page_unpublished.connect(bump_on_signal, dispatch_uid="storefront_page_cache_unpublished")
-    post_page_move.connect(bump_on_signal, dispatch_uid="storefront_page_cache_moved")
