@@ -7,7 +7,7 @@ from django.utils.functional import SimpleLazyObject
 def cart(request):
     def quantity():
         from commerce.services.cart import get_cart, line_count
-        from commerce.services.guests import GUEST_SESSION_KEY
+        from commerce.services.guests import guest_key
 
         # A visitor without a session cookie has neither an account nor a cart:
         # answer without opening the session, which would add `Vary: Cookie` and
@@ -15,9 +15,7 @@ def cart(request):
         if settings.SESSION_COOKIE_NAME not in request.COOKIES:
             return 0
         user = getattr(request, "user", None)
-        if (user is None or not user.is_authenticated) and not request.session.get(
-            GUEST_SESSION_KEY
-        ):
+        if (user is None or not user.is_authenticated) and not guest_key(request):
             return 0
         return line_count(get_cart(request))
 

@@ -4,15 +4,15 @@ SQLite would serialize everything behind one write lock and prove nothing, so
 these tests run only on PostgreSQL (which `make test` and CI always use).
 """
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from commerce.models import Coupon, CouponRedemption, Order, OrderLineAllocation, Stock
 from commerce.services import checkout as checkouts
 from commerce.services.checkout import CheckoutError
+from tests.concurrency import run_at_once
 from tests.factories.catalog import make_product
 from tests.factories.checkout import (
     GOOD_CARD,
@@ -30,28 +30,8 @@ pytestmark = [
 
 
 def race(calls):
-    """Runs every call in its own thread and connection, all released at once."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = ("ok", call())
-        except CheckoutError as error:
-            results[index] = ("refused", str(error))
-        except Exception as error:  # noqa: BLE001 - reported by the assertions below
-            results[index] = ("crashed", repr(error))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not [t for t in threads if t.is_alive()], "a buyer hung (deadlock?)"
-    return results
+    """The calls at once; a CheckoutError is a refusal, anything else a crash."""
+    return run_at_once(calls, refused=(CheckoutError,))
 
 
 @pytest.fixture

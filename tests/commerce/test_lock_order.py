@@ -8,17 +8,17 @@ no failure, no hung thread, at most the one order that checkout can make, and
 the stock that order left.
 """
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from commerce.models import Cart, Checkout, Order, OrderStatus, Stock
 from commerce.services import checkout as checkouts
 from commerce.services import inventory, orders
+from tests.concurrency import run_at_once
 from tests.factories.catalog import make_product
 from tests.factories.checkout import (
     ADDRESS,
@@ -41,29 +41,12 @@ STOCK = 100
 
 
 def race(calls):
-    """Runs every call in its own thread and connection, all released at once.
+    """The calls at once, none of which may crash or answer 5xx; their outcomes.
 
     A call returns an HTTP response or anything else; an exception (a view's
     exception is re-raised by the test client) is recorded as a crash.
     """
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = ("ok", call())
-        except Exception as error:  # noqa: BLE001 - reported by the assertions
-            results[index] = ("crashed", repr(error))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not [t for t in threads if t.is_alive()], "a request hung (deadlock?)"
+    results = run_at_once(calls)
     crashes = [outcome for kind, outcome in results if kind == "crashed"]
     assert not crashes, crashes
     statuses = [getattr(outcome, "status_code", 200) for _, outcome in results]
