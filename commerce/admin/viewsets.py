@@ -121,7 +121,6 @@ class ProductViewSet(SnippetViewSet):
                 [
                     FieldPanel("name"),
                     FieldPanel("slug"),
-                    FieldRowPanel([FieldPanel("sku"), FieldPanel("ean")]),
                     FieldPanel("status"),
                     FieldPanel("short_description"),
                     FieldPanel("description"),
@@ -131,12 +130,22 @@ class ProductViewSet(SnippetViewSet):
             ),
             ObjectList(
                 [
-                    FieldRowPanel([FieldPanel("price"), FieldPanel("compare_at_price")]),
-                    FieldRowPanel(
-                        [FieldPanel("vat_rate"), FieldPanel("unit"), FieldPanel("weight")]
+                    FieldRowPanel([FieldPanel("vat_rate"), FieldPanel("unit")]),
+                    FieldPanel("variant_axes"),
+                    InlinePanel(
+                        "variants",
+                        label="Variants",
+                        min_num=1,
+                        panels=[
+                            FieldRowPanel([FieldPanel("sku"), FieldPanel("ean")]),
+                            FieldRowPanel([FieldPanel("price"), FieldPanel("compare_at_price")]),
+                            FieldRowPanel([FieldPanel("weight"), FieldPanel("is_active")]),
+                            FieldPanel("options"),
+                            FieldPanel("images"),
+                        ],
                     ),
                 ],
-                heading="Price",
+                heading="Variants and prices",
             ),
             ObjectList(
                 [

@@ -23,6 +23,7 @@ from .orders import (
     PaymentStatus,
 )
 from .shop_page import ShopPage
+from .variants import ProductVariant, option_key_for, variant_set_errors
 
 __all__ = [
     "Address",
@@ -49,9 +50,12 @@ __all__ = [
     "Product",
     "ProductImage",
     "ProductStatus",
+    "ProductVariant",
     "ShopPage",
     "ShoppingList",
     "ShoppingListItem",
     "Stock",
     "Warehouse",
+    "option_key_for",
+    "variant_set_errors",
 ]

@@ -38,12 +38,13 @@ class Cart(models.Model):
 
 class CartLine(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
-    # SET_NULL, not CASCADE: a deleted product stays in the cart, flagged, so the
+    # SET_NULL, not CASCADE: a deleted variant stays in the cart, flagged, so the
     # shopper is told instead of seeing a line silently vanish.
-    product = models.ForeignKey(
-        "commerce.Product", null=True, on_delete=models.SET_NULL, related_name="+"
+    variant = models.ForeignKey(
+        "commerce.ProductVariant", null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    product_name = models.CharField(max_length=200)
+    # The variant's description ("Heritage coat — Size M") when it was added.
+    product_name = models.CharField(max_length=300)
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     unit_price = models.DecimalField(
         max_digits=12,
@@ -56,9 +57,9 @@ class CartLine(models.Model):
         ordering = ["added_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["cart", "product"],
-                condition=Q(product__isnull=False),
-                name="cart_line_unique_product",
+                fields=["cart", "variant"],
+                condition=Q(variant__isnull=False),
+                name="cart_line_unique_variant",
             ),
             models.CheckConstraint(
                 condition=Q(quantity__gte=1), name="cart_line_quantity_positive"

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Cast, Concat, Upper
+from django.db.models.functions import Cast, Concat
 from django.db.models.lookups import StartsWith
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -171,13 +171,26 @@ class AttributeDefinition(ClusterableModel):
     show_on_tile = models.BooleanField(
         default=False, help_text="Show the product's value on product tiles in listings."
     )
+    varies_per_variant = models.BooleanField(
+        "varies per variant",
+        default=False,
+        help_text=(
+            "A variant axis (size, colour): a product that uses it is sold in variants, "
+            "each with one of these options. Otherwise the whole product has its value."
+        ),
+    )
     sort_order = models.IntegerField(default=0)
 
     panels = [
         FieldPanel("name"),
         FieldPanel("slug"),
         FieldRowPanel(
-            [FieldPanel("is_filterable"), FieldPanel("show_on_tile"), FieldPanel("sort_order")]
+            [
+                FieldPanel("is_filterable"),
+                FieldPanel("show_on_tile"),
+                FieldPanel("varies_per_variant"),
+                FieldPanel("sort_order"),
+            ]
         ),
         InlinePanel("options", label="Options", min_num=1),
     ]
@@ -189,12 +202,23 @@ class AttributeDefinition(ClusterableModel):
         return self.name
 
 
+swatch_validator = RegexValidator(
+    "^#[0-9a-fA-F]{6}$", "A swatch is a colour written as #rrggbb, such as #2f6b3a."
+)
+
+
 class AttributeOption(Orderable):
     definition = ParentalKey(AttributeDefinition, on_delete=models.CASCADE, related_name="options")
     value = models.CharField(max_length=80)
     slug = models.SlugField(max_length=80)
+    swatch = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[swatch_validator],
+        help_text="A colour shown instead of the name in the product page's picker (#rrggbb).",
+    )
 
-    panels = [FieldRowPanel([FieldPanel("value"), FieldPanel("slug")])]
+    panels = [FieldRowPanel([FieldPanel("value"), FieldPanel("slug"), FieldPanel("swatch")])]
 
     class Meta(Orderable.Meta):
         constraints = [
@@ -269,23 +293,10 @@ class Product(
 ):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
-    sku = models.CharField("SKU", max_length=64, unique=True)
-    ean = models.CharField("EAN", max_length=14, blank=True, validators=[ean_validator])
     short_description = models.CharField(blank=True, max_length=500)
     description = RichTextField(blank=True)
     status = models.CharField(
         max_length=10, choices=ProductStatus.choices, default=ProductStatus.ACTIVE, db_index=True
-    )
-    price = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(ZERO)]
-    )
-    compare_at_price = models.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(ZERO)],
-        help_text="The former price, shown struck through when higher than the price.",
     )
     vat_rate = models.DecimalField(
         "VAT rate (%)",
@@ -293,14 +304,6 @@ class Product(
         decimal_places=2,
         default=Decimal("23.00"),
         validators=[MinValueValidator(ZERO), MaxValueValidator(Decimal("100"))],
-    )
-    weight = models.DecimalField(
-        "weight (kg)",
-        max_digits=10,
-        decimal_places=3,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(ZERO)],
     )
     unit = models.CharField("unit of measure", max_length=20, default="pcs")
     main_category = models.ForeignKey(
@@ -311,6 +314,16 @@ class Product(
     )
     attribute_options = ParentalManyToManyField(
         AttributeOption, blank=True, related_name="products", verbose_name="attributes"
+    )
+    variant_axes = ParentalManyToManyField(
+        AttributeDefinition,
+        blank=True,
+        related_name="products_varying",
+        limit_choices_to={"varies_per_variant": True},
+        help_text=(
+            "What the variants differ in (size, colour). Without axes the product is sold "
+            "as one variant."
+        ),
     )
     is_featured = models.BooleanField(default=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -331,8 +344,6 @@ class Product(
     search_fields = [
         index.SearchField("name", boost=3),
         index.AutocompleteField("name"),
-        index.SearchField("sku", boost=2),
-        index.SearchField("ean"),
         index.SearchField("short_description"),
         index.SearchField("description"),
         index.RelatedFields("main_category", [index.SearchField("name")]),
@@ -343,20 +354,13 @@ class Product(
     class Meta:
         ordering = ["name"]
         indexes = [
-            models.Index(fields=["live", "status", "price"], name="product_listing_idx"),
+            models.Index(fields=["live", "status"], name="product_listing_idx"),
             # The default listing order: the first page without sorting the catalog.
             models.Index(fields=["name", "id"], name="product_name_order_idx"),
-            # Exact SKU lookups in search are case-insensitive.
-            models.Index(Upper("sku"), name="product_sku_upper_idx"),
         ]
 
     def __str__(self):
         return self.name
-
-    def clean(self):
-        super().clean()
-        if self.ean and ean_format_ok(self.ean) and not ean_checksum_ok(self.ean):
-            raise ValidationError({"ean": "This EAN's check digit is wrong."})
 
     @property
     def approved_schedule(self):
@@ -384,19 +388,22 @@ class Product(
         """Buyable now, stock aside; `ProductQuerySet.purchasable` in the database."""
         return self.live and self.status == ProductStatus.ACTIVE
 
-    @property
-    def is_discounted(self):
-        return self.compare_at_price is not None and self.compare_at_price > self.price
-
     @cached_property
     def available_quantity(self):
-        """Units shoppers can buy now (`Stock.objects.in_active_warehouses()`); listings
-        annotate `available_stock_subquery` instead."""
+        """Units shoppers can buy now, all buyable variants together
+        (`ProductVariant.objects.purchasable()`, `Stock.objects.in_active_warehouses()`);
+        listings annotate `stock_available` instead."""
         if hasattr(self, "stock_available"):
             return self.stock_available or 0
         if self.pk is None:
             return 0  # a new product being previewed has no stock yet
-        return self.stocks.in_active_warehouses().units()
+        from commerce.models.inventory import Stock
+
+        return (
+            Stock.objects.in_active_warehouses()
+            .filter(variant__product=self, variant__is_active=True)
+            .units()
+        )
 
     @property
     def is_in_stock(self):
@@ -404,10 +411,12 @@ class Product(
 
     @property
     def availability(self):
-        """What shoppers are told: "unavailable", "in_stock" or "out_of_stock".
+        """What shoppers are told of the product as a whole: "unavailable", "in_stock"
+        (at least one buyable variant in stock) or "out_of_stock".
 
         The listing's "in stock only" filter is the database form of "in_stock"
-        (services.catalog.listing.apply_filters).
+        (services.catalog.listing.apply_filters); `ProductVariant.availability` is the
+        same answer for one variant.
         """
         if not self.is_purchasable:
             return "unavailable"

@@ -32,32 +32,34 @@ class StockQuerySet(models.QuerySet):
         """The units these rows hold together, in one query."""
         return self.aggregate(total=Sum("quantity"))["total"] or 0
 
-    def units_subquery(self, product_ref="pk"):
-        """The units these rows hold for the product of the outer query, as one subquery
-        (0 without rows).
+    def units_subquery(self, ref="pk", key="variant_id"):
+        """The units these rows hold for the variant (or, with key="variant__product_id",
+        the product) of the outer query, as one subquery (0 without rows).
 
         Annotating with it keeps a listing at one query however many warehouses there
         are, and avoids the GROUP BY over every product column that a `Sum` across a
         join would need.
         """
-        per_product = (
-            self.filter(product_id=OuterRef(product_ref))
+        per_row = (
+            self.filter(**{key: OuterRef(ref)})
             .order_by()
-            .values("product_id")
+            .values(key)
             .annotate(total=Sum("quantity"))
             .values("total")
         )
-        return Coalesce(Subquery(per_product, output_field=IntegerField()), Value(0))
+        return Coalesce(Subquery(per_row, output_field=IntegerField()), Value(0))
 
 
 class Stock(models.Model):
-    """How many units of a product one warehouse holds.
+    """How many units of a product variant one warehouse holds.
 
     Deliberately a plain foreign key, not a ParentalKey: stock changes with every
     order, so it must not be saved into (or restored from) product revisions.
     """
 
-    product = models.ForeignKey("commerce.Product", on_delete=models.CASCADE, related_name="stocks")
+    variant = models.ForeignKey(
+        "commerce.ProductVariant", on_delete=models.CASCADE, related_name="stocks"
+    )
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stocks")
     quantity = models.IntegerField(default=0)
 
@@ -65,7 +67,7 @@ class Stock(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["product", "warehouse"], name="stock_unique_per_pair"),
+            models.UniqueConstraint(fields=["variant", "warehouse"], name="stock_unique_per_pair"),
             models.CheckConstraint(
                 condition=Q(quantity__gte=0), name="stock_quantity_not_negative"
             ),
@@ -73,4 +75,4 @@ class Stock(models.Model):
         ordering = ["warehouse__sort_order", "warehouse__name"]
 
     def __str__(self):
-        return f"{self.product} @ {self.warehouse}: {self.quantity}"
+        return f"{self.variant.sku} @ {self.warehouse}: {self.quantity}"

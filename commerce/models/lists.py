@@ -69,15 +69,16 @@ class ShoppingList(models.Model):
 
 class ShoppingListItem(models.Model):
     shopping_list = models.ForeignKey(ShoppingList, on_delete=models.CASCADE, related_name="items")
-    # SET_NULL, not CASCADE, as on cart lines: a deleted product stays on the list with
+    # SET_NULL, not CASCADE, as on cart lines: a deleted variant stays on the list with
     # its name, SKU, price and the shopper's note, marked "no longer available".
-    product = models.ForeignKey(
-        "commerce.Product",
+    variant = models.ForeignKey(
+        "commerce.ProductVariant",
         null=True,
         on_delete=models.SET_NULL,
         related_name="shopping_list_items",
     )
-    product_name = models.CharField(max_length=200)
+    # The variant's description ("Heritage coat — Size M") when it was saved.
+    product_name = models.CharField(max_length=300)
     sku = models.CharField("SKU", max_length=64, blank=True)
     quantity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
     note = models.CharField(max_length=500, blank=True)
@@ -88,9 +89,9 @@ class ShoppingListItem(models.Model):
         ordering = ["added_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["shopping_list", "product"],
-                condition=Q(product__isnull=False),
-                name="shopping_list_item_unique_product",
+                fields=["shopping_list", "variant"],
+                condition=Q(variant__isnull=False),
+                name="shopping_list_item_unique_variant",
             ),
             models.CheckConstraint(
                 condition=Q(quantity__gte=1), name="shopping_list_item_quantity_positive"
@@ -102,9 +103,9 @@ class ShoppingListItem(models.Model):
 
     @property
     def is_gone(self) -> bool:
-        """The product was deleted: the item is kept, but cannot be bought or copied."""
-        return self.product_id is None
+        """The variant was deleted: the item is kept, but cannot be bought or copied."""
+        return self.variant_id is None
 
     @property
     def name(self) -> str:
-        return self.product.name if self.product_id else self.product_name
+        return self.variant.description if self.variant_id else self.product_name

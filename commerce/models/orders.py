@@ -111,7 +111,16 @@ class OrderLine(models.Model):
         on_delete=models.SET_NULL,
         related_name="order_lines",
     )
+    variant = models.ForeignKey(
+        "commerce.ProductVariant",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="order_lines",
+    )
     product_name = models.CharField(max_length=200)
+    # The variant's options when ordered ("Size M, Colour Green"); "" without axes.
+    variant_name = models.CharField(max_length=255, blank=True)
     sku = models.CharField("SKU", max_length=64)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
@@ -125,7 +134,14 @@ class OrderLine(models.Model):
         ordering = ["id"]
 
     def __str__(self):
-        return f"{self.quantity} × {self.product_name}"
+        return f"{self.quantity} × {self.description}"
+
+    @property
+    def description(self):
+        """ "Heritage coat — Size M, Colour Green", as it was when ordered."""
+        if self.variant_name:
+            return f"{self.product_name} — {self.variant_name}"
+        return self.product_name
 
 
 class OrderLineAllocation(models.Model):

@@ -10,7 +10,8 @@ path that writes a cart, a checkout or a stock row locks it here first.
     3. an order placed earlier            lock_order
     4. the coupon                         lock_coupon
     5. the product (catalog writers)      lock_product
-    6. stock rows, by id                  lock_stock
+    6. stock rows, by id                  lock_stock (of variants; a variant row itself is
+                                          written only under its product's lock, 5)
        a warehouse being deleted          lock_warehouse_with_stock (its stock rows first)
     7. the catalog version row            catalog_version.bump_catalog_version, always last
 
@@ -48,7 +49,7 @@ Why this order:
 - `of=("self",)`: a `select_related` join never locks the joined table's rows,
   which would be out of order.
 - The product is locked FOR NO KEY UPDATE: inserting an order line or cart line
-  takes a FOR KEY SHARE lock on its product, which FOR NO KEY UPDATE lets through.
+  takes a FOR KEY SHARE lock on its product and variant, which FOR NO KEY UPDATE lets through.
   With FOR UPDATE, an import holding the product while waiting for its stock would
   deadlock with a placement holding that stock while inserting its order line.
 - The catalog version row is the one row every catalog change writes: it comes
@@ -104,9 +105,9 @@ def lock_product(**lookup) -> Product | None:
     return Product.objects.select_for_update(no_key=True, of=("self",)).filter(**lookup).first()
 
 
-def lock_stock(product_ids: Iterable, *, active_warehouses_only=False) -> list[Stock]:
-    """The products' stock rows with their warehouses, locked in id order."""
-    rows = Stock.objects.select_for_update(of=("self",)).filter(product_id__in=list(product_ids))
+def lock_stock(variant_ids: Iterable, *, active_warehouses_only=False) -> list[Stock]:
+    """The variants' stock rows with their warehouses, locked in id order."""
+    rows = Stock.objects.select_for_update(of=("self",)).filter(variant_id__in=list(variant_ids))
     if active_warehouses_only:
         rows = rows.in_active_warehouses()
     return list(rows.select_related("warehouse").order_by("id"))

@@ -72,26 +72,49 @@ def page_edit_form_data(page, body_items, **fields):
 # --- Catalog -------------------------------------------------------------------
 
 
-def product_form_data(product, **changes):
-    """POST data for the product snippet's edit view: the product as it is, plus `changes`."""
+def product_form_data(product, *, variants=None, **changes):
+    """POST data for the product snippet's edit view: the product as it is, plus `changes`.
+
+    `variants` replaces the variants inline's forms (dicts of form fields); by default
+    the product's saved variants are sent back unchanged.
+    """
+    if variants is None:
+        variants = [variant_form_data(v) for v in product.variants.order_by("sort_order", "pk")]
     data = {
         "name": product.name,
         "slug": product.slug,
-        "sku": product.sku,
-        "ean": product.ean,
         "status": product.status,
         "short_description": product.short_description,
         "description": rich_text(product.description or ""),
         "images": inline_formset([]),
-        "price": str(product.price),
-        "compare_at_price": "",
         "vat_rate": str(product.vat_rate),
-        "weight": "",
         "unit": product.unit,
         "main_category": product.main_category_id or "",
+        "variant_axes": [axis.pk for axis in product.variant_axes.all()],
+        "variants": inline_formset(variants, initial=product.variants.count(), min=1),
     }
     data.update(changes)
     return nested_form_data(data)
+
+
+def variant_form_data(variant, **changes):
+    """One form of the variants inline, as the variant is now."""
+    data = {
+        "id": variant.pk or "",
+        "sku": variant.sku,
+        "ean": variant.ean,
+        "price": str(variant.price),
+        "compare_at_price": ""
+        if variant.compare_at_price is None
+        else str(variant.compare_at_price),
+        "weight": "" if variant.weight is None else str(variant.weight),
+        "is_active": "on" if variant.is_active else "",
+        "options": [option.pk for option in variant.options.all()] if variant.pk else [],
+        "images": [],
+    }
+    data.update(changes)
+    # An unticked box and an empty field are both absent from a browser's POST.
+    return {key: value for key, value in data.items() if value not in ("", None)}
 
 
 _counter = {"n": 0}
@@ -121,24 +144,45 @@ def make_warehouse(code="main", **fields):
     return warehouse
 
 
-def make_product(name=None, *, stock=None, images=0, options=(), publish=True, **fields):
-    """A published product; `stock` is {warehouse code: quantity} or a plain total."""
+VARIANT_FIELDS = ("sku", "ean", "price", "compare_at_price", "weight", "is_active")
+
+
+def make_product(
+    name=None, *, stock=None, images=0, options=(), publish=True, variants=None, axes=(), **fields
+):
+    """A published product.
+
+    Without `variants` it has one variant, taking `sku`, `ean`, `price`,
+    `compare_at_price` and `weight` from the keywords, and `stock` ({warehouse code:
+    quantity} or a plain total) is that variant's. With `variants` (a list of dicts of
+    variant fields plus `options` and `stock`), `axes` are the product's variant axes.
+    `product.variants.get()` is the one variant of a product without axes.
+    """
     from decimal import Decimal
 
     from django.utils.text import slugify
 
-    from commerce.models import Product, Stock
+    from commerce.models import Product, ProductVariant
 
     n = _next()
     name = name or f"Product {n}"
-    fields.setdefault("price", Decimal("10.00"))
-    product = Product(
-        name=name,
-        slug=fields.pop("slug", f"{slugify(name)}-{n}"),
-        sku=fields.pop("sku", f"SKU-{n:05d}"),
-        **fields,
-    )
+    one_variant = {field: fields.pop(field) for field in VARIANT_FIELDS if field in fields}
+    product = Product(name=name, slug=fields.pop("slug", f"{slugify(name)}-{n}"), **fields)
+    if variants is None:
+        variants = [{**one_variant, "stock": stock}]
+    for index, spec in enumerate(variants):
+        spec = dict(spec)
+        spec.setdefault("sku", f"SKU-{n:05d}" + (f"-{index + 1}" if index else ""))
+        spec.setdefault("price", Decimal("10.00"))
+        variant_options = spec.pop("options", ())
+        spec.pop("stock", None)
+        variant = ProductVariant(sort_order=index, **spec)
+        variant.options.set(variant_options)
+        product.variants.add(variant)
     product.save()
+    if axes:
+        product.variant_axes.set(axes)
+        product.save()
     for index in range(images):
         image = make_image(f"{name} {index}", size=(1200, 1200))
         product.images.create(image=image, sort_order=index)
@@ -149,11 +193,37 @@ def make_product(name=None, *, stock=None, images=0, options=(), publish=True, *
     else:
         product.live = False
         product.save()
-    if stock is not None:
-        levels = stock if isinstance(stock, dict) else {"main": stock}
-        for code, quantity in levels.items():
-            Stock.objects.create(product=product, warehouse=make_warehouse(code), quantity=quantity)
+    saved = list(product.variants.order_by("sort_order", "pk"))
+    for variant, spec in zip(saved, variants, strict=True):
+        set_stock(variant, spec.get("stock"))
     return Product.objects.get(pk=product.pk)
+
+
+def set_stock(variant, stock):
+    """`stock` is {warehouse code: quantity}, a plain total (in "main") or None."""
+    from commerce.models import Stock
+
+    if stock is None:
+        return
+    levels = stock if isinstance(stock, dict) else {"main": stock}
+    for code, quantity in levels.items():
+        Stock.objects.update_or_create(
+            variant=variant, warehouse=make_warehouse(code), defaults={"quantity": quantity}
+        )
+
+
+def only_variant(product):
+    """The one variant of a product without axes."""
+    return product.variants.get()
+
+
+def as_variant(product_or_variant):
+    """A variant as it is; a product (without axes) as its one variant."""
+    from commerce.models import Product
+
+    if isinstance(product_or_variant, Product):
+        return only_variant(product_or_variant)
+    return product_or_variant
 
 
 def make_attribute(name, values, **fields):

@@ -38,13 +38,16 @@ def make_coupon(code="SAVE10", value="10", kind="percent", **fields):
 
 
 def make_cart(items=(), *, user=None, coupon_code="", delivery=None, payment=None):
-    """`items` are (product, quantity) pairs, added through services.cart."""
+    """`items` are (variant, quantity) pairs, added through services.cart; a product
+    without axes stands for its one variant."""
     from commerce.models import Cart
-    from commerce.services.cart import add_product
+    from commerce.services.cart import add_variant
+
+    from .catalog import as_variant
 
     cart = Cart.objects.create(user=user)
-    for product, quantity in items:
-        add_product(cart, product.pk, quantity)
+    for item, quantity in items:
+        add_variant(cart, as_variant(item).pk, quantity)
     cart.coupon_code = coupon_code
     cart.delivery_method = delivery
     cart.payment_method = payment

@@ -18,7 +18,7 @@ from commerce.models import (
     PaymentMethod,
     PaymentStatus,
 )
-from tests.factories.catalog import make_warehouse
+from tests.factories.catalog import as_variant, make_warehouse
 
 ADDRESS = {
     "full_name": "Ada Lovelace",
@@ -64,7 +64,8 @@ def make_order(
     payment_method=None,
     **fields,
 ):
-    """`lines`: (product, quantity) or (product, quantity, {warehouse code: units}).
+    """`lines`: (variant, quantity) or (variant, quantity, {warehouse code: units}); a
+    product without axes stands for its one variant.
 
     Without a warehouse split, the whole quantity comes from warehouse "main".
     A card order ("mock_card") gets a captured MockPayment, as the mock provider
@@ -83,11 +84,11 @@ def make_order(
     built = []
     subtotal = Decimal("0.00")
     for entry in lines:
-        product, quantity = entry[0], entry[1]
+        variant, quantity = as_variant(entry[0]), entry[1]
         split = entry[2] if len(entry) > 2 else {"main": quantity}
-        total = product.price * quantity
+        total = variant.price * quantity
         subtotal += total
-        built.append((product, quantity, total, split))
+        built.append((variant, quantity, total, split))
     grand_total = subtotal - discount + delivery_cost
     fields.setdefault("email", "ada@example.com")
     fields.setdefault("full_name", "Ada Lovelace")
@@ -116,17 +117,19 @@ def make_order(
         MockPayment.objects.create(
             reference=reference, amount=grand_total, currency="EUR", status=payment_status
         )
-    for index, (product, quantity, total, split) in enumerate(built):
+    for index, (variant, quantity, total, split) in enumerate(built):
         line = OrderLine.objects.create(
             order=order,
-            product=product,
-            product_name=product.name,
-            sku=product.sku,
-            unit_price=product.price,
+            product=variant.product,
+            variant=variant,
+            product_name=variant.product.name,
+            variant_name=variant.options_text,
+            sku=variant.sku,
+            unit_price=variant.price,
             quantity=quantity,
             line_total=total,
             discount=discount if index == 0 else Decimal("0.00"),  # all on the first line
-            vat_rate=product.vat_rate,
+            vat_rate=variant.product.vat_rate,
         )
         for code, units in split.items():
             OrderLineAllocation.objects.create(
