@@ -1,8 +1,10 @@
 """Product variants: the model, its options and the variant-set rule."""
 
-import pytest
 from decimal import Decimal
-from tests.factories.catalog import make_product, make_attribute, only_variant
+
+import pytest
+
+from tests.factories.catalog import make_attribute, make_product, only_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +14,9 @@ def test_core():
     v = only_variant(p)
     assert v.price == Decimal("12.00") and v.available_quantity == 5 and v.option_key == ""
     assert p.availability == "in_stock"
-    size, (s, m, l) = make_attribute("Size", ["S", "M", "L"], varies_per_variant=True, sort_order=1)
+    size, (s, m, _large) = make_attribute(
+        "Size", ["S", "M", "L"], varies_per_variant=True, sort_order=1
+    )
     colour, (red, green) = make_attribute(
         "Colour", ["Red", "Green"], varies_per_variant=True, sort_order=2
     )
