@@ -63,22 +63,22 @@ def bump_catalog_version() -> None:
 
 
 def availability_changed(*, before: Mapping[int, int], after: Mapping[int, int]) -> bool:
-    """Whether any product went in or out of stock between two {product id: units in
-    active warehouses} counts (a product missing from a count has none)."""
+    """Whether any variant went in or out of stock between two {variant id: units in
+    active warehouses} counts (a variant missing from a count has none)."""
     return any(
         (before.get(pk, 0) > 0) != (after.get(pk, 0) > 0) for pk in before.keys() | after.keys()
     )
 
 
 def bump_if_availability_changed(*, before: Mapping[int, int], after: Mapping[int, int]) -> bool:
-    """The one rule for stock writes: bump the catalog version when a product goes in or
-    out of stock, and only then. Returns whether it bumped.
+    """The one rule for stock writes: bump the catalog version when a variant goes in or
+    out of stock, and only then (a product's pages show each variant's availability). Returns whether it bumped.
 
     Every stock writer calls it, inside its transaction and after its stock rows
     (the lock order of `services.locks`): order placement, the stock editor and the
     catalog import (`inventory.set_stock_levels`), cancels and refunds that put units
     back (`services.orders`). `before` and `after` are the touched products' units in
-    active warehouses (`Stock.objects.in_active_warehouses()`), read under the stock
+    active warehouses (`Stock.objects.in_active_warehouses()`), by variant id, read under the stock
     rows' locks.
 
     Why a flip, and not every stock change: cached pages and feeds show "in stock"

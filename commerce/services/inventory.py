@@ -1,4 +1,4 @@
-"""Stock: how much of a product shoppers can buy, and warehouses coming and going."""
+"""Stock: how much of a variant shoppers can buy, and warehouses coming and going."""
 
 from django.db import transaction
 from django.db.models import Count, Sum
@@ -8,25 +8,35 @@ from commerce.services import locks
 from commerce.services.catalog_version import bump_if_availability_changed
 
 
-def available_stock_subquery(product_ref="pk"):
-    """Units in active warehouses for the product in the outer query, as one subquery."""
-    return Stock.objects.in_active_warehouses().units_subquery(product_ref)
+def available_stock_subquery(variant_ref="pk"):
+    """Units in active warehouses for the variant in the outer query, as one subquery."""
+    return Stock.objects.in_active_warehouses().units_subquery(variant_ref)
 
 
-def stock_levels(product) -> dict[int, int]:
-    """{warehouse id: quantity} for one product, every warehouse it has a row in."""
-    if product.pk is None:
+def product_stock_subquery(product_ref="pk"):
+    """Units in active warehouses of the outer query's product, its active variants
+    together (`Product.available_quantity` in the database), as one subquery."""
+    return (
+        Stock.objects.in_active_warehouses()
+        .filter(variant__is_active=True)
+        .units_subquery(product_ref, key="variant__product_id")
+    )
+
+
+def stock_levels(variant) -> dict[int, int]:
+    """{warehouse id: quantity} for one variant, every warehouse it has a row in."""
+    if variant.pk is None:
         return {}
-    return dict(Stock.objects.filter(product=product).values_list("warehouse_id", "quantity"))
+    return dict(Stock.objects.filter(variant=variant).values_list("warehouse_id", "quantity"))
 
 
-def units_by_product(rows, *, counted=None) -> dict[int, int]:
-    """{product id: units} over stock rows already loaded (and locked), counting only the
+def units_by_variant(rows, *, counted=None) -> dict[int, int]:
+    """{variant id: units} over stock rows already loaded (and locked), counting only the
     rows whose id is in `counted` when it is given."""
     units: dict[int, int] = {}
     for row in rows:
         if counted is None or row.pk in counted:
-            units[row.product_id] = units.get(row.product_id, 0) + row.quantity
+            units[row.variant_id] = units.get(row.variant_id, 0) + row.quantity
     return units
 
 
@@ -39,32 +49,37 @@ def offered_row_ids(rows) -> set[int]:
     )
 
 
-def set_stock_levels(product, levels: dict[int, int]) -> None:
-    """Sets absolute quantities per warehouse id, under row locks, in one transaction.
+def set_stock_levels(levels: dict[int, dict[int, int]]) -> None:
+    """Sets absolute quantities, {variant id: {warehouse id: quantity}}, under row locks,
+    in one transaction.
 
     Missing rows are created first (a concurrent first write is absorbed by the
-    unique constraint instead of failing), then all of the product's rows are
+    unique constraint instead of failing), then all of the variants' rows are
     locked in id order (services.locks.lock_stock, as order placement locks
     them), so an edit in the admin and a checkout never deadlock or interleave.
-    When the product goes in or out of stock, the catalog version is bumped in
+    When a variant goes in or out of stock, the catalog version is bumped in
     the same transaction, after the stock (catalog_version.bump_if_availability_changed).
     """
-    if any(quantity < 0 for quantity in levels.values()):
+    if any(q < 0 for per_warehouse in levels.values() for q in per_warehouse.values()):
         raise ValueError("Stock cannot be negative.")
     with transaction.atomic():
         Stock.objects.bulk_create(
-            [Stock(product=product, warehouse_id=w, quantity=0) for w in levels],
+            [
+                Stock(variant_id=variant_id, warehouse_id=warehouse_id, quantity=0)
+                for variant_id, per_warehouse in levels.items()
+                for warehouse_id in per_warehouse
+            ],
             ignore_conflicts=True,
         )
-        rows = locks.lock_stock([product.pk])
+        rows = locks.lock_stock(levels)
         offered = offered_row_ids(rows)
-        before = units_by_product(rows, counted=offered)
+        before = units_by_variant(rows, counted=offered)
         for stock in rows:
-            quantity = levels.get(stock.warehouse_id)
+            quantity = levels[stock.variant_id].get(stock.warehouse_id)
             if quantity is not None and stock.quantity != quantity:
                 stock.quantity = quantity
                 stock.save(update_fields=["quantity"])
-        bump_if_availability_changed(before=before, after=units_by_product(rows, counted=offered))
+        bump_if_availability_changed(before=before, after=units_by_variant(rows, counted=offered))
 
 
 class WarehouseInUse(Exception):
@@ -78,14 +93,14 @@ def warehouse_delete_refusal(warehouse) -> str:
     deciding so, and the orders it supplied keep pointing at it (cancelling
     one puts the units back there)."""
     held = Stock.objects.filter(warehouse=warehouse, quantity__gt=0).aggregate(
-        units=Sum("quantity"), products=Count("id")
+        units=Sum("quantity"), variants=Count("id")
     )
     if held["units"]:
-        units, products = held["units"], held["products"]
+        units, variants = held["units"], held["variants"]
         return (
             f"“{warehouse}” still holds {units} unit{'s' if units != 1 else ''} of "
-            f"{products} product{'s' if products != 1 else ''}, so it was not deleted. "
-            "Set those products' stock in this warehouse to 0 first (Stock tab of each "
+            f"{variants} variant{'s' if variants != 1 else ''}, so it was not deleted. "
+            "Set their stock in this warehouse to 0 first (Stock tab of each "
             "product), or deactivate the warehouse to stop offering its stock."
         )
     if OrderLineAllocation.objects.filter(warehouse=warehouse).exists():
