@@ -206,17 +206,17 @@ SQLITE_STATEMENTS = [
     BEGIN SELECT RAISE(ABORT, 'variant_option_of_product_axis: a variant''s option must be of one of its product''s variant axes'); END""",  # noqa: E501
     f"""CREATE TRIGGER variant_one_option_per_axis AFTER INSERT ON {VO}
     WHEN {_sqlite_doubled("NEW.productvariant_id", "NEW.attributeoption_id")}
-    BEGIN SELECT RAISE(ABORT, 'variant_one_option_per_axis: a variant has one option of each axis'); END""",  # noqa: E501
+    BEGIN SELECT RAISE(ABORT, 'variant_one_option_per_axis: a variant has more than one option of an axis'); END""",  # noqa: E501
     f"""CREATE TRIGGER variant_one_option_per_axis_update AFTER UPDATE ON {VO}
     WHEN {_sqlite_doubled("NEW.productvariant_id", "NEW.attributeoption_id")}
-    BEGIN SELECT RAISE(ABORT, 'variant_one_option_per_axis: a variant has one option of each axis'); END""",  # noqa: E501
+    BEGIN SELECT RAISE(ABORT, 'variant_one_option_per_axis: a variant has more than one option of an axis'); END""",  # noqa: E501
     f"""CREATE TRIGGER variant_axis_in_use BEFORE DELETE ON {AXES}
     WHEN EXISTS (
         SELECT 1 FROM {VARIANT} v
           JOIN {VO} vo ON vo.productvariant_id = v.id
           JOIN {OPTION} o ON o.id = vo.attributeoption_id
          WHERE v.product_id = OLD.product_id AND o.definition_id = OLD.attributedefinition_id)
-    BEGIN SELECT RAISE(ABORT, 'variant_axis_in_use: the product''s variants still have options of this axis'); END""",  # noqa: E501
+    BEGIN SELECT RAISE(ABORT, 'variant_axis_in_use: the product''s variants still have options of this axis, which would not be one of its variant axes'); END""",  # noqa: E501
     f"""CREATE TRIGGER variant_moved_keeps_axes AFTER UPDATE OF product_id ON {VARIANT}
     WHEN EXISTS (
         SELECT 1 FROM {VO} vo

@@ -236,6 +236,14 @@ class ProductStatus(models.TextChoices):
 
 
 class ProductQuerySet(SearchableQuerySetMixin, models.QuerySet):
+    def delete(self):
+        """Deletes the variants first: see `Product.delete`."""
+        from commerce.models.variants import ProductVariant
+
+        with transaction.atomic(using=self.db):
+            ProductVariant.objects.using(self.db).filter(product__in=self).delete()
+            return super().delete()
+
     def visible(self):
         """What shoppers may see: the live version of active and disabled products."""
         return self.filter(live=True, status__in=[ProductStatus.ACTIVE, ProductStatus.DISABLED])
@@ -392,6 +400,18 @@ class Product(
         if removed:
             self.variant_axes.set(final)
             super().save(update_fields=["variant_axes"])
+
+    def delete(self, *args, **kwargs):
+        """Deletes the variants (with their options) before the product's axes.
+
+        A cascade deletes the axes first, which SQLite's row-by-row check (migration 0014)
+        refuses while the variants still have options of them.
+        """
+        from commerce.models.variants import ProductVariant
+
+        with transaction.atomic():
+            ProductVariant.objects.filter(product=self).delete()
+            return super().delete(*args, **kwargs)
 
     @property
     def approved_schedule(self):
