@@ -233,7 +233,8 @@ def variant_set_errors(axes, variants) -> dict[int, dict[str, str]]:
                 message = f"Variant {seen[key] + 1} already has these options."
             seen.setdefault(key, position)
         if message:
-            errors.setdefault(position, {})["options"] = message
+            # The axis-less product's "one variant" message, if any, says more.
+            errors.setdefault(position, {}).setdefault("options", message)
     return errors
 
 

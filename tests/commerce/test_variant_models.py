@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from commerce.models import Product, ProductVariant
+from commerce.models import Product, ProductVariant, variant_set_errors
 from commerce.models.variants import option_key_for, refresh_option_keys
-from tests.factories.catalog import make_attribute, make_product, only_variant
+from tests.factories.catalog import make_attribute, make_product, only_variant, set_stock
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +260,65 @@ def test_deleting_products_in_bulk_passes_the_checks(coat):
     with checked():
         Product.objects.all().delete()
     assert not ProductVariant.objects.exists()
+
+
+# --- Rules on loaded rows and querysets, at their edges -----------------------------------
+
+
+def test_an_inactive_variant_is_neither_bought_nor_counted(coat):
+    first, second = coat.variants
+    set_stock(first, 4)
+    set_stock(second, {"main": 2, "north": 3})
+    ProductVariant.objects.filter(pk=first.pk).update(is_active=False)
+    first.refresh_from_db()
+    assert first.availability == "unavailable" and second.availability == "in_stock"
+    assert list(ProductVariant.objects.purchasable().filter(product=coat.product)) == [second]
+    assert list(ProductVariant.objects.visible().filter(product=coat.product)) == [second]
+    product = Product.objects.get(pk=coat.product.pk)
+    assert product.available_quantity == 5  # the inactive variant's 4 do not count
+    ProductVariant.objects.filter(pk=second.pk).update(is_active=False)
+    assert Product.objects.get(pk=coat.product.pk).availability == "out_of_stock"
+
+
+def test_a_hidden_product_hides_its_variants_and_a_disabled_one_shows_them(coat):
+    Product.objects.filter(pk=coat.product.pk).update(status="hidden")
+    assert not ProductVariant.objects.visible().filter(product=coat.product).exists()
+    Product.objects.filter(pk=coat.product.pk).update(status="disabled")
+    assert ProductVariant.objects.visible().filter(product=coat.product).count() == 2
+    assert not ProductVariant.objects.purchasable().filter(product=coat.product).exists()
+
+
+def test_a_variant_out_of_stock_beside_one_in_stock(coat):
+    first, second = coat.variants
+    set_stock(first, {"main": 0, "north": 0})
+    set_stock(second, 1)
+    assert first.availability == "out_of_stock"
+    assert Product.objects.get(pk=coat.product.pk).availability == "in_stock"
+
+
+def test_descriptions_with_and_without_axes(coat):
+    assert str(coat.variants[0]) == "Coat — Size S, Colour Red"
+    mug = only_variant(make_product("Mug"))
+    assert mug.description == "Mug" and mug.options_text == ""
+
+
+def test_variant_set_errors_at_the_edges(coat):
+    first, second = coat.variants
+    assert variant_set_errors([], [only_variant(make_product("Mug"))]) == {}
+    two_plain = [ProductVariant(sku="A", price=1), ProductVariant(sku="B", price=1)]
+    assert "one variant" in variant_set_errors([], two_plain)[1]["options"]
+    missing = ProductVariant(sku="C", price=1)
+    missing.options.set([coat.s])
+    assert variant_set_errors([coat.size, coat.colour], [missing])[0]["options"] == (
+        "Choose an option for Colour."
+    )
+    doubled = ProductVariant(sku="D", price=1)
+    doubled.options.set([coat.s, coat.m, coat.red])
+    assert (
+        "only one option for Size"
+        in variant_set_errors([coat.size, coat.colour], [doubled])[0]["options"]
+    )
+    twin = ProductVariant(sku="E", price=1)
+    twin.options.set([coat.red, coat.s])
+    errors = variant_set_errors([coat.size, coat.colour], [first, second, twin])
+    assert errors == {2: {"options": "Variant 1 already has these options."}}
