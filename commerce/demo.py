@@ -1,9 +1,15 @@
 """A realistic demo catalog: a 3-level category tree, attributes, warehouses and products.
 
-Built for speed: products, images, attribute values and stock go in with
-`bulk_create` in batches, and the search index is filled in bulk, so 10,000
-products seed in well under two minutes. Idempotent: running it again tops the
-catalog up to the requested number of demo products and changes nothing else.
+Clothing comes in sizes and colours (colours with swatches) and boots in shoe sizes and
+colours, some combinations missing and some variants sold out (no stock in any
+warehouse); furniture, kitchenware and the rest are sold as one variant. About four
+variants per product on average: `seed_demo --products 10000` makes about 40,000.
+
+Built for speed: products, variants, their options, images, attribute values and stock
+go in with `bulk_create` in batches (the variants' option keys computed here, as
+`ProductVariant.save` would), and the search index is filled in bulk. Idempotent:
+running it again tops the catalog up to the requested number of demo products and
+changes nothing else.
 """
 
 import io
@@ -13,6 +19,7 @@ from decimal import Decimal
 
 from django.core.files.images import ImageFile
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.images import get_image_model
@@ -25,11 +32,13 @@ from commerce.models import (
     Product,
     ProductImage,
     ProductStatus,
+    ProductVariant,
     ShopPage,
     Stock,
     Warehouse,
 )
 from commerce.models.catalog import ean_check_digit
+from commerce.models.variants import option_key_for
 from commerce.services.product_revisions import publish_first_revisions
 from pages.demo import render_picture
 
@@ -58,11 +67,37 @@ TREE = {
 }
 
 ATTRIBUTES = [
-    # name, filterable, on tile, options
-    ("Colour", True, True, ["Black", "White", "Grey", "Navy", "Green", "Red", "Ochre", "Natural"]),
-    ("Material", True, False, ["Cotton", "Wool", "Linen", "Steel", "Oak", "Stoneware"]),
-    ("Size", True, True, ["XS", "S", "M", "L", "XL"]),
+    # name, filterable, on tile, varies per variant (an axis), options (value, swatch)
+    (
+        "Colour",
+        True,
+        True,
+        True,
+        [
+            ("Black", "#1f1f1f"),
+            ("White", "#f4f1ea"),
+            ("Grey", "#8a8d91"),
+            ("Navy", "#1f2a44"),
+            ("Green", "#2f6b3a"),
+            ("Red", "#b3261e"),
+            ("Ochre", "#c8912b"),
+            ("Natural", "#d9c7a7"),
+        ],
+    ),
+    ("Material", True, False, False, ["Cotton", "Wool", "Linen", "Steel", "Oak", "Stoneware"]),
+    ("Size", True, True, True, ["XS", "S", "M", "L", "XL"]),
+    ("Shoe size", True, True, True, ["38", "39", "40", "41", "42", "43", "44", "45"]),
 ]
+
+# Clothing comes in sizes and colours, boots in shoe sizes and colours; everything else
+# (furniture, kitchenware, the office) is sold as one variant.
+AXES_BY_TOP_CATEGORY = {"clothing": ("Size", "Colour")}
+AXES_BY_LEAF = {"boots": ("Shoe size", "Colour")}
+# The first demo products always show what variants look like, whatever the catalog's size:
+# a coat with a missing combination and a sold-out variant, boots, a lamp and a pan.
+SHOWCASE = {1: "coats", 2: "boots", 3: "lamps", 4: "pans"}
+MISSING_SHARE = 0.1  # combinations a product is not made in
+SOLD_OUT_SHARE = 0.08  # variants with no stock in any warehouse
 
 WAREHOUSES = [("Main warehouse", "main"), ("North depot", "north"), ("Outlet", "outlet")]
 
@@ -142,7 +177,7 @@ def _category(name, parent, order, images):
 
 def ensure_attributes():
     options = {}
-    for order, (name, filterable, on_tile, values) in enumerate(ATTRIBUTES):
+    for order, (name, filterable, on_tile, varies, values) in enumerate(ATTRIBUTES):
         definition = AttributeDefinition.objects.filter(slug=slugify(name)).first()
         if definition is None:
             definition = AttributeDefinition(
@@ -150,15 +185,33 @@ def ensure_attributes():
                 slug=slugify(name),
                 is_filterable=filterable,
                 show_on_tile=on_tile,
+                varies_per_variant=varies,
                 sort_order=order,
             )
             definition.save()
             AttributeOption.objects.bulk_create(
-                AttributeOption(definition=definition, value=v, slug=slugify(v), sort_order=i)
-                for i, v in enumerate(values)
+                AttributeOption(
+                    definition=definition,
+                    value=value,
+                    slug=slugify(value),
+                    swatch=swatch,
+                    sort_order=i,
+                )
+                for i, (value, swatch) in enumerate(
+                    v if isinstance(v, tuple) else (v, "") for v in values
+                )
             )
         options[name] = list(definition.options.all())
     return options
+
+
+def demo_products():
+    """The products the demo seed made (their variants' SKUs start with DEMO-)."""
+    return Product.objects.filter(
+        Exists(
+            ProductVariant.objects.filter(product=OuterRef("pk"), sku__startswith=DEMO_SKU_PREFIX)
+        )
+    )
 
 
 def ensure_warehouses():
@@ -197,7 +250,7 @@ def seed_catalog(homepage, products: int, *, category_images=(), stdout=None) ->
     ensure_checkout_options()
     pictures = ensure_product_pictures() if products else []
 
-    existing = Product.objects.filter(sku__startswith=DEMO_SKU_PREFIX).count()
+    existing = demo_products().count()
     missing = max(0, products - existing)
     progress = Progress(missing, "Products", stream=stdout)
     rng = random.Random(existing)  # noqa: S311 - demo data: reproducible, not secret
@@ -207,7 +260,7 @@ def seed_catalog(homepage, products: int, *, category_images=(), stdout=None) ->
         progress.advance(size)
     # bulk_create writes no revisions; without a published one Wagtail treats a live
     # product as never published. Also repairs demo products seeded before this.
-    publish_first_revisions(Product.objects.filter(sku__startswith=DEMO_SKU_PREFIX))
+    publish_first_revisions(demo_products())
     return {"shop": shop, "created": missing, "total": existing + missing}
 
 
@@ -251,64 +304,133 @@ def ensure_checkout_options():
 
 def _create_batch(rng, start, size, leaves, options, warehouses, pictures):
     now = timezone.now()
+    definitions = {name: choices[0].definition_id for name, choices in options.items()}
+    by_slug = {leaf.slug: leaf for leaf in leaves}
     with transaction.atomic():
-        batch = []
+        plans = []
         for number in range(start + 1, start + size + 1):
-            leaf = rng.choice(leaves)
+            leaf = by_slug.get(SHOWCASE.get(number, "")) or rng.choice(leaves)
             noun = singular(leaf.name)
             name = f"{rng.choice(ADJECTIVES)} {noun.lower()} {number}"
-            price = Decimal(rng.randrange(199, 29999)) / 100
             status = rng.choices(
                 [ProductStatus.ACTIVE, ProductStatus.DISABLED, ProductStatus.HIDDEN],
                 weights=[92, 5, 3],
             )[0]
-            batch.append(
-                Product(
-                    name=name.capitalize(),
-                    slug=f"{slugify(name)}",
-                    sku=f"{DEMO_SKU_PREFIX}{number:06d}",
-                    ean=_ean13(number),
-                    short_description=f"A {noun.lower()} that lasts, from our {leaf.name} range.",
-                    description=f"<p>{name.capitalize()}: made to be used every day.</p>",
-                    status=status,
-                    price=price,
-                    compare_at_price=(price * Decimal("1.25")).quantize(Decimal("0.01"))
-                    if rng.random() < 0.15
-                    else None,
-                    vat_rate=Decimal("23.00"),
-                    weight=Decimal(rng.randrange(50, 5000)) / 1000,
-                    unit="pcs",
-                    main_category=leaf,
-                    is_featured=rng.random() < 0.05,
-                    live=True,
-                    has_unpublished_changes=False,
-                    first_published_at=now,
-                    last_published_at=now,
-                )
+            product = Product(
+                name=name.capitalize(),
+                slug=f"{slugify(name)}",
+                short_description=f"A {noun.lower()} that lasts, from our {leaf.name} range.",
+                description=f"<p>{name.capitalize()}: made to be used every day.</p>",
+                status=ProductStatus.ACTIVE if number in SHOWCASE else status,
+                vat_rate=Decimal("23.00"),
+                unit="pcs",
+                main_category=leaf,
+                is_featured=number in SHOWCASE or rng.random() < 0.05,
+                live=True,
+                has_unpublished_changes=False,
+                first_published_at=now,
+                last_published_at=now,
             )
-        created = Product.objects.bulk_create(batch)
+            axes = _axes_for(leaf)
+            plans.append((product, axes, _variant_plan(rng, number, axes, options)))
+        created = Product.objects.bulk_create([product for product, _, _ in plans])
 
-        images, values, stocks = [], [], []
+        images, values, axis_rows, variants, variant_options = [], [], [], [], []
         through = Product.attribute_options.through
-        for product in created:
+        axes_through = Product.variant_axes.through
+        for product, axes, plan in plans:
             for order, picture in enumerate(rng.sample(pictures, k=min(2, len(pictures)))):
                 images.append(ProductImage(product=product, image=picture, sort_order=order))
-            for choices in options.values():
+            shared = ["Material"] + ([] if axes else ["Colour"])
+            for attribute in shared:
                 if rng.random() < 0.8:
-                    values.append(
-                        through(product_id=product.pk, attributeoption_id=rng.choice(choices).pk)
-                    )
-            for warehouse in rng.sample(warehouses, k=rng.randint(2, len(warehouses))):
-                quantity = 0 if rng.random() < 0.1 else rng.randint(1, 120)
-                stocks.append(Stock(product=product, warehouse=warehouse, quantity=quantity))
+                    option = rng.choice(options[attribute])
+                    values.append(through(product_id=product.pk, attributeoption_id=option.pk))
+            for axis in axes:
+                axis_rows.append(
+                    axes_through(product_id=product.pk, attributedefinition_id=definitions[axis])
+                )
+            for spec in plan:
+                variants.append(ProductVariant(product=product, **spec["fields"]))
         ProductImage.objects.bulk_create(images)
         through.objects.bulk_create(values)
-        Stock.objects.bulk_create(stocks)
+        # The axes before the variants' options: SQLite checks each row as it goes in.
+        axes_through.objects.bulk_create(axis_rows)
+        variants = ProductVariant.objects.bulk_create(variants)
+
+        stocks = []
+        option_through = ProductVariant.options.through
+        specs = [spec for _, _, plan in plans for spec in plan]
+        for variant, spec in zip(variants, specs, strict=True):
+            for option in spec["options"]:
+                variant_options.append(
+                    option_through(productvariant_id=variant.pk, attributeoption_id=option.pk)
+                )
+            # Two warehouses at least; a sold-out variant has a row of 0 in each.
+            for warehouse in rng.sample(warehouses, k=rng.randint(2, len(warehouses))):
+                quantity = 0 if spec["sold_out"] else rng.randint(0, 120)
+                stocks.append(Stock(variant=variant, warehouse=warehouse, quantity=quantity))
+        option_through.objects.bulk_create(variant_options, batch_size=5000)
+        Stock.objects.bulk_create(stocks, batch_size=5000)
         # bulk_create skips the signals that index one object at a time.
         get_search_backend().add_bulk(
             Product,
             Product.objects.filter(pk__in=[p.pk for p in created]).select_related("main_category"),
         )
+
+
+def _axes_for(leaf):
+    top = leaf.slug_path.split("/")[0]
+    return AXES_BY_LEAF.get(leaf.slug) or AXES_BY_TOP_CATEGORY.get(top, ())
+
+
+def _variant_plan(rng, number, axes, options):
+    """The variants of demo product `number`: fields, options and whether it is sold out.
+
+    Without axes, one variant with the product's SKU as the demo always had. With axes, a
+    run of sizes times a few colours, minus some combinations (never all but one), each
+    priced from the product's price (larger sizes cost a little more).
+    """
+    price = Decimal(rng.randrange(199, 29999)) / 100
+    discounted = rng.random() < 0.15
+    weight = Decimal(rng.randrange(50, 5000)) / 1000
+
+    def fields(sku, index, price):
+        return {
+            "sku": sku,
+            "ean": _ean13(number, index),
+            "price": price,
+            "compare_at_price": (price * Decimal("1.25")).quantize(Decimal("0.01"))
+            if discounted
+            else None,
+            "weight": weight,
+            "sort_order": index,
+            "option_key": "",
+        }
+
+    base_sku = f"{DEMO_SKU_PREFIX}{number:06d}"
+    if not axes:
+        return [{"fields": fields(base_sku, 0, price), "options": [], "sold_out": False}]
+    first, second = (options[axis] for axis in axes)
+    start = rng.randrange(0, max(1, len(first) - 3))
+    sizes = first[start : start + rng.randint(3, min(5, len(first) - start))]
+    colours = sorted(rng.sample(second, k=rng.randint(3, 4)), key=lambda o: o.sort_order)
+    combinations = [(size, colour) for colour in colours for size in sizes]
+    showcase = number in SHOWCASE
+    if showcase:
+        combinations.pop(1)  # one combination this coat is not made in
+    else:
+        combinations = [c for c in combinations if rng.random() >= MISSING_SHARE] or combinations
+    plan = []
+    for index, (size, colour) in enumerate(combinations):
+        step = size.sort_order - sizes[0].sort_order
+        variant_price = (price * (1 + Decimal("0.05") * (step // 2))).quantize(Decimal("0.01"))
+        sku = f"{base_sku}-{slugify(size.value).upper()}-{slugify(colour.value).upper()}"
+        spec = fields(sku, index, variant_price)
+        spec["option_key"] = option_key_for([size.pk, colour.pk])
+        sold_out = index == 0 if showcase else rng.random() < SOLD_OUT_SHARE
+        plan.append({"fields": spec, "options": [size, colour], "sold_out": sold_out})
+    return plan
 
 
 def singular(noun):
@@ -317,6 +439,7 @@ def singular(noun):
     return noun[:-1] if noun.endswith("s") else noun
 
 
-def _ean13(number):
-    body = f"200{number:09d}"  # 200–299: in-store numbers, never a real product's GTIN
+def _ean13(number, index=0):
+    # 200–299: in-store numbers, never a real product's GTIN; one per variant.
+    body = f"200{number:06d}{index:03d}"
     return body + ean_check_digit(body)

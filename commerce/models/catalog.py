@@ -236,6 +236,14 @@ class ProductStatus(models.TextChoices):
 
 
 class ProductQuerySet(SearchableQuerySetMixin, models.QuerySet):
+    def delete(self):
+        """Deletes the variants first: see `Product.delete`."""
+        from commerce.models.variants import ProductVariant
+
+        with transaction.atomic(using=self.db):
+            ProductVariant.objects.using(self.db).filter(product__in=self).delete()
+            return super().delete()
+
     def visible(self):
         """What shoppers may see: the live version of active and disabled products."""
         return self.filter(live=True, status__in=[ProductStatus.ACTIVE, ProductStatus.DISABLED])
@@ -361,6 +369,49 @@ class Product(
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        """Saves the product; added variant axes are written before the variants, removed
+        ones after them.
+
+        The database refuses a variant option that is not one of its product's axes, and
+        an axis removed while variants still use it (migration 0014). PostgreSQL checks
+        at commit, but SQLite checks each row as it is written, and modelcluster writes a
+        product's variants (with their options) before its own many-to-many fields.
+        """
+        pending = getattr(self, "_cluster_related_objects", {})
+        if "variant_axes" not in pending or kwargs.get("update_fields") is not None:
+            return super().save(*args, **kwargs)
+        final = list(pending["variant_axes"])
+        removed = []
+        if self.pk is not None:
+            removed = list(
+                AttributeDefinition.objects.filter(products_varying=self).exclude(
+                    pk__in=[axis.pk for axis in final]
+                )
+            )
+        variants = pending.pop("variants", None)
+        if removed:
+            self.variant_axes.set([*final, *removed])
+        super().save(*args, **kwargs)  # the row, and every relation but the variants
+        if variants is not None:
+            self._cluster_related_objects["variants"] = variants
+            super().save(update_fields=["variants"])
+        if removed:
+            self.variant_axes.set(final)
+            super().save(update_fields=["variant_axes"])
+
+    def delete(self, *args, **kwargs):
+        """Deletes the variants (with their options) before the product's axes.
+
+        A cascade deletes the axes first, which SQLite's row-by-row check (migration 0014)
+        refuses while the variants still have options of them.
+        """
+        from commerce.models.variants import ProductVariant
+
+        with transaction.atomic():
+            ProductVariant.objects.filter(product=self).delete()
+            return super().delete(*args, **kwargs)
 
     @property
     def approved_schedule(self):

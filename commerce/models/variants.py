@@ -3,6 +3,18 @@
 A `Product` is what shoppers see and editors write; its variants are children in the
 product's cluster, so the variant set and every variant's price are part of the
 product's drafts, revisions and scheduled publishing. Stock is not (see `Stock`).
+
+The rules of a variant set (`variant_set_errors` states them for forms, the import and
+the API) and what the database itself refuses:
+- a variant has one option of each of its product's variant axes and no other option
+  (migration 0014's triggers refuse an option off the axes, two options of one axis, and
+  an axis taken off a product whose variants still use it);
+- no two variants of a product have the same combination (`variant_unique_options` on
+  `option_key`, which `save()` and the `m2m_changed` receiver below keep equal to the
+  options; PostgreSQL also refuses a stale key at commit);
+- a product without axes has exactly one variant, with no options: its key is "", so the
+  database refuses a second one. The admin form, the import and the API create that
+  variant with the product (its SKU and price are required, so nothing invents one).
 """
 
 from decimal import Decimal
@@ -12,6 +24,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.db.models.signals import m2m_changed, post_delete, pre_delete
+from django.dispatch import receiver
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
@@ -219,5 +233,60 @@ def variant_set_errors(axes, variants) -> dict[int, dict[str, str]]:
                 message = f"Variant {seen[key] + 1} already has these options."
             seen.setdefault(key, position)
         if message:
-            errors.setdefault(position, {})["options"] = message
+            # The axis-less product's "one variant" message, if any, says more.
+            errors.setdefault(position, {}).setdefault("options", message)
     return errors
+
+
+def refresh_option_keys(variant_ids) -> None:
+    """Sets these variants' `option_key` from their saved options."""
+    through = ProductVariant.options.through
+    chosen: dict[int, list[int]] = {pk: [] for pk in variant_ids}
+    rows = through.objects.filter(productvariant_id__in=list(chosen))
+    for variant_id, option_id in rows.values_list("productvariant_id", "attributeoption_id"):
+        chosen[variant_id].append(option_id)
+    for variant_id, option_ids in chosen.items():
+        key = option_key_for(option_ids)
+        ProductVariant.objects.filter(pk=variant_id).exclude(option_key=key).update(option_key=key)
+
+
+@receiver(m2m_changed, sender="commerce.ProductVariant_options", dispatch_uid="variant_option_key")
+def _options_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """Keeps `option_key` right when options change through a manager, not `save()`:
+    `AttributeOption.variants.add(...)`, or a variant's options set by their ids."""
+    if reverse:
+        # The option's side: pk_set holds variant ids, except for clear(), which does not
+        # say which variants it takes the option from.
+        if action == "pre_clear":
+            instance._variants_cleared = list(instance.variants.values_list("pk", flat=True))
+        elif action == "post_clear":
+            refresh_option_keys(getattr(instance, "_variants_cleared", []))
+        elif action in ("post_add", "post_remove"):
+            refresh_option_keys(pk_set or [])
+        return
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if "options" in getattr(instance, "_cluster_related_objects", {}):
+        return  # modelcluster is writing what save() already keyed
+    refresh_option_keys([instance.pk])
+    instance.option_key = ProductVariant.objects.values_list("option_key", flat=True).get(
+        pk=instance.pk
+    )
+
+
+@receiver(pre_delete, sender="commerce.AttributeOption", dispatch_uid="variant_option_leaving")
+def _option_leaving(sender, instance, **kwargs):
+    # The cascade deletes the variant-option rows without a signal of their own.
+    through = ProductVariant.options.through
+    instance._variant_ids = list(
+        through.objects.filter(attributeoption_id=instance.pk).values_list(
+            "productvariant_id", flat=True
+        )
+    )
+
+
+@receiver(post_delete, sender="commerce.AttributeOption", dispatch_uid="variant_option_left")
+def _option_left(sender, instance, **kwargs):
+    """A deleted option leaves its variants: their keys lose it (and two variants left
+    with the same options make the delete fail)."""
+    refresh_option_keys(getattr(instance, "_variant_ids", []))

@@ -179,10 +179,9 @@ def make_product(
         variant = ProductVariant(sort_order=index, **spec)
         variant.options.set(variant_options)
         product.variants.add(variant)
+    # The axes go in with the variants: the database refuses options off the axes.
+    product.variant_axes.set(axes)
     product.save()
-    if axes:
-        product.variant_axes.set(axes)
-        product.save()
     for index in range(images):
         image = make_image(f"{name} {index}", size=(1200, 1200))
         product.images.create(image=image, sort_order=index)

@@ -114,3 +114,49 @@ def test_rebuilds_the_site_on_an_emptied_page_tree(settings):
     home = HomePage.objects.get()
     assert Site.objects.get(is_default_site=True).root_page_id == home.pk
     assert home.live and len(home.body) > 0
+
+
+def test_the_catalog_sells_variants_in_sizes_and_colours(settings):
+    from django.db import connection
+    from django.db.models import Count
+
+    from commerce.demo import demo_products
+    from commerce.models import ProductVariant
+    from commerce.models.variants import option_key_for
+
+    settings.DEBUG = True
+    seed("--no-admin", "--products", "40")
+    products = demo_products()
+    variants = ProductVariant.objects.filter(product__in=products)
+    assert products.count() == 40
+    assert 100 <= variants.count() <= 240  # about four per product, one for most
+    # The database's own checks (migration 0014) pass: they run at commit otherwise.
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for variant in variants.prefetch_related("options"):
+        assert variant.option_key == option_key_for(o.pk for o in variant.options.all())
+
+    coat = products.filter(variants__sku__startswith="DEMO-000001-").distinct().get()
+    assert [a.name for a in coat.variant_axes.all()] == ["Colour", "Size"]
+    coat_variants = list(coat.variants.prefetch_related("options__definition"))
+    sizes = {o for v in coat_variants for o in v.options.all() if o.definition.name == "Size"}
+    colours = {o for v in coat_variants for o in v.options.all() if o.definition.name == "Colour"}
+    assert len(coat_variants) == len(sizes) * len(colours) - 1  # a missing combination
+    assert all(colour.swatch.startswith("#") for colour in colours)
+    assert len({v.price for v in coat_variants}) > 1  # larger sizes cost more
+    sold_out = [v for v in coat_variants if not v.is_in_stock]
+    assert sold_out and all(
+        v.stocks.count() >= 2 and not v.stocks.exclude(quantity=0).exists() for v in sold_out
+    )
+    assert any(v.is_in_stock for v in coat_variants)
+
+    boots = products.filter(variants__sku__startswith="DEMO-000002-").distinct().get()
+    assert [a.name for a in boots.variant_axes.all()] == ["Colour", "Shoe size"]
+
+    lamp = products.get(variants__sku="DEMO-000003")  # furniture: one variant, no axes
+    assert not lamp.variant_axes.exists()
+    (only,) = lamp.variants.all()
+    assert only.option_key == "" and only.ean and only.stocks.count() >= 2
+
+    singles = products.annotate(n=Count("variants")).filter(n=1, variant_axes__isnull=True)
+    assert singles.count() > 20  # most of the catalog is sold as one variant
