@@ -357,9 +357,7 @@ def test_the_form_adds_the_chosen_variant(client, coat):
     assert "?variant=COAT-M-GRN" in page
 
 
-def test_a_product_with_axes_and_no_variant_chosen_goes_back_with_a_message(
-    client, coat, homepage
-):
+def test_a_product_with_axes_and_no_variant_chosen_goes_back_with_a_message(client, coat, homepage):
     make_shop(homepage)
     response = client.post(reverse("cart:add"), {"product": coat["product"].pk, "quantity": 1})
     assert response.status_code == 302
