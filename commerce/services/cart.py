@@ -15,6 +15,7 @@ the cart as that order left it.
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
@@ -30,6 +31,7 @@ from commerce.models import (
     PaymentMethod,
     Product,
     ProductVariant,
+    ShopPage,
 )
 from commerce.models.coupons import normalize_code
 
@@ -320,6 +322,8 @@ class LineState:
     def sku(self) -> str:
         return self.variant.sku if self.variant is not None else ""
 
+    url: str = ""  # the variant on its product page, while the product is live (`link_lines`)
+
     @property
     def price_changed(self):
         return self.current_price is not None and self.current_price != self.line.unit_price
@@ -423,6 +427,21 @@ def summarize(
     totals = calculate(priced, coupon_check.rule if coupon_check else None, delivery_rule)
     problems = [state.problem for state in states if state.problem]
     return CartSummary(cart, states, totals, coupon_check, problems)
+
+
+def link_lines(summary: CartSummary, request) -> CartSummary:
+    """Sets each line's `url`: its variant on the product page (`?variant=<SKU>`), for the
+    lines whose product is live. The shop's URL is looked up once, not per line."""
+    shop = ShopPage.for_request(request)
+    base = shop.get_url(request=request) if shop is not None else None
+    if base is None:
+        return summary
+    for state in summary.lines:
+        product = state.product
+        if product is not None and product.live:
+            # Spelled as services.catalog.product_page.variant_url spells it.
+            state.url = f"{base}{shop.product_subpath(product)}?variant={quote(state.sku, safe='')}"
+    return summary
 
 
 def acknowledge_changes(summary: CartSummary) -> list[str]:

@@ -32,7 +32,9 @@ def cart_detail(request):
     cart = carts.get_cart(request)
     summary = None
     if cart is not None:
-        summary = carts.summarize(cart, user=request.user, email=_email(request))
+        summary = carts.link_lines(
+            carts.summarize(cart, user=request.user, email=_email(request)), request
+        )
         for change in carts.acknowledge_changes(summary):
             messages.warning(request, change)
     context = {

@@ -691,3 +691,39 @@ def test_placing_sends_the_confirmation_after_commit_and_a_failure_is_only_logge
         placed = checkouts.place_order(ready_checkout(second).token, payment_data=GOOD_CARD)
     assert Order.objects.filter(pk=placed.order.pk).exists()
     assert "Could not send the e-mails" in caplog.text
+
+
+def test_the_review_page_queries_do_not_grow_with_lines_variants_or_axes(client, methods, homepage):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories.catalog import make_shop
+
+    make_shop(homepage)
+    delivery, payment = methods
+    walk_to_review(client, make_product("Mug", stock=5))
+    client.post(reverse("checkout:delivery"), {"delivery_method": delivery.pk})
+    client.post(reverse("checkout:payment"), {"payment_method": payment.pk})
+
+    def review_queries():
+        with CaptureQueriesContext(connection) as queries:
+            review = client.get(reverse("checkout:review"))
+        assert review.status_code == 200 and "place_form" in review.context
+        return len(queries)
+
+    few = review_queries()
+    fit, fits = make_attribute("Fit", ["A", "B", "C"], varies_per_variant=True)
+    hue, hues = make_attribute("Hue", ["X", "Y"], varies_per_variant=True)
+    length, (long,) = make_attribute("Length", ["L"], varies_per_variant=True)
+    wide = make_product(
+        "Wide",
+        axes=[fit, hue, length],
+        variants=[{"options": [a, b, long], "stock": 5} for a in fits for b in hues],
+    )
+    for variant in wide.variants.all():
+        client.post(reverse("cart:add"), {"variant": variant.pk, "quantity": 1})
+    assert Cart.objects.get().lines.count() == 7
+    many = review_queries()
+    assert many <= few, (few, many)
+    page = client.get(reverse("checkout:review")).content.decode()
+    assert page.count("?variant=") == 7
