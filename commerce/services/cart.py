@@ -15,12 +15,24 @@ the cart as that order left it.
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from commerce.inputs import parse_int
-from commerce.models import Cart, CartLine, DeliveryMethod, PaymentMethod, Product
+from commerce.models import (
+    AttributeDefinition,
+    AttributeOption,
+    Cart,
+    CartLine,
+    DeliveryMethod,
+    PaymentMethod,
+    Product,
+    ProductVariant,
+    ShopPage,
+)
 from commerce.models.coupons import normalize_code
 
 from . import line_limits, locks
@@ -77,17 +89,25 @@ def line_count(cart: Cart | None) -> int:
 # --- Changing the cart -------------------------------------------------------
 
 
-def _buyable_product(product_id) -> tuple[Product, int]:
-    product = (
-        Product.objects.filter(pk=parse_int(product_id, minimum=1))
+def with_descriptions(variants):
+    """`variants` (a queryset) with what `ProductVariant.description` and the line rules
+    read: the product and the options with their axes, in two queries however many."""
+    return variants.select_related("product").prefetch_related(
+        Prefetch("options", queryset=AttributeOption.objects.select_related("definition"))
+    )
+
+
+def _buyable_variant(variant_id) -> tuple[ProductVariant, int]:
+    variant = (
+        with_descriptions(ProductVariant.objects.filter(pk=parse_int(variant_id, minimum=1)))
         .annotate(stock_available=available_stock_subquery())
         .first()
     )
-    available = product.available_quantity if product is not None else 0
-    refused = line_limits.refusal(product, available)
+    available = variant.available_quantity if variant is not None else 0
+    refused = line_limits.refusal(variant, available)
     if refused is not None:
         raise CartError(refused.message)
-    return product, available
+    return variant, available
 
 
 def parse_quantity(raw) -> int:
@@ -100,34 +120,95 @@ def parse_quantity(raw) -> int:
     return quantity
 
 
-def _capped(product: Product, wanted: int, available: int) -> tuple[int, str]:
+def _capped(variant: ProductVariant, wanted: int, available: int) -> tuple[int, str]:
     """`wanted` within the line's limits (services.line_limits), and a note when it was cut."""
     final = line_limits.cap(wanted, available=available).quantity
     if final == wanted:
         return wanted, ""
+    name = variant.description
     if final == available:
-        return final, f"Only {available} of {product.name} in stock; your cart holds {final}."
-    return final, (
-        f"At most {final} of one product per order; your cart holds {final} of {product.name}."
-    )
+        return final, f"Only {available} of {name} in stock; your cart holds {final}."
+    return final, f"At most {final} of one item per order; your cart holds {final} of {name}."
 
 
-def add_product(cart: Cart, product_id, quantity) -> str:
-    """Adds units (to an existing line if there is one). Returns a note when capped."""
+def choose_variant(variant_id, product_id=None) -> int:
+    """The variant a cart or list form means: `variant` (an id), or a `product` (an id)
+    that has exactly one variant (old links, products without axes).
+
+    Raises CartError when no variant is chosen, naming the product's axes ("Choose a
+    size and a colour."), or when the variant is not one of `product`'s. Whether the
+    variant may be bought is `add_variant`'s question.
+    """
+    product_pk = None
+    if product_id not in (None, ""):
+        product_pk = parse_int(product_id, minimum=1)
+        if product_pk is None:
+            raise CartError("This product cannot be bought at the moment.")
+    if variant_id not in (None, ""):
+        variant_pk = parse_int(variant_id, minimum=1)
+        if variant_pk is None:
+            raise CartError("That choice is not one of the options on sale.")
+        if (
+            product_pk is not None
+            and not ProductVariant.objects.filter(pk=variant_pk, product_id=product_pk).exists()
+        ):
+            raise CartError("That choice is not one of this product's options.")
+        return variant_pk
+    if product_pk is None:
+        raise CartError("Choose what to add first.")
+    variants = list(ProductVariant.objects.filter(product_id=product_pk).values_list("pk")[:2])
+    if len(variants) == 1:
+        return variants[0][0]
+    if not variants:
+        raise CartError("This product cannot be bought at the moment.")
+    raise CartError(choose_options_message(product_pk))
+
+
+def chosen_product(variant_id, product_id=None) -> Product | None:
+    """The visible product a cart or list form was about (its `product`, else its
+    variant's), to send the shopper back to when the choice failed; None if there is none."""
+    product_pk = parse_int(product_id, minimum=1)
+    if product_pk is None:
+        variant_pk = parse_int(variant_id, minimum=1)
+        if variant_pk is None:
+            return None
+        products = Product.objects.filter(variants=variant_pk)
+    else:
+        products = Product.objects.filter(pk=product_pk)
+    return products.visible().first()
+
+
+def choose_options_message(product_id) -> str:
+    """ "Choose a size and a colour.": what a shopper must pick for this product."""
+    axes = [
+        name.lower()
+        for name in AttributeDefinition.objects.filter(products_varying=product_id)
+        .order_by("sort_order", "name")
+        .values_list("name", flat=True)
+    ]
+    if not axes:
+        return "Choose one of the product's options first."
+    named = [f"{'an' if axis[:1] in 'aeiou' else 'a'} {axis}" for axis in axes]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return f"Choose {listed}."
+
+
+def add_variant(cart: Cart, variant_id, quantity) -> str:
+    """Adds units of a variant (to its line if there is one). Returns a note when capped."""
     quantity = parse_quantity(quantity)
-    product, available = _buyable_product(product_id)
+    variant, available = _buyable_variant(variant_id)
     with transaction.atomic():
         locks.lock_cart(cart.pk)
-        line = cart.lines.filter(product=product).first()
+        line = cart.lines.filter(variant=variant).first()
         wanted = quantity + (line.quantity if line else 0)
-        final, note = _capped(product, wanted, available)
+        final, note = _capped(variant, wanted, available)
         if line is None:
             CartLine.objects.create(
                 cart=cart,
-                product=product,
-                product_name=product.name,
+                variant=variant,
+                product_name=variant.description[:300],
                 quantity=final,
-                unit_price=product.price,
+                unit_price=variant.price,
             )
         else:
             line.quantity = final
@@ -136,9 +217,14 @@ def add_product(cart: Cart, product_id, quantity) -> str:
     return note
 
 
+def add_product(cart: Cart, product_id, quantity) -> str:
+    """`add_variant` for a product with exactly one variant (callers from before variants)."""
+    return add_variant(cart, choose_variant(None, product_id), quantity)
+
+
 def _own_line(cart: Cart, line_id) -> CartLine:
     try:
-        return cart.lines.select_related("product").get(pk=parse_int(line_id, minimum=1))
+        return cart.lines.get(pk=parse_int(line_id, minimum=1))
     except CartLine.DoesNotExist:
         raise CartError("That item is not in your cart any more.") from None
 
@@ -148,10 +234,12 @@ def set_line_quantity(cart: Cart, line_id, quantity) -> str:
     with transaction.atomic():
         locks.lock_cart(cart.pk)
         line = _own_line(cart, line_id)
-        if line.product_id is None:
-            raise CartError(f"{line.product_name} is no longer sold; remove it from your cart.")
-        product, available = _buyable_product(line.product_id)
-        final, note = _capped(product, quantity, available)
+        if line.variant_id is None:
+            raise CartError(
+                f"{line.product_name} is no longer available; remove it from your cart."
+            )
+        variant, available = _buyable_variant(line.variant_id)
+        final, note = _capped(variant, quantity, available)
         line.quantity = final
         line.save(update_fields=["quantity"])
         cart.save(update_fields=["updated_at"])
@@ -216,10 +304,25 @@ def _save_locked(cart: Cart, field_name: str) -> None:
 @dataclass
 class LineState:
     line: CartLine
-    product: Product | None
+    variant: ProductVariant | None  # None: deleted since it was added
     current_price: Decimal | None
     problem: str = ""
     pricing: PricingLine | None = None
+
+    @property
+    def product(self) -> Product | None:
+        return self.variant.product if self.variant is not None else None
+
+    @property
+    def name(self) -> str:
+        """The variant's description now, or as it was added if the variant is gone."""
+        return self.variant.description if self.variant is not None else self.line.product_name
+
+    @property
+    def sku(self) -> str:
+        return self.variant.sku if self.variant is not None else ""
+
+    url: str = ""  # the variant on its product page, while the product is live (`link_lines`)
 
     @property
     def price_changed(self):
@@ -243,15 +346,17 @@ class CartSummary:
         return bool(self.lines) and not self.problems
 
 
-def line_problem(line: CartLine, product: Product | None, available: int) -> str:
-    if product is None:
-        return f"{line.product_name} is no longer sold."
+def line_problem(line: CartLine, variant: ProductVariant | None, available: int) -> str:
+    if variant is None:
+        return f"{line.product_name} is no longer available."
     # The shopper put it in the cart, so they know its name even if it is a draft now.
-    refused = line_limits.refusal(product, available, name=product.name)
+    refused = line_limits.refusal(variant, available, name=line.product_name)
     if refused is not None:
         return refused.message
     if line_limits.cap(line.quantity, available=available).over_stock:
-        return f"Only {available} of {product.name} in stock; lower the quantity to continue."
+        return (
+            f"Only {available} of {variant.description} in stock; lower the quantity to continue."
+        )
     return ""
 
 
@@ -267,32 +372,41 @@ def summarize(
 ) -> CartSummary:
     """Prices the cart from the database as it is now.
 
-    Order placement passes the stock it has locked (`available_override`) and
-    the coupon row it has locked, so the figures it checks are the ones it
-    will write.
+    Order placement passes the stock it has locked (`available_override`, {variant
+    id: units}) and the coupon row it has locked, so the figures it checks are the
+    ones it will write. Three queries however many lines, variants and axes.
     """
     lines = list(
-        cart.lines.select_related("product").annotate(
-            stock_available=available_stock_subquery("product_id")
+        cart.lines.select_related("variant__product")
+        .prefetch_related(
+            Prefetch(
+                "variant__options", queryset=AttributeOption.objects.select_related("definition")
+            )
         )
+        .annotate(stock_available=available_stock_subquery("variant_id"))
     )
     states = []
     for line in lines:
-        product = line.product
+        variant = line.variant
         available = line.stock_available or 0
-        if available_override is not None and product is not None:
-            available = available_override.get(product.pk, 0)
-        problem = line_problem(line, product, available)
-        price = product.price if product is not None else None
-        state = LineState(line, product, price, problem)
+        if available_override is not None and variant is not None:
+            available = available_override.get(variant.pk, 0)
+        problem = line_problem(line, variant, available)
+        price = variant.price if variant is not None else None
+        state = LineState(line, variant, price, problem)
         if not problem:
             state.pricing = PricingLine(
-                unit_price=price, quantity=line.quantity, vat_rate=product.vat_rate
+                unit_price=price, quantity=line.quantity, vat_rate=variant.product.vat_rate
             )
         states.append(state)
 
     priced = [state.pricing for state in states if state.pricing is not None]
-    line_totals = {state.product.pk: state.pricing.line_total for state in states if state.pricing}
+    # Coupons apply per product (services.coupons): a product's variants count together.
+    line_totals: dict[int, Decimal] = {}
+    for state in states:
+        if state.pricing is not None:
+            product_id = state.variant.product_id
+            line_totals[product_id] = line_totals.get(product_id, 0) + state.pricing.line_total
 
     code = cart.coupon_code if coupon_code is None else coupon_code
     coupon_check = None
@@ -302,7 +416,9 @@ def summarize(
         )
         for state in states:
             if state.pricing is not None:
-                state.pricing.discountable = state.product.pk in coupon_check.eligible_product_ids
+                state.pricing.discountable = (
+                    state.variant.product_id in coupon_check.eligible_product_ids
+                )
 
     delivery = cart.delivery_method if cart.delivery_method_id else None
     delivery_rule = None
@@ -311,6 +427,21 @@ def summarize(
     totals = calculate(priced, coupon_check.rule if coupon_check else None, delivery_rule)
     problems = [state.problem for state in states if state.problem]
     return CartSummary(cart, states, totals, coupon_check, problems)
+
+
+def link_lines(summary: CartSummary, request) -> CartSummary:
+    """Sets each line's `url`: its variant on the product page (`?variant=<SKU>`), for the
+    lines whose product is live. The shop's URL is looked up once, not per line."""
+    shop = ShopPage.for_request(request)
+    base = shop.get_url(request=request) if shop is not None else None
+    if base is None:
+        return summary
+    for state in summary.lines:
+        product = state.product
+        if product is not None and product.live:
+            # Spelled as services.catalog.product_page.variant_url spells it.
+            state.url = f"{base}{shop.product_subpath(product)}?variant={quote(state.sku, safe='')}"
+    return summary
 
 
 def acknowledge_changes(summary: CartSummary) -> list[str]:
@@ -325,7 +456,7 @@ def acknowledge_changes(summary: CartSummary) -> list[str]:
     for state in summary.lines:
         if state.price_changed:
             changes.append(
-                f"The price of {state.product.name} changed from "
+                f"The price of {state.name} changed from "
                 f"{state.line.unit_price} to {state.current_price}."
             )
             state.line.unit_price = state.current_price
@@ -349,9 +480,10 @@ def acknowledge_changes(summary: CartSummary) -> list[str]:
 def merge_guest_cart(token: str, user) -> Cart | None:
     """Moves a guest's cart into the user's, in one transaction.
 
-    The same product in both: quantities are added (up to the per-line
-    maximum). The user's coupon and methods win; the guest's fill gaps.
-    Running it twice changes nothing: the guest cart is gone after the first.
+    The same variant in both: quantities are added (up to the per-line maximum);
+    a line whose variant was deleted moves as it is (it shows as no longer available).
+    The user's coupon and methods win; the guest's fill gaps. Running it twice
+    changes nothing: the guest cart is gone after the first.
     """
     with transaction.atomic():
         guest_id = Cart.objects.filter(token=token, user__isnull=True).values_list("pk").first()
@@ -362,12 +494,12 @@ def merge_guest_cart(token: str, user) -> Cart | None:
         guest, cart = locked.get(guest_id[0]), locked[cart.pk]
         if guest is None or guest.user_id is not None:  # merged by a concurrent sign-in
             return None
-        existing = {line.product_id: line for line in cart.lines.filter(product__isnull=False)}
-        for line in guest.lines.filter(product_id__in=existing):
-            mine = existing[line.product_id]
+        existing = {line.variant_id: line for line in cart.lines.filter(variant__isnull=False)}
+        for line in guest.lines.filter(variant_id__in=existing):
+            mine = existing[line.variant_id]
             mine.quantity = line_limits.cap(mine.quantity + line.quantity).quantity
             mine.save(update_fields=["quantity"])
-        guest.lines.exclude(product_id__in=existing).update(cart=cart)
+        guest.lines.exclude(variant_id__in=existing).update(cart=cart)
         for name in ("coupon_code", "delivery_method_id", "payment_method_id"):
             if not getattr(cart, name) and getattr(guest, name):
                 setattr(cart, name, getattr(guest, name))

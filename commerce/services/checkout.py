@@ -3,10 +3,10 @@
 Locks follow the one order of services.locks (its docstring is the rule):
 every step locks the cart before it writes the checkout, and `place_order`
 locks cart → checkout → coupon → stock rows by id (→ the catalog version row,
-only when a product sells out, so cached catalog pages stop offering it from
+only when a variant sells out, so cached catalog pages stop offering it from
 the moment the order commits). So a step and a placement of one shopper, or two
 submits of one checkout, queue on the cart (the second submit finds the first's
-order and returns it), two buyers of the same product queue on its stock rows,
+order and returns it), two buyers of the same variant queue on its stock rows,
 and nothing deadlocks. Everything the order says is computed again from the
 locked rows; e-mails go out only after commit.
 
@@ -45,7 +45,7 @@ from commerce.tokens import is_token
 from . import locks, notifications
 from .cart import CartSummary, summarize
 from .catalog_version import bump_if_availability_changed
-from .inventory import units_by_product
+from .inventory import units_by_variant
 
 logger = logging.getLogger(__name__)
 
@@ -249,9 +249,9 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
         raise CheckoutError(missing.message)
 
     coupon = locks.lock_coupon(code=cart.coupon_code) if cart.coupon_code else None
-    product_ids = cart.lines.exclude(product=None).values_list("product_id", flat=True)
-    stock_rows = locks.lock_stock(product_ids, active_warehouses_only=True)
-    available = units_by_product(stock_rows)
+    variant_ids = cart.lines.exclude(variant=None).values_list("variant_id", flat=True)
+    stock_rows = locks.lock_stock(variant_ids, active_warehouses_only=True)
+    available = units_by_variant(stock_rows)
 
     summary = summarize(
         cart,
@@ -273,7 +273,7 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
     cart.lines.all().delete()
     cart.coupon_code = ""
     cart.save(update_fields=["coupon_code", "updated_at"])
-    # A product that just sold out leaves the cached pages from the moment this order
+    # A variant that just sold out leaves the cached pages from the moment this order
     # commits. Last, after the payment provider's answer: the version row is everyone's
     # (services.locks, step 7), not to be held across a network call.
     bump_if_availability_changed(**units)
@@ -290,7 +290,7 @@ def _check_summary(summary: CartSummary, cart: Cart, expected_total):
             f"{summary.coupon_check.message} Remove the coupon from your cart to continue."
         )
     if any(state.price_changed for state in summary.lines):
-        names = ", ".join(state.product.name for state in summary.lines if state.price_changed)
+        names = ", ".join(state.name for state in summary.lines if state.price_changed)
         raise TotalChanged(f"The price of {names} changed. Please review your order.")
     total = summary.totals.grand_total
     if expected_total is not None and total != expected_total:
@@ -333,8 +333,10 @@ def _create_order(checkout, cart, summary: CartSummary, user, currency, source) 
             OrderLine(
                 order=order,
                 product=state.product,
-                product_name=state.product.name,
-                sku=state.product.sku,
+                variant=state.variant,
+                product_name=state.product.name[:200],
+                variant_name=state.variant.options_text[:255],
+                sku=state.variant.sku,
                 unit_price=state.pricing.unit_price,
                 quantity=state.pricing.quantity,
                 line_total=state.pricing.line_total,
@@ -350,16 +352,16 @@ def _create_order(checkout, cart, summary: CartSummary, user, currency, source) 
 
 def _take_stock(order: Order, summary: CartSummary, stock_rows: list[Stock]) -> dict:
     """Takes each line's units warehouse by warehouse (in the warehouses' order); returns
-    the products' units before and after, for `bump_if_availability_changed`."""
-    by_product = {}
+    the variants' units before and after, for `bump_if_availability_changed`."""
+    by_variant = {}
     for row in sorted(stock_rows, key=lambda r: (r.warehouse.sort_order, r.warehouse.name, r.id)):
-        by_product.setdefault(row.product_id, []).append(row)
-    lines = {line.product_id: line for line in order.lines.all()}
-    before = units_by_product(stock_rows)
+        by_variant.setdefault(row.variant_id, []).append(row)
+    lines = {line.variant_id: line for line in order.lines.all()}
+    before = units_by_variant(stock_rows)
     allocations = []
     for state in summary.lines:
         needed = state.pricing.quantity
-        for row in by_product.get(state.product.pk, []):
+        for row in by_variant.get(state.variant.pk, []):
             if needed == 0:
                 break
             taken = min(needed, row.quantity)
@@ -372,13 +374,13 @@ def _take_stock(order: Order, summary: CartSummary, stock_rows: list[Stock]) -> 
             needed -= taken
             allocations.append(
                 OrderLineAllocation(
-                    line=lines[state.product.pk], warehouse=row.warehouse, quantity=taken
+                    line=lines[state.variant.pk], warehouse=row.warehouse, quantity=taken
                 )
             )
         if needed:
-            raise CheckoutError(f"Only part of {state.product.name} is in stock.")
+            raise CheckoutError(f"Only part of {state.name} is in stock.")
     OrderLineAllocation.objects.bulk_create(allocations)
-    return {"before": before, "after": units_by_product(stock_rows)}
+    return {"before": before, "after": units_by_variant(stock_rows)}
 
 
 def _redeem(coupon, order: Order, user) -> None:

@@ -89,7 +89,8 @@ def check_coupon(
     now=None,
     coupon: Coupon | None = None,
 ) -> CouponCheck:
-    """`line_totals` maps product id → that line's total (Decimal) for the cart's lines.
+    """`line_totals` maps product id → the total (Decimal) of the cart's lines of it: a
+    product's variants count together, and a coupon for a product covers all of them.
 
     The per-customer limit is checked for the signed-in user and, once the
     shopper has given it, their e-mail (so signing out does not reset it).

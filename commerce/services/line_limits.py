@@ -1,9 +1,10 @@
-"""What one line of a product may hold: of a cart, of a shopping list, of an API order.
+"""What one line may hold: of a cart, of a shopping list, of an API order.
 
-The rule, once:
+A line holds a variant (`ProductVariant`); the API's create-order still passes a
+`Product` until it takes variants, and the rule reads the same for both. The rule, once:
 
-- a product goes on a line only while it is purchasable (`Product.is_purchasable`)
-  and in stock (`refusal`);
+- a variant goes on a line only while it is purchasable (`ProductVariant.is_purchasable`:
+  active, of a purchasable product) and in stock in active warehouses (`refusal`);
 - a line holds at most STOREFRONT_MAX_LINE_QUANTITY units and, where stock bounds
   it, no more than is in stock (`cap`).
 
@@ -18,12 +19,14 @@ from typing import NamedTuple
 
 from django.conf import settings
 
+from commerce.models import ProductVariant
+
 UNPURCHASABLE = "unpurchasable"
 OUT_OF_STOCK = "out_of_stock"
 
 
 def max_line_quantity() -> int:
-    """The most units of one product on one line."""
+    """The most units of one variant on one line."""
     return settings.STOREFRONT_MAX_LINE_QUANTITY
 
 
@@ -32,19 +35,27 @@ class Refusal(NamedTuple):
     message: str
 
 
-def refusal(product, available: int, *, name: str | None = None) -> Refusal | None:
-    """Why no line may hold `product` now, or None when one may.
+def _name(item) -> str:
+    return item.description if isinstance(item, ProductVariant) else item.name
 
-    `product` None is a product that does not exist (any more); `name` is how the
-    shopper knows it, by default its name while it is live and "This product" when
-    it is not (a draft's name is not public).
+
+def _live(item) -> bool:
+    return (item.product if isinstance(item, ProductVariant) else item).live
+
+
+def refusal(item, available: int, *, name: str | None = None) -> Refusal | None:
+    """Why no line may hold `item` (a variant, or a product) now, or None when one may.
+
+    `item` None is one that does not exist (any more); `name` is how the shopper
+    knows it, by default its description while its product is live and "This
+    product" when it is not (a draft's name is not public).
     """
-    if product is None or not product.is_purchasable:
+    if item is None or not item.is_purchasable:
         if name is None:
-            name = product.name if product is not None and product.live else "This product"
+            name = _name(item) if item is not None and _live(item) else "This product"
         return Refusal(UNPURCHASABLE, f"{name} cannot be bought at the moment.")
     if available <= 0:
-        return Refusal(OUT_OF_STOCK, f"{product.name} is out of stock.")
+        return Refusal(OUT_OF_STOCK, f"{_name(item)} is out of stock.")
     return None
 
 

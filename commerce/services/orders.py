@@ -7,7 +7,8 @@ Workflow (TRANSITIONS below is the whole rule):
      v        └──────────┴─> refunded <┴────────────┘
   cancelled
 
-- new → cancelled: stock goes back, the coupon use is released, an authorized
+- new → cancelled: stock goes back (to the variant's rows; a deleted variant's units
+  cannot, and the history says so), the coupon use is released, an authorized
   payment is voided (a captured one refunded).
 - paid/fulfilled → refunded: the goods never left, so stock goes back.
 - shipped/completed → refunded: the goods left; stock does not come back.
@@ -52,7 +53,7 @@ from commerce.models import (
 from commerce.payments import registry
 from commerce.services import locks
 from commerce.services.catalog_version import bump_if_availability_changed
-from commerce.services.inventory import offered_row_ids, units_by_product
+from commerce.services.inventory import offered_row_ids, units_by_variant
 from commerce.services.notifications import STATUS_CHANGE_EMAILS, send_status_changed
 
 #: Allowed changes: {from: {to, ...}}. Anything else raises OrderTransitionError.
@@ -252,11 +253,13 @@ def cancel_order(order, *, by=None, note="", expected_from=None) -> Order:
             raise OrderTransitionError("The order is already cancelled; nothing was done.")
         check_transition(locked.status, OrderStatus.CANCELLED)
         _release_coupon(locked)
-        units = _return_stock(locked)
+        units, lost = _return_stock(locked)
         # The provider last: if it refuses, the stock and coupon changes roll back.
         fields = _release_payment(locked)
-        _apply(locked, OrderStatus.CANCELLED, by=by, note=note, extra_fields=fields)
-        # Returned stock may put a sold-out product back on sale. After the provider's
+        _apply(
+            locked, OrderStatus.CANCELLED, by=by, note=_with_note(note, lost), extra_fields=fields
+        )
+        # Returned stock may put a sold-out variant back on sale. After the provider's
         # answer: the version row is everyone's, not to be held across a network call.
         bump_if_availability_changed(**units)
     _sync(order, locked)
@@ -278,9 +281,11 @@ def refund_order(order, *, by=None, note="", expected_from=None) -> Order:
             )
         restock = locked.status in RESTOCK_ON_REFUND
         _release_coupon(locked)
-        units = _return_stock(locked) if restock else {"before": {}, "after": {}}
+        units, lost = _return_stock(locked) if restock else ({"before": {}, "after": {}}, "")
         fields = _release_payment(locked)
-        _apply(locked, OrderStatus.REFUNDED, by=by, note=note, extra_fields=fields)
+        _apply(
+            locked, OrderStatus.REFUNDED, by=by, note=_with_note(note, lost), extra_fields=fields
+        )
         bump_if_availability_changed(**units)
     _sync(order, locked)
     return order
@@ -311,37 +316,56 @@ def _release_payment(locked: Order) -> list[str]:
     return ["payment_status"]
 
 
-def _return_stock(locked: Order) -> dict[str, dict[int, int]]:
-    """Puts each allocation back into the warehouse it came from; returns the products'
-    units in active warehouses before and after, for `bump_if_availability_changed`.
+def _return_stock(locked: Order) -> tuple[dict[str, dict[int, int]], str]:
+    """Puts each allocation back into its variant's stock in the warehouse it came from.
 
-    A stock row deleted since is created again. Lines whose product was deleted
-    have nowhere to go back to and are skipped.
+    Returns the variants' units in active warehouses before and after, for
+    `bump_if_availability_changed`, and a note for the order's history naming the
+    lines whose variant was deleted since: their units have no stock row to go back
+    to (the variant's rows went with it), so they are not counted anywhere. A stock
+    row deleted on its own (a warehouse emptied) is created again.
     """
     allocations = list(
-        OrderLineAllocation.objects.filter(line__order=locked, line__product__isnull=False)
-        .values_list("line__product_id", "warehouse_id", "quantity")
+        OrderLineAllocation.objects.filter(line__order=locked)
+        .values_list("line__variant_id", "warehouse_id", "quantity", "line_id")
         .order_by("id")
     )
     amounts: dict[tuple[int, int], int] = {}
-    for product_id, warehouse_id, quantity in allocations:
-        amounts[(product_id, warehouse_id)] = amounts.get((product_id, warehouse_id), 0) + quantity
+    lost_line_ids = set()
+    for variant_id, warehouse_id, quantity, line_id in allocations:
+        if variant_id is None:
+            lost_line_ids.add(line_id)
+            continue
+        amounts[(variant_id, warehouse_id)] = amounts.get((variant_id, warehouse_id), 0) + quantity
+    note = _lost_units_note(locked, lost_line_ids)
     if not amounts:
-        return {"before": {}, "after": {}}
+        return {"before": {}, "after": {}}, note
     # Missing rows first; a concurrent first write is absorbed by the unique constraint.
     Stock.objects.bulk_create(
-        [Stock(product_id=p, warehouse_id=w, quantity=0) for p, w in amounts],
+        [Stock(variant_id=v, warehouse_id=w, quantity=0) for v, w in amounts],
         ignore_conflicts=True,
     )
-    rows = locks.lock_stock({product_id for product_id, _ in amounts})
+    rows = locks.lock_stock({variant_id for variant_id, _ in amounts})
     offered = offered_row_ids(rows)
-    before = units_by_product(rows, counted=offered)
+    before = units_by_variant(rows, counted=offered)
     for row in rows:
-        returned = amounts.get((row.product_id, row.warehouse_id))
+        returned = amounts.get((row.variant_id, row.warehouse_id))
         if returned:
             Stock.objects.filter(pk=row.pk).update(quantity=F("quantity") + returned)
             row.quantity += returned
-    return {"before": before, "after": units_by_product(rows, counted=offered)}
+    return {"before": before, "after": units_by_variant(rows, counted=offered)}, note
+
+
+def _lost_units_note(locked: Order, line_ids) -> str:
+    if not line_ids:
+        return ""
+    lines = locked.lines.filter(pk__in=line_ids).order_by("id")
+    listed = ", ".join(f"{line.quantity} × {line.description} ({line.sku})" for line in lines)
+    return f"Not returned to stock, the variant was deleted: {listed}."
+
+
+def _with_note(note: str, extra: str) -> str:
+    return " ".join(part for part in (note, extra) if part)
 
 
 def _release_coupon(locked: Order) -> None:

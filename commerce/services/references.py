@@ -24,13 +24,15 @@ class DeleteImpact:
 
 
 def _holders(product_ids) -> dict[str, int]:
-    def distinct(model, field):
-        return model.objects.filter(product_id__in=product_ids).values(field).distinct().count()
+    """Cart and list lines hold a variant of the product, order lines the product too."""
+
+    def distinct(model, field, lookup):
+        return model.objects.filter(**{lookup: product_ids}).values(field).distinct().count()
 
     return {
-        "carts": distinct(CartLine, "cart_id"),
-        "lists": distinct(ShoppingListItem, "shopping_list_id"),
-        "orders": distinct(OrderLine, "order_id"),
+        "carts": distinct(CartLine, "cart_id", "variant__product_id__in"),
+        "lists": distinct(ShoppingListItem, "shopping_list_id", "variant__product_id__in"),
+        "orders": distinct(OrderLine, "order_id", "product_id__in"),
     }
 
 

@@ -1,13 +1,14 @@
 """Cart pages: thin wrappers around services.cart. Every change is a POST with CSRF."""
 
 from django.contrib import messages
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from commerce.forms.checkout import DeliveryChoiceForm, PaymentChoiceForm
-from commerce.inputs import redirect_to_next
+from commerce.inputs import next_url, redirect_to_next
 from commerce.services import cart as carts
 from commerce.services import limits
 from commerce.services.cart import CartError
@@ -31,7 +32,9 @@ def cart_detail(request):
     cart = carts.get_cart(request)
     summary = None
     if cart is not None:
-        summary = carts.summarize(cart, user=request.user, email=_email(request))
+        summary = carts.link_lines(
+            carts.summarize(cart, user=request.user, email=_email(request)), request
+        )
         for change in carts.acknowledge_changes(summary):
             messages.warning(request, change)
     context = {
@@ -52,16 +55,26 @@ def cart_detail(request):
 @require_POST
 @limit_writes("cart_writes")
 def cart_add(request):
-    cart = carts.get_cart(request, create=True)
+    """POST `variant` (an id) and `quantity`; or `product` for a product with one variant."""
+    variant_id, product_id = request.POST.get("variant"), request.POST.get("product")
     try:
-        note = carts.add_product(
-            cart, request.POST.get("product"), request.POST.get("quantity", "1")
-        )
+        variant_id = carts.choose_variant(variant_id, product_id)
+        cart = carts.get_cart(request, create=True)
+        note = carts.add_variant(cart, variant_id, request.POST.get("quantity", "1"))
     except CartError as error:
         messages.error(request, str(error))
-        return redirect_back(request)
+        return _back_to_product(request, variant_id, product_id)
     messages.success(request, note or "Added to your cart.")
     return redirect_back(request)
+
+
+def _back_to_product(request, variant_id, product_id):
+    """To `next`, else the product's page (where options are chosen), else the cart."""
+    if next_url(request):
+        return redirect_back(request)
+    product = carts.chosen_product(variant_id, product_id)
+    url = product.get_url(request) if product is not None else None
+    return HttpResponseRedirect(url) if url else redirect("cart:detail")
 
 
 @require_POST

@@ -81,7 +81,9 @@ def checkout_step(view):
 
 
 def _summary(request, cart, checkout):
-    summary = carts.summarize(cart, user=request.user, email=checkout.email)
+    summary = carts.link_lines(
+        carts.summarize(cart, user=request.user, email=checkout.email), request
+    )
     for change in carts.acknowledge_changes(summary):
         messages.warning(request, change)
     return summary

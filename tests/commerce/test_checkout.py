@@ -15,14 +15,16 @@ from commerce.models import (
     CouponRedemption,
     MockPayment,
     Order,
+    OrderLineAllocation,
     OrderStatus,
     PaymentStatus,
+    ProductVariant,
     Stock,
 )
 from commerce.services import cart as carts
 from commerce.services import checkout as checkouts
 from commerce.services.checkout import CheckoutError, CheckoutExpired, TotalChanged
-from tests.factories.catalog import make_product, make_warehouse
+from tests.factories.catalog import as_variant, make_attribute, make_product, make_warehouse
 from tests.factories.checkout import (
     ADDRESS,
     DECLINED_CARD,
@@ -43,8 +45,14 @@ def methods():
     return make_delivery_method(price="15.00", free_from="500.00"), make_payment_method()
 
 
-def stock_of(product):
-    return dict(Stock.objects.filter(product=product).values_list("warehouse__code", "quantity"))
+def stock_of(item):
+    """{warehouse code: units} of a variant (a product without axes: its one variant)."""
+    rows = Stock.objects.filter(variant=as_variant(item))
+    return dict(rows.values_list("warehouse__code", "quantity"))
+
+
+def set_price(item, price):
+    ProductVariant.objects.filter(pk=as_variant(item).pk).update(price=price)
 
 
 def test_an_order_copies_everything_and_takes_stock_warehouse_by_warehouse(methods):
@@ -113,21 +121,138 @@ def test_an_order_copies_everything_and_takes_stock_warehouse_by_warehouse(metho
     assert cart.coupon_code == ""
 
 
+def test_two_variants_of_one_product_become_two_order_lines(methods, client, homepage):
+    size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True, sort_order=1)
+    colour, (red, green) = make_attribute(
+        "Colour", ["Red", "Green"], varies_per_variant=True, sort_order=2
+    )
+    make_warehouse("first", sort_order=1)
+    coat = make_product(
+        "Heritage coat",
+        axes=[size, colour],
+        vat_rate=D("8"),
+        variants=[
+            {"sku": "HC-S-R", "options": [s, red], "price": D("100.00"), "stock": {"first": 1}},
+            {"sku": "HC-M-G", "options": [m, green], "price": D("120.00"), "stock": 4},
+        ],
+    )
+    small, medium = coat.variants.order_by("sku").reverse()
+    cart = make_cart([(small, 1), (medium, 2)], delivery=methods[0], payment=methods[1])
+
+    order = checkouts.place_order(ready_checkout(cart).token, payment_data=GOOD_CARD).order
+
+    lines = [
+        (
+            line.product_id,
+            line.variant_id,
+            line.product_name,
+            line.variant_name,
+            line.description,
+            line.sku,
+            line.unit_price,
+            line.quantity,
+            line.vat_rate,
+        )
+        for line in order.lines.all()
+    ]
+    assert lines == [
+        (
+            coat.pk,
+            small.pk,
+            "Heritage coat",
+            "Size S, Colour Red",
+            "Heritage coat — Size S, Colour Red",
+            "HC-S-R",
+            D("100.00"),
+            1,
+            D("8.00"),
+        ),
+        (
+            coat.pk,
+            medium.pk,
+            "Heritage coat",
+            "Size M, Colour Green",
+            "Heritage coat — Size M, Colour Green",
+            "HC-M-G",
+            D("120.00"),
+            2,
+            D("8.00"),
+        ),
+    ]
+    assert [
+        (a.line.sku, a.warehouse.code, a.quantity)
+        for a in OrderLineAllocation.objects.order_by("id")
+    ] == [("HC-S-R", "first", 1), ("HC-M-G", "main", 2)]
+    assert (stock_of(small), stock_of(medium)) == ({"first": 0}, {"main": 2})
+    assert order.subtotal == D("340.00")
+
+    page = client.get(reverse("checkout:confirmation", args=[order.token]))
+    text = page.content.decode()
+    for expected in ("Heritage coat — Size S, Colour Red", "HC-S-R", "HC-M-G"):
+        assert expected in text
+
+
+def test_the_variant_selling_out_bumps_the_catalog_version_its_sibling_does_not(methods):
+    from commerce.services.catalog_version import catalog_version as current_catalog_version
+
+    size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True)
+    coat = make_product(
+        "Coat",
+        axes=[size],
+        variants=[
+            {"sku": "C-S", "options": [s], "stock": 1},
+            {"sku": "C-M", "options": [m], "stock": 9},
+        ],
+    )
+    small, medium = coat.variants.get(sku="C-S"), coat.variants.get(sku="C-M")
+    version = current_catalog_version()
+    cart = make_cart([(medium, 2)], delivery=methods[0], payment=methods[1])
+    checkouts.place_order(ready_checkout(cart).token, payment_data=GOOD_CARD)
+    assert current_catalog_version() == version  # M is still in stock
+    cart = make_cart([(small, 1)], delivery=methods[0], payment=methods[1])
+    checkouts.place_order(ready_checkout(cart).token, payment_data=GOOD_CARD)
+    assert current_catalog_version() != version  # S sold out, though the coat has stock
+
+
+def test_a_variant_deactivated_after_the_review_page_is_refused(methods):
+    size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True)
+    coat = make_product(
+        "Coat",
+        axes=[size],
+        variants=[{"options": [s], "stock": 5}, {"options": [m], "stock": 5}],
+    )
+    small = coat.variants.get(options=s)
+    cart = make_cart([(small, 1), (coat.variants.get(options=m), 1)], payment=methods[1])
+    cart.delivery_method = methods[0]
+    cart.save()
+    checkout = ready_checkout(cart)
+    ProductVariant.objects.filter(pk=small.pk).update(is_active=False)
+    with pytest.raises(CheckoutError, match="Coat — Size S cannot be bought"):
+        checkouts.place_order(checkout.token, payment_data=GOOD_CARD)
+    small.delete()
+    with pytest.raises(CheckoutError, match="Coat — Size S is no longer available"):
+        checkouts.place_order(checkout.token, payment_data=GOOD_CARD)
+    assert not Order.objects.exists()
+    assert stock_of(coat.variants.get(options=m)) == {"main": 5}
+
+
 def test_editing_the_catalog_later_never_changes_the_order(methods):
     product = make_product("Original", sku="ORIG", price=D("9.00"), stock=5)
     cart = make_cart([(product, 1)], delivery=methods[0], payment=methods[1])
     order = checkouts.place_order(ready_checkout(cart).token, payment_data=GOOD_CARD).order
-    product.name, product.sku, product.price = "Renamed", "NEW", D("99.00")
+    product.name = "Renamed"
     product.save_revision().publish()
+    ProductVariant.objects.filter(product=product).update(sku="NEW", price=D("99.00"))
     methods[0].name = "Renamed courier"
     methods[0].save()
     product.delete()
     order.refresh_from_db()
     line = order.lines.get()
-    assert (line.product_name, line.sku, line.unit_price, line.product) == (
+    assert (line.product_name, line.sku, line.unit_price, line.product, line.variant) == (
         "Original",
         "ORIG",
         D("9.00"),
+        None,
         None,
     )
     assert order.delivery_method_name == "Courier"
@@ -212,8 +337,7 @@ def test_a_total_other_than_the_one_shown_is_refused(methods):
 def test_a_price_changed_since_the_shopper_saw_it_is_refused(methods):
     product = make_product("Kettle", stock=5, price=D("10.00"))
     cart = make_cart([(product, 1)], delivery=methods[0], payment=methods[1])
-    product.price = D("12.00")
-    product.save_revision().publish()
+    set_price(product, D("12.00"))
     with pytest.raises(TotalChanged, match="Kettle"):
         checkouts.place_order(ready_checkout(cart).token, payment_data=GOOD_CARD)
     assert not Order.objects.exists()
@@ -222,7 +346,7 @@ def test_a_price_changed_since_the_shopper_saw_it_is_refused(methods):
 def test_stock_sold_meanwhile_is_refused_with_the_reason(methods):
     product = make_product("Chair", stock=2)
     cart = make_cart([(product, 2)], delivery=methods[0], payment=methods[1])
-    Stock.objects.filter(product=product).update(quantity=1)
+    Stock.objects.filter(variant=as_variant(product)).update(quantity=1)
     with pytest.raises(CheckoutError, match="Only 1 of Chair in stock"):
         checkouts.place_order(ready_checkout(cart).token, payment_data=GOOD_CARD)
     assert stock_of(product) == {"main": 1}
@@ -341,7 +465,7 @@ def test_a_failure_after_the_stock_update_rolls_everything_back(methods, monkeyp
 
 
 def walk_to_review(client, product, quantity=1):
-    client.post(reverse("cart:add"), {"product": product.pk, "quantity": quantity})
+    client.post(reverse("cart:add"), {"variant": as_variant(product).pk, "quantity": quantity})
     details = {"email": "Ada@Example.com", "phone": "", "delivery_same_as_billing": "on"}
     details |= {f"billing-{key}": value for key, value in ADDRESS.items()}
     response = client.post(reverse("checkout:details"), details)
@@ -567,3 +691,39 @@ def test_placing_sends_the_confirmation_after_commit_and_a_failure_is_only_logge
         placed = checkouts.place_order(ready_checkout(second).token, payment_data=GOOD_CARD)
     assert Order.objects.filter(pk=placed.order.pk).exists()
     assert "Could not send the e-mails" in caplog.text
+
+
+def test_the_review_page_queries_do_not_grow_with_lines_variants_or_axes(client, methods, homepage):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories.catalog import make_shop
+
+    make_shop(homepage)
+    delivery, payment = methods
+    walk_to_review(client, make_product("Mug", stock=5))
+    client.post(reverse("checkout:delivery"), {"delivery_method": delivery.pk})
+    client.post(reverse("checkout:payment"), {"payment_method": payment.pk})
+
+    def review_queries():
+        with CaptureQueriesContext(connection) as queries:
+            review = client.get(reverse("checkout:review"))
+        assert review.status_code == 200 and "place_form" in review.context
+        return len(queries)
+
+    few = review_queries()
+    fit, fits = make_attribute("Fit", ["A", "B", "C"], varies_per_variant=True)
+    hue, hues = make_attribute("Hue", ["X", "Y"], varies_per_variant=True)
+    length, (long,) = make_attribute("Length", ["L"], varies_per_variant=True)
+    wide = make_product(
+        "Wide",
+        axes=[fit, hue, length],
+        variants=[{"options": [a, b, long], "stock": 5} for a in fits for b in hues],
+    )
+    for variant in wide.variants.all():
+        client.post(reverse("cart:add"), {"variant": variant.pk, "quantity": 1})
+    assert Cart.objects.get().lines.count() == 7
+    many = review_queries()
+    assert many <= few, (few, many)
+    page = client.get(reverse("checkout:review")).content.decode()
+    assert page.count("?variant=") == 7

@@ -19,7 +19,12 @@ from commerce.inputs import normalise_email
 from commerce.models import Cart, Product, ShoppingList, ShoppingListItem
 from commerce.services import shopping_lists
 from tests.factories.accounts import PASSWORD, make_address, make_customer
-from tests.factories.catalog import make_product, product_form_data
+from tests.factories.catalog import (
+    make_product,
+    only_variant,
+    product_form_data,
+    variant_form_data,
+)
 from tests.factories.checkout import make_cart, make_coupon, ready_checkout
 
 pytestmark = pytest.mark.django_db
@@ -36,12 +41,12 @@ def product(db):
 
 
 def guest_with_cart(client, product):
-    client.post(reverse("cart:add"), {"product": product.pk, "quantity": "1"})
+    client.post(reverse("cart:add"), {"variant": only_variant(product).pk, "quantity": "1"})
     return Cart.objects.get()
 
 
 def guest_list(client, product):
-    client.post(reverse("lists:add"), {"product": product.pk, "quantity": "1"})
+    client.post(reverse("lists:add"), {"variant": only_variant(product).pk, "quantity": "1"})
     return ShoppingList.objects.get()
 
 
@@ -54,7 +59,7 @@ def test_nul_in_a_form_field_is_a_400_not_a_database_error(client, product):
     for url, data in [
         (reverse("cart:coupon"), {"code": "SAVE\x0010"}),
         (reverse("lists:create"), {"name": "Party\x00"}),
-        (reverse("lists:add"), {"product": product.pk, "note": "gift\x00"}),
+        (reverse("lists:add"), {"variant": only_variant(product).pk, "note": "gift\x00"}),
     ]:
         response = client.post(url, data)
         assert response.status_code == 400, url
@@ -188,7 +193,8 @@ def test_cart_and_list_forms_with_a_next_that_is_no_url_go_back_to_the_default(
     client, product, url
 ):
     guest_with_cart(client, product)
-    response = client.post(reverse(url), {"product": product.pk, "code": "X", "next": "abc"})
+    data = {"variant": only_variant(product).pk, "code": "X", "next": "abc"}
+    response = client.post(reverse(url), data)
     assert response.status_code == 302
     assert response["Location"] in {reverse("cart:detail"), reverse("lists:index")}
 
@@ -239,7 +245,7 @@ def test_unicode_digits_in_query_and_form_are_ignored_not_a_500(client, product)
     for value in ["²", "①", "9" * 4400]:
         assert client.get(reverse("checkout:details") + f"?use={value}").status_code == 200
     shopping_list = shopping_lists.default_list(shopping_lists.Owner(user=user))
-    shopping_lists.add_item(shopping_list, product.pk)
+    shopping_lists.add_item(shopping_list, only_variant(product).pk)
     item = shopping_list.items.get()
     response = client.post(
         reverse("lists:to_cart", args=[shopping_list.pk]),
@@ -254,7 +260,7 @@ def test_unicode_digits_in_query_and_form_are_ignored_not_a_500(client, product)
 @pytest.mark.parametrize("quantity", ["5000", "2147483648", "9" * 18])
 def test_list_quantities_are_capped_like_cart_lines(client, product, settings, quantity):
     settings.STOREFRONT_MAX_LINE_QUANTITY = 99
-    client.post(reverse("lists:add"), {"product": product.pk, "quantity": quantity})
+    client.post(reverse("lists:add"), {"variant": only_variant(product).pk, "quantity": quantity})
     item = ShoppingListItem.objects.get()
     assert item.quantity == 99
 
@@ -272,8 +278,8 @@ def test_list_quantities_are_capped_like_cart_lines(client, product, settings, q
 def test_merging_list_items_keeps_the_cap(product, settings):
     settings.STOREFRONT_MAX_LINE_QUANTITY = 10
     shopping_list = ShoppingList.objects.create(name="L", guest_key="k")
-    shopping_lists.add_item(shopping_list, product.pk, 8)
-    shopping_lists.add_item(shopping_list, product.pk, 8)
+    shopping_lists.add_item(shopping_list, only_variant(product).pk, 8)
+    shopping_lists.add_item(shopping_list, only_variant(product).pk, 8)
     assert shopping_list.items.get().quantity == 10
 
 
@@ -283,14 +289,15 @@ def test_merging_list_items_keeps_the_cap(product, settings):
 @pytest.mark.parametrize("value", ["<p>not contentstate</p>", "[]", '{"blocks": 5}', '"a string"'])
 def test_product_description_that_is_not_draftail_json_is_a_form_error(admin_client, value):
     product = make_product("Lamp", price=Decimal("10.00"), description="<p>Kept</p>")
-    data = product_form_data(product, description=value, price="12.00")
+    variants = [variant_form_data(only_variant(product), price="12.00")]
+    data = product_form_data(product, variants=variants, description=value)
     response = admin_client.post(
         reverse("wagtailsnippets_commerce_product:edit", args=[product.pk]), data
     )
     assert response.status_code == 200
     assert "could not be read" in response.content.decode()
     product = Product.objects.get(pk=product.pk)
-    assert product.price == Decimal("10.00")
+    assert only_variant(product).price == Decimal("10.00")
     assert product.description == "<p>Kept</p>"
 
 

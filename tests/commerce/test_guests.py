@@ -7,7 +7,7 @@ from django.urls import reverse
 from commerce.models import Cart, ShoppingList
 from commerce.services.guests import GUEST_SESSION_KEY
 from commerce.tokens import is_token, new_token
-from tests.factories.catalog import make_product
+from tests.factories.catalog import make_product, only_variant
 from tests.factories.checkout import make_cart
 
 pytestmark = pytest.mark.django_db
@@ -16,10 +16,10 @@ PASSWORD = "pw-long-enough-1"
 
 def test_a_guests_list_and_cart_share_one_key_whichever_came_first(client):
     vase = make_product("Vase", stock=3)
-    client.post(reverse("lists:add"), {"product": vase.pk})
+    client.post(reverse("lists:add"), {"variant": only_variant(vase).pk})
     key = client.session[GUEST_SESSION_KEY]
     assert is_token(key)
-    client.post(reverse("cart:add"), {"product": vase.pk, "quantity": 1})
+    client.post(reverse("cart:add"), {"variant": only_variant(vase).pk, "quantity": 1})
     assert client.session[GUEST_SESSION_KEY] == key
     assert Cart.objects.get().token == key
     assert ShoppingList.objects.get().guest_key == key
@@ -29,8 +29,8 @@ def test_a_guests_list_and_cart_share_one_key_whichever_came_first(client):
 def test_signing_in_moves_cart_and_lists_and_forgets_the_key(client):
     user = get_user_model().objects.create_user("ada", "ada@example.com", PASSWORD)
     vase = make_product("Vase", stock=3)
-    client.post(reverse("cart:add"), {"product": vase.pk, "quantity": 2})
-    client.post(reverse("lists:add"), {"product": vase.pk})
+    client.post(reverse("cart:add"), {"variant": only_variant(vase).pk, "quantity": 2})
+    client.post(reverse("lists:add"), {"variant": only_variant(vase).pk})
     client.post(reverse("account:login"), {"username": "ada", "password": PASSWORD})
     assert GUEST_SESSION_KEY not in client.session
     assert Cart.objects.get().user == user and Cart.objects.get().lines.get().quantity == 2
@@ -57,7 +57,7 @@ def test_a_session_from_before_the_one_key_keeps_its_cart_and_lists(client):
     assert set(client.session.keys()) & {"storefront_cart", "storefront_lists"} == set()
     wishes.refresh_from_db()
     assert wishes.guest_key == old_cart.token
-    client.post(reverse("cart:add"), {"product": vase.pk, "quantity": 1})
+    client.post(reverse("cart:add"), {"variant": only_variant(vase).pk, "quantity": 1})
     assert Cart.objects.get().lines.get().quantity == 2
 
 

@@ -19,7 +19,7 @@ from commerce.models import Cart, Checkout, Order, OrderStatus, Stock
 from commerce.services import checkout as checkouts
 from commerce.services import inventory, orders
 from tests.concurrency import run_at_once
-from tests.factories.catalog import make_product
+from tests.factories.catalog import make_attribute, make_product
 from tests.factories.checkout import (
     ADDRESS,
     GOOD_CARD,
@@ -56,19 +56,29 @@ def race(calls):
 
 @pytest.fixture
 def shop(homepage):
+    """The methods, and size A of a kettle sold in sizes A and B: shoppers buy size A
+    (`shop[2]`, a variant), whose stock rows are its own."""
     delivery = make_delivery_method(price="0.00")
     payment = make_payment_method()
-    product = make_product("Kettle", stock=STOCK, price=Decimal("20.00"))
-    return delivery, payment, product
+    size, (a, b) = make_attribute("Size", ["A", "B"], varies_per_variant=True)
+    kettle = make_product(
+        "Kettle",
+        axes=[size],
+        variants=[
+            {"sku": "KETTLE-A", "options": [a], "price": Decimal("20.00"), "stock": STOCK},
+            {"sku": "KETTLE-B", "options": [b], "price": Decimal("25.00"), "stock": STOCK},
+        ],
+    )
+    return delivery, payment, kettle.variants.get(sku="KETTLE-A")
 
 
 class Shopper:
     """A guest walked through the checkout pages to the review page, as a browser does."""
 
     def __init__(self, shop, quantity=2, coupon=""):
-        self.delivery, self.payment, self.product = shop
+        self.delivery, self.payment, self.variant = shop
         self.client = Client()
-        self.client.post(reverse("cart:add"), {"product": self.product.pk, "quantity": quantity})
+        self.client.post(reverse("cart:add"), {"variant": self.variant.pk, "quantity": quantity})
         if coupon:
             self.client.post(reverse("cart:coupon"), {"code": coupon})
         assert self.client.post(reverse("checkout:details"), self.details()).status_code == 302
@@ -116,15 +126,15 @@ def confirmation_of(order):
     return reverse("checkout:confirmation", args=[order.token])
 
 
-def units_in_stock(product):
-    return sum(Stock.objects.filter(product=product).values_list("quantity", flat=True))
+def units_in_stock(variant):
+    return sum(Stock.objects.filter(variant=variant).values_list("quantity", flat=True))
 
 
-def units_sold(product):
+def units_sold(variant):
     return sum(
         line.quantity
         for order in Order.objects.exclude(status__in=orders.NOT_SOLD)
-        for line in order.lines.filter(product=product)
+        for line in order.lines.filter(variant=variant)
     )
 
 
@@ -168,7 +178,7 @@ def test_ten_simultaneous_place_order_posts_make_one_order_and_all_see_it(shop):
     order = shopper.order()
     assert Order.objects.count() == 1
     assert {answer["Location"] for answer in answers} == {confirmation_of(order)}
-    assert units_in_stock(shopper.product) == STOCK - 3
+    assert units_in_stock(shopper.variant) == STOCK - 3
 
 
 def test_place_order_and_the_review_page_in_a_second_tab(shop):
@@ -255,11 +265,12 @@ def test_place_order_racing_a_coupon_apply_and_remove(shop):
 
 def test_place_order_racing_a_staff_refund_of_another_order_of_the_same_products(shop):
     """The refund locks order → coupon → stock → catalog version, the tail of placement's order."""
-    delivery, payment, product = shop
+    delivery, payment, variant = shop
+    sibling = variant.product.variants.get(sku="KETTLE-B")
     make_coupon("BOTH", usage_limit=1000)
     for _ in range(ROUNDS):
         earlier_cart = make_cart(
-            [(product, 4)], coupon_code="BOTH", delivery=delivery, payment=payment
+            [(sibling, 1), (variant, 4)], coupon_code="BOTH", delivery=delivery, payment=payment
         )
         earlier = checkouts.place_order(
             ready_checkout(earlier_cart).token, payment_data=GOOD_CARD
@@ -273,24 +284,25 @@ def test_place_order_racing_a_staff_refund_of_another_order_of_the_same_products
 
         assert_placed_once(shopper, placement)
         assert refunded.status == OrderStatus.REFUNDED
-    assert units_in_stock(product) == STOCK - units_sold(product) == STOCK - 2 * ROUNDS
+    assert units_in_stock(variant) == STOCK - units_sold(variant) == STOCK - 2 * ROUNDS
+    assert units_in_stock(sibling) == STOCK
 
 
 def test_place_order_racing_a_stock_push_for_the_products_in_the_cart(shop):
-    product = shop[2]
-    warehouse_id = Stock.objects.get(product=product).warehouse_id
+    variant = shop[2]
+    warehouse_id = Stock.objects.get(variant=variant).warehouse_id
     for index in range(ROUNDS):
         shopper = Shopper(shop)
         pushed = 50 + index
 
         def push(pushed=pushed):
-            return inventory.set_stock_levels(product, {warehouse_id: pushed})
+            return inventory.set_stock_levels({variant.pk: {warehouse_id: pushed}})
 
         placement, _ = race([shopper.place(), push])
 
         assert_placed_once(shopper, placement)
         # The push sets an absolute level: it went either after the order or before it.
-        assert units_in_stock(product) in (pushed, pushed - 2)
+        assert units_in_stock(variant) in (pushed, pushed - 2)
 
 
 def test_place_order_racing_the_catalog_import_of_its_product(shop):
@@ -298,14 +310,15 @@ def test_place_order_racing_the_catalog_import_of_its_product(shop):
     sells the product out locks stock → catalog version. Neither waits for the other's lock."""
     from commerce.services.catalog_import import SourceRow, import_rows
 
-    product = shop[2]
-    warehouse = Stock.objects.get(product=product).warehouse
+    variant = shop[2]
+    warehouse = Stock.objects.get(variant=variant).warehouse
     for index in range(ROUNDS):
-        inventory.set_stock_levels(product, {warehouse.pk: 2})  # the order sells it out
+        # The order sells it out.
+        inventory.set_stock_levels({variant.pk: {warehouse.pk: 2}})
         shopper = Shopper(shop)
         row = SourceRow(
             location=f"row {index}",
-            values={"sku": product.sku, "name": f"Kettle {index}"},
+            values={"sku": variant.sku, "name": f"Kettle {index}"},
             stock={warehouse.code: "7"},
         )
 
@@ -314,7 +327,7 @@ def test_place_order_racing_the_catalog_import_of_its_product(shop):
         assert report.results[0].outcome == "updated", report.results[0]
         assert_placed_once(shopper, placement)  # a new name is no reason to refuse
         # The import sets an absolute level: it went either after the order or before it.
-        assert units_in_stock(product) in (7, 5)
+        assert units_in_stock(variant) in (7, 5)
 
 
 # --- A checkout that became an order answers with it --------------------------------------
@@ -351,7 +364,7 @@ def test_every_later_step_of_a_placed_checkout_answers_with_its_order(shop):
     assert answer["Location"] == confirmation_of(order)
 
     # Something new in the cart starts a new checkout; the old submit still finds its order.
-    shopper.client.post(reverse("cart:add"), {"product": shopper.product.pk, "quantity": 1})
+    shopper.client.post(reverse("cart:add"), {"variant": shopper.variant.pk, "quantity": 1})
     assert shopper.get("checkout:start")()["Location"] == reverse("checkout:details")
     assert shopper.place()()["Location"] == confirmation_of(order)
     assert Order.objects.count() == 1

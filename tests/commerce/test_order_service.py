@@ -28,7 +28,7 @@ from commerce.services.orders import (
     mark_paid,
     refund_order,
 )
-from tests.factories.catalog import make_product, make_warehouse
+from tests.factories.catalog import as_variant, make_attribute, make_product, make_warehouse
 from tests.factories.orders import make_coupon, make_order, make_payment_method
 
 pytestmark = pytest.mark.django_db
@@ -39,8 +39,24 @@ def staff(django_user_model):
     return django_user_model.objects.create_user("clerk", password="pw-1234-abc")
 
 
-def stock_of(product):
-    return dict(Stock.objects.filter(product=product).values_list("warehouse__code", "quantity"))
+def stock_of(item):
+    """{warehouse code: units} of a variant (a product without axes: its one variant)."""
+    rows = Stock.objects.filter(variant=as_variant(item))
+    return dict(rows.values_list("warehouse__code", "quantity"))
+
+
+@pytest.fixture
+def coat():
+    size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True)
+    product = make_product(
+        "Coat",
+        axes=[size],
+        variants=[
+            {"sku": "COAT-S", "options": [s], "price": Decimal("50.00"), "stock": {"main": 0}},
+            {"sku": "COAT-M", "options": [m], "price": Decimal("60.00"), "stock": {"main": 1}},
+        ],
+    )
+    return product.variants.get(sku="COAT-S"), product.variants.get(sku="COAT-M")
 
 
 def history(order):
@@ -198,13 +214,71 @@ def test_cancel_returns_stock_to_the_original_warehouses(staff):
     lid = make_product("Lid", stock={"main": 7})
     order = make_order([(pan, 5, {"main": 2, "north": 3}), (lid, 1, {"south": 1})])
     # The lid's row in "south" was deleted since the order took from it.
-    assert not Stock.objects.filter(product=lid, warehouse=south).exists()
+    assert not Stock.objects.filter(variant=as_variant(lid), warehouse=south).exists()
     cancel_order(order, by=staff, note="customer called")
     assert stock_of(pan) == {"main": 3, "north": 3, "south": 4}
     assert stock_of(lid) == {"main": 7, "south": 1}
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert history(order) == [(OrderStatus.NEW, OrderStatus.CANCELLED, "clerk", "customer called")]
+
+
+def test_cancel_returns_each_variants_units_to_its_own_stock(staff, coat):
+    small, medium = coat
+    order = make_order([(small, 2), (medium, 1, {"main": 1})])
+    cancel_order(order, by=staff)
+    assert (stock_of(small), stock_of(medium)) == ({"main": 2}, {"main": 2})
+
+
+def test_cancel_with_a_deleted_variant_returns_the_rest_and_says_what_was_lost(staff, coat):
+    """A deleted variant's stock rows went with it: its units have nowhere to go back
+    to. The sibling's units go back, and the history tells staff which were not."""
+    small, medium = coat
+    order = make_order([(small, 2), (medium, 1)])
+    small.delete()
+    cancel_order(order, by=staff, note="customer called")
+    assert stock_of(medium) == {"main": 2}
+    assert not Stock.objects.filter(variant_id=small.pk).exists()
+    assert history(order) == [
+        (
+            OrderStatus.NEW,
+            OrderStatus.CANCELLED,
+            "clerk",
+            "customer called Not returned to stock, the variant was deleted: "
+            "2 × Coat — Size S (COAT-S).",
+        )
+    ]
+    line = order.lines.get(sku="COAT-S")
+    assert (line.variant, line.product_id, line.description) == (
+        None,
+        medium.product_id,
+        "Coat — Size S",
+    )
+
+
+def test_refund_with_every_variant_deleted_changes_no_stock(staff, coat):
+    small, medium = coat
+    order = make_order([(small, 1)], status=OrderStatus.PAID, provider="mock_card")
+    small.delete()
+    refund_order(order, by=staff)
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED
+    assert stock_of(medium) == {"main": 1}
+    assert history(order)[0][3] == (
+        "Not returned to stock, the variant was deleted: 1 × Coat — Size S (COAT-S)."
+    )
+
+
+def test_sales_figures_stay_per_product_over_its_variants(coat):
+    from commerce.models import Product
+
+    small, medium = coat
+    make_order([(small, 2), (medium, 1)])
+    make_order([(medium, 3)], status=OrderStatus.PAID)
+    make_order([(small, 5)], status=OrderStatus.CANCELLED)
+    row = Product.objects.filter(pk=small.product_id).annotate(
+        sold=orders.units_sold_subquery(), revenue=orders.revenue_subquery()
+    )
+    assert list(row.values_list("sold", "revenue")) == [(6, Decimal("340.00"))]
 
 
 def test_cancel_releases_the_coupon_use(staff):
