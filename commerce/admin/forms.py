@@ -143,8 +143,8 @@ class ProductForm(WagtailAdminModelForm):
 
     def _check_pictures(self, forms_in_order):
         images = self.formsets.get("images")
-        if images is None:
-            return
+        if images is None or not images.is_valid():
+            return  # the gallery's own errors first
         gallery = {
             form.cleaned_data["image"].pk
             for form in images.forms
