@@ -203,8 +203,10 @@ class TestOrderPage:
         assert actions == {"fulfilled", "refunded"}
 
     def test_each_line_shows_its_variant_and_sku_even_once_the_variant_is_gone(self, admin_client):
-        size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True)
-        colour, (green,) = make_attribute("Colour", ["Green"], varies_per_variant=True)
+        size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True, sort_order=1)
+        colour, (green,) = make_attribute(
+            "Colour", ["Green"], varies_per_variant=True, sort_order=2
+        )
         coat = make_product(
             "Heritage coat",
             axes=[size, colour],

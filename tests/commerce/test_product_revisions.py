@@ -210,9 +210,9 @@ def test_a_scheduled_revision_changes_one_variants_price_at_go_live_and_keeps_st
     )
     stock_before = sorted(Stock.objects.values_list("pk", "variant_id", "quantity"))
     draft = coat.get_latest_revision_as_object()
-    medium = [v for v in draft.variants.all() if v.sku == "COAT-M"][0]
-    medium.price = Decimal("80.00")
-    draft.variants = list(draft.variants.all())
+    variants = list(draft.variants.all())
+    variants[1].price = Decimal("80.00")  # COAT-M
+    draft.variants = variants
     past = timezone.now() - timedelta(minutes=1)
     draft.go_live_at = past
     revision = draft.save_revision(approved_go_live_at=past)
