@@ -109,8 +109,14 @@ def test_editor_builds_a_product_in_sizes_and_colours(live_server, page: Page, l
     page.get_by_role("button", name="Toggle status").click()
     page.get_by_role("button", name="Set schedule").click()
     go_live = timezone.localtime() + timedelta(days=1)
-    page.locator('input[name="go_live_at"]').fill(go_live.strftime("%Y-%m-%d %H:%M"))
-    page.keyboard.press("Escape")  # the date picker
+    go_live_input = page.locator('input[name="go_live_at"]')
+    go_live_input.fill(go_live.strftime("%Y-%m-%d %H:%M"))
+    expect(go_live_input).to_have_value(go_live.strftime("%Y-%m-%d %H:%M"))
+    # "Save schedule" saves a draft with the new price and the go-live date...
+    page.get_by_role("button", name="Save schedule").click()
+    expect(page.get_by_text(re.compile(r"'Heritage coat' .*updated")).first).to_be_visible()
+    assert product.variants.get(sku="COAT-M-GREEN").price == Decimal("110.00")
+    # ...which "Publish" schedules.
     publish(page)
     expect(page.get_by_text(re.compile("scheduled", re.IGNORECASE)).first).to_be_visible()
 
