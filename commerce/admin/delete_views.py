@@ -1,7 +1,10 @@
 """Delete views that say what a delete touches, or refuse it with the reason.
 
 - Products and categories: the confirmation says how many carts, shopping
-  lists, coupons and orders refer to them (counted in services.references).
+  lists, coupons and orders refer to them (counted in services.references), and
+  for a product how many variants and units of stock go with it. A variant is
+  deleted by removing it from its product's inline and publishing; its form says
+  what refers to it (ProductForm).
 - Warehouses: one that still holds units or supplied orders is not deleted;
   staff are told why and what to do instead (services.inventory), on the
   single and the bulk delete alike, never a ProtectedError.
@@ -20,6 +23,7 @@ from commerce.services.inventory import (
     warehouse_delete_refusal,
 )
 from commerce.services.references import category_delete_impact, product_delete_impact
+from commerce.services.variants import variants_with_stock
 
 # Set as the viewsets' delete_template_name: snippet viewsets ignore the view's own.
 IMPACT_TEMPLATE = "commerce/admin/confirm_delete_with_impact.html"
@@ -29,6 +33,7 @@ class ProductDeleteView(DeleteView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["impact"] = product_delete_impact(self.object)
+        context["variants"] = variants_with_stock(self.object)
         return context
 
 

@@ -2,6 +2,9 @@
 delivery and payment methods come from their own *_viewsets.py modules)."""
 
 import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.urls import path
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import (
     FieldPanel,
@@ -12,21 +15,28 @@ from wagtail.admin.panels import (
     TabbedInterface,
 )
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
-from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
 
 from commerce.admin.forms import ProductForm
 from commerce.admin.list_viewsets import ShoppingListViewSet
-from commerce.admin.panels import StockPanel
+from commerce.admin.panels import GenerateVariantsPanel, StockPanel
+from commerce.admin.views import generate_variants_view
 from commerce.models import (
     AttributeDefinition,
     Category,
     Product,
     ProductStatus,
+    ProductVariant,
     Warehouse,
 )
 from commerce.services.catalog.listing import image_prefetches, in_categories_q
-from commerce.services.inventory import available_stock_subquery
+from commerce.services.inventory import product_stock_subquery
 from commerce.services.orders import revenue_subquery, units_sold_subquery
+from commerce.services.variants import (
+    price_max_subquery,
+    price_min_subquery,
+    variant_count_subquery,
+)
 
 from .columns import ThumbnailColumn
 from .coupon_viewsets import CouponViewSet
@@ -70,21 +80,60 @@ class ProductFilterSet(WagtailFilterSet):
         return queryset.filter(total_stock__gt=5)
 
 
+def _price_range(product):
+    low, high = product.price_min, product.price_max
+    if low is None:
+        return "—"  # no active variant
+    return f"{low}" if low == high else f"{low}–{high}"
+
+
+def _skus(product):
+    """The SKU of a one-variant product; the first and how many more otherwise."""
+    skus = [variant.sku for variant in product.variants.all()]
+    if len(skus) <= 1:
+        return skus[0] if skus else "—"
+    return f"{skus[0]} + {len(skus) - 1} more"
+
+
+class ProductIndexView(IndexView):
+    def search_queryset(self, queryset):
+        """Name, or any variant's SKU or EAN (drafts' too, once saved): plain ORM, as an
+        EXISTS so a product with several matching variants is listed once."""
+        if not self.is_searching:
+            return queryset
+        term = self.search_query
+        variant_matches = ProductVariant.objects.filter(product=OuterRef("pk")).filter(
+            Q(sku__icontains=term) | Q(ean__icontains=term)
+        )
+        return queryset.filter(Q(name__icontains=term) | Exists(variant_matches))
+
+    def to_row_dict(self, item):
+        # The export's one row per product lists all of its SKUs (prefetched, in order).
+        item.variant_skus = ", ".join(variant.sku for variant in item.variants.all())
+        return super().to_row_dict(item)
+
+
 class ProductViewSet(SnippetViewSet):
+    """Products: one row per product (its variants counted, their prices as a range, their
+    stock summed over active variants); the export is one row per product too, with all
+    of its SKUs. Per-variant numbers are on the product's Variants and Stock tabs."""
+
     model = Product
     icon = "tag"
     menu_label = "Products"
+    index_view_class = ProductIndexView
     filterset_class = ProductFilterSet
     delete_view_class = ProductDeleteView
     delete_template_name = IMPACT_TEMPLATE
-    search_fields = ["name", "sku", "ean"]
+    search_fields = ["name"]  # and variants' SKUs and EANs: ProductIndexView.search_queryset
     search_backend_name = None  # plain ORM search: finds drafts' SKUs immediately
     list_display = [
         "name",  # first: Wagtail links it to the edit view
         ThumbnailColumn("thumbnail", label="Image"),
-        Column("sku", label="SKU", sort_key="sku"),
+        Column("skus", label="SKU", accessor=_skus),
         Column("status", label="Status", accessor="listing_status", sort_key="status"),
-        Column("price", label="Price", sort_key="price"),
+        Column("variant_count", label="Variants", sort_key="variant_count"),
+        Column("price", label="Price", accessor=_price_range, sort_key="price_min"),
         Column("total_stock", label="Stock", sort_key="total_stock"),
         # Orders that stand (not cancelled or refunded); one subquery each, see get_queryset.
         Column("units_sold", label="Units sold", sort_key="units_sold"),
@@ -93,10 +142,11 @@ class ProductViewSet(SnippetViewSet):
     ]
     list_export = [
         "name",
-        "sku",
-        "ean",
+        "variant_skus",
         "status",
-        "price",
+        "variant_count",
+        "price_min",
+        "price_max",
         "vat_rate",
         "total_stock",
         "units_sold",
@@ -104,9 +154,11 @@ class ProductViewSet(SnippetViewSet):
         "live",
     ]
     export_headings = {
+        "variant_skus": "SKUs",
+        "variant_count": "Variants",
+        "price_min": "Lowest price",
+        "price_max": "Highest price",
         "total_stock": "Stock",
-        "sku": "SKU",
-        "ean": "EAN",
         "vat_rate": "VAT %",
         "units_sold": "Units sold",
         "revenue": "Revenue",
@@ -131,7 +183,7 @@ class ProductViewSet(SnippetViewSet):
             ObjectList(
                 [
                     FieldRowPanel([FieldPanel("vat_rate"), FieldPanel("unit")]),
-                    FieldPanel("variant_axes"),
+                    FieldPanel("variant_axes", widget=forms.CheckboxSelectMultiple),
                     InlinePanel(
                         "variants",
                         label="Variants",
@@ -140,12 +192,13 @@ class ProductViewSet(SnippetViewSet):
                             FieldRowPanel([FieldPanel("sku"), FieldPanel("ean")]),
                             FieldRowPanel([FieldPanel("price"), FieldPanel("compare_at_price")]),
                             FieldRowPanel([FieldPanel("weight"), FieldPanel("is_active")]),
-                            FieldPanel("options"),
-                            FieldPanel("images"),
+                            FieldPanel("options", widget=forms.CheckboxSelectMultiple),
+                            FieldPanel("images", widget=forms.CheckboxSelectMultiple),
                         ],
                     ),
+                    GenerateVariantsPanel(heading="Create variants"),
                 ],
-                heading="Variants and prices",
+                heading="Variants",
             ),
             ObjectList(
                 [
@@ -156,9 +209,9 @@ class ProductViewSet(SnippetViewSet):
                 ],
                 heading="Categories and attributes",
             ),
-            ObjectList([StockPanel(heading="Stock per warehouse")], heading="Stock"),
+            ObjectList([StockPanel(heading="Stock per variant and warehouse")], heading="Stock"),
             # Go-live/expiry dates, shown in the status side panel: schedule a
-            # price change by publishing the new price with a go-live date.
+            # price change by publishing the new prices with a go-live date.
             ObjectList([PublishingPanel()], heading="Scheduling"),
         ],
         base_form_class=ProductForm,
@@ -168,13 +221,25 @@ class ProductViewSet(SnippetViewSet):
         return (
             Product.objects.annotate_approved_schedule()
             .annotate(
-                total_stock=available_stock_subquery(),
+                total_stock=product_stock_subquery(),
+                variant_count=variant_count_subquery(),
+                price_min=price_min_subquery(),
+                price_max=price_max_subquery(),
                 units_sold=units_sold_subquery(),
                 revenue=revenue_subquery(),
             )
             .select_related("main_category")
-            .prefetch_related(*image_prefetches())
+            .prefetch_related(
+                *image_prefetches(),
+                Prefetch("variants", queryset=ProductVariant.objects.order_by("sort_order", "pk")),
+            )
         )
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path("variants/<int:pk>/", generate_variants_view, name="generate_variants"),
+        ]
 
 
 class CategoryViewSet(SnippetViewSet):
@@ -195,7 +260,15 @@ class AttributeViewSet(SnippetViewSet):
     model = AttributeDefinition
     icon = "list-ul"
     menu_label = "Attributes"
-    list_display = ["name", "slug", "is_filterable", "show_on_tile", "sort_order"]
+    list_display = [
+        "name",
+        "slug",
+        "varies_per_variant",
+        "is_filterable",
+        "show_on_tile",
+        "sort_order",
+    ]
+    list_filter = ["varies_per_variant"]
     search_fields = ["name", "slug"]
     search_backend_name = None
 

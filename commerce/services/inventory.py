@@ -30,6 +30,16 @@ def stock_levels(variant) -> dict[int, int]:
     return dict(Stock.objects.filter(variant=variant).values_list("warehouse_id", "quantity"))
 
 
+def stock_grid(product) -> dict[tuple[int, int], int]:
+    """{(variant id, warehouse id): quantity} for all of a product's variants, in one query."""
+    if product.pk is None:
+        return {}
+    rows = Stock.objects.filter(variant__product=product).values_list(
+        "variant_id", "warehouse_id", "quantity"
+    )
+    return {(variant_id, warehouse_id): quantity for variant_id, warehouse_id, quantity in rows}
+
+
 def units_by_variant(rows, *, counted=None) -> dict[int, int]:
     """{variant id: units} over stock rows already loaded (and locked), counting only the
     rows whose id is in `counted` when it is given."""

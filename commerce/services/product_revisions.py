@@ -10,6 +10,10 @@ The admin's create view and `import_catalog` publish through Wagtail's CreateAct
 which saves and publishes a first revision. Products written in bulk (the demo seed)
 get theirs from `publish_first_revisions`, which also repairs rows written before
 this rule (`manage.py publish_product_revisions`).
+
+A revision carries the product's variants (SKU, prices, options, pictures), not their
+stock: publishing a scheduled revision changes a variant's price at go-live and keeps
+its id, so its stock rows stay as they are.
 """
 
 from dataclasses import dataclass
@@ -19,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Revision
 
-from commerce.models import Product
+from commerce.models import Product, ProductVariant
 
 BATCH = 500
 
@@ -27,7 +31,7 @@ BATCH = 500
 @dataclass(frozen=True)
 class RevisionRepair:
     published: int  # live products that got their first published revision
-    lost_to_schedule: list[str]  # SKUs a schedule already took off the shop; see below
+    lost_to_schedule: list[str]  # variant SKUs a schedule already took off the shop; see below
 
 
 def unpublished_live_products():
@@ -45,7 +49,13 @@ def publish_first_revisions(products=None) -> int:
     if products is not None:
         pending = pending.filter(pk__in=products)
     pending = pending.order_by("pk").prefetch_related(
-        "images", "attribute_options", "additional_categories"
+        "images",
+        "attribute_options",
+        "additional_categories",
+        "variant_axes",
+        # The variant set and prices are part of the revision (stock is not).
+        "variants__options",
+        "variants__images",
     )
     content_type = ContentType.objects.get_for_model(Product)
     count = 0
@@ -110,4 +120,5 @@ def repair_product_revisions() -> RevisionRepair:
         first_published_at__isnull=False,
         revisions__approved_go_live_at__isnull=False,
     ).distinct()
-    return RevisionRepair(published, sorted(lost.values_list("sku", flat=True)))
+    skus = ProductVariant.objects.filter(product__in=lost).values_list("sku", flat=True)
+    return RevisionRepair(published, sorted(skus))

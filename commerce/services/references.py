@@ -8,7 +8,7 @@ count is one query, whatever the number of rows referring.
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from commerce.models import CartLine, Coupon, CouponScope, OrderLine, Product, ShoppingListItem
 
@@ -24,16 +24,45 @@ class DeleteImpact:
 
 
 def _holders(product_ids) -> dict[str, int]:
-    """Cart and list lines hold a variant of the product, order lines the product too."""
-
     def distinct(model, field, lookup):
         return model.objects.filter(**{lookup: product_ids}).values(field).distinct().count()
 
+    # Cart lines and list items point at a variant; order lines also keep their product.
     return {
         "carts": distinct(CartLine, "cart_id", "variant__product_id__in"),
         "lists": distinct(ShoppingListItem, "shopping_list_id", "variant__product_id__in"),
         "orders": distinct(OrderLine, "order_id", "product_id__in"),
     }
+
+
+@dataclass(frozen=True)
+class VariantImpact:
+    carts: int
+    lists: int
+    orders: int
+
+    def __bool__(self):
+        return bool(self.carts or self.lists or self.orders)
+
+
+def variant_delete_impacts(variant_ids) -> dict[int, VariantImpact]:
+    """{variant id: what refers to it} for several variants (a product's inline), in three
+    queries; variants nothing refers to are left out."""
+    counts: dict[int, dict[str, int]] = {}
+    for name, model, holder in (
+        ("carts", CartLine, "cart_id"),
+        ("lists", ShoppingListItem, "shopping_list_id"),
+        ("orders", OrderLine, "order_id"),
+    ):
+        rows = (
+            model.objects.filter(variant_id__in=list(variant_ids))
+            .values("variant_id")
+            .annotate(n=Count(holder, distinct=True))
+            .values_list("variant_id", "n")
+        )
+        for variant_id, n in rows:
+            counts.setdefault(variant_id, {"carts": 0, "lists": 0, "orders": 0})[name] = n
+    return {variant_id: VariantImpact(**per) for variant_id, per in counts.items()}
 
 
 def _coupons(target: Q, *, last_of: str, other: str, other_uses: str) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from wagtail.admin.views.mixins import Echo, SpreadsheetExportMixin
 
 from commerce.models import Order, OrderStatus, ProductStatus
-from tests.factories.catalog import add_content_page, make_product
+from tests.factories.catalog import add_content_page, make_attribute, make_product
 from tests.factories.orders import make_coupon, make_order
 
 pytestmark = pytest.mark.django_db
@@ -95,9 +95,40 @@ def test_product_export_neutralises_every_text_column(admin_client):
         status=ProductStatus.DISABLED,
     )
     (row,) = csv_rows(admin_client.get(PRODUCTS_URL, {"export": "csv"}))
-    assert (row["Name"], row["SKU"]) == ("'@SUM(A1:A9)", "'-2+3")
+    assert (row["Name"], row["SKUs"]) == ("'@SUM(A1:A9)", "'-2+3")
     assert row["Status"] == "Disabled: listed, marked unavailable"
-    assert (row["Price"], row["Revenue"], row["VAT %"]) == ("30.00", "0.00", "23.00")
+    assert (row["Lowest price"], row["Highest price"]) == ("30.00", "30.00")
+    assert (row["Variants"], row["Revenue"], row["VAT %"]) == ("1", "0.00", "23.00")
+
+
+def test_product_export_is_one_row_per_product_with_all_its_skus(admin_client):
+    size, (s, m, large) = make_attribute("Size", ["S", "M", "L"], varies_per_variant=True)
+    make_product(
+        "Coat",
+        axes=[size],
+        variants=[
+            {"sku": "COAT-S", "price": Decimal("90.00"), "options": [s], "stock": 2},
+            {"sku": "COAT-M", "price": Decimal("120.00"), "options": [m], "stock": 3},
+            # Inactive: counted and listed, not priced or stocked.
+            {
+                "sku": "=COAT-L",
+                "price": Decimal("1.00"),
+                "options": [large],
+                "stock": 9,
+                "is_active": False,
+            },
+        ],
+    )
+    (row,) = csv_rows(admin_client.get(PRODUCTS_URL, {"export": "csv"}))
+    assert row["SKUs"] == "COAT-S, COAT-M, =COAT-L"
+    assert (row["Variants"], row["Lowest price"], row["Highest price"], row["Stock"]) == (
+        "3",
+        "90.00",
+        "120.00",
+        "5",
+    )
+    (cells,) = xlsx_rows(admin_client.get(PRODUCTS_URL, {"export": "xlsx"}))
+    assert cells["SKUs"].data_type == "s" and cells["Highest price"].value == 120
 
 
 def test_coupon_export_writes_kind_labels(admin_client):

@@ -4,24 +4,31 @@ import csv
 import io
 from datetime import timedelta
 from decimal import Decimal
+from decimal import Decimal as D
+from types import SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import Revision
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
-from commerce.models import Product, Stock
+from commerce.models import Product, ProductVariant, Stock
 from tests.factories.catalog import (
+    make_attribute,
     make_category,
+    make_image,
     make_product,
     make_shop,
     make_warehouse,
+    only_variant,
     product_form_data,
+    variant_form_data,
 )
+from tests.factories.orders import make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +44,79 @@ def listed_names(response):
     return {row.select_one("td.title a").get_text(strip=True) for row in soup.select("tbody tr")}
 
 
+def listed_rows(response):
+    """{product name: the row's cell texts, after the checkbox}."""
+    soup = BeautifulSoup(response.content, "html.parser")
+    return {
+        row.select_one("td.title a").get_text(strip=True): [
+            td.get_text(" ", strip=True) for td in row.select("td")[1:]
+        ]
+        for row in soup.select("tbody tr")
+    }
+
+
+EAN = "5901234123457"
+
+
+@pytest.fixture
+def axes():
+    """Size (S, M) and Colour (Green, Blue): two variant axes."""
+    size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True, sort_order=1)
+    colour, (green, blue) = make_attribute(
+        "Colour", ["Green", "Blue"], varies_per_variant=True, sort_order=2
+    )
+    return SimpleNamespace(size=size, colour=colour, s=s, m=m, green=green, blue=blue)
+
+
+@pytest.fixture
+def coat(axes):
+    """Four variants: three active (7 units, 90.00 to 120.00), one inactive (50 units)."""
+    a = axes
+    return make_product(
+        "Heritage coat",
+        axes=[a.size, a.colour],
+        images=1,
+        variants=[
+            {
+                "sku": "COAT-S-GREEN",
+                "ean": EAN,
+                "price": D("100.00"),
+                "options": [a.s, a.green],
+                "stock": {"main": 3},
+            },
+            {
+                "sku": "COAT-M-GREEN",
+                "price": D("120.00"),
+                "options": [a.m, a.green],
+                "stock": {"main": 2, "north": 2},
+            },
+            {"sku": "COAT-S-BLUE", "price": D("90.00"), "options": [a.s, a.blue], "stock": 0},
+            {
+                "sku": "COAT-M-BLUE",
+                "price": D("5.00"),
+                "options": [a.m, a.blue],
+                "stock": 50,
+                "is_active": False,
+            },
+        ],
+    )
+
+
+def priced(product, price, **changes):
+    """The variants inline of a product without axes, its one variant at a new price."""
+    return [variant_form_data(only_variant(product), price=price, **changes)]
+
+
+def fields_in_error(response):
+    soup = BeautifulSoup(response.content, "html.parser")
+    return {f["data-contentpath"] for f in soup.select(".w-field--error")}
+
+
+def error_texts(response):
+    soup = BeautifulSoup(response.content, "html.parser")
+    return [e.get_text(" ", strip=True) for e in soup.select(".w-field--error .error-message")]
+
+
 class TestListing:
     def test_columns(self, admin_client):
         product = make_product(
@@ -50,27 +130,53 @@ class TestListing:
         soup = BeautifulSoup(response.content, "html.parser")
         (row,) = soup.select("tbody tr")
         cells = [td.get_text(" ", strip=True) for td in row.select("td")[1:]]
-        # name (with row actions), image, SKU, status, price, stock, updated
+        # name (with row actions), image, SKU, status, variants, price, stock, sold, revenue
         assert cells[0].startswith("Steel pan")
-        assert cells[2:6] == ["PAN-1", "Active: listed and purchasable", "30.00", "7"]
+        assert cells[2:7] == ["PAN-1", "Active: listed and purchasable", "1", "30.00", "7"]
         assert "fill-48x48" in row.select("td")[2].img["src"]
         assert row.select_one("td.title a")["href"] == edit_url(product)
 
-    def test_queries_do_not_grow_with_rows(self, admin_client, django_assert_max_num_queries):
+    def test_columns_of_a_product_with_variants(self, admin_client, coat):
+        row = listed_rows(admin_client.get(LIST_URL))["Heritage coat"]
+        # SKU, status, variants, price range (active only), stock (active only)
+        assert row[2:7] == [
+            "COAT-S-GREEN + 3 more",
+            "Active: listed and purchasable",
+            "4",
+            "90.00–120.00",
+            "7",
+        ]
+
+    def test_queries_do_not_grow_with_products_or_variants(self, admin_client):
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        for i in range(3):
-            make_product(f"A{i}", stock=i, images=1)
+        size, sizes = make_attribute("Size", [f"S{i}" for i in range(4)], varies_per_variant=True)
+
+        def add(count, prefix, variants_each):
+            for i in range(count):
+                make_product(
+                    f"{prefix}{i}",
+                    images=1,
+                    axes=[size],
+                    variants=[
+                        {"sku": f"{prefix}{i}-{j}", "options": [sizes[j]], "stock": j}
+                        for j in range(variants_each)
+                    ],
+                )
+                make_order([(make_product(f"{prefix}{i}").variants.get(), 1)])
+
+        def listing_queries():
+            with CaptureQueriesContext(connection) as queries:
+                assert admin_client.get(LIST_URL).status_code == 200
+            return len(queries)
+
+        add(2, "A", 1)
+        admin_client.get(LIST_URL)  # warm caches (content types, renditions)
+        few = listing_queries()
+        add(10, "B", 4)
         admin_client.get(LIST_URL)
-        with CaptureQueriesContext(connection) as few:
-            admin_client.get(LIST_URL)
-        for i in range(12):
-            make_product(f"B{i}", stock=i, images=1)
-        admin_client.get(LIST_URL)
-        with CaptureQueriesContext(connection) as many:
-            admin_client.get(LIST_URL)
-        assert len(many) == len(few)
+        assert listing_queries() == few
 
     @pytest.mark.parametrize(
         ("query", "expected"),
@@ -89,6 +195,35 @@ class TestListing:
         make_product("Disabled one", status="disabled")
         assert listed_names(admin_client.get(f"{LIST_URL}?{query}")) == expected
 
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ("q=COAT-M", {"Heritage coat"}),  # two variants match: listed once
+            ("q=coat-s-green", {"Heritage coat"}),
+            (f"q={EAN}", {"Heritage coat"}),
+            ("q=heritage", {"Heritage coat"}),
+            ("q=PAN", {"Pan"}),
+        ],
+    )
+    def test_search_by_variant_sku_and_ean(self, admin_client, coat, query, expected):
+        make_product("Pan", sku="PAN-1")
+        response = admin_client.get(f"{LIST_URL}?{query}")
+        assert listed_names(response) == expected
+        assert len(listed_rows(response)) == len(expected)
+
+    def test_stock_filter_counts_active_variants_only(self, admin_client, coat):
+        # Active variants hold 7 in all; the inactive one's 50 do not count.
+        assert "Heritage coat" in listed_names(admin_client.get(f"{LIST_URL}?stock_level=in"))
+        ProductVariant.objects.filter(sku__in=["COAT-S-GREEN", "COAT-M-BLUE"]).update(
+            is_active=False
+        )
+        # Left: COAT-M-GREEN (4) and COAT-S-BLUE (0) active
+        assert "Heritage coat" in listed_names(admin_client.get(f"{LIST_URL}?stock_level=low"))
+        ProductVariant.objects.filter(product=coat).exclude(sku="COAT-S-BLUE").update(
+            is_active=False
+        )
+        assert "Heritage coat" in listed_names(admin_client.get(f"{LIST_URL}?stock_level=out"))
+
     def test_category_filter_includes_subcategories(self, admin_client):
         home = make_category("Home")
         pans = make_category("Pans", make_category("Kitchen", home))
@@ -104,8 +239,8 @@ class TestListing:
         rows = list(
             csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
         )
-        assert rows[0]["SKU"] == "PAN-1" and rows[0]["Stock"] == "5"
-        assert rows[0]["Price"] == "30.00"
+        assert rows[0]["SKUs"] == "PAN-1" and rows[0]["Stock"] == "5"
+        assert (rows[0]["Lowest price"], rows[0]["Highest price"]) == ("30.00", "30.00")
 
     def test_xlsx_export(self, admin_client):
         make_product("Steel pan")
@@ -136,58 +271,63 @@ class TestEditing:
     def test_new_product_preview(self, admin_client, homepage):
         make_shop(homepage)
         url = reverse("wagtailsnippets_commerce_product:preview_on_add")
-        product = Product(name="Unsaved", slug="unsaved", sku="NEW-1", price=Decimal("5.00"))
-        assert admin_client.post(url, product_form_data(product)).json()["is_valid"] is True
+        product = Product(name="Unsaved", slug="unsaved")
+        variant = ProductVariant(sku="NEW-1", price=Decimal("5.00"))
+        data = product_form_data(product, variants=[variant_form_data(variant)])
+        assert admin_client.post(url, data).json()["is_valid"] is True
         response = admin_client.get(url)
         assert response.status_code == 200
         assert "Unsaved" in response.content.decode()
-        assert not Product.objects.filter(sku="NEW-1").exists()
+        assert not ProductVariant.objects.filter(sku="NEW-1").exists()
 
     def test_edit_page_shows_stock_panel(self, admin_client):
         product = make_product(stock={"main": 4})
         html = admin_client.get(edit_url(product)).content.decode()
-        assert "Stock per warehouse" in html and "Edit stock levels" in html
+        assert "Stock per variant and warehouse" in html and "Edit stock levels" in html
 
     def test_draft_does_not_change_the_storefront_publish_does(
         self, admin_client, client, homepage
     ):
         make_shop(homepage)
         product = make_product("Lamp", price=Decimal("10.00"))
-        response = admin_client.post(edit_url(product), product_form_data(product, price="12.00"))
+        response = admin_client.post(
+            edit_url(product), product_form_data(product, variants=priced(product, "12.00"))
+        )
         assert response.status_code == 302
-        assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
+        assert only_variant(product).price == Decimal("10.00")
         assert "10.00" in client.get(f"/shop/p/{product.slug}/").content.decode()
 
         response = admin_client.post(
-            edit_url(product), product_form_data(product, price="12.00", **{"action-publish": "1"})
+            edit_url(product),
+            product_form_data(
+                product, variants=priced(product, "12.00"), **{"action-publish": "1"}
+            ),
         )
         assert response.status_code == 302
-        assert Product.objects.get(pk=product.pk).price == Decimal("12.00")
+        assert only_variant(product).price == Decimal("12.00")
         assert "12.00" in client.get(f"/shop/p/{product.slug}/").content.decode()
 
     def test_invalid_input_is_a_form_error(self, admin_client):
         product = make_product("Lamp", price=Decimal("10.00"))
         response = admin_client.post(
-            edit_url(product), product_form_data(product, price="-5", ean="123")
+            edit_url(product), product_form_data(product, variants=priced(product, "-5", ean="123"))
         )
         assert response.status_code == 200
-        assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
-        soup = BeautifulSoup(response.content, "html.parser")
-        fields_in_error = {f["data-contentpath"] for f in soup.select(".w-field--error")}
-        assert {"price", "ean"} <= fields_in_error
+        assert only_variant(product).price == Decimal("10.00")
+        assert {"price", "ean"} <= fields_in_error(response)
 
     def test_scheduled_price_change(self, admin_client, homepage):
         product = make_product("Lamp", price=Decimal("10.00"))
         go_live = timezone.localtime() + timedelta(days=1)
         data = product_form_data(
             product,
-            price="8.00",
+            variants=priced(product, "8.00"),
             go_live_at=go_live.strftime("%Y-%m-%d %H:%M"),
             **{"action-publish": "1"},
         )
         assert admin_client.post(edit_url(product), data).status_code == 302
         call_command("publish_scheduled")
-        assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
+        assert only_variant(product).price == Decimal("10.00")
 
         revision = Revision.objects.filter(
             object_id=str(product.pk), base_content_type__model="product"
@@ -197,7 +337,7 @@ class TestEditing:
         revision.approved_go_live_at = past
         revision.save(update_fields=["content", "approved_go_live_at"])
         call_command("publish_scheduled")
-        assert Product.objects.get(pk=product.pk).price == Decimal("8.00")
+        assert only_variant(product).price == Decimal("8.00")
 
     def test_preview_of_unsaved_changes(self, admin_client, homepage):
         make_shop(homepage)
@@ -212,34 +352,92 @@ class TestEditing:
     def test_revert_to_an_earlier_revision(self, admin_client):
         product = make_product("Lamp", price=Decimal("10.00"))
         first = product.latest_revision
-        product.price = Decimal("15.00")
+        variant = only_variant(product)
+        variant.price = Decimal("15.00")
+        product.variants = [variant]
         product.save_revision().publish()
+        assert only_variant(Product.objects.get(pk=product.pk)).price == Decimal("15.00")
         first.publish()
-        assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
+        assert only_variant(Product.objects.get(pk=product.pk)).price == Decimal("10.00")
+
+
+def stock_field(variant, warehouse):
+    return f"stock-{variant.pk}-{warehouse.pk}"
 
 
 class TestStockEditor:
     def url(self, product):
         return reverse("commerce_product_stock", args=[product.pk])
 
-    def test_sets_levels_per_warehouse(self, admin_client):
-        main, north = make_warehouse("main"), make_warehouse("north")
-        product = make_product(stock={"main": 1})
-        response = admin_client.post(
-            self.url(product), {f"warehouse_{main.pk}": "7", f"warehouse_{north.pk}": "2"}
-        )
-        assert response.status_code == 302
-        assert dict(
-            Stock.objects.filter(product=product).values_list("warehouse__code", "quantity")
-        ) == {"main": 7, "north": 2}
+    def levels(self, product):
+        return {
+            (sku, code): quantity
+            for sku, code, quantity in Stock.objects.filter(variant__product=product).values_list(
+                "variant__sku", "warehouse__code", "quantity"
+            )
+        }
 
-    @pytest.mark.parametrize("value", ["-1", "abc", ""])
+    def test_sets_levels_per_variant_and_warehouse(self, admin_client, coat):
+        main, north = make_warehouse("main"), make_warehouse("north")
+        s_green, m_green, s_blue, m_blue = coat.variants.order_by("sort_order")
+        page = admin_client.get(self.url(coat))
+        soup = BeautifulSoup(page.content, "html.parser")
+        rows = soup.select("[data-stock-grid] tbody tr")
+        assert [row["data-variant-sku"] for row in rows] == [
+            "COAT-S-GREEN",
+            "COAT-M-GREEN",
+            "COAT-S-BLUE",
+            "COAT-M-BLUE",
+        ]
+        assert "Size S, Colour Green" in rows[0].get_text(" ")
+        assert soup.select_one(f"input[name={stock_field(m_green, north)}]")["value"] == "2"
+
+        data = {
+            stock_field(v, w): "0"
+            for v in (s_green, m_green, s_blue, m_blue)
+            for w in (main, north)
+        }
+        data[stock_field(s_green, north)] = "7"
+        data[stock_field(m_blue, main)] = "1"
+        response = admin_client.post(self.url(coat), data)
+
+        assert response.status_code == 302
+        levels = self.levels(coat)
+        assert levels[("COAT-S-GREEN", "north")] == 7 and levels[("COAT-M-BLUE", "main")] == 1
+        assert levels[("COAT-M-GREEN", "north")] == 0
+        assert sum(levels.values()) == 8
+
+    @pytest.mark.parametrize("value", ["-1", "abc", "", "99999999999", "2.5"])
     def test_bad_quantity_is_a_form_error(self, admin_client, value):
         main = make_warehouse("main")
         product = make_product(stock={"main": 3})
-        response = admin_client.post(self.url(product), {f"warehouse_{main.pk}": value})
+        field = stock_field(only_variant(product), main)
+        response = admin_client.post(self.url(product), {field: value})
         assert response.status_code == 200
-        assert Stock.objects.get(product=product).quantity == 3
+        assert BeautifulSoup(response.content, "html.parser").select(".error-message")
+        assert Stock.objects.get(variant__product=product).quantity == 3
+
+    def test_a_nul_byte_is_refused_before_the_form(self, admin_client):
+        main = make_warehouse("main")
+        product = make_product(stock={"main": 3})
+        response = admin_client.post(
+            self.url(product), {stock_field(only_variant(product), main): "1\x00"}
+        )
+        assert response.status_code == 400  # the site-wide client input guard
+        assert Stock.objects.get(variant__product=product).quantity == 3
+
+    def test_variants_only_in_a_draft_are_named_without_fields(self, admin_client, coat, axes):
+        make_warehouse("main")
+        draft = coat.get_latest_revision_as_object()
+        new = ProductVariant(sku="COAT-L-GREEN", price=D("130.00"))
+        draft.variants.add(new)
+        draft.save_revision()
+        page = admin_client.get(self.url(coat)).content.decode()
+        soup = BeautifulSoup(page, "html.parser")
+        assert "COAT-L-GREEN" in soup.select_one("[data-draft-only-variants]").get_text()
+        assert len(soup.select("[data-stock-grid] tbody tr")) == 4
+        edit_page = admin_client.get(edit_url(coat)).content.decode()
+        assert "only in the unpublished draft (COAT-L-GREEN)" in edit_page
 
     def test_needs_the_stock_permission(self, client, django_user_model):
         product = make_product(stock=1)
@@ -247,13 +445,271 @@ class TestStockEditor:
         user.groups.add(Group.objects.get(name="Editors"))
         client.force_login(user)
         main = make_warehouse("main")
-        response = client.post(self.url(product), {f"warehouse_{main.pk}": "99"})
+        response = client.post(self.url(product), {stock_field(only_variant(product), main): "99"})
         # Wagtail turns PermissionDenied into a redirect to the dashboard with a message.
         assert (response.status_code, response["Location"]) == (302, "/admin/")
-        assert Stock.objects.get(product=product).quantity == 1
+        assert Stock.objects.get(variant__product=product).quantity == 1
 
     def test_unknown_product_is_404(self, admin_client):
         assert admin_client.get(reverse("commerce_product_stock", args=[999999])).status_code == 404
+
+
+ADD_URL = reverse("wagtailsnippets_commerce_product:add")
+
+
+def new_variant(sku, *options, price="100.00", **changes):
+    return variant_form_data(
+        ProductVariant(sku=sku, price=D(price)), options=[o.pk for o in options], **changes
+    )
+
+
+class TestVariantEditing:
+    def test_an_editor_creates_a_product_with_two_axes(self, admin_client, axes):
+        a = axes
+        product = Product(name="Heritage coat", slug="heritage-coat")
+        data = product_form_data(
+            product,
+            variant_axes=[a.size.pk, a.colour.pk],
+            variants=[
+                new_variant("COAT-S-GREEN", a.s, a.green),
+                new_variant("COAT-M-BLUE", a.m, a.blue, price="120.00", ean=EAN),
+            ],
+            **{"action-publish": "1"},
+        )
+        response = admin_client.post(ADD_URL, data)
+        assert response.status_code == 302, error_texts(response)
+        product = Product.objects.get(slug="heritage-coat")
+        assert product.live and set(product.variant_axes.all()) == {a.size, a.colour}
+        variants = {v.sku: v for v in product.variants.all()}
+        assert set(variants["COAT-M-BLUE"].options.all()) == {a.m, a.blue}
+        assert (variants["COAT-M-BLUE"].price, variants["COAT-M-BLUE"].ean) == (D("120.00"), EAN)
+        assert variants["COAT-S-GREEN"].description == "Heritage coat — Size S, Colour Green"
+
+    def test_the_options_offered_are_of_variant_axes_only(self, admin_client, coat, axes):
+        make_attribute("Material", ["Wool"])  # a shared attribute, not an axis
+        soup = BeautifulSoup(admin_client.get(edit_url(coat)).content, "html.parser")
+        labels = {
+            label.get_text(strip=True)
+            for label in soup.select('[name="variants-0-options"]')
+            for label in [label.find_parent("label")]
+        }
+        assert labels == {"S", "M", "Green", "Blue"}
+
+    @pytest.mark.parametrize(
+        ("case", "field", "message"),
+        [
+            ("missing", "options", "Variant 2 (COAT-M): choose an option for Colour."),
+            (
+                "duplicate",
+                "options",
+                "Variant 2 (COAT-S-GREEN-2): variant 1 already has these options.",
+            ),
+            (
+                "stray",
+                "options",
+                "Variant 1 (COAT-S): not one of this product's axes: Colour: Green.",
+            ),
+            (
+                "second_without_axes",
+                "options",
+                # THE rule gives it the duplicate's message (both have no options).
+                "Variant 2 (LAMP-2): variant 1 already has these options.",
+            ),
+            (
+                "picture",
+                "images",
+                "Variant 1 (COAT-S-GREEN): a variant's pictures come from the product's gallery;",
+            ),
+        ],
+    )
+    def test_errors_name_the_variant_and_the_field(self, admin_client, axes, case, field, message):
+        a = axes
+        both = [a.size.pk, a.colour.pk]
+        stray_image = make_image("Not in the gallery")
+        forms = {
+            "missing": (both, [new_variant("COAT-S", a.s, a.green), new_variant("COAT-M", a.m)]),
+            "duplicate": (
+                both,
+                [
+                    new_variant("COAT-S-GREEN", a.s, a.green),
+                    new_variant("COAT-S-GREEN-2", a.green, a.s),
+                ],
+            ),
+            "stray": ([a.size.pk], [new_variant("COAT-S", a.s, a.green)]),
+            "second_without_axes": ([], [new_variant("LAMP-1"), new_variant("LAMP-2")]),
+            "picture": (
+                both,
+                [new_variant("COAT-S-GREEN", a.s, a.green, images=[stray_image.pk])],
+            ),
+        }
+        axes_chosen, variants = forms[case]
+        product = Product(name="Heritage coat", slug="heritage-coat")
+        data = product_form_data(product, variant_axes=axes_chosen, variants=variants)
+        response = admin_client.post(ADD_URL, data)
+        assert response.status_code == 200
+        assert any(text.startswith(message) for text in error_texts(response)), error_texts(
+            response
+        )
+        assert field in fields_in_error(response)
+        assert not Product.objects.exists() and not ProductVariant.objects.exists()
+
+    def test_a_picture_from_the_gallery_is_accepted(self, admin_client, coat):
+        gallery_image = coat.images.get().image
+        variants = [variant_form_data(v) for v in coat.variants.order_by("sort_order")]
+        variants[0]["images"] = (gallery_image.pk,)
+        data = product_form_data(
+            coat,
+            variants=variants,
+            images=inline_formset(
+                [{"id": coat.images.get().pk, "image": gallery_image.pk, "alt_text": ""}],
+                initial=1,
+            ),
+            **{"action-publish": "1"},
+        )
+        response = admin_client.post(edit_url(coat), data)
+        assert response.status_code == 302, error_texts(response)
+        assert list(ProductVariant.objects.get(sku="COAT-S-GREEN").images.all()) == [gallery_image]
+
+    def test_a_product_without_axes_keeps_its_one_variant_on_edit(self, admin_client):
+        product = make_product("Lamp", sku="LAMP-1", stock=2)
+        html = admin_client.get(edit_url(product)).content.decode()
+        assert 'name="variants-TOTAL_FORMS" value="1"' in html
+        response = admin_client.post(
+            edit_url(product), product_form_data(product, **{"action-publish": "1"})
+        )
+        assert response.status_code == 302
+        assert only_variant(product).sku == "LAMP-1"
+
+    def test_a_variant_referred_to_says_what_deleting_it_keeps(self, admin_client, coat):
+        make_order([(coat.variants.get(sku="COAT-M-GREEN"), 1)])
+        html = admin_client.get(edit_url(coat)).content.decode()
+        assert "In 0 carts, 0 shopping lists and 1 order. Deleting this variant keeps" in html
+
+    def test_edit_page_queries_do_not_grow_with_variants(self, admin_client, axes):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        a = axes
+        small = make_product(
+            "Small", axes=[a.size], variants=[{"sku": "SM-S", "options": [a.s]}], images=1
+        )
+        big = make_product(
+            "Big",
+            axes=[a.size, a.colour],
+            images=1,
+            variants=[
+                {"sku": f"BIG-{i}", "options": pair}
+                for i, pair in enumerate(
+                    [(a.s, a.green), (a.s, a.blue), (a.m, a.green), (a.m, a.blue)]
+                )
+            ],
+        )
+        counts = []
+        for product in (small, big):
+            admin_client.get(edit_url(product))
+            with CaptureQueriesContext(connection) as queries:
+                assert admin_client.get(edit_url(product)).status_code == 200
+            counts.append(len(queries))
+        # The form, its choices and the stock grid cost the same; only loading the latest
+        # revision (modelcluster's from_serializable_data) reads each variant's options
+        # and pictures, one query each.
+        assert counts[1] - counts[0] <= 2 * (4 - 1)
+
+
+class TestGenerateVariants:
+    def url(self, product):
+        return reverse("wagtailsnippets_commerce_product:generate_variants", args=[product.pk])
+
+    def post(self, client, product, *options, price="110.00", base_sku="COAT"):
+        data = {"base_sku": base_sku, "price": price}
+        for option in options:
+            data.setdefault(f"axis_{option.definition_id}", []).append(option.pk)
+        return client.post(self.url(product), data)
+
+    @pytest.fixture
+    def one_coat(self, axes):
+        a = axes
+        return make_product(
+            "Heritage coat",
+            axes=[a.size, a.colour],
+            variants=[{"sku": "COAT-S-GREEN", "options": [a.s, a.green], "stock": 5}],
+        )
+
+    def test_a_live_product_gets_the_missing_combinations_in_a_draft(
+        self, admin_client, one_coat, axes
+    ):
+        a = axes
+        page = admin_client.get(self.url(one_coat)).content.decode()
+        assert 'value="COAT"' in page  # the base SKU, from the first variant's
+        make_product("Other", sku="COAT-M-BLUE")  # a SKU taken elsewhere
+
+        response = self.post(admin_client, one_coat, a.s, a.m, a.green, a.blue)
+
+        assert response.status_code == 302
+        assert response["Location"] == edit_url(one_coat)
+        assert one_coat.variants.count() == 1  # the shop is unchanged until published
+        product = Product.objects.get(pk=one_coat.pk)
+        assert product.has_unpublished_changes
+        draft = product.get_latest_revision_as_object()
+        skus = {v.sku: v for v in draft.variants.all()}
+        assert set(skus) == {"COAT-S-GREEN", "COAT-S-BLUE", "COAT-M-GREEN", "COAT-M-BLUE-2"}
+        assert skus["COAT-M-GREEN"].price == D("110.00")
+        assert {o.pk for o in skus["COAT-M-BLUE-2"].options.all()} == {a.m.pk, a.blue.pk}
+
+        product.latest_revision.publish()
+        assert one_coat.variants.count() == 4
+        assert Stock.objects.get(variant__sku="COAT-S-GREEN").quantity == 5
+
+        # Again, with a new size: only what is missing.
+        response = self.post(admin_client, one_coat, a.s, a.m, a.green)
+        assert response.status_code == 200  # all exist
+        assert "All 2 combinations exist already" in response.content.decode()
+
+    def test_a_product_not_live_gets_its_variant_rows_at_once(self, admin_client, axes):
+        a = axes
+        coat = make_product(
+            "Draft coat",
+            publish=False,
+            axes=[a.size, a.colour],
+            variants=[{"sku": "COAT-S-GREEN", "options": [a.s, a.green]}],
+        )
+        coat.save_revision()
+        response = self.post(admin_client, coat, a.s, a.m, a.green)
+        assert response.status_code == 302
+        assert set(coat.variants.values_list("sku", flat=True)) == {"COAT-S-GREEN", "COAT-M-GREEN"}
+        latest = Product.objects.get(pk=coat.pk).get_latest_revision_as_object()
+        assert {v.sku for v in latest.variants.all()} == {"COAT-S-GREEN", "COAT-M-GREEN"}
+
+    def test_without_axes_or_choices_nothing_is_created(self, admin_client, one_coat, axes):
+        lamp = make_product("Lamp")
+        assert "has no variant axes" in admin_client.get(self.url(lamp)).content.decode()
+        response = self.post(admin_client, lamp, axes.s)
+        assert response.status_code == 200 and lamp.variants.count() == 1
+
+        response = self.post(admin_client, one_coat, axes.s)  # no colour chosen
+        assert response.status_code == 200
+        assert "Choose at least one colour." in response.content.decode()
+        response = self.post(admin_client, one_coat, axes.s, axes.green, price="-1")
+        assert response.status_code == 200
+        assert Product.objects.get(pk=one_coat.pk).latest_revision == one_coat.latest_revision
+
+    def test_needs_the_change_permission_and_csrf(self, client, django_user_model, one_coat, axes):
+        from django.test import Client
+
+        user = django_user_model.objects.create_user("viewer", password="pw-1234-abc")
+        user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+        client.force_login(user)
+        response = self.post(client, one_coat, axes.m, axes.green)
+        assert (response.status_code, response["Location"]) == (302, "/admin/")
+
+        strict = Client(enforce_csrf_checks=True)
+        strict.force_login(django_user_model.objects.create_superuser("boss", password="pw-1-abc"))
+        assert self.post(strict, one_coat, axes.m, axes.green).status_code == 403
+        assert Product.objects.get(pk=one_coat.pk).latest_revision == one_coat.latest_revision
+
+    def test_the_product_edit_page_links_to_it(self, admin_client, one_coat):
+        html = admin_client.get(edit_url(one_coat)).content.decode()
+        assert self.url(one_coat) in html
 
 
 def test_shop_managers_group_can_run_the_catalog(client, django_user_model):
@@ -282,7 +738,8 @@ def test_shop_managers_group_can_run_the_catalog(client, django_user_model):
     main = make_warehouse("main")
     assert (
         client.post(
-            reverse("commerce_product_stock", args=[product.pk]), {f"warehouse_{main.pk}": "9"}
+            reverse("commerce_product_stock", args=[product.pk]),
+            {stock_field(only_variant(product), main): "9"},
         ).status_code
         == 302
     )

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commerce.models import Coupon, Order, OrderStatus, OrderStatusChange, PaymentMethod, Stock
-from tests.factories.catalog import make_category, make_product
+from tests.factories.catalog import make_attribute, make_category, make_product
 from tests.factories.orders import (
     make_coupon,
     make_delivery_method,
@@ -202,6 +202,32 @@ class TestOrderPage:
         actions = {form["data-order-action"] for form in soup.select("form[data-order-action]")}
         assert actions == {"fulfilled", "refunded"}
 
+    def test_each_line_shows_its_variant_and_sku_even_once_the_variant_is_gone(self, admin_client):
+        size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True, sort_order=1)
+        colour, (green,) = make_attribute(
+            "Colour", ["Green"], varies_per_variant=True, sort_order=2
+        )
+        coat = make_product(
+            "Heritage coat",
+            axes=[size, colour],
+            variants=[
+                {"sku": "COAT-S-GRN", "options": [s, green], "price": Decimal("90.00")},
+                {"sku": "COAT-M-GRN", "options": [m, green], "price": Decimal("95.00")},
+            ],
+        )
+        small, medium = coat.variants.order_by("sort_order")
+        order = make_order([(small, 1), (medium, 2)])
+        medium.delete()
+        soup = BeautifulSoup(admin_client.get(inspect_url(order)).content, "html.parser")
+        lines = [
+            [td.get_text(" ", strip=True) for td in tr.select("td")][:4]
+            for tr in soup.select("[data-order-lines] tbody tr")
+        ]
+        assert lines == [
+            ["Heritage coat — Size S, Colour Green", "COAT-S-GRN", "90.00", "1"],
+            ["Heritage coat — Size M, Colour Green (no longer sold)", "COAT-M-GRN", "95.00", "2"],
+        ]
+
     def test_status_change_by_post_records_who(self, admin_client, admin_user):
         order = make_order([(make_product(), 1)], status=OrderStatus.PAID)
         response = admin_client.post(
@@ -232,7 +258,7 @@ class TestOrderPage:
         product = make_product(stock={"main": 0})
         order = make_order([(product, 2)])
         admin_client.post(status_url(order), {"to_status": "cancelled", "from_status": "new"})
-        assert Stock.objects.get(product=product).quantity == 2
+        assert Stock.objects.get(variant__product=product).quantity == 2
         assert Order.objects.get(pk=order.pk).status == "cancelled"
 
     @pytest.mark.parametrize(
@@ -399,9 +425,9 @@ class TestProductSales:
         make_order([(pan, 7)], status=OrderStatus.CANCELLED)
         make_order([(pan, 4)], status=OrderStatus.REFUNDED)
         table = {row[0].split()[0]: row for row in rows(admin_client.get(PRODUCTS_URL))}
-        # name, image, SKU, status, price, stock, units sold, revenue, updated
-        assert table["Pan"][6:8] == ["3", "85.00"]
-        assert table["Unsold"][6:8] == ["0", "0.00"]
+        # name, image, SKU, status, variants, price, stock, units sold, revenue, updated
+        assert table["Pan"][7:9] == ["3", "85.00"]
+        assert table["Unsold"][7:9] == ["0", "0.00"]
 
     def test_sales_in_export(self, admin_client):
         pan = make_product("Pan", price=Decimal("30.00"))

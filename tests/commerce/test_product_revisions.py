@@ -18,14 +18,19 @@ from django.utils import timezone
 from wagtail.models import Revision
 
 from commerce.demo import DEMO_SKU_PREFIX, seed_catalog
-from commerce.models import Product, ProductStatus
+from commerce.models import Product, ProductStatus, ProductVariant, Stock
 from commerce.services.product_revisions import (
     publish_first_revisions,
     unpublished_live_products,
 )
 from tests.commerce.integrations.test_api_v1 import make_key
 from tests.commerce.test_catalog_admin import LIST_URL, edit_url
-from tests.factories.catalog import make_attribute, make_product, product_form_data
+from tests.factories.catalog import (
+    make_attribute,
+    make_product,
+    product_form_data,
+    variant_form_data,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +38,11 @@ pytestmark = pytest.mark.django_db
 def schedule_price(admin_client, product, price):
     """What an editor does: a new price, a go-live date a day ahead, "Publish"."""
     go_live = timezone.localtime() + timedelta(days=1)
+    variants = [variant_form_data(v) for v in product.variants.order_by("sort_order", "pk")]
+    variants[0]["price"] = price  # the first variant's price changes
     data = product_form_data(
         product,
-        price=price,
+        variants=variants,
         go_live_at=go_live.strftime("%Y-%m-%d %H:%M"),
         **{"action-publish": "1"},
     )
@@ -58,10 +65,14 @@ def the_day_comes(product):
 
 def listing_status(admin_client, product):
     """The Status cell of the product's row in the admin listing."""
-    page = admin_client.get(LIST_URL, {"q": product.sku})
+    page = admin_client.get(LIST_URL, {"q": first_variant(product).sku})
     soup = BeautifulSoup(page.content, "html.parser")
     (row,) = soup.select("tbody tr")
     return row.select("td")[4].get_text(" ", strip=True)
+
+
+def first_variant(product):
+    return product.variants.order_by("sort_order", "pk").first()
 
 
 def shown_prices(client, product, api_key):
@@ -80,32 +91,33 @@ def test_a_seeded_product_keeps_its_price_until_a_scheduled_change_goes_live(
 ):
     seed_catalog(homepage, 3)
     product = Product.objects.filter(
-        sku__startswith=DEMO_SKU_PREFIX, status=ProductStatus.ACTIVE
+        variants__sku__startswith=DEMO_SKU_PREFIX, status=ProductStatus.ACTIVE, variant_axes=None
     ).first()
-    old, new = product.price, Decimal("1.23")
+    old, new = first_variant(product).price, Decimal("1.23")
     api_key = make_key()[1]
 
     schedule_price(admin_client, product, "1.23")
     call_command("publish_scheduled")  # not yet: nothing changes
     row = Product.objects.get(pk=product.pk)
-    assert (row.live, row.price) == (True, old)
+    assert (row.live, first_variant(row).price) == (True, old)
     assert shown_prices(client, row, api_key) == (old, old)
     assert listing_status(admin_client, row) == "Active: listed and purchasable (live + scheduled)"
 
     the_day_comes(product)
     row = Product.objects.get(pk=product.pk)
-    assert (row.live, row.price) == (True, new)
+    assert (row.live, first_variant(row).price) == (True, new)
     assert shown_prices(client, row, api_key) == (new, new)
     assert listing_status(admin_client, row) == "Active: listed and purchasable"
 
 
 def test_seeding_publishes_a_revision_of_every_demo_product_once(homepage):
     seed_catalog(homepage, 4)
-    products = Product.objects.filter(sku__startswith=DEMO_SKU_PREFIX)
+    products = Product.objects.filter(variants__sku__startswith=DEMO_SKU_PREFIX).distinct()
     assert not unpublished_live_products().exists()
     for product in products:
         assert product.live_revision_id == product.latest_revision_id
-        assert product.live_revision.as_object().price == product.price
+        published = product.live_revision.as_object()
+        assert prices(published) == prices(product)
         assert not product.has_unpublished_changes
     revisions = Revision.objects.filter(base_content_type__model="product").count()
     assert revisions == products.count() == 4
@@ -116,15 +128,15 @@ def test_seeding_publishes_a_revision_of_every_demo_product_once(homepage):
 def make_unrevisioned_product(sku, price="20.00"):
     """A product as the demo seed wrote them before: live, with no revision."""
     now = timezone.now()
-    return Product.objects.create(
+    product = Product.objects.create(
         name=f"Old seed {sku}",
         slug=f"old-seed-{sku.lower()}",
-        sku=sku,
-        price=Decimal(price),
         live=True,
         first_published_at=now,
         last_published_at=now,
     )
+    ProductVariant.objects.create(product=product, sku=sku, price=Decimal(price))
+    return Product.objects.get(pk=product.pk)
 
 
 def test_the_repair_command_publishes_live_products_without_a_revision(admin_client):
@@ -133,7 +145,7 @@ def test_the_repair_command_publishes_live_products_without_a_revision(admin_cli
     lost = make_unrevisioned_product("OLD-2")
     schedule_price(admin_client, lost, "5.00")
     lost.refresh_from_db()
-    assert (lost.live, lost.price) == (False, Decimal("5.00"))  # the fault being repaired
+    assert (lost.live, first_variant(lost).price) == (False, Decimal("5.00"))  # the fault
     assert listing_status(admin_client, lost) == "Not on the shop (scheduled)"  # not "Active"
 
     out = StringIO()
@@ -145,7 +157,7 @@ def test_the_repair_command_publishes_live_products_without_a_revision(admin_cli
 
     schedule_price(admin_client, repaired, "5.00")
     repaired.refresh_from_db()
-    assert (repaired.live, repaired.price) == (True, Decimal("20.00"))
+    assert (repaired.live, first_variant(repaired).price) == (True, Decimal("20.00"))
     out = StringIO()
     call_command("publish_product_revisions", stdout=out)  # safe to run again
     assert "for 0 live products" in out.getvalue()
@@ -153,13 +165,15 @@ def test_the_repair_command_publishes_live_products_without_a_revision(admin_cli
 
 def test_the_repair_keeps_an_editors_draft_as_the_latest_revision():
     product = make_unrevisioned_product("OLD-3")
-    product.price = Decimal("30.00")
+    variant = first_variant(product)
+    variant.price = Decimal("30.00")
+    product.variants = [variant]
     draft = product.save_revision()
-    Product.objects.filter(pk=product.pk).update(price=Decimal("20.00"))
     call_command("publish_product_revisions", stdout=StringIO())
     product.refresh_from_db()
     assert product.latest_revision_id == draft.pk
-    assert product.live_revision.as_object().price == Decimal("20.00")
+    assert prices(product.live_revision.as_object()) == {"OLD-3": Decimal("20.00")}
+    assert prices(draft.as_object()) == {"OLD-3": Decimal("30.00")}
     assert product.has_unpublished_changes
 
 
@@ -176,3 +190,39 @@ def test_publishing_first_revisions_in_bulk_costs_the_same_for_3_or_30_products(
     assert counts[0] == counts[1]
     content = Product.objects.first().live_revision.content  # images and attributes included
     assert len(content["images"]) == 1 and len(content["attribute_options"]) == 2
+    assert [v["sku"] for v in content["variants"]] == [first_variant(Product.objects.first()).sku]
+
+
+def prices(product):
+    """{SKU: price} of a product's variants (a row or a revision's object)."""
+    return {variant.sku: variant.price for variant in product.variants.all()}
+
+
+def test_a_scheduled_revision_changes_one_variants_price_at_go_live_and_keeps_stock():
+    size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True)
+    coat = make_product(
+        "Coat",
+        axes=[size],
+        variants=[
+            {"sku": "COAT-S", "price": Decimal("100.00"), "options": [s], "stock": {"main": 3}},
+            {"sku": "COAT-M", "price": Decimal("100.00"), "options": [m], "stock": {"north": 4}},
+        ],
+    )
+    stock_before = sorted(Stock.objects.values_list("pk", "variant_id", "quantity"))
+    draft = coat.get_latest_revision_as_object()
+    variants = list(draft.variants.all())
+    variants[1].price = Decimal("80.00")  # COAT-M
+    draft.variants = variants
+    past = timezone.now() - timedelta(minutes=1)
+    draft.go_live_at = past
+    revision = draft.save_revision(approved_go_live_at=past)
+    # (Without a draft, the latest revision "as object" is the row itself, in memory.)
+    row = Product.objects.get(pk=coat.pk)
+    assert prices(row) == {"COAT-S": Decimal("100.00"), "COAT-M": Decimal("100.00")}
+
+    call_command("publish_scheduled")
+
+    row = Product.objects.get(pk=coat.pk)
+    assert row.live_revision_id == revision.pk
+    assert prices(row) == {"COAT-S": Decimal("100.00"), "COAT-M": Decimal("80.00")}
+    assert sorted(Stock.objects.values_list("pk", "variant_id", "quantity")) == stock_before

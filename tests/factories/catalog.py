@@ -94,7 +94,17 @@ def product_form_data(product, *, variants=None, **changes):
         "variants": inline_formset(variants, initial=product.variants.count(), min=1),
     }
     data.update(changes)
-    return nested_form_data(data)
+    return nested_form_data(_multiple(data, MULTIPLE_PRODUCT_FIELDS))
+
+
+# Many-to-many fields post one value per choice. As tuples they pass through
+# nested_form_data unchanged (it numbers the items of lists: "options-0").
+MULTIPLE_PRODUCT_FIELDS = ("variant_axes", "additional_categories", "attribute_options")
+MULTIPLE_VARIANT_FIELDS = ("options", "images")
+
+
+def _multiple(data, fields):
+    return {k: tuple(v) if k in fields and isinstance(v, list) else v for k, v in data.items()}
 
 
 def variant_form_data(variant, **changes):
@@ -113,6 +123,7 @@ def variant_form_data(variant, **changes):
         "images": [],
     }
     data.update(changes)
+    data = _multiple(data, MULTIPLE_VARIANT_FIELDS)
     # An unticked box and an empty field are both absent from a browser's POST.
     return {key: value for key, value in data.items() if value not in ("", None)}
 
