@@ -152,7 +152,7 @@ def feed_queryset():
             "ean",
             "price",
             "weight",
-            "product__pk",
+            "product__id",
             "product__name",
             "product__slug",
             "product__short_description",

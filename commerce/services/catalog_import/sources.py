@@ -56,8 +56,7 @@ AMPER_KEYS = {
     "short_description": "short_description",
     "is_featured": "is_featured",
     "is_published": "is_published",
-    "product": "product",
-    "group": "product",
+    "product": "product",  # or "group", read when "product" is blank
     "compare_at_price": "compare_at_price",
     "is_active": "is_active",
 }

@@ -178,6 +178,8 @@ def _import_all(rows, report, progress):
             parsed = parse_row(row)
         except RowError as exc:
             results[index] = RowResult(row.location, row.sku_hint, "failed", exc.messages)
+            # Still one of its product's rows: they are written together or not at all.
+            groups.setdefault(_raw_group(row), []).append((index, None))
             continue
         problems = []
         if parsed.sku in first_sku:
@@ -197,7 +199,8 @@ def _import_all(rows, report, progress):
         failed = [results[i] for i in indexes if i in results]
         if failed:
             for index, parsed in members:
-                results.setdefault(index, _not_imported(parsed, failed))
+                if parsed is not None:
+                    results.setdefault(index, _not_imported(parsed, failed))
         else:
             written = _import_group([parsed for _, parsed in members], report)
             for index, result in zip(indexes, written, strict=True):
@@ -209,6 +212,14 @@ def _import_all(rows, report, progress):
     # Rows that failed to parse belong to no group: count them at the end.
     if progress and len(rows) != done:
         progress(len(rows), len(rows))
+
+
+def _raw_group(row: SourceRow) -> tuple[str, str]:
+    """The product key of a row that did not parse, as `parse_row` would have made it."""
+    key = row.values.get("product")
+    if isinstance(key, str | int) and not isinstance(key, bool) and str(key).strip():
+        return ("product", str(key).strip())
+    return ("sku", row.sku_hint)
 
 
 def _not_imported(parsed: ParsedRow, failed: list[RowResult]) -> RowResult:
@@ -450,8 +461,9 @@ def _axis(name) -> AttributeDefinition | None:
     if definition is None:
         if not slug:
             return None
+        label = name.strip()[:80]
         definition = AttributeDefinition(
-            name=name.strip()[:80], slug=slug[:80], varies_per_variant=True
+            name=label[:1].upper() + label[1:], slug=slug[:80], varies_per_variant=True
         )
         definition.save()
     elif not definition.varies_per_variant:

@@ -816,7 +816,9 @@ def test_api_and_storefront_buyers_race_for_the_last_five_units():
     assert sold_by_api + sold_by_storefront == 5
     assert Order.objects.count() == 5
     assert Order.objects.filter(source="api").count() == sold_by_api
-    assert sum(Stock.objects.filter(variant__product=product).values_list("quantity", flat=True)) == 0
+    assert (
+        sum(Stock.objects.filter(variant__product=product).values_list("quantity", flat=True)) == 0
+    )
     assert sum(OrderLineAllocation.objects.values_list("quantity", flat=True)) == 5
     # Every API call cleaned up after itself, placed or refused.
     assert Cart.objects.filter(user__isnull=True).count() == 10  # the storefront buyers' carts
@@ -846,7 +848,9 @@ def test_twenty_api_calls_for_one_customer_race_for_the_last_five_units():
 
     assert sorted(outcome for _, outcome in results) == [201] * 5 + [400] * 15, results
     assert Order.objects.filter(user=customer, source="api").count() == 5
-    assert sum(Stock.objects.filter(variant__product=product).values_list("quantity", flat=True)) == 0
+    assert (
+        sum(Stock.objects.filter(variant__product=product).values_list("quantity", flat=True)) == 0
+    )
     assert not Cart.objects.exists() and not Checkout.objects.exists()
 
 
