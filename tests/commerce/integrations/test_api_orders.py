@@ -800,7 +800,8 @@ def test_api_and_storefront_buyers_race_for_the_last_five_units():
     product = make_product("Last five", stock={"a": 3, "b": 2})
     token = access_token(integrator)
     body = order_body(customer, (product, 1))
-    storefront = [place(t) for t in checkouts_for(product, 10, (delivery, transfer))]
+    # checkouts_for takes (variant, quantity) items, as make_cart does (part "cart").
+    storefront = [place(t) for t in checkouts_for([(product, 1)], 10, (delivery, transfer))]
 
     def api_buyer():
         response = post("/create-order", body, token)
