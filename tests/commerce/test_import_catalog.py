@@ -19,7 +19,17 @@ from wagtail.actions.unpublish import UnpublishAction
 from wagtail.models import Revision
 
 from commerce.management.commands.import_catalog import Command
-from commerce.models import CatalogVersion, Category, Product, ProductStatus, Stock, Warehouse
+from commerce.models import (
+    AttributeDefinition,
+    AttributeOption,
+    CatalogVersion,
+    Category,
+    Product,
+    ProductStatus,
+    ProductVariant,
+    Stock,
+    Warehouse,
+)
 from commerce.services.catalog_import import writing as catalog_import
 from commerce.services.catalog_import.values import parse_decimal
 from commerce.services.catalog_version import catalog_version
@@ -61,8 +71,35 @@ def revisions(product):
 def counts():
     return {
         model.__name__: model.objects.count()
-        for model in (Product, Category, Warehouse, Stock, Revision)
+        for model in (
+            Product,
+            ProductVariant,
+            Category,
+            Warehouse,
+            Stock,
+            Revision,
+            AttributeDefinition,
+            AttributeOption,
+        )
     }
+
+
+def product_of(sku):
+    """The product the variant with this SKU belongs to."""
+    return Product.objects.get(variants__sku=sku)
+
+
+def variant_of(sku):
+    return ProductVariant.objects.select_related("product").get(sku=sku)
+
+
+def skus():
+    return set(ProductVariant.objects.values_list("sku", flat=True))
+
+
+def sku_of(product_revision_object):
+    """{sku: price} of a product as a revision holds it (its variants in memory)."""
+    return {v.sku: v.price for v in product_revision_object.variants.all()}
 
 
 def make_product(tmp_path, sku="POT-1", name="Soup pot", price="10.00", **columns):
@@ -71,7 +108,7 @@ def make_product(tmp_path, sku="POT-1", name="Soup pot", price="10.00", **column
     header, values = ",".join(columns), ",".join(f'"{v}"' for v in columns.values())
     code, out, _ = run(write(tmp_path, f"make-{sku}.csv", f"{header}\n{values}\n"))
     assert code == 0, out
-    return Product.objects.get(sku=sku)
+    return product_of(sku)
 
 
 # --- AMPER JSON --------------------------------------------------------------------------------
@@ -82,15 +119,17 @@ def test_amper_products_from_the_docs_are_created_live_with_a_revision():
 
     assert code == 0
     assert "created: 3, updated: 0, unchanged: 0, failed: 0" in out
-    assert set(Product.objects.values_list("sku", flat=True)) == {"850267", "623765", "851233"}
-    bahama = Product.objects.get(sku="850267")
+    assert skus() == {"850267", "623765", "851233"}
+    bahama = product_of("850267")
     assert bahama.name == "BAHAMA zapach samochodowy NASZYJNIK Wild Hibiskus /1szt"
     assert bahama.slug == "bahama-zapach-samochodowy-naszyjnik-wild-hibiskus-1szt"
-    assert bahama.price == Decimal("25.43")
+    variant = bahama.variants.get()  # one variant: no axes
+    assert variant.price == Decimal("25.43")
     assert bahama.vat_rate == Decimal("23.00")
     assert bahama.unit == "szt."
-    assert bahama.weight == Decimal("0.200")
-    assert bahama.ean == "978020137962"
+    assert variant.weight == Decimal("0.200")
+    assert variant.ean == "978020137962"
+    assert not bahama.variant_axes.exists() and not variant.options.exists()
     assert bahama.status == ProductStatus.ACTIVE
     assert bahama.pk != 1037  # AMPER's id is not ours
     # Plain text becomes escaped rich text.
@@ -101,7 +140,7 @@ def test_amper_products_from_the_docs_are_created_live_with_a_revision():
         assert product.live and not product.has_unpublished_changes
         assert revisions(product) == 1
         assert product.live_revision_id == product.latest_revision_id is not None
-    california = Product.objects.get(sku="851233")
+    california = product_of("851233")
     assert california.description.startswith("<p>Papierowe zawieszki zapachowe:<br/>Innowacyjna")
     assert "\n" not in california.description
     assert california.description.count("<p>") == 1
@@ -125,12 +164,12 @@ def test_amper_results_wrapper_short_code_and_flags(tmp_path):
     code, out, _ = run(write(tmp_path, "wrapped.json", json.dumps(items)))
 
     assert code == 0, out
-    product = Product.objects.get(sku="SC-1")
+    product = product_of("SC-1")
     assert product.status == ProductStatus.HIDDEN
     assert product.is_featured is True
     assert product.short_description == "<b>Short</b>"  # plain text field, stored as given
-    assert product.weight is None
-    assert product.price == Decimal("5.00")
+    assert variant_of("SC-1").weight is None
+    assert variant_of("SC-1").price == Decimal("5.00")
 
 
 def test_amper_is_published_true_shows_hidden_products_and_keeps_disabled_ones(tmp_path):
@@ -142,8 +181,8 @@ def test_amper_is_published_true_shows_hidden_products_and_keeps_disabled_ones(t
 
     assert code == 0, out
     assert "updated: 1, unchanged: 1" in out
-    assert Product.objects.get(sku="H").status == ProductStatus.ACTIVE
-    assert Product.objects.get(sku="D").status == ProductStatus.DISABLED
+    assert product_of("H").status == ProductStatus.ACTIVE
+    assert product_of("D").status == ProductStatus.DISABLED
 
 
 def test_bad_json_items_are_reported_by_item_number(tmp_path):
@@ -164,7 +203,7 @@ def test_bad_json_items_are_reported_by_item_number(tmp_path):
     assert "item 3 (sku NAN): price: NaN is not a number" in out
     assert "item 4: sku: required" in out
     assert "item 5 (sku FLOAT): price: at most 2 decimal places (got 1.005)" in out
-    assert list(Product.objects.values_list("sku", flat=True)) == ["OK-1"]
+    assert skus() == {"OK-1"} and Product.objects.count() == 1
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -181,27 +220,27 @@ def test_csv_rows_with_category_paths_and_stock_columns():
     assert pans.parent == Category.objects.get(slug_path="kitchen")
     assert pans.name == "Pans"
 
-    pan = Product.objects.get(sku="PAN-24")
-    assert pan.price == Decimal("89.99")  # "89,99"
-    assert pan.weight == Decimal("1.250")
-    assert pan.ean == "5901234123457"
+    pan = product_of("PAN-24")
+    assert variant_of("PAN-24").price == Decimal("89.99")  # "89,99"
+    assert variant_of("PAN-24").weight == Decimal("1.250")
+    assert variant_of("PAN-24").ean == "5901234123457"
     assert pan.main_category == pans
     assert pan.is_featured is True
     assert pan.description == "<p>Heavy cast iron.</p><p>Oven safe up to 250 °C.</p>"
     assert pan.live and revisions(pan) == 1
 
-    small = Product.objects.get(sku="PAN-28")
+    small = product_of("PAN-28")
     assert small.status == ProductStatus.ACTIVE  # empty cell: the default
     assert small.is_featured is False
-    knife = Product.objects.get(sku="KNIFE-20")
+    knife = product_of("KNIFE-20")
     assert knife.status == ProductStatus.HIDDEN
     assert knife.vat_rate == Decimal("8.00")
     assert knife.unit == "szt."
     assert knife.main_category.slug_path == "kitchen/knives"
 
     stock = {
-        (s.product.sku, s.warehouse.code): s.quantity
-        for s in Stock.objects.select_related("product", "warehouse")
+        (s.variant.sku, s.warehouse.code): s.quantity
+        for s in Stock.objects.select_related("variant", "warehouse")
     }
     # An empty stock cell sets nothing; "0" is a quantity.
     assert stock == {
@@ -218,9 +257,9 @@ def test_csv_with_bom_semicolons_and_upper_case_headers(tmp_path):
     code, out, _ = run(write(tmp_path, "excel.csv", text))
 
     assert code == 0, out
-    product = Product.objects.get(sku="BOM-1")
+    product = product_of("BOM-1")
     assert product.name == "Łyżka drewniana"
-    assert product.price == Decimal("12.50")
+    assert variant_of("BOM-1").price == Decimal("12.50")
     assert product.main_category.slug_path == "kitchen"
 
 
@@ -259,8 +298,8 @@ def test_bad_rows_are_reported_with_line_numbers_and_good_rows_land(tmp_path):
         "line 14 (sku MANY): price: must not be negative (got -1); ean: '123' is not 8 to 14",
     ):
         assert expected in failures
-    assert set(Product.objects.values_list("sku", flat=True)) == {"GOOD-1", "GOOD-2"}
-    assert Product.objects.get(sku="GOOD-2").name == "Two\nlines"
+    assert skus() == {"GOOD-1", "GOOD-2"}
+    assert product_of("GOOD-2").name == "Two\nlines"
     assert Stock.objects.get().quantity == 4
 
 
@@ -273,7 +312,7 @@ def test_missing_name_and_price_are_required_only_for_new_products(tmp_path):
     assert code == 1
     assert "unchanged: 1, failed: 1" in out
     assert "line 3 (sku NEW): name: required for a new product; price: required" in out
-    assert not Product.objects.filter(sku="NEW").exists()
+    assert not ProductVariant.objects.filter(sku="NEW").exists()
 
 
 def test_a_failed_row_leaves_no_half_written_product_category_or_stock(tmp_path, monkeypatch):
@@ -294,7 +333,7 @@ def test_a_failed_row_leaves_no_half_written_product_category_or_stock(tmp_path,
 
     assert code == 1
     assert "line 2 (sku X-2): database error: stock refused" in out
-    assert list(Product.objects.values_list("sku", flat=True)) == ["X-3"]
+    assert skus() == {"X-3"}
     assert not Category.objects.exists()
     assert not Warehouse.objects.exists()
 
@@ -310,7 +349,7 @@ def test_category_slug_taken_elsewhere_in_the_tree_fails_the_row(tmp_path):
         "category: cannot create 'garden/pans': the slug 'pans' is taken by 'kitchen/pans'" in out
     )
     assert not Category.objects.filter(slug="garden").exists()
-    assert not Product.objects.filter(sku="G-1").exists()
+    assert not ProductVariant.objects.filter(sku="G-1").exists()
 
 
 def test_invalid_category_path_is_a_row_error(tmp_path):
@@ -329,7 +368,7 @@ def test_invalid_category_path_is_a_row_error(tmp_path):
 def test_running_a_file_again_changes_nothing(path):
     run(path)
     before = counts()
-    updated_at = dict(Product.objects.values_list("sku", "updated_at"))
+    updated_at = dict(ProductVariant.objects.values_list("sku", "product__updated_at"))
 
     code, out, _ = run(path)
 
@@ -337,13 +376,14 @@ def test_running_a_file_again_changes_nothing(path):
     assert "created: 0, updated: 0, unchanged: 3, failed: 0" in out
     assert "Categories created" not in out
     assert counts() == before  # no new revision, product, category or stock row
-    assert dict(Product.objects.values_list("sku", "updated_at")) == updated_at
+    assert dict(ProductVariant.objects.values_list("sku", "product__updated_at")) == updated_at
 
 
 def test_an_update_changes_only_the_given_columns(tmp_path):
     run(PRODUCTS_CSV)
-    pan = Product.objects.get(sku="PAN-24")
-    old = {f: getattr(pan, f) for f in ("name", "slug", "ean", "weight", "description", "status")}
+    pan = product_of("PAN-24")
+    old = {f: getattr(pan, f) for f in ("name", "slug", "description", "status")}
+    old_variant = {f: getattr(variant_of("PAN-24"), f) for f in ("ean", "weight")}
     old_category, first_revision = pan.main_category_id, pan.live_revision_id
 
     text = "sku,price,ean,stock:outlet\nPAN-24,79.99,,9\n"  # empty ean: keep it
@@ -353,28 +393,29 @@ def test_an_update_changes_only_the_given_columns(tmp_path):
     assert "created: 0, updated: 1, unchanged: 0, failed: 0" in out
     assert "line 2 (sku PAN-24): price, stock" in out
     pan.refresh_from_db()
-    assert pan.price == Decimal("79.99")
+    assert variant_of("PAN-24").price == Decimal("79.99")
     assert {f: getattr(pan, f) for f in old} == old
+    assert {f: getattr(variant_of("PAN-24"), f) for f in old_variant} == old_variant
     assert pan.main_category_id == old_category
     assert pan.is_featured is True
-    assert Stock.objects.get(product=pan, warehouse__code="outlet").quantity == 9
-    assert Stock.objects.get(product=pan, warehouse__code="main").quantity == 12
+    assert Stock.objects.get(variant__product=pan, warehouse__code="outlet").quantity == 9
+    assert Stock.objects.get(variant__product=pan, warehouse__code="main").quantity == 12
     # A new revision, published.
     assert revisions(pan) == 2
     assert pan.live_revision_id == pan.latest_revision_id != first_revision
     assert not pan.has_unpublished_changes
-    assert pan.live_revision.as_object().price == Decimal("79.99")
+    assert sku_of(pan.live_revision.as_object()) == {"PAN-24": Decimal("79.99")}
 
 
 def test_a_stock_only_change_is_an_update_without_a_revision(tmp_path):
     run(PRODUCTS_CSV)
-    pan = Product.objects.get(sku="PAN-24")
+    pan = product_of("PAN-24")
 
     code, out, _ = run(write(tmp_path, "stock.csv", "sku,stock:main\nPAN-24,1\n"))
 
     assert code == 0
     assert "updated: 1" in out
-    assert Stock.objects.get(product=pan, warehouse__code="main").quantity == 1
+    assert Stock.objects.get(variant__product=pan, warehouse__code="main").quantity == 1
     assert revisions(pan) == 1
 
 
@@ -385,7 +426,7 @@ def test_new_products_get_unique_slugs(tmp_path):
     code, out, _ = run(write(tmp_path, "slugs.csv", text))
 
     assert code == 0, out
-    slugs = dict(Product.objects.values_list("sku", "slug"))
+    slugs = dict(ProductVariant.objects.values_list("sku", "product__slug"))
     assert slugs == {
         "EXISTING": "frying-pan",
         "FP-2": "frying-pan-2",
@@ -399,8 +440,234 @@ def test_renaming_keeps_the_slug(tmp_path):
     make_product(tmp_path, sku="R", name="Old name")
     run(write(tmp_path, "rename.csv", "sku,name\nR,New name\n"))
 
-    product = Product.objects.get(sku="R")
+    product = product_of("R")
     assert (product.name, product.slug) == ("New name", "old-name")
+
+
+# --- Variants ----------------------------------------------------------------------------------
+
+COATS = (
+    "sku,product,name,price,option:size,option:colour,stock:main\n"  # line 1
+    "COAT-S-G,coat,Heritage coat,349,S,Green,3\n"  # line 2
+    "COAT-M-G,coat,,359,M,Green,0\n"  # line 3
+    "COAT-M-R,coat,,359,M,Red,2\n"  # line 4
+    "MUG-1,,Mug,19,,,12\n"  # line 5: no product key, a product of its own
+)
+
+
+def options_of(sku):
+    return {o.definition.slug: o.value for o in variant_of(sku).options.all()}
+
+
+def test_rows_with_one_product_key_are_one_products_variants(tmp_path):
+    code, out, _ = run(write(tmp_path, "coats.csv", COATS))
+
+    assert code == 0, out
+    assert "created: 4, updated: 0, unchanged: 0, failed: 0" in out
+    coat = product_of("COAT-S-G")
+    assert coat.name == "Heritage coat" and coat.live and revisions(coat) == 1
+    assert [v.sku for v in coat.variants.order_by("sort_order")] == [
+        "COAT-S-G",
+        "COAT-M-G",
+        "COAT-M-R",
+    ]
+    assert sorted(axis.slug for axis in coat.variant_axes.all()) == ["colour", "size"]
+    assert all(axis.varies_per_variant for axis in coat.variant_axes.all())
+    assert options_of("COAT-M-R") == {"size": "M", "colour": "Red"}
+    assert variant_of("COAT-M-G").price == Decimal("359.00")
+    # Options are created once per axis and value.
+    assert sorted(AttributeOption.objects.values_list("value", flat=True)) == [
+        "Green",
+        "M",
+        "Red",
+        "S",
+    ]
+    assert {s.variant.sku: s.quantity for s in Stock.objects.select_related("variant")} == {
+        "COAT-S-G": 3,
+        "COAT-M-G": 0,
+        "COAT-M-R": 2,
+        "MUG-1": 12,
+    }
+    mug = product_of("MUG-1")
+    assert mug != coat and not mug.variant_axes.exists() and options_of("MUG-1") == {}
+    # The live revision carries the variants and their options.
+    live = coat.live_revision.as_object()
+    assert sorted(v.sku for v in live.variants.all()) == ["COAT-M-G", "COAT-M-R", "COAT-S-G"]
+
+
+def test_two_groups_and_a_bad_row_fail_only_that_product(tmp_path):
+    text = (
+        "sku,group,name,price,option:size,stock:main\n"  # line 1; `group` is `product`
+        "BOOT-40,boots,Boot,199,40,1\n"  # line 2
+        "TEE-S,tee,Tee,20,S,5\n"  # line 3
+        "BOOT-41,boots,Boot,abc,41,1\n"  # line 4: a bad price
+        "TEE-M,tee,Tee,20,M,5\n"  # line 5
+    )
+    code, out, err = run(write(tmp_path, "two.csv", text))
+
+    assert code == 1
+    assert "created: 2, updated: 0, unchanged: 0, failed: 2" in out
+    assert "line 4 (sku BOOT-41): price: 'abc' is not a number" in out
+    assert (
+        "line 2 (sku BOOT-40): not imported: another row of the same product failed (line 4)" in out
+    )
+    assert skus() == {"TEE-S", "TEE-M"}
+    assert product_of("TEE-S") == product_of("TEE-M")
+    assert not AttributeOption.objects.filter(value__in=["40", "41"]).exists()
+
+
+def test_re_running_a_file_with_variants_changes_nothing(tmp_path):
+    path = write(tmp_path, "coats.csv", COATS)
+    run(path)
+    before, version = counts(), catalog_version()
+    updated_at = dict(ProductVariant.objects.values_list("sku", "product__updated_at"))
+
+    code, out, _ = run(path)
+
+    assert code == 0, out
+    assert "created: 0, updated: 0, unchanged: 4, failed: 0" in out
+    assert counts() == before  # no revision, variant, option or stock row
+    assert catalog_version() == version
+    assert dict(ProductVariant.objects.values_list("sku", "product__updated_at")) == updated_at
+
+
+def test_options_that_duplicate_another_rows_fail_with_the_line(tmp_path):
+    text = (
+        "sku,product,name,price,option:size\n"
+        "TEE-S,tee,Tee,10,S\n"  # line 2
+        "TEE-S2,tee,,10,s\n"  # line 3: the same option (values match case-insensitively)
+        "MUG-1,,Mug,5,\n"  # line 4
+    )
+    code, out, _ = run(write(tmp_path, "dupe.csv", text))
+
+    assert code == 1
+    assert "line 3 (sku TEE-S2): options: Variant 1 already has these options." in out
+    assert "line 2 (sku TEE-S): not imported" in out
+    assert skus() == {"MUG-1"}
+
+
+def test_a_variant_missing_an_axis_or_a_second_variant_without_axes_fails(tmp_path):
+    text = (
+        "sku,product,name,price,option:size,option:colour\n"
+        "A-S-G,a,A,10,S,Green\n"
+        "A-M,a,,10,M,\n"  # line 3: no colour
+        "B-1,b,B,10,,\n"
+        "B-2,b,,10,,\n"  # line 5: a product without axes is one variant
+    )
+    code, out, _ = run(write(tmp_path, "axes.csv", text))
+
+    assert code == 1
+    assert "line 3 (sku A-M): options: Choose an option for Colour." in out
+    # Two variants without axes: the second has the first's (empty) combination.
+    assert "line 5 (sku B-2): options: Variant 1 already has these options." in out
+    assert not Product.objects.exists()
+
+
+def test_later_rows_disagreeing_on_product_values_get_a_note_and_the_first_wins(tmp_path):
+    text = (
+        "sku,product,name,price,status,option:size\n"
+        "T-S,tee,Tee,10,active,S\n"
+        "T-M,tee,T-shirt,10,hidden,M\n"  # line 3: another name and status
+    )
+    code, out, _ = run(write(tmp_path, "notes.csv", text))
+
+    assert code == 0, out
+    assert "line 3 (sku T-M): name: differs from line 2, the product's first row" in out
+    assert "line 3 (sku T-M): status: differs from line 2" in out
+    tee = product_of("T-M")
+    assert (tee.name, tee.status) == ("Tee", ProductStatus.ACTIVE)
+
+
+def test_a_later_file_adds_a_variant_and_updates_another_leaving_the_rest(tmp_path):
+    run(write(tmp_path, "coats.csv", COATS))
+    coat = product_of("COAT-S-G")
+    text = (
+        "sku,product,price,compare_at_price,is_active,option:size,option:colour,stock:main\n"
+        "COAT-L-G,coat,369,,,L,Green,4\n"  # line 2: new
+        "COAT-M-G,coat,339,359,no,,,\n"  # line 3: cheaper, inactive; options kept
+    )
+    with CaptureQueriesContext(connection) as queries:
+        code, out, _ = run(write(tmp_path, "more.csv", text), "--verbosity", "2")
+
+    assert code == 0, out
+    assert "created: 1, updated: 1, unchanged: 0, failed: 0" in out
+    assert "line 3 (sku COAT-M-G): price, compare_at_price, is_active" in out
+    assert product_of("COAT-L-G") == coat
+    assert coat.variants.count() == 4
+    medium = variant_of("COAT-M-G")
+    assert (medium.price, medium.compare_at_price, medium.is_active) == (
+        Decimal("339.00"),
+        Decimal("359.00"),
+        False,
+    )
+    assert options_of("COAT-M-G") == {"size": "M", "colour": "Green"}
+    assert variant_of("COAT-S-G").price == Decimal("349.00")  # not in the file: as it was
+    assert Stock.objects.get(variant__sku="COAT-L-G").quantity == 4
+    assert revisions(coat) == 2
+    # The product is locked before its stock rows (services.locks' order).
+    sql = [q["sql"] for q in queries]
+    product_lock = next(i for i, q in enumerate(sql) if "FOR NO KEY UPDATE" in q)
+    stock_lock = next(i for i, q in enumerate(sql) if "FOR UPDATE" in q and '"commerce_stock"' in q)
+    assert product_lock < stock_lock
+
+
+def test_skus_of_two_products_in_one_group_fail(tmp_path):
+    run(write(tmp_path, "coats.csv", COATS))
+    text = "sku,product,price\nCOAT-S-G,x,1\nMUG-1,x,1\n"
+    code, out, _ = run(write(tmp_path, "mixed.csv", text))
+
+    assert code == 1
+    assert "is a variant of another product" in out
+    assert variant_of("COAT-S-G").price == Decimal("349.00")
+
+
+def test_a_sku_or_ean_twice_in_a_file_fails_the_second_row(tmp_path):
+    text = "sku,name,price,ean\nA,A,1,\nA,A,2,\nB,B,1,5901234123457\nC,C,1,5901234123457\n"
+    code, out, _ = run(write(tmp_path, "twice.csv", text))
+
+    assert code == 1
+    assert "line 3 (sku A): sku: 'A' is also on line 2" in out
+    # EANs are unique per variant (AMPER's own example repeats one; the shop refuses that).
+    assert "line 5 (sku C): ean: '5901234123457' is also on line 4" in out
+    assert skus() == {"B"}
+
+
+def test_amper_json_variants_by_product_key_and_in_a_variants_list(tmp_path):
+    items = [
+        {
+            "sku": "COAT-S",
+            "product": "coat",
+            "name": "Coat",
+            "default_price": "100.00",
+            "options": {"size": "S"},
+        },
+        {"sku": "COAT-M", "group": "coat", "default_price": "110.00", "options": {"size": "M"}},
+        # The shape /external/v1/products/ answers: one product with its variants.
+        {
+            "id": 77,
+            "name": "Boot",
+            "sku": "BOOT-40",
+            "default_price": "199.00",
+            "variants": [
+                {"sku": "BOOT-40", "price": "199.00", "options": {"size": "40"}},
+                {"sku": "BOOT-41", "price": "209.00", "options": {"size": "41"}},
+                {"sku": "BOOT-42", "price": "x", "options": {"size": "42"}},
+            ],
+        },
+    ]
+    code, out, _ = run(write(tmp_path, "variants.json", json.dumps(items)))
+
+    assert code == 1
+    assert "item 3, variant 3 (sku BOOT-42): price: 'x' is not a number" in out
+    assert product_of("COAT-S") == product_of("COAT-M")
+    assert options_of("COAT-M") == {"size": "M"}
+    assert skus() == {"COAT-S", "COAT-M"}
+
+    items[2]["variants"].pop()
+    code, out, _ = run(write(tmp_path, "variants.json", json.dumps(items)))
+    assert code == 0, out
+    assert product_of("BOOT-40") == product_of("BOOT-41") != product_of("COAT-S")
+    assert variant_of("BOOT-41").price == Decimal("209.00")
 
 
 # --- Dry run -----------------------------------------------------------------------------------
@@ -416,7 +683,7 @@ def test_dry_run_validates_and_leaves_the_database_untouched(tmp_path):
     assert "Dry run" in out and "nothing was saved" in out
     assert "created: 2, updated: 1, unchanged: 0, failed: 0" in out
     assert counts() == before
-    assert Product.objects.get(sku="PAN-24").price == Decimal("1.00")
+    assert variant_of("PAN-24").price == Decimal("1.00")
 
 
 def test_dry_run_never_touches_the_catalog_version_row(tmp_path):
@@ -509,7 +776,10 @@ def test_a_product_with_unpublished_draft_changes_keeps_its_draft(tmp_path):
     product = make_product(tmp_path, sku="D-1", name="Pan", price="10.00", weight="1")
     # An editor saves a draft: new name and price, not published.
     draft = product.get_latest_revision_as_object()
-    draft.name, draft.price = "Pan (new)", Decimal("12.00")
+    draft.name = "Pan (new)"
+    draft_variants = list(draft.variants.all())
+    draft_variants[0].price = Decimal("12.00")
+    draft.variants = draft_variants
     EditAction(draft, publish=False).execute(skip_permission_checks=True)
     editor_revision = Product.objects.get(pk=product.pk).latest_revision
     assert Product.objects.get(pk=product.pk).has_unpublished_changes
@@ -522,17 +792,23 @@ def test_a_product_with_unpublished_draft_changes_keeps_its_draft(tmp_path):
     assert "line 2 (sku D-1): has unpublished draft changes" in out
     assert "except price (edited in the draft" in out
     product.refresh_from_db()
+    variant = variant_of("D-1")
     # The live product has the imported values and the editor's name is not live.
-    assert (product.name, product.price, product.weight) == ("Pan", Decimal("11.00"), 2)
-    assert product.live_revision.as_object().price == Decimal("11.00")
+    assert (product.name, variant.price, variant.weight) == ("Pan", Decimal("11.00"), 2)
+    assert sku_of(product.live_revision.as_object()) == {"D-1": Decimal("11.00")}
     # The draft is still the latest revision: the editor's edits, plus the weight.
     assert product.has_unpublished_changes
     assert product.latest_revision_id not in (product.live_revision_id, editor_revision.pk)
     latest = product.latest_revision.as_object()
-    assert (latest.name, latest.price, latest.weight) == ("Pan (new)", Decimal("12.00"), 2)
+    [latest_variant] = latest.variants.all()
+    assert (latest.name, latest_variant.price, latest_variant.weight) == (
+        "Pan (new)",
+        Decimal("12.00"),
+        2,
+    )
     # The editor's own revision is still in the history, untouched.
     assert editor_revision.as_object().name == "Pan (new)"
-    assert editor_revision.as_object().weight == 1
+    assert editor_revision.as_object().variants.all()[0].weight == 1
 
 
 def test_a_product_that_is_not_live_is_updated_as_a_draft(tmp_path):
@@ -545,8 +821,8 @@ def test_a_product_that_is_not_live_is_updated_as_a_draft(tmp_path):
     assert "not live (unpublished in the admin): saved as a draft, not published" in out
     product.refresh_from_db()
     assert not product.live
-    assert product.price == Decimal("15.00")
-    assert product.latest_revision.as_object().price == Decimal("15.00")
+    assert variant_of("U-1").price == Decimal("15.00")
+    assert sku_of(product.latest_revision.as_object()) == {"U-1": Decimal("15.00")}
 
 
 def test_a_product_with_a_scheduled_publication_is_not_touched(tmp_path):
@@ -561,7 +837,7 @@ def test_a_product_with_a_scheduled_publication_is_not_touched(tmp_path):
     assert code == 1
     assert "line 2 (sku S-1): a publication is scheduled" in out
     product.refresh_from_db()
-    assert product.price == Decimal("10.00")
+    assert variant_of("S-1").price == Decimal("10.00")
     assert product.revisions.filter(approved_go_live_at__isnull=False).exists()
 
 
@@ -588,6 +864,8 @@ def test_help_lists_the_csv_columns():
     for column in ("short_description", "description", "status", "category", "is_featured"):
         assert f"\n  {column} " in help_text
     assert "\n  stock:<code> " in help_text
+    assert "\n  option:<axis> " in help_text
+    assert "\n  product, group " in help_text
     assert "--dry-run" in help_text
 
 

@@ -65,9 +65,17 @@ class TokenOut(Schema):
 
 
 class LineIn(Schema):
-    product_id: int | None = Field(None, description="Our product id.")
+    variant_id: int | None = Field(None, description="The variant to buy (see /variants/).")
+    sku: text(max_length=64) | None = Field(
+        None, description="The variant's SKU (instead of variant_id)."
+    )
+    product_id: int | None = Field(
+        None,
+        description="Our product id: enough for a product sold as one variant; with "
+        "variant_id or sku, the variant must be this product's.",
+    )
     product_external_id: text(max_length=64) | None = Field(
-        None, description="The product's SKU (instead of product_id)."
+        None, description="AMPER's name for the SKU: the variant's SKU, like `sku`."
     )
     quantity: int = Field(..., gt=0, description="Whole units.")
     suggested_price: Decimal = Field(
@@ -98,8 +106,12 @@ class CreateOrderIn(Schema):
 
 class LineOut(Schema):
     product_id: int
-    product_external_id: str
-    product_name: str
+    variant_id: int
+    product_external_id: str = Field(description="The variant's SKU.")
+    sku: str
+    product_name: str = Field(
+        description='The variant\'s description: "Heritage coat — Size M, Colour Green".'
+    )
     quantity: int
     suggested_price: float
     default_price: float

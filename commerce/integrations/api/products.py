@@ -2,7 +2,9 @@
 v1 lists them.
 
 AMPER's documentation gives one example (the product list); its decimals are
-strings with two decimals ("25.43", "0.20") and `vat` an integer.
+strings with two decimals ("25.43", "0.20") and `vat` an integer. A product's
+`sku`, `short_code`, `ean`, `weight` and `default_price` are its default variant's
+(`catalog_export.default_variant`); `variants` lists what it is sold as.
 """
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,31 +21,94 @@ from commerce.integrations.api.listing import (
     page_of,
 )
 from commerce.integrations.services import catalog_export as export
-from commerce.integrations.services.catalog_export import decimal_string, vat_number
+from commerce.integrations.services.catalog_export import (
+    decimal_string,
+    default_variant,
+    variant_options,
+    vat_number,
+)
 from commerce.text import rich_text_to_plain
 
 router = Router(tags=["products"])
 
 
+class ProductVariantOut(Schema):
+    """A variant as listed inside its product (`/variants/` lists them on their own)."""
+
+    id: int
+    sku: str
+    ean: str = Field(description='EAN/GTIN digits, or "" when the variant has none.')
+    price: str = Field(description='Gross price as a decimal string ("25.43").')
+    compare_at_price: str | None = Field(
+        description="The former price, shown struck through when higher than `price`, or null."
+    )
+    weight: str | None = Field(description='Kilograms as a decimal string ("0.20"), or null.')
+    options: dict[str, str] = Field(
+        description='One value per variant axis, by the axis\'s slug: {"size": "M"}. '
+        "Empty for a product without axes (sold as one variant)."
+    )
+    stock: int = Field(description="Units available in active warehouses.")
+
+    @staticmethod
+    def resolve_price(obj):
+        return decimal_string(obj.price)
+
+    @staticmethod
+    def resolve_compare_at_price(obj):
+        return decimal_string(obj.compare_at_price)
+
+    @staticmethod
+    def resolve_weight(obj):
+        return decimal_string(obj.weight)
+
+    @staticmethod
+    def resolve_options(obj):
+        return variant_options(obj)
+
+    @staticmethod
+    def resolve_stock(obj):
+        return obj.available_quantity
+
+
 class ProductOut(Schema):
     id: int
     name: str
-    short_code: str = Field(description="The SKU (AMPER's product code).")
+    short_code: str = Field(description="The default variant's SKU (AMPER's product code).")
     description: str = Field(description="Plain text; paragraphs parted by a blank line.")
-    ean: str = Field(description='EAN/GTIN digits, or "" when the product has none.')
-    sku: str
+    ean: str = Field(description='The default variant\'s EAN/GTIN digits, or "" without one.')
+    sku: str = Field(description="The default variant's SKU: its first active variant.")
     vat: int | float = Field(description="VAT rate in percent: an integer, e.g. 23.")
     default_unit_of_measure: str
-    weight: str | None = Field(description='Kilograms as a decimal string ("0.20"), or null.')
-    default_price: str = Field(description='Gross price as a decimal string ("25.43").')
+    weight: str | None = Field(
+        description='The default variant\'s kilograms as a decimal string ("0.20"), or null.'
+    )
+    default_price: str = Field(
+        description='The default variant\'s gross price as a decimal string ("25.43").'
+    )
     is_published: bool = Field(
         description="true: offered for sale. false only with include_disabled=true: "
         "a disabled product, shown but not purchasable."
     )
+    variants: list[ProductVariantOut] = Field(
+        description="What the product is sold as: its active variants in the shop's order; "
+        "the first is the default one the fields above describe."
+    )
 
     @staticmethod
     def resolve_short_code(obj):
-        return obj.sku
+        return default_variant(obj).sku
+
+    @staticmethod
+    def resolve_sku(obj):
+        return default_variant(obj).sku
+
+    @staticmethod
+    def resolve_ean(obj):
+        return default_variant(obj).ean
+
+    @staticmethod
+    def resolve_variants(obj):
+        return obj.exported_variants
 
     @staticmethod
     def resolve_description(obj):
@@ -59,11 +124,11 @@ class ProductOut(Schema):
 
     @staticmethod
     def resolve_weight(obj):
-        return decimal_string(obj.weight)
+        return decimal_string(default_variant(obj).weight)
 
     @staticmethod
     def resolve_default_price(obj):
-        return decimal_string(obj.price)
+        return decimal_string(default_variant(obj).price)
 
     @staticmethod
     def resolve_is_published(obj):

@@ -9,11 +9,18 @@ The rules, in one place (the README's "Integration API" section documents them):
   unpublished products never appear. Everything attached to a product (its
   categories, files, stock) follows the same rule.
 - Categories: those the storefront shows (active, with no inactive ancestor).
-- Stock: per product and *active* warehouse (stock in inactive warehouses is
+- Variants: the *active* variants of those products (an inactive variant is not
+  sold, so it is not offered). A product is listed with its active variants; its
+  AMPER fields `sku`, `ean`, `default_price` and `weight` are its first active
+  variant's (the default one, by the editor's order), so clients that know only
+  SKUs keep working. A product without an active variant cannot be sold and is
+  not listed.
+- Stock: per active variant and *active* warehouse (stock in inactive warehouses is
   not offered to shoppers, so it is not offered here either).
 - Every list is ordered by id (relations by product, then category), so pages
   are stable while nothing changes, and costs a fixed number of queries:
-  one COUNT and one SELECT, whatever the page size.
+  one COUNT and one SELECT, whatever the page size (plus one query per
+  prefetched relation: a product's variants and their options).
 """
 
 from __future__ import annotations
@@ -24,11 +31,19 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BooleanField, F, QuerySet, Value
+from django.db.models import BooleanField, Exists, F, OuterRef, Prefetch, QuerySet, Value
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from commerce.models import Category, Product, ProductImage, Stock
+from commerce.models import (
+    AttributeOption,
+    Category,
+    Product,
+    ProductImage,
+    ProductVariant,
+    Stock,
+)
+from commerce.services.inventory import available_stock_subquery
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE  # an AMPER client that never pages gets as much as we allow
@@ -113,33 +128,96 @@ def paginate(queryset: QuerySet, page: int, page_size: int) -> Page:
 
 def exported_products(*, include_disabled: bool = False) -> QuerySet:
     # Disabled products are the visible ones that are not purchasable.
-    return Product.objects.visible() if include_disabled else Product.objects.purchasable()
+    products = Product.objects.visible() if include_disabled else Product.objects.purchasable()
+    return products.filter(
+        Exists(ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True))
+    )
 
 
 def _since(queryset: QuerySet, updated_since: datetime | None, field="updated_at") -> QuerySet:
     return queryset.filter(**{f"{field}__gte": updated_since}) if updated_since else queryset
 
 
+def _with_options(variants: QuerySet) -> QuerySet:
+    """Variants with their stock and their options (axis and value): one query for the
+    options of a whole page, whatever the number of variants or axes."""
+    options = AttributeOption.objects.select_related("definition").order_by(
+        "definition__sort_order", "definition__name", "sort_order", "pk"
+    )
+    return variants.annotate(stock_available=available_stock_subquery()).prefetch_related(
+        Prefetch("options", queryset=options)
+    )
+
+
+def exported_variants(*, include_disabled=False) -> QuerySet:
+    """Active variants of exported products."""
+    return ProductVariant.objects.filter(
+        is_active=True,
+        product__in=exported_products(include_disabled=include_disabled).values("pk"),
+    )
+
+
 def products(*, include_disabled=False, updated_since=None) -> QuerySet:
-    queryset = exported_products(include_disabled=include_disabled).only(
-        "id",
-        "name",
-        "sku",
-        "ean",
-        "description",
-        "vat_rate",
-        "unit",
-        "weight",
-        "price",
-        # is_published is Product.is_purchasable, which reads both:
-        "live",
-        "status",
+    """Exported products, each with `exported_variants` (its active variants in the
+    editor's order, with stock and options) prefetched."""
+    variants = _with_options(
+        ProductVariant.objects.filter(is_active=True).order_by("sort_order", "pk")
+    )
+    queryset = (
+        exported_products(include_disabled=include_disabled)
+        .only(
+            "id",
+            "name",
+            "description",
+            "vat_rate",
+            "unit",
+            # is_published is Product.is_purchasable, which reads both:
+            "live",
+            "status",
+        )
+        .prefetch_related(Prefetch("variants", queryset=variants, to_attr="exported_variants"))
     )
     return _since(queryset, updated_since).order_by("id")
 
 
 def product(product_id: int, *, include_disabled=False) -> Product | None:
     return products(include_disabled=include_disabled).filter(pk=product_id).first()
+
+
+def variants(
+    *, include_disabled=False, updated_since=None, product_id=None, sku=None, ean=None
+) -> QuerySet:
+    """Exported variants by id, with their product's publication flag, stock and options.
+
+    A variant changes only when its product is published again (variants are part of
+    the product's revisions): `updated_since` is the product's update time.
+    """
+    products = _since(exported_products(include_disabled=include_disabled), updated_since)
+    queryset = ProductVariant.objects.filter(is_active=True, product__in=products.values("pk"))
+    if product_id is not None:
+        queryset = queryset.filter(product_id=product_id)
+    if sku is not None:
+        queryset = queryset.filter(sku=sku)
+    if ean is not None:
+        queryset = queryset.filter(ean=ean)
+    return (
+        _with_options(queryset)
+        .select_related("product")
+        .only(
+            "id",
+            "sku",
+            "ean",
+            "price",
+            "compare_at_price",
+            "weight",
+            "sort_order",
+            "is_active",
+            "product_id",
+            "product__live",
+            "product__status",
+        )
+        .order_by("id")
+    )
 
 
 def categories() -> QuerySet:
@@ -197,13 +275,26 @@ def product_files(*, include_disabled=False, updated_since=None) -> QuerySet:
 
 
 def stocks(*, include_disabled=False) -> QuerySet:
-    visible = exported_products(include_disabled=include_disabled)
+    """Stock rows of exported variants in active warehouses, with the variant's SKU."""
     return (
-        Stock.objects.filter(product__in=visible.values("pk"))
+        Stock.objects.filter(variant__in=exported_variants(include_disabled=include_disabled))
         .in_active_warehouses()
-        .only("id", "product_id", "warehouse_id", "quantity")
+        .select_related("variant")
+        .only("id", "variant_id", "variant__sku", "variant__product_id", "warehouse_id", "quantity")
         .order_by("id")
     )
+
+
+def default_variant(product: Product) -> ProductVariant | None:
+    """The variant a product's own AMPER fields (sku, ean, default_price) describe: its
+    first active variant in the editor's order (`products` prefetches them)."""
+    variants = product.exported_variants
+    return variants[0] if variants else None
+
+
+def variant_options(variant: ProductVariant) -> dict[str, str]:
+    """{axis slug: option value}, in axis order."""
+    return {option.definition.slug: option.value for option in variant.options.all()}
 
 
 # --- Values ----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Orders from the create-order API, placed by the storefront's own checkout service.
 
-`create_order` checks the request against the shop (customer, products,
+`create_order` checks the request against the shop (customer, variants,
 prices, stock, delivery and payment methods) and reports every problem at once
 as field errors. It then builds, in one transaction, what a shopper would have
 built: a cart with the lines at the shop's prices, a checkout with the
@@ -18,6 +18,13 @@ It is deleted, with its checkout, once the order is placed.
 transaction back: the answer carries the prices and totals the order would
 have, with `order_id: 0`, and nothing is saved or sent (e-mails go out only
 after commit).
+
+A line names what it buys by `variant_id`, or by SKU (`sku`, or AMPER's
+`product_external_id`: the variant's SKU). A `product_id` alone stands for the
+product's variant when it has exactly one (a product without axes, and every
+AMPER client that knows only products); a product sold in several variants
+needs one of them named, and a line that names both must name a variant of
+that product.
 """
 
 from dataclasses import dataclass, field
@@ -26,6 +33,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Prefetch
 
 from commerce.inputs import normalise_email
 from commerce.integrations.models import CustomerLink
@@ -37,6 +45,7 @@ from commerce.models import (
     DeliveryMethod,
     PaymentMethod,
     Product,
+    ProductVariant,
 )
 from commerce.services import line_limits
 from commerce.services.checkout import place_order
@@ -94,7 +103,7 @@ def create_order(data, *, currency: str) -> dict:
 def _create(data, currency: str) -> dict:
     errors = _Errors()
     customer, address = _customer(data, errors)
-    products = _products(data.lines, errors)
+    variants = _variants(data.lines, errors)
     delivery = _delivery(data.shipment_type_id, errors)
     payment = _payment(errors)
     errors.raise_any()
@@ -104,12 +113,12 @@ def _create(data, currency: str) -> dict:
         [
             CartLine(
                 cart=cart,
-                product=product,
-                product_name=product.name,
+                variant=variant,
+                product_name=variant.description,
                 quantity=line.quantity,
-                unit_price=product.price,
+                unit_price=variant.price,
             )
-            for line, product in zip(data.lines, products, strict=True)
+            for line, variant in zip(data.lines, variants, strict=True)
         ]
     )
     snapshot = address.as_dict()
@@ -125,7 +134,7 @@ def _create(data, currency: str) -> dict:
         checkout.token, user=customer, cart=cart, currency=currency, source=SOURCE
     )
     cart.delete()  # and its checkout; the order keeps its own copy of everything
-    return _answer(placement.order, data, products, playground=data.playground)
+    return _answer(placement.order, data, variants, playground=data.playground)
 
 
 # --- Checking the request -------------------------------------------------------
@@ -172,86 +181,135 @@ def _customer(data, errors: _Errors):
     return customer, address
 
 
-def _products(lines, errors: _Errors) -> list[Product | None]:
-    """Each line's product (None where it cannot be bought), with errors added."""
-    products = Product.objects.annotate(stock_available=available_stock_subquery())
-    ids = {line.product_id for line in lines if line.product_id is not None}
-    skus = {line.product_external_id for line in lines if line.product_external_id}
-    by_id = {p.pk: p for p in products.filter(pk__in=ids)} if ids else {}
-    by_sku = {p.sku: p for p in products.filter(sku__in=skus)} if skus else {}
+def _variants(lines, errors: _Errors) -> list[ProductVariant | None]:
+    """Each line's variant (None where it cannot be bought), with errors added."""
+    variants = (
+        ProductVariant.objects.select_related("product")
+        .prefetch_related("options__definition")
+        .annotate(stock_available=available_stock_subquery())
+    )
+    ids = {line.variant_id for line in lines if line.variant_id is not None}
+    skus = {sku for line in lines for sku in (line.sku, line.product_external_id) if sku}
+    product_ids = {line.product_id for line in lines if line.product_id is not None}
+    by_id = {v.pk: v for v in variants.filter(pk__in=ids)} if ids else {}
+    by_sku = {v.sku: v for v in variants.filter(sku__in=skus)} if skus else {}
+    products = {}
+    if product_ids:
+        products = {
+            p.pk: p
+            for p in Product.objects.filter(pk__in=product_ids).prefetch_related(
+                Prefetch("variants", queryset=variants.order_by("sort_order", "pk"))
+            )
+        }
 
-    found: list[Product | None] = []
+    found: list[ProductVariant | None] = []
     seen: dict[int, int] = {}
     for index, line in enumerate(lines):
         prefix = f"lines.{index}"
-        product = _line_product(line, prefix, by_id, by_sku, errors)
-        if product is not None:
-            if product.pk in seen:
+        named, variant = _line_variant(line, prefix, by_id, by_sku, products, errors)
+        if variant is not None:
+            if variant.pk in seen:
                 errors.add(
-                    f"{prefix}.product_id",
-                    f"{product.name} is already on line {seen[product.pk]}; "
-                    "give each product one line.",
+                    f"{prefix}.{named}",
+                    f"{variant.description} is already on line {seen[variant.pk]}; "
+                    "give each variant one line.",
                 )
-                product = None
+                variant = None
             else:
-                seen[product.pk] = index
-        if product is not None and not _line_is_sellable(line, product, prefix, errors):
-            product = None
-        found.append(product)
+                seen[variant.pk] = index
+        if variant is not None and not _line_is_sellable(line, variant, prefix, named, errors):
+            variant = None
+        found.append(variant)
     return found
 
 
-def _line_product(line, prefix, by_id, by_sku, errors: _Errors) -> Product | None:
-    if line.product_id is None and not line.product_external_id:
-        errors.add(f"{prefix}.product_id", "Give product_id or product_external_id.")
-        return None
-    product = None
+def _line_variant(line, prefix, by_id, by_sku, products, errors: _Errors):
+    """(the field that named it, the variant a line names), or (_, None) with an error added.
+
+    Every way of naming it that the line gives must agree: variant_id, sku,
+    product_external_id (a SKU too) and product_id (the variant's product).
+    """
+    missing = ("variant_id", None)
+    named = []  # (field, variant)
+    if line.variant_id is not None:
+        variant = by_id.get(line.variant_id)
+        if variant is None:
+            errors.add(f"{prefix}.variant_id", f"No variant with id {line.variant_id}.")
+            return missing
+        named.append(("variant_id", variant))
+    for name in ("sku", "product_external_id"):
+        sku = getattr(line, name)
+        if sku:
+            variant = by_sku.get(sku)
+            if variant is None:
+                errors.add(f"{prefix}.{name}", f"No variant with SKU {sku!r}.")
+                return missing
+            named.append((name, variant))
     if line.product_id is not None:
-        product = by_id.get(line.product_id)
+        product = products.get(line.product_id)
         if product is None:
             errors.add(f"{prefix}.product_id", f"No product with id {line.product_id}.")
-            return None
-    if line.product_external_id:
-        other = by_sku.get(line.product_external_id)
-        if other is None:
-            errors.add(
-                f"{prefix}.product_external_id",
-                f"No product with SKU {line.product_external_id!r}.",
-            )
-            return None
-        if product is not None and product.pk != other.pk:
-            errors.add(
-                f"{prefix}.product_external_id", "product_id and product_external_id differ."
-            )
-            return None
-        product = other
-    return product
+            return missing
+        if named:
+            name, variant = named[0]
+            if variant.product_id != product.pk:
+                errors.add(f"{prefix}.{name}", f"Not a variant of product {line.product_id}.")
+                return missing
+        else:
+            choices = list(product.variants.all())
+            if len(choices) != 1:
+                axes = ", ".join(
+                    sorted({o.definition.name for v in choices for o in v.options.all()})
+                )
+                errors.add(
+                    f"{prefix}.variant_id",
+                    f"{_public_name(product, product.name)} is sold in {len(choices)} variants"
+                    + (f" ({axes})" if axes else "")
+                    + ": give variant_id or sku.",
+                )
+                return missing
+            named.append(("product_id", choices[0]))
+    if not named:
+        errors.add(f"{prefix}.variant_id", "Give variant_id, sku or product_id.")
+        return missing
+    first_name, variant = named[0]
+    for name, other in named[1:]:
+        if other.pk != variant.pk:
+            errors.add(f"{prefix}.{name}", f"{first_name} and {name} name different variants.")
+            return missing
+    return first_name, variant
 
 
-def _line_is_sellable(line, product: Product, prefix: str, errors: _Errors) -> bool:
+def _public_name(product, name: str) -> str:
+    """A draft's name is not public (as services.line_limits words it)."""
+    return name if product.live else "This product"
+
+
+def _line_is_sellable(line, variant: ProductVariant, prefix: str, named: str, errors) -> bool:
     """The storefront's rules for a line (services.line_limits), plus the price the caller
     expects. A quantity over a limit is refused, not lowered as the cart does."""
-    available = product.available_quantity
-    refused = line_limits.refusal(product, available)
-    if refused is not None and refused.reason == line_limits.UNPURCHASABLE:
-        errors.add(f"{prefix}.product_id", refused.message)
+    available = variant.available_quantity
+    name = _public_name(variant.product, variant.description)
+    if not variant.is_purchasable:
+        refused = line_limits.refusal(None, available, name=name)
+        errors.add(f"{prefix}.{named}", refused.message)
         return False
     ok = True
     capped = line_limits.cap(line.quantity, available=available)
-    if refused is not None:
-        errors.add(f"{prefix}.quantity", refused.message)
+    if available <= 0:
+        errors.add(f"{prefix}.quantity", f"{name} is out of stock.")
         ok = False
     elif capped.over_stock:
-        errors.add(f"{prefix}.quantity", f"Only {available} of {product.name} in stock.")
+        errors.add(f"{prefix}.quantity", f"Only {available} of {name} in stock.")
         ok = False
     if capped.over_maximum:
         most = line_limits.max_line_quantity()
         errors.add(f"{prefix}.quantity", f"At most {most} units of one product per order.")
         ok = False
-    if line.suggested_price != product.price:
+    if line.suggested_price != variant.price:
         errors.add(
             f"{prefix}.suggested_price",
-            f"The price of {product.name} is {product.price}, not {line.suggested_price}.",
+            f"The price of {name} is {variant.price}, not {line.suggested_price}.",
         )
         ok = False
     return ok
@@ -284,19 +342,21 @@ def _payment(errors: _Errors) -> PaymentMethod | None:
 # --- The answer ------------------------------------------------------------------
 
 
-def _answer(order, data, products, *, playground: bool) -> dict:
-    placed = {line.product_id: line for line in order.lines.all()}
+def _answer(order, data, variants, *, playground: bool) -> dict:
+    placed = {line.variant_id: line for line in order.lines.all()}
     lines = []
-    for requested, product in zip(data.lines, products, strict=True):
-        line = placed[product.pk]
+    for requested, variant in zip(data.lines, variants, strict=True):
+        line = placed[variant.pk]
         lines.append(
             {
-                "product_id": product.pk,
+                "product_id": variant.product_id,
+                "variant_id": variant.pk,
                 "product_external_id": line.sku,
-                "product_name": line.product_name,
+                "sku": line.sku,
+                "product_name": line.description,
                 "quantity": line.quantity,
                 "suggested_price": requested.suggested_price,
-                "default_price": product.price,
+                "default_price": variant.price,
                 "customer_price": line.unit_price,
                 "given_price": Decimal("0"),  # no promotions in this shop
                 "promotion": None,

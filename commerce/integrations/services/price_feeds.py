@@ -1,13 +1,24 @@
 """Price-comparison feeds: Ceneo's offer XML and Google Merchant's RSS 2.0.
 
-Both list the products shoppers can buy now: live, status active, more than
-zero units in active warehouses. Disabled, hidden, draft-only and sold-out
-products never appear.
+Both list one item per variant shoppers can buy now: an active variant of a live,
+active product, with more than zero units in active warehouses. Inactive and
+sold-out variants, and every variant of a disabled, hidden or draft-only
+product, never appear.
 
-Generation is streamed. Products are read by primary key in keyset-paginated
-chunks (`STOREFRONT_FEED_CHUNK_SIZE`, 500) with their available stock annotated,
-their images and the feed's image rendition prefetched: three queries per chunk,
-whatever the chunk holds, and never more than one chunk of objects in memory.
+An item is a variant: its SKU, EAN, price, stock, options and URL
+(`<product URL>?variant=<SKU>` for a product with axes, which opens the product
+page on that variant; the product URL alone for a product sold as one variant).
+Google groups the variants of one product with `g:item_group_id` (the product's
+id) and reads their axes from `g:size`, `g:color`, `g:material`, `g:pattern`
+(axes named so) and `g:product_detail` (any other axis); Ceneo gets one offer
+per variant with its axes as `<a>` attributes.
+
+Generation is streamed. Variants are read by primary key in keyset-paginated
+chunks (`STOREFRONT_FEED_CHUNK_SIZE`, 500) with their product and available
+stock, and with their options, their own and their product's images and the
+feed's image renditions prefetched: six queries per chunk, whatever the chunk
+holds and however many variants or axes a product has, and never more than one
+chunk of objects in memory.
 Each chunk is written as XML text (escaped with `xml.sax.saxutils`, free text in
 CDATA sections for Ceneo) and handed on as bytes.
 
@@ -34,7 +45,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 from xml.sax.saxutils import escape, quoteattr
 
 from django.conf import settings
@@ -42,7 +53,7 @@ from django.db.models import Prefetch
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 
-from commerce.models import Category, Product, ProductImage, ShopPage
+from commerce.models import AttributeOption, Category, ProductImage, ProductVariant, ShopPage
 from commerce.money import shop_currency
 from commerce.services.inventory import available_stock_subquery
 from commerce.text import rich_text_to_plain
@@ -73,8 +84,10 @@ class FeedSite:
 
 @dataclass(frozen=True)
 class FeedItem:
-    id: int
-    name: str
+    id: int  # the variant's
+    sku: str
+    group_id: int | None  # the product's id when it is sold in variants (it has axes)
+    name: str  # the variant's description: "Heritage coat — Size M, Colour Green"
     url: str
     price: Decimal
     stock: int
@@ -83,6 +96,7 @@ class FeedItem:
     ean: str
     description: str  # plain text
     weight: Decimal | None
+    options: tuple[tuple[str, str, str], ...] = ()  # (axis slug, axis name, value), axis order
 
 
 def feed_site(site, request=None) -> FeedSite | None:
@@ -109,7 +123,8 @@ def feed_site(site, request=None) -> FeedSite | None:
 
 
 def feed_queryset():
-    """Purchasable, in-stock products with their stock, images and the feed rendition."""
+    """Purchasable, in-stock variants with their product, stock, options, images and the
+    feed rendition."""
     renditions = (
         get_image_model().get_rendition_model().objects.filter(filter_spec=FEED_IMAGE_FILTER)
     )
@@ -118,28 +133,43 @@ def feed_queryset():
         .select_related("image")
         .prefetch_related(Prefetch("image__renditions", queryset=renditions))
     )
+    variant_images = (
+        get_image_model()
+        .objects.order_by("pk")
+        .prefetch_related(Prefetch("renditions", queryset=renditions))
+    )
+    options = AttributeOption.objects.select_related("definition").order_by(
+        "definition__sort_order", "definition__name", "sort_order", "pk"
+    )
     return (
-        Product.objects.purchasable()
+        ProductVariant.objects.purchasable()
         .annotate(stock_available=available_stock_subquery())
         .filter(stock_available__gt=0)
+        .select_related("product")
         .only(
             "pk",
-            "name",
-            "slug",
+            "sku",
             "ean",
             "price",
             "weight",
-            "short_description",
-            "description",
-            "main_category_id",
+            "product__id",
+            "product__name",
+            "product__slug",
+            "product__short_description",
+            "product__description",
+            "product__main_category_id",
         )
-        .prefetch_related(Prefetch("images", queryset=images))
+        .prefetch_related(
+            Prefetch("options", queryset=options),
+            Prefetch("images", queryset=variant_images),
+            Prefetch("product__images", queryset=images),
+        )
         .order_by("pk")
     )
 
 
-def product_chunks(chunk_size: int | None = None) -> Iterator[list[Product]]:
-    """Feed products in lists of `chunk_size`, by primary key (keyset pagination: every
+def variant_chunks(chunk_size: int | None = None) -> Iterator[list[ProductVariant]]:
+    """Feed variants in lists of `chunk_size`, by primary key (keyset pagination: every
     chunk is an index range scan, however deep into the catalog)."""
     chunk_size = chunk_size or settings.STOREFRONT_FEED_CHUNK_SIZE
     queryset = feed_queryset()
@@ -164,12 +194,20 @@ def category_names() -> dict[int, tuple[str, ...]]:
     return paths
 
 
-def image_url(product, root_url: str) -> str:
-    """Absolute URL of the feed rendition of the product's first image, or ""."""
-    images = product.images.all()
-    if not images:
+def feed_image(variant):
+    """The variant's own first picture, else its product's first image, or None."""
+    own = variant.images.all()
+    if own:
+        return own[0]
+    images = variant.product.images.all()
+    return images[0].image if images else None
+
+
+def image_url(variant, root_url: str) -> str:
+    """Absolute URL of the feed rendition of the variant's picture (`feed_image`), or ""."""
+    image = feed_image(variant)
+    if image is None:
         return ""
-    image = images[0].image
     if image.is_svg():
         return ""  # no rasteriser for SVG here; comparison sites want bitmaps
     spec = Filter(spec=FEED_IMAGE_FILTER)
@@ -179,7 +217,7 @@ def image_url(product, root_url: str) -> str:
         except image.get_rendition_model().DoesNotExist:
             rendition = image.get_rendition(spec)  # first time only: made and stored
     except OSError:  # the original is missing or unreadable (SourceImageIOError)
-        logger.warning("Feed image for product %s could not be rendered", product.pk)
+        logger.warning("Feed image for variant %s could not be rendered", variant.pk)
         return ""
     # MEDIA_URL may already be absolute (a CDN); a relative one is on this site.
     return urljoin(root_url + "/", rendition.url)
@@ -193,18 +231,35 @@ def plain_description(product) -> str:
     return " ".join(text.split())
 
 
-def feed_item(product, site: FeedSite, categories) -> FeedItem:
+def variant_link(product_url: str, variant) -> str:
+    """The product page opened on this variant. Built inline as
+    `commerce.services.catalog.product_page.variant_url` builds it (not in this branch
+    yet): `<product URL>?variant=<URL-encoded SKU>`."""
+    return f"{product_url}?variant={quote(variant.sku, safe='')}"
+
+
+def feed_item(variant, site: FeedSite, categories) -> FeedItem:
+    product = variant.product
+    options = tuple(
+        (option.definition.slug, option.definition.name, option.value)
+        for option in variant.options.all()
+    )
+    url = site.shop_url + site.shop.product_subpath(product)
     return FeedItem(
-        id=product.pk,
-        name=product.name,
-        url=site.shop_url + site.shop.product_subpath(product),
-        price=product.price,
-        stock=product.stock_available,
+        id=variant.pk,
+        sku=variant.sku,
+        # Options are exactly the product's axes (variant_set_errors): none, no axes.
+        group_id=product.pk if options else None,
+        name=variant.description,
+        url=variant_link(url, variant) if options else url,
+        price=variant.price,
+        stock=variant.stock_available,
         category=categories.get(product.main_category_id, ()),
-        image_url=image_url(product, site.root_url),
-        ean=product.ean,
+        image_url=image_url(variant, site.root_url),
+        ean=variant.ean,
         description=plain_description(product),
-        weight=product.weight,
+        weight=variant.weight,
+        options=options,
     )
 
 
@@ -261,13 +316,51 @@ class CeneoFeed:
         if item.image_url:
             parts.append(f"<imgs><main url={xml_attr(item.image_url)}/></imgs>")
         parts.append(f"<desc>{cdata(item.description)}</desc>")
+        attributes = [(name, value) for _, name, value in item.options]
         if item.ean:
-            parts.append(f'<attrs><a name="EAN">{cdata(item.ean)}</a></attrs>')
+            attributes.append(("EAN", item.ean))
+        if attributes:
+            parts.append(
+                "<attrs>"
+                + "".join(
+                    f"<a name={xml_attr(name)}>{cdata(value)}</a>" for name, value in attributes
+                )
+                + "</attrs>"
+            )
         parts.append("</o>\n")
         return "".join(parts)
 
     def footer(self, site: FeedSite) -> str:
         return "</group>\n</offers>\n"
+
+
+# Axes Google has attributes of its own for, by the axis's slug (English and Polish).
+GOOGLE_ATTRIBUTES = {
+    "size": "size",
+    "rozmiar": "size",
+    "colour": "color",
+    "color": "color",
+    "kolor": "color",
+    "material": "material",
+    "materiał": "material",
+    "material-type": "material",
+    "pattern": "pattern",
+    "wzor": "pattern",
+    "wzór": "pattern",
+}
+
+
+def google_attribute(slug: str, name: str, value: str) -> str:
+    """A variant's axis value: Google's own attribute where it has one, else a detail."""
+    attribute = GOOGLE_ATTRIBUTES.get(slug)
+    if attribute:
+        return f"<g:{attribute}>{xml_text(value)}</g:{attribute}>"
+    return (
+        "<g:product_detail>"
+        f"<g:attribute_name>{xml_text(name)}</g:attribute_name>"
+        f"<g:attribute_value>{xml_text(value)}</g:attribute_value>"
+        "</g:product_detail>"
+    )
 
 
 class GoogleFeed:
@@ -288,7 +381,7 @@ class GoogleFeed:
         description = item.description or item.name  # Google requires one
         parts = [
             "<item>",
-            f"<g:id>{item.id}</g:id>",
+            f"<g:id>{xml_text(item.sku)}</g:id>",
             f"<title>{xml_text(item.name[:GOOGLE_TITLE_LIMIT])}</title>",
             f"<link>{xml_text(item.url)}</link>",
             f"<description>{xml_text(description[:GOOGLE_DESCRIPTION_LIMIT])}</description>",
@@ -303,6 +396,9 @@ class GoogleFeed:
             parts.append(f"<g:gtin>{xml_text(item.ean)}</g:gtin>")
         else:
             parts.append("<g:identifier_exists>no</g:identifier_exists>")
+        if item.group_id is not None:
+            parts.append(f"<g:item_group_id>{item.group_id}</g:item_group_id>")
+        parts += [google_attribute(slug, name, value) for slug, name, value in item.options]
         if item.category:
             parts.append(f"<g:product_type>{xml_text(' > '.join(item.category))}</g:product_type>")
         parts.append("<g:condition>new</g:condition></item>\n")
@@ -316,12 +412,12 @@ FEEDS = {feed.name: feed for feed in (CeneoFeed(), GoogleFeed())}
 
 
 def render_feed(kind: str, site: FeedSite, chunk_size: int | None = None) -> Iterator[bytes]:
-    """The feed as UTF-8 blocks: the header, one block per chunk of products, the footer."""
+    """The feed as UTF-8 blocks: the header, one block per chunk of variants, the footer."""
     writer = FEEDS[kind]
     yield writer.header(site).encode()
     categories = category_names()
-    for chunk in product_chunks(chunk_size):
-        block = "".join(writer.item(feed_item(p, site, categories), site) for p in chunk)
+    for chunk in variant_chunks(chunk_size):
+        block = "".join(writer.item(feed_item(v, site, categories), site) for v in chunk)
         yield block.encode()
     yield writer.footer(site).encode()
 

@@ -1,7 +1,10 @@
 """Reading a catalog file: AMPER JSON or CSV into `SourceRow`s of raw values.
 
-Nothing here parses a value or touches the database; a file that cannot be read
-as a whole is a CatalogFileError, a record that is not one is a row with errors.
+A row is a variant. Rows with the same product key (the `product` column, or its
+alias `group`) are the variants of one product; a row without one is a product of
+its own. Nothing here parses a value or touches the database; a file that cannot
+be read as a whole is a CatalogFileError, a record that is not one is a row with
+errors.
 """
 
 from __future__ import annotations
@@ -17,22 +20,28 @@ from typing import Any
 
 FORMATS = ("json", "csv")
 
-# CSV column -> Product field. The same names are the canonical keys of a row.
+# CSV columns. The same names are the canonical keys of a row.
 PRODUCT_COLUMNS = (
     "sku",
+    "product",
     "name",
     "price",
+    "compare_at_price",
     "ean",
     "vat_rate",
     "unit",
     "weight",
+    "is_active",
     "short_description",
     "description",
     "status",
     "category",
     "is_featured",
 )
+# Other spellings of a column, as the header may give them.
+COLUMN_ALIASES = {"group": "product"}
 STOCK_PREFIX = "stock:"
+OPTION_PREFIX = "option:"
 
 # AMPER product key -> canonical key. `sku` falls back to `short_code`.
 AMPER_KEYS = {
@@ -47,6 +56,18 @@ AMPER_KEYS = {
     "short_description": "short_description",
     "is_featured": "is_featured",
     "is_published": "is_published",
+    "product": "product",  # or "group", read when "product" is blank
+    "compare_at_price": "compare_at_price",
+    "is_active": "is_active",
+}
+# Keys of a variant inside an item's `variants` list (the shape our own API lists).
+AMPER_VARIANT_KEYS = {
+    "sku": "sku",
+    "ean": "ean",
+    "price": "price",
+    "compare_at_price": "compare_at_price",
+    "weight": "weight",
+    "is_active": "is_active",
 }
 
 
@@ -56,10 +77,11 @@ class CatalogFileError(Exception):
 
 @dataclass
 class SourceRow:
-    """One product record from the file, not yet parsed.
+    """One variant record from the file, not yet parsed.
 
     `values` maps canonical keys (PRODUCT_COLUMNS, plus `is_published` for
-    AMPER) to raw values; `stock` maps warehouse codes to raw quantities.
+    AMPER) to raw values; `stock` maps warehouse codes to raw quantities;
+    `options` maps variant axes (as the file names them) to raw option values.
     A key whose value is None or "" is absent.
     """
 
@@ -67,6 +89,7 @@ class SourceRow:
     values: dict[str, Any]
     stock: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sku_hint(self):
@@ -128,11 +151,43 @@ def parse_json(text) -> list[SourceRow]:
         if not isinstance(item, dict):
             rows.append(SourceRow(location, {}, errors=["not a JSON object"]))
             continue
-        values = {key: item.get(amper_key) for amper_key, key in AMPER_KEYS.items()}
+        rows += _json_rows(item, location)
+    return rows
+
+
+def _json_rows(item, location) -> list[SourceRow]:
+    """An item is one variant, or a product with a `variants` list (one row each, grouped
+    under the item's product key, or the item itself)."""
+    values = {key: item.get(amper_key) for amper_key, key in AMPER_KEYS.items()}
+    if is_blank(values["product"]):
+        values["product"] = item.get("group")
+    variants = item.get("variants")
+    if variants is None:
         if is_blank(values["sku"]):
             values["sku"] = item.get("short_code")
-        rows.append(SourceRow(location, values))
+        return [SourceRow(location, values, options=_json_options(item.get("options")))]
+    if not isinstance(variants, list) or not variants:
+        return [SourceRow(location, {}, errors=["variants: expected a non-empty list"])]
+    if is_blank(values["product"]):
+        values["product"] = f"\x00{location}"  # this item's variants, and no other row's
+    rows = []
+    for number, variant in enumerate(variants, start=1):
+        where = f"{location}, variant {number}"
+        if not isinstance(variant, dict):
+            rows.append(SourceRow(where, {}, errors=["not a JSON object"]))
+            continue
+        row_values = {**values, "sku": None, "ean": None, "weight": None, "price": None}
+        row_values.update({key: variant.get(name) for name, key in AMPER_VARIANT_KEYS.items()})
+        rows.append(SourceRow(where, row_values, options=_json_options(variant.get("options"))))
     return rows
+
+
+def _json_options(options) -> dict[str, Any]:
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        return {"": options}  # reported by the row check
+    return dict(options)
 
 
 def parse_csv(text) -> list[SourceRow]:
@@ -155,6 +210,8 @@ def parse_csv(text) -> list[SourceRow]:
             for (kind, name), cell in zip(columns, record, strict=False):
                 if kind == "stock":
                     row.stock[name] = cell
+                elif kind == "option":
+                    row.options[name] = cell
                 else:
                     row.values[name] = cell
             rows.append(row)
@@ -187,16 +244,24 @@ def _csv_columns(header):
                     f"Column {raw!r}: a warehouse code has 1-30 letters, digits, '-' or '_'."
                 )
             column = ("stock", code)
-        elif lowered in PRODUCT_COLUMNS:
-            column = ("product", lowered)
+        elif lowered.startswith(OPTION_PREFIX):
+            axis = name[len(OPTION_PREFIX) :].strip()
+            if not axis:
+                raise CatalogFileError(f"Column {raw!r}: name the variant axis, e.g. option:size.")
+            column = ("option", axis)
+        elif lowered in PRODUCT_COLUMNS or lowered in COLUMN_ALIASES:
+            column = ("product", COLUMN_ALIASES.get(lowered, lowered))
         else:
             unknown.append(raw)
             continue
-        if column in seen:
+        if column in seen or (column[0] == "option" and _same_axis(column[1], seen)):
             raise CatalogFileError(f"Column {raw!r} appears twice in the header row.")
         seen.add(column)
         columns.append(column)
-    known = ", ".join(PRODUCT_COLUMNS) + ", stock:<warehouse code>"
+    known = (
+        ", ".join(PRODUCT_COLUMNS)
+        + ", group (= product), stock:<warehouse code>, option:<variant axis>"
+    )
     if ("product", "sku") not in seen:
         raise CatalogFileError(
             "The header row has no 'sku' column; the first line must be the header row "
@@ -208,3 +273,13 @@ def _csv_columns(header):
             f"(known: {known})."
         )
     return columns
+
+
+def _same_axis(axis, seen) -> bool:
+    key = axis_key(axis)
+    return any(kind == "option" and axis_key(name) == key for kind, name in seen)
+
+
+def axis_key(axis: str) -> str:
+    """How an axis column's name is matched: case and spaces aside ("Size", "size")."""
+    return " ".join(str(axis).split()).casefold()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.utils.text import slugify
 from commerce.models import Product, ProductStatus
 from commerce.models.catalog import ean_format_ok
 
-from .sources import STOCK_PREFIX, SourceRow, is_blank
+from .sources import OPTION_PREFIX, STOCK_PREFIX, SourceRow, is_blank
 
 TRUE_WORDS = {"1", "true", "t", "yes", "y"}
 FALSE_WORDS = {"0", "false", "f", "no", "n"}
@@ -125,8 +126,11 @@ def parse_category_path(value, label):
 
 PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "sku": parse_text,
+    "product": parse_text,
     "name": parse_text,
     "price": lambda value, label: parse_decimal(value, label, places=2),
+    "compare_at_price": lambda value, label: parse_decimal(value, label, places=2),
+    "is_active": parse_bool,
     "ean": parse_ean,
     "vat_rate": lambda value, label: parse_decimal(value, label, places=2),
     "unit": parse_text,
@@ -140,8 +144,37 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
 }
 
 
-def parse_row(row: SourceRow):
-    """(sku, values, stock) with every given value parsed, or RowError listing every problem."""
+# Which keys describe the product (taken from its first row) and which the variant.
+PRODUCT_KEYS = (
+    "name",
+    "vat_rate",
+    "unit",
+    "short_description",
+    "description",
+    "status",
+    "category",
+    "is_featured",
+    "is_published",
+)
+VARIANT_KEYS = ("price", "compare_at_price", "ean", "weight", "is_active")
+
+
+@dataclass
+class ParsedRow:
+    """A row's values, parsed: `product` and `variant` values by canonical key, stock by
+    warehouse code, options as {axis as the file names it: option value}."""
+
+    location: str
+    sku: str
+    group: tuple[str, str]  # ("product", the product key), or ("sku", the SKU) without one
+    product: dict[str, Any] = field(default_factory=dict)
+    variant: dict[str, Any] = field(default_factory=dict)
+    stock: dict[str, int] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def parse_row(row: SourceRow) -> ParsedRow:
+    """The row with every given value parsed, or RowError listing every problem."""
     if row.errors and not row.values:
         raise RowError(row.errors)  # not a record at all
     errors = list(row.errors)
@@ -161,6 +194,17 @@ def parse_row(row: SourceRow):
             stock[code] = parse_quantity(raw, f"{STOCK_PREFIX}{code}")
         except ValueError as exc:
             errors.append(str(exc))
+    options = {}
+    for axis, raw in row.options.items():
+        if is_blank(raw):
+            continue
+        label = f"{OPTION_PREFIX}{axis}"
+        try:
+            if not isinstance(axis, str) or not axis.strip():
+                raise ValueError(f"options: expected an object of axis: value, got {raw!r}")
+            options[axis.strip()] = parse_text(raw, label)
+        except ValueError as exc:
+            errors.append(str(exc))
     sku = values.pop("sku", "")
     if not sku and not any(e.startswith("sku:") for e in errors):
         errors.insert(0, "sku: required")
@@ -170,4 +214,12 @@ def parse_row(row: SourceRow):
         errors.append(f"short_description: at most {limit} characters")
     if errors:
         raise RowError(errors)
-    return sku, values, stock
+    return ParsedRow(
+        location=row.location,
+        sku=sku,
+        group=("product", key) if (key := values.pop("product", "")) else ("sku", sku),
+        product={key: values[key] for key in PRODUCT_KEYS if key in values},
+        variant={key: values[key] for key in VARIANT_KEYS if key in values},
+        stock=stock,
+        options=options,
+    )

@@ -22,9 +22,8 @@ from commerce.models import (
     OrderLineAllocation,
     Stock,
 )
-from commerce.services.cart import add_product
 from tests.factories.accounts import PASSWORD, make_address, make_customer
-from tests.factories.catalog import make_product
+from tests.factories.catalog import as_variant, make_attribute, make_product, only_variant
 from tests.factories.checkout import make_delivery_method, make_payment_method
 
 D = Decimal
@@ -78,14 +77,28 @@ def access_token(user, **kwargs):
 
 
 def order_body(customer, *lines, **fields):
-    """`lines` are (product, quantity) pairs, at the shop's price."""
-    return {
-        "customer_id": customer.pk,
-        "lines": [
-            {"product_id": p.pk, "quantity": q, "suggested_price": float(p.price)} for p, q in lines
-        ],
-        **fields,
-    }
+    """`lines` are (product or variant, quantity) pairs, at the shop's price: a product (of
+    one variant) goes by product_id, a variant by variant_id."""
+    from commerce.models import Product
+
+    def line(item, quantity):
+        key = "product_id" if isinstance(item, Product) else "variant_id"
+        price = float(as_variant(item).price)
+        return {key: item.pk, "quantity": quantity, "suggested_price": price}
+
+    return {"customer_id": customer.pk, "lines": [line(i, q) for i, q in lines], **fields}
+
+
+def put_in_cart(cart, product, quantity):
+    """The customer's own cart line, written directly (the cart service is not under test)."""
+    variant = as_variant(product)
+    return CartLine.objects.create(
+        cart=cart,
+        variant=variant,
+        product_name=variant.description,
+        quantity=quantity,
+        unit_price=variant.price,
+    )
 
 
 # --- Signing in --------------------------------------------------------------------
@@ -298,7 +311,7 @@ def test_an_order_goes_through_the_checkout_service(
     cable = make_product("Cable", sku="CAB-1", price=D("5.50"), vat_rate=D("8"), stock=10)
     # The customer's own storefront cart is left alone.
     own_cart = Cart.objects.create(user=customer)
-    add_product(own_cart, cable.pk, 2)
+    put_in_cart(own_cart, cable, 2)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = post(
@@ -338,7 +351,9 @@ def test_an_order_goes_through_the_checkout_service(
     assert body["lines"] == [
         {
             "product_id": lamp.pk,
+            "variant_id": only_variant(lamp).pk,
             "product_external_id": "LAMP-1",
+            "sku": "LAMP-1",
             "product_name": "Lamp",
             "quantity": 3,
             "suggested_price": 40.0,
@@ -351,7 +366,9 @@ def test_an_order_goes_through_the_checkout_service(
         },
         {
             "product_id": cable.pk,
+            "variant_id": only_variant(cable).pk,
             "product_external_id": "CAB-1",
+            "sku": "CAB-1",
             "product_name": "Cable",
             "quantity": 2,
             "suggested_price": 5.5,
@@ -365,11 +382,13 @@ def test_an_order_goes_through_the_checkout_service(
     ]
     assert (body["subtotal"], body["delivery_cost"], body["grand_total"]) == (131.0, 15.0, 146.0)
     assert body["vat_total"] == float(order.vat_total)
-    assert Stock.objects.get(product=lamp).quantity == 4
-    assert Stock.objects.get(product=cable).quantity == 8
+    assert Stock.objects.get(variant__product=lamp).quantity == 4
+    assert Stock.objects.get(variant__product=cable).quantity == 8
     # The API's cart and checkout are gone; the customer's cart is as it was.
     assert list(Cart.objects.all()) == [own_cart]
-    assert [(line.product, line.quantity) for line in own_cart.lines.all()] == [(cable, 2)]
+    assert [(line.variant, line.quantity) for line in own_cart.lines.all()] == [
+        (only_variant(cable), 2)
+    ]
     assert not Checkout.objects.exists()
     # The same e-mails as a storefront order, after commit.
     assert any(message.to == ["buyer@example.com"] for message in mailoutbox)
@@ -477,14 +496,14 @@ def test_every_bad_line_is_reported_by_field(integrator, customer, methods):
     errors = field_errors(response)
     assert errors == {
         "lines.1.product_id": ["No product with id 999999."],
-        "lines.2.product_external_id": ["No product with SKU 'NO-SUCH-SKU'."],
+        "lines.2.product_external_id": ["No variant with SKU 'NO-SUCH-SKU'."],
         "lines.3.product_id": ["Hidden cannot be bought at the moment."],
         "lines.4.product_id": ["Disabled cannot be bought at the moment."],
         "lines.5.quantity": ["Sold out is out of stock."],
         "lines.6.quantity": ["Only 2 of Scarce in stock."],
         "lines.7.suggested_price": ["The price of Pricey is 12.50, not 12."],
-        "lines.8.product_id": ["Give product_id or product_external_id."],
-        "lines.9.product_id": ["Pricey is already on line 7; give each product one line."],
+        "lines.8.variant_id": ["Give variant_id, sku or product_id."],
+        "lines.9.product_id": ["Pricey is already on line 7; give each variant one line."],
     }
     assert not Order.objects.exists()
     assert not Cart.objects.exists()
@@ -563,7 +582,7 @@ def test_a_refusal_by_the_checkout_service_is_a_400(integrator, customer, method
 
     product = make_product(stock=5)
     monkeypatch.setattr(order_service, "_line_is_sellable", lambda *args: True)
-    Stock.objects.filter(product=product).update(quantity=0)
+    Stock.objects.filter(variant__product=product).update(quantity=0)
 
     response = post("/create-order", order_body(customer, (product, 1)), access_token(integrator))
 
@@ -571,6 +590,142 @@ def test_a_refusal_by_the_checkout_service_is_a_400(integrator, customer, method
     assert response.json()["detail"].endswith("is out of stock.")
     assert not Order.objects.exists()
     assert not Cart.objects.exists()
+
+
+# --- Variants ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def coat(db):
+    size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True)
+    return make_product(
+        "Coat",
+        axes=[size],
+        variants=[
+            {"sku": "COAT-S", "price": D("100.00"), "options": [s], "stock": 5},
+            {"sku": "COAT-M", "price": D("110.00"), "options": [m], "stock": 5},
+        ],
+    )
+
+
+def line(quantity=1, price=110, **naming):
+    return {"quantity": quantity, "suggested_price": price, **naming}
+
+
+def test_an_order_for_two_variants_of_one_product_by_id_and_by_sku(
+    integrator, customer, methods, coat
+):
+    small, medium = coat.variants.get(sku="COAT-S"), coat.variants.get(sku="COAT-M")
+    response = post(
+        "/create-order",
+        {
+            "customer_id": customer.pk,
+            "lines": [
+                line(2, 100, variant_id=small.pk),
+                line(1, 110, sku="COAT-M"),
+            ],
+        },
+        access_token(integrator),
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert [(li["variant_id"], li["sku"], li["product_name"]) for li in body["lines"]] == [
+        (small.pk, "COAT-S", "Coat — Size S"),
+        (medium.pk, "COAT-M", "Coat — Size M"),
+    ]
+    order = Order.objects.get()
+    assert [(li.variant, li.product, li.sku, li.quantity) for li in order.lines.all()] == [
+        (small, coat, "COAT-S", 2),
+        (medium, coat, "COAT-M", 1),
+    ]
+    assert Stock.objects.get(variant=small).quantity == 3
+    assert Stock.objects.get(variant=medium).quantity == 4
+
+
+@pytest.mark.parametrize(
+    ("naming", "field", "message"),
+    [
+        # A product sold in several variants needs one of them named.
+        ({"product": True}, "variant_id", "Coat is sold in 2 variants (Size): give variant_id"),
+        ({"variant_id": 999999}, "variant_id", "No variant with id 999999."),
+        ({"sku": "NOPE"}, "sku", "No variant with SKU 'NOPE'."),
+        ({"sku": "COAT-M", "other_product": True}, "sku", "Not a variant of product"),
+        ({"sku": "COAT-M", "variant_of": "COAT-S"}, "sku", "variant_id and sku name different"),
+        ({"sku": "COAT-\x00"}, "sku", "control characters"),
+    ],
+)
+def test_lines_that_do_not_name_one_buyable_variant_are_400s(
+    integrator, customer, methods, coat, naming, field, message
+):
+    from commerce.models import ProductVariant
+
+    other = make_product("Mug", stock=5)
+    naming = dict(naming)
+    if naming.pop("product", False):
+        naming["product_id"] = coat.pk
+    if naming.pop("other_product", False):
+        naming["product_id"] = other.pk
+    if "variant_of" in naming:
+        naming["variant_id"] = ProductVariant.objects.get(sku=naming.pop("variant_of")).pk
+    response = post(
+        "/create-order",
+        {"customer_id": customer.pk, "lines": [line(**naming)]},
+        access_token(integrator),
+    )
+    assert response.status_code == 400, response.json()
+    errors = field_errors(response)
+    assert any(message in m for m in errors[f"lines.0.{field}"]), errors
+    assert not Order.objects.exists()
+
+
+def test_a_product_id_with_one_variant_still_works_and_agrees_with_its_sku(
+    integrator, customer, methods
+):
+    mug = make_product("Mug", sku="MUG-1", price=D("5.00"), stock=5)
+    body = {
+        "customer_id": customer.pk,
+        "lines": [line(1, 5, product_id=mug.pk, sku="MUG-1")],
+    }
+    response = post("/create-order", body, access_token(integrator))
+    assert response.status_code == 201, response.json()
+    assert response.json()["lines"][0]["variant_id"] == only_variant(mug).pk
+
+
+def test_an_inactive_or_deleted_variant_cannot_be_ordered(integrator, customer, methods, coat):
+    medium = coat.variants.get(sku="COAT-M")
+    medium.is_active = False
+    medium.save()
+    inactive = post(
+        "/create-order",
+        {"customer_id": customer.pk, "lines": [line(variant_id=medium.pk)]},
+        access_token(integrator),
+    )
+    assert field_errors(inactive) == {
+        "lines.0.variant_id": ["Coat — Size M cannot be bought at the moment."]
+    }
+    gone = medium.pk
+    medium.delete()
+    deleted = post(
+        "/create-order",
+        {"customer_id": customer.pk, "lines": [line(variant_id=gone)]},
+        access_token(integrator),
+    )
+    assert field_errors(deleted) == {"lines.0.variant_id": [f"No variant with id {gone}."]}
+
+
+def test_the_same_variant_twice_is_refused(integrator, customer, methods, coat):
+    small = coat.variants.get(sku="COAT-S")
+    response = post(
+        "/create-order",
+        {
+            "customer_id": customer.pk,
+            "lines": [line(1, 100, variant_id=small.pk), line(1, 100, sku="COAT-S")],
+        },
+        access_token(integrator),
+    )
+    assert field_errors(response) == {
+        "lines.1.sku": ["Coat — Size S is already on line 0; give each variant one line."]
+    }
 
 
 # --- Playground ----------------------------------------------------------------------
@@ -594,7 +749,7 @@ def test_playground_prices_everything_and_saves_nothing(
     lamp = make_product("Lamp", price=D("40.00"), stock=3)  # sells out: bumps the version
     cable = make_product("Cable", price=D("5.50"), stock=10)
     own_cart = Cart.objects.create(user=customer)
-    add_product(own_cart, cable.pk, 1)
+    put_in_cart(own_cart, cable, 1)
     before = database_state()
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -645,7 +800,8 @@ def test_api_and_storefront_buyers_race_for_the_last_five_units():
     product = make_product("Last five", stock={"a": 3, "b": 2})
     token = access_token(integrator)
     body = order_body(customer, (product, 1))
-    storefront = [place(t) for t in checkouts_for(product, 10, (delivery, transfer))]
+    # checkouts_for takes (variant, quantity) items, as make_cart does (part "cart").
+    storefront = [place(t) for t in checkouts_for([(product, 1)], 10, (delivery, transfer))]
 
     def api_buyer():
         response = post("/create-order", body, token)
@@ -661,7 +817,9 @@ def test_api_and_storefront_buyers_race_for_the_last_five_units():
     assert sold_by_api + sold_by_storefront == 5
     assert Order.objects.count() == 5
     assert Order.objects.filter(source="api").count() == sold_by_api
-    assert sum(Stock.objects.filter(product=product).values_list("quantity", flat=True)) == 0
+    assert (
+        sum(Stock.objects.filter(variant__product=product).values_list("quantity", flat=True)) == 0
+    )
     assert sum(OrderLineAllocation.objects.values_list("quantity", flat=True)) == 5
     # Every API call cleaned up after itself, placed or refused.
     assert Cart.objects.filter(user__isnull=True).count() == 10  # the storefront buyers' carts
@@ -691,7 +849,9 @@ def test_twenty_api_calls_for_one_customer_race_for_the_last_five_units():
 
     assert sorted(outcome for _, outcome in results) == [201] * 5 + [400] * 15, results
     assert Order.objects.filter(user=customer, source="api").count() == 5
-    assert sum(Stock.objects.filter(product=product).values_list("quantity", flat=True)) == 0
+    assert (
+        sum(Stock.objects.filter(variant__product=product).values_list("quantity", flat=True)) == 0
+    )
     assert not Cart.objects.exists() and not Checkout.objects.exists()
 
 

@@ -2,7 +2,7 @@
 documented, and NUL in strings and keys refused with a 4xx."""
 
 from tests.factories.accounts import make_address, make_customer
-from tests.factories.catalog import make_product
+from tests.factories.catalog import make_attribute, make_product
 from tests.factories.checkout import make_delivery_method, make_payment_method
 
 
@@ -18,6 +18,16 @@ def test_schemathesis_on_the_order_api(db, wsgi_app_in_test_transaction):
     integrator.user_permissions.add(Permission.objects.get(codename="create_orders"))
     make_address(make_customer("buyer@example.com"), is_default=True)
     make_product("Mug", stock=1000)
+    # A product sold in two variants: product_id alone is a 400, a variant id or SKU works.
+    size, (small, large) = make_attribute("Size", ["S", "L"], varies_per_variant=True)
+    make_product(
+        "Coat",
+        axes=[size],
+        variants=[
+            {"sku": "COAT-S", "options": [small], "stock": 1000},
+            {"sku": "COAT-L", "options": [large], "stock": 1000},
+        ],
+    )
     make_delivery_method()
     make_payment_method("bank_transfer")
     token = jwt_auth.sign_in(integrator)["access_token"]

@@ -12,10 +12,16 @@ from django.utils import timezone
 
 from commerce.integrations.models import ApiKey, hash_key
 from commerce.models import Product, ProductStatus, Stock
-from tests.factories.catalog import make_category, make_product, make_warehouse
+from tests.factories.catalog import (
+    make_attribute,
+    make_category,
+    make_product,
+    make_warehouse,
+    only_variant,
+)
 
 BASE = "/external/v1"
-LISTS = ["products", "categories", "product-categories", "product-files", "stocks"]
+LISTS = ["products", "variants", "categories", "product-categories", "product-files", "stocks"]
 
 # The first item of the example product list in AMPER's documentation, as published.
 AMPER_PRODUCT_EXAMPLE = {
@@ -30,8 +36,9 @@ AMPER_PRODUCT_EXAMPLE = {
     "weight": "0.20",
     "default_price": "25.43",
 }
-# What we add, from AMPER's own Product model: false marks a disabled product.
-EXTRA_PRODUCT_KEYS = {"is_published"}
+# What we add: from AMPER's own Product model, false marks a disabled product; `variants`
+# lists what the product is sold as.
+EXTRA_PRODUCT_KEYS = {"is_published", "variants"}
 
 
 def make_key(name="ERP", **fields):
@@ -87,7 +94,9 @@ def catalog(db):
     draft = make_product("Draft", publish=False, main_category=child, stock={"main": 4})
     with_draft = make_product("Live name", main_category=below_off, price=Decimal("9.99"))
     with_draft.name = "Draft name"
-    with_draft.price = Decimal("1.00")
+    draft_variants = list(with_draft.variants.all())
+    draft_variants[0].price = Decimal("1.00")
+    with_draft.variants = draft_variants
     with_draft.save_revision()
     return {
         "root": root,
@@ -214,6 +223,18 @@ def test_products_have_ampers_fields_and_types(get, catalog):
         "weight": "0.20",
         "default_price": "25.43",
         "is_published": True,
+        "variants": [
+            {
+                "id": only_variant(catalog["bahama"]).pk,
+                "sku": "850267",
+                "ean": "9780201379624",
+                "price": "25.43",
+                "compare_at_price": None,
+                "weight": "0.20",
+                "options": {},
+                "stock": 5,
+            }
+        ],
     }
     # Money and weights are exact decimal strings in the raw JSON, never floats.
     assert b'"default_price": "25.43"' in response.content or b'"default_price":"25.43"' in (
@@ -304,13 +325,15 @@ def test_product_files(get, catalog):
     ]
 
 
-def test_stocks_per_product_and_active_warehouse(get, catalog):
+def test_stocks_per_variant_and_active_warehouse(get, catalog):
     rows = get("/stocks/").json()
-    main = Stock.objects.get(product=catalog["bahama"], warehouse__code="main")
+    main = Stock.objects.get(variant__product=catalog["bahama"], warehouse__code="main")
     assert rows == [
         {
             "id": main.pk,
             "product_id": catalog["bahama"].pk,
+            "variant_id": main.variant_id,
+            "product_external_id": "850267",
             "stock_level_id": main.warehouse_id,
             "quantity": "5.00",
             "quantity_allocated": "0.00",
@@ -321,6 +344,126 @@ def test_stocks_per_product_and_active_warehouse(get, catalog):
         catalog["bahama"].pk,
         catalog["disabled"].pk,
     }
+
+
+# --- Variants ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def coat(db):
+    """A coat in two sizes and two colours: three active variants, one inactive."""
+    make_warehouse("main")
+    make_warehouse("closed", is_active=False)
+    size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True, sort_order=1)
+    colour, (green, red) = make_attribute("Colour", ["Green", "Red"], varies_per_variant=True)
+    coat = make_product(
+        "Coat",
+        axes=[size, colour],
+        variants=[
+            {
+                "sku": "COAT-S-G",
+                "price": Decimal("100.00"),
+                "compare_at_price": Decimal("120.00"),
+                "ean": "5901234123457",
+                "options": [s, green],
+                "stock": {"main": 2, "closed": 9},
+            },
+            {"sku": "COAT-M-G", "price": Decimal("110.00"), "options": [m, green], "stock": 0},
+            {"sku": "COAT-S-R", "price": Decimal("100.00"), "options": [s, red], "stock": 4},
+            {"sku": "COAT-M-R", "options": [m, red], "is_active": False, "stock": 7},
+        ],
+    )
+    return coat
+
+
+def test_a_product_lists_its_active_variants_and_the_first_is_its_sku(get, coat):
+    item = get(f"/products/{coat.pk}/").json()
+    assert (item["sku"], item["short_code"], item["ean"], item["default_price"]) == (
+        "COAT-S-G",
+        "COAT-S-G",
+        "5901234123457",
+        "100.00",
+    )
+    assert [v["sku"] for v in item["variants"]] == ["COAT-S-G", "COAT-M-G", "COAT-S-R"]
+    first = item["variants"][0]
+    # Options by axis slug, in axis order (Colour before Size: sort_order 0 < 1).
+    assert list(first["options"].items()) == [("colour", "Green"), ("size", "S")]
+    assert (first["price"], first["compare_at_price"], first["stock"]) == ("100.00", "120.00", 2)
+    assert item["variants"][1]["stock"] == 0
+
+
+def test_a_product_whose_variants_are_all_inactive_is_not_listed(get, coat):
+    coat.variants.update(is_active=False)
+    assert get(f"/products/{coat.pk}/").status_code == 404
+    assert get("/variants/").json() == []
+    assert get("/stocks/").json() == []
+
+
+def test_variants_list_with_product_options_price_and_stock(get, coat):
+    single = make_product("Mug", sku="MUG-1", price=Decimal("5.00"), stock=3)
+    rows = get("/variants/").json()
+    assert [row["sku"] for row in rows] == ["COAT-S-G", "COAT-M-G", "COAT-S-R", "MUG-1"]
+    assert rows[0] == {
+        "id": coat.variants.get(sku="COAT-S-G").pk,
+        "product_id": coat.pk,
+        "sku": "COAT-S-G",
+        "ean": "5901234123457",
+        "price": "100.00",
+        "compare_at_price": "120.00",
+        "weight": None,
+        "options": {"colour": "Green", "size": "S"},
+        "stock": 2,
+        "is_published": True,
+    }
+    assert rows[3]["product_id"] == single.pk and rows[3]["options"] == {}
+
+
+def test_variants_filters_and_paging(get, coat):
+    make_product("Mug", sku="MUG-1", ean="5901234123464")
+    assert [r["sku"] for r in get("/variants/", product_id=coat.pk).json()] == [
+        "COAT-S-G",
+        "COAT-M-G",
+        "COAT-S-R",
+    ]
+    assert [r["sku"] for r in get("/variants/", sku="COAT-S-R").json()] == ["COAT-S-R"]
+    assert [r["sku"] for r in get("/variants/", ean="5901234123464").json()] == ["MUG-1"]
+    # The inactive variant is not offered, not even by its SKU.
+    assert get("/variants/", sku="COAT-M-R").json() == []
+    assert get("/variants/", sku="NOPE").json() == []
+    assert get("/variants/", product_id=999999).json() == []
+    assert get("/variants/", product_id="abc").status_code == 400
+    assert get("/variants/", sku="x" * 65).status_code == 400
+    first = get("/variants/", page_size=2)
+    assert first["X-Total-Count"] == "4" and 'rel="next"' in first["Link"]
+    second = get("/variants/", page=2, page_size=2).json()
+    assert [r["sku"] for r in first.json() + second] == [
+        "COAT-S-G",
+        "COAT-M-G",
+        "COAT-S-R",
+        "MUG-1",
+    ]
+
+
+def test_variants_of_disabled_products_only_on_request(get, coat):
+    Product.objects.filter(pk=coat.pk).update(status=ProductStatus.DISABLED)
+    assert get("/variants/").json() == []
+    rows = get("/variants/", include_disabled="true").json()
+    assert [(r["sku"], r["is_published"]) for r in rows] == [
+        ("COAT-S-G", False),
+        ("COAT-M-G", False),
+        ("COAT-S-R", False),
+    ]
+
+
+def test_stocks_per_variant_with_its_sku(get, coat):
+    rows = get("/stocks/").json()
+    # Active variants in active warehouses: the inactive variant's 7 and "closed" are out.
+    assert sorted((r["product_external_id"], r["quantity"]) for r in rows) == [
+        ("COAT-M-G", "0.00"),
+        ("COAT-S-G", "2.00"),
+        ("COAT-S-R", "4.00"),
+    ]
+    assert {r["product_id"] for r in rows} == {coat.pk}
 
 
 # --- Paging and filters ------------------------------------------------------------------------
@@ -395,7 +538,7 @@ def test_updated_since(get, many_products):
 
 @pytest.mark.parametrize("value", ["garbage", "2025-13-01", "2025-02-30T10:00:00", "", "1e10"])
 def test_bad_updated_since_is_400(get, db, value):
-    for name in ("products", "product-categories", "product-files"):
+    for name in ("products", "variants", "product-categories", "product-files"):
         response = get(f"/{name}/", updated_since=value)
         assert response.status_code == 400
         assert "updated_since" in response.json()["detail"]
@@ -422,9 +565,11 @@ def test_updated_since_on_relations_follows_the_product(get, catalog):
 
 
 # One for the key, one COUNT, one page (Category.objects.on_storefront() is a NOT EXISTS
-# inside the list's own query).
+# inside the list's own query); products add their variants and the variants' options,
+# variants their options.
 QUERIES = {
-    "products": 3,
+    "products": 5,
+    "variants": 4,
     "categories": 3,
     "product-categories": 3,
     "product-files": 3,
@@ -434,7 +579,7 @@ QUERIES = {
 
 @pytest.mark.django_db
 class TestQueriesPerPage:
-    """The five list endpoints share one catalog, seeded once for the class, not per endpoint.
+    """The list endpoints share one catalog, seeded once for the class, not per endpoint.
 
     It lives in a transaction around the class's tests (each test's own transaction nests
     inside it) that is rolled back after the last one, so no other test sees it.
@@ -456,13 +601,26 @@ class TestQueriesPerPage:
                 category = make_category("All")
                 make_warehouse("main")
                 make_warehouse("second")
+                size, sizes = make_attribute("Size", ["S", "M", "L"], varies_per_variant=True)
+                colour, colours = make_attribute("Colour", ["G", "R"], varies_per_variant=True)
                 products = []
                 for i in range(12):
+                    # Every third product has two axes and up to six variants: the count
+                    # per page must not follow the number of variants or axes.
+                    variants = None
+                    if i % 3 == 0:
+                        variants = [
+                            {"sku": f"Q{i}-{s.pk}-{c.pk}", "options": [s, c], "stock": i}
+                            for s in sizes[: 1 + i % 4]
+                            for c in colours
+                        ]
                     product = make_product(
                         f"Q{i}",
                         main_category=category,
                         stock={"main": i, "second": 1},
                         images=int(i < 6),
+                        variants=variants,
+                        axes=[size, colour] if variants else (),
                     )
                     product.additional_categories.add(category)
                     product.save()
@@ -500,6 +658,7 @@ def test_openapi_schema_and_docs_are_public(client, db):
         f"{BASE}/product-categories/",
         f"{BASE}/product-files/",
         f"{BASE}/stocks/",
+        f"{BASE}/variants/",
     }
     schemes = schema.json()["components"]["securitySchemes"]
     assert {s["in"]: s["name"] for s in schemes.values()} == {

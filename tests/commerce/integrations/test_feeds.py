@@ -20,11 +20,14 @@ from commerce.services.catalog_version import catalog_version
 from commerce.services.inventory import set_stock_levels
 from pages.models import BrandingSettings, FooterSettings
 from tests.factories.catalog import (
+    as_variant,
+    make_attribute,
     make_category,
     make_image,
     make_product,
     make_shop,
     make_warehouse,
+    only_variant,
 )
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +75,7 @@ def ceneo_offers(client):
 
 
 def google_items(client):
+    """Items by g:id: the variant's SKU."""
     response, body = fetch(client, "google")
     assert response.status_code == 200
     root = ET.fromstring(body)
@@ -79,8 +83,22 @@ def google_items(client):
     return {item.findtext(f"{G}id"): item for item in root.iter("item")}
 
 
-def ids(*products):
-    return {str(p.pk) for p in products}
+def ids(*items):
+    """Ceneo offer ids: the variants' ids (a product without axes: its one variant's)."""
+    return {str(as_variant(item).pk) for item in items}
+
+
+def skus(*items):
+    """Google item ids: the variants' SKUs."""
+    return {as_variant(item).sku for item in items}
+
+
+def oid(item):
+    return str(as_variant(item).pk)
+
+
+def gid(item):
+    return as_variant(item).sku
 
 
 # --- Which products ---------------------------------------------------------------------------
@@ -100,16 +118,18 @@ def test_only_purchasable_in_stock_products_are_listed(client, shop):
     unpublished.unpublish()
 
     assert set(ceneo_offers(client)) == ids(listed, two_warehouses)
-    assert set(google_items(client)) == ids(listed, two_warehouses)
+    assert set(google_items(client)) == skus(listed, two_warehouses)
 
 
 def test_a_draft_does_not_reach_the_feeds(client, shop):
     product = make_product("Live name", price=Decimal("10.00"), stock=1)
     product.name = "Draft name"
-    product.price = Decimal("99.00")
-    product.save_revision()  # a draft: the live row is unchanged
+    variants = list(product.variants.all())
+    variants[0].price = Decimal("99.00")
+    product.variants = variants
+    product.save_revision()  # a draft: the live rows are unchanged
 
-    offer = ceneo_offers(client)[str(product.pk)]
+    offer = ceneo_offers(client)[oid(product)]
     assert offer.findtext("name") == "Live name"
     assert offer.get("price") == "10.00"
 
@@ -144,26 +164,26 @@ def test_feeds_are_get_only(client, shop):
 def test_markup_in_names_and_descriptions_comes_back_exactly(client, shop):
     product = make_product(TRICKY, short_description=TRICKY, stock=1, slug="tricky")
 
-    offer = ceneo_offers(client)[str(product.pk)]
+    offer = ceneo_offers(client)[oid(product)]
     assert offer.findtext("name") == TRICKY
     assert offer.findtext("desc") == TRICKY
 
-    item = google_items(client)[str(product.pk)]
+    item = google_items(client)[gid(product)]
     assert item.findtext("title") == TRICKY
     assert item.findtext("description") == TRICKY
 
 
 def test_characters_xml_cannot_hold_are_dropped(client, shop):
     product = make_product("Bell\x07 \x0bjar\x1f", stock=1)
-    assert ceneo_offers(client)[str(product.pk)].findtext("name") == "Bell jar"
-    assert google_items(client)[str(product.pk)].findtext("title") == "Bell jar"
+    assert ceneo_offers(client)[oid(product)].findtext("name") == "Bell jar"
+    assert google_items(client)[gid(product)].findtext("title") == "Bell jar"
 
 
 def test_rich_text_description_is_used_as_plain_text_when_there_is_no_short_one(client, shop):
     product = make_product(
         "Kettle", description="<p>Boils &amp; <b>whistles</b>.</p><p>Copper<br/>pot</p>", stock=1
     )
-    assert ceneo_offers(client)[str(product.pk)].findtext("desc") == "Boils & whistles. Copper pot"
+    assert ceneo_offers(client)[oid(product)].findtext("desc") == "Boils & whistles. Copper pot"
 
 
 def test_ceneo_offer(client, shop, pans):
@@ -180,7 +200,7 @@ def test_ceneo_offer(client, shop, pans):
         stock={"main": 3, "north": 4, "closed": 100},
     )
 
-    offer = ceneo_offers(client)[str(product.pk)]
+    offer = ceneo_offers(client)[oid(product)]
     assert offer.get("url") == "http://localhost/shop/p/frying-pan/"
     assert offer.get("price") == "12.50"
     assert offer.get("avail") == "1"
@@ -201,7 +221,7 @@ def test_ceneo_offer(client, shop, pans):
 
 def test_ceneo_offer_without_optional_fields(client, shop):
     product = make_product("Plain", stock=1)
-    offer = ceneo_offers(client)[str(product.pk)]
+    offer = ceneo_offers(client)[oid(product)]
     assert offer.findtext("cat") == ""
     assert offer.find("imgs") is None
     assert offer.find("attrs") is None
@@ -226,7 +246,7 @@ def test_google_item(client, shop, pans):
     assert channel.findtext("title") == "Tom & Jerry's <shop>"
     assert channel.findtext("link") == "http://localhost/shop/"
 
-    item = google_items(client)[str(product.pk)]
+    item = google_items(client)[gid(product)]
     assert item.findtext("title") == "Frying pan"
     assert item.findtext("link") == "http://localhost/shop/p/frying-pan/"
     assert item.findtext("description") == "Cast iron."
@@ -242,7 +262,7 @@ def test_google_item(client, shop, pans):
 
 def test_google_item_without_ean_or_description(client, shop):
     product = make_product("Plain", stock=1)
-    item = google_items(client)[str(product.pk)]
+    item = google_items(client)[gid(product)]
     assert item.findtext(f"{G}identifier_exists") == "no"
     assert item.find(f"{G}gtin") is None
     assert item.find(f"{G}product_type") is None
@@ -252,7 +272,7 @@ def test_google_item_without_ean_or_description(client, shop):
 def test_an_absolute_media_url_is_kept(client, shop, settings):
     settings.MEDIA_URL = "https://cdn.example.com/media/"
     product = make_product("Pictured", images=1, stock=1)
-    url = ceneo_offers(client)[str(product.pk)].find("imgs/main").get("url")
+    url = ceneo_offers(client)[oid(product)].find("imgs/main").get("url")
     assert url.startswith("https://cdn.example.com/media/")
 
 
@@ -261,9 +281,95 @@ def test_the_site_host_and_port_make_the_urls(client, shop):
     site.hostname, site.port = "shop.example.com", 443
     site.save()
     product = make_product("Pictured", slug="pictured", images=1, stock=1)
-    offer = ceneo_offers(client)[str(product.pk)]
+    offer = ceneo_offers(client)[oid(product)]
     assert offer.get("url") == "https://shop.example.com/shop/p/pictured/"
     assert offer.find("imgs/main").get("url").startswith("https://shop.example.com/media/")
+
+
+# --- Variants ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def coat(shop, pans):
+    """A coat in sizes and colours: two buyable variants, one sold out, one inactive."""
+    size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True, sort_order=1)
+    colour, (green, red) = make_attribute("Colour", ["Green", "Red"], varies_per_variant=True)
+    return make_product(
+        "Coat",
+        slug="coat",
+        main_category=pans,
+        axes=[size, colour],
+        variants=[
+            {
+                "sku": "COAT S/G",
+                "price": Decimal("100.00"),
+                "ean": "5901234123457",
+                "options": [s, green],
+                "stock": 2,
+            },
+            {"sku": "COAT-M-G", "price": Decimal("110.00"), "options": [m, green], "stock": 3},
+            {"sku": "COAT-S-R", "options": [s, red], "stock": 0},
+            {"sku": "COAT-M-R", "options": [m, red], "stock": 5, "is_active": False},
+        ],
+    )
+
+
+def test_google_lists_each_buyable_variant_grouped_by_its_product(client, coat):
+    plain = make_product("Mug", sku="MUG-1", stock=1)
+    items = google_items(client)
+    # The sold-out and the inactive variant are not listed.
+    assert set(items) == {"COAT S/G", "COAT-M-G", "MUG-1"}
+    small = items["COAT S/G"]
+    assert small.findtext(f"{G}item_group_id") == str(coat.pk)
+    assert small.findtext("title") == "Coat — Colour Green, Size S"
+    assert small.findtext(f"{G}size") == "S"
+    assert small.findtext(f"{G}color") == "Green"
+    assert small.findtext(f"{G}gtin") == "5901234123457"
+    assert small.findtext(f"{G}price") == "100.00 PLN"
+    # The link opens the product page on this variant; the SKU is URL-encoded.
+    assert small.findtext("link") == "http://localhost/shop/p/coat/?variant=COAT%20S%2FG"
+    medium = items["COAT-M-G"]
+    assert medium.findtext(f"{G}item_group_id") == str(coat.pk)
+    assert (medium.findtext(f"{G}size"), medium.findtext(f"{G}price")) == ("M", "110.00 PLN")
+    assert medium.findtext("link") == "http://localhost/shop/p/coat/?variant=COAT-M-G"
+    # A product without axes is one item, with no group and its plain URL.
+    mug = items["MUG-1"]
+    assert mug.find(f"{G}item_group_id") is None and mug.find(f"{G}size") is None
+    assert mug.findtext("link") == f"http://localhost/shop/p/{plain.slug}/"
+
+
+def test_ceneo_has_one_offer_per_variant_with_its_own_url_and_attributes(client, coat):
+    offers = ceneo_offers(client)
+    small, medium = coat.variants.get(sku="COAT S/G"), coat.variants.get(sku="COAT-M-G")
+    assert set(offers) == {str(small.pk), str(medium.pk)}
+    offer = offers[str(small.pk)]
+    assert offer.get("url") == "http://localhost/shop/p/coat/?variant=COAT%20S%2FG"
+    assert (offer.get("price"), offer.get("stock")) == ("100.00", "2")
+    assert offer.findtext("name") == "Coat — Colour Green, Size S"
+    attributes = [(a.get("name"), a.text) for a in offer.findall("attrs/a")]
+    assert attributes == [("Colour", "Green"), ("Size", "S"), ("EAN", "5901234123457")]
+    assert offers[str(medium.pk)].get("url") == "http://localhost/shop/p/coat/?variant=COAT-M-G"
+
+
+def test_another_axis_is_a_google_product_detail(client, shop):
+    fit, (slim,) = make_attribute("Fit", ["Slim"], varies_per_variant=True)
+    make_product(
+        "Shirt", axes=[fit], variants=[{"sku": "SHIRT-SLIM", "options": [slim], "stock": 1}]
+    )
+    item = google_items(client)["SHIRT-SLIM"]
+    detail = item.find(f"{G}product_detail")
+    assert detail.findtext(f"{G}attribute_name") == "Fit"
+    assert detail.findtext(f"{G}attribute_value") == "Slim"
+
+
+def test_a_variant_going_inactive_or_selling_out_leaves_the_feeds(client, coat):
+    assert set(google_items(client)) == {"COAT S/G", "COAT-M-G"}
+    medium = coat.variants.get(sku="COAT-M-G")
+    medium.is_active = False
+    medium.save()
+    set_stock_levels({coat.variants.get(sku="COAT S/G").pk: {make_warehouse("main").pk: 0}})
+    # The version bump of the sell-out regenerates the feed.
+    assert google_items(client) == {}
 
 
 # --- HTTP, caching and regeneration ---------------------------------------------------------
@@ -308,7 +414,7 @@ def test_a_cached_feed_costs_two_queries(client, shop, django_assert_max_num_que
 
 def test_a_product_change_regenerates_the_feed(client, shop):
     product = make_product("Old name", stock=1)
-    assert ceneo_offers(client)[str(product.pk)].findtext("name") == "Old name"
+    assert ceneo_offers(client)[oid(product)].findtext("name") == "Old name"
     assert fetch(client, "ceneo")[0][CACHE] == "hit"
 
     product.name = "New & improved"
@@ -317,31 +423,31 @@ def test_a_product_change_regenerates_the_feed(client, shop):
     response, body = fetch(client, "ceneo")
     assert response[CACHE] == "miss"
     assert b"Old name" not in body
-    assert ceneo_offers(client)[str(product.pk)].findtext("name") == "New & improved"
+    assert ceneo_offers(client)[oid(product)].findtext("name") == "New & improved"
     # Only the current version's file is kept.
     assert len([name for name in cache_files() if name.startswith("ceneo-")]) == 1
 
 
 def test_selling_out_takes_the_product_off_the_feed(client, shop):
     product = make_product("Kettle", stock=1)
-    assert set(google_items(client)) == ids(product)
-    set_stock_levels(product, {make_warehouse("main").pk: 0})
+    assert set(google_items(client)) == skus(product)
+    set_stock_levels({only_variant(product).pk: {make_warehouse("main").pk: 0}})
     assert google_items(client) == {}
 
 
 def test_a_stock_count_change_shows_once_the_file_is_old(client, shop, settings):
     settings.STOREFRONT_FEED_MAX_AGE_SECONDS = 3600
     product = make_product("Kettle", stock=1)
-    assert ceneo_offers(client)[str(product.pk)].get("stock") == "1"
-    set_stock_levels(product, {make_warehouse("main").pk: 5})  # still in stock: no bump
+    assert ceneo_offers(client)[oid(product)].get("stock") == "1"
+    set_stock_levels({only_variant(product).pk: {make_warehouse("main").pk: 5}})  # no bump
 
-    assert ceneo_offers(client)[str(product.pk)].get("stock") == "1"
+    assert ceneo_offers(client)[oid(product)].get("stock") == "1"
     [path] = feeds.cache_dir().glob("ceneo-*.xml")
     old = path.stat().st_mtime - 3600
     os.utime(path, (old, old))
     response, body = fetch(client, "ceneo")
     assert response[CACHE] == "miss"
-    assert ceneo_offers(client)[str(product.pk)].get("stock") == "5"
+    assert ceneo_offers(client)[oid(product)].get("stock") == "5"
 
 
 def test_an_unchanged_feed_answers_304(client, shop):
@@ -396,11 +502,11 @@ def test_a_failed_generation_leaves_no_file(client, shop, monkeypatch):
 # --- Bounded work per chunk -------------------------------------------------------------------
 
 
-def test_queries_grow_per_chunk_not_per_product(client, shop, pans, settings):
+def test_queries_grow_per_chunk_not_per_variant(client, shop, pans, settings):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    # Small chunks, so a few products make several of them (a partial one last, as in
+    # Small chunks, so a few variants make several of them (a partial one last, as in
     # production); every product costs set-up time and proves nothing more.
     chunk = 5
     few, many = 8, 23
@@ -408,10 +514,29 @@ def test_queries_grow_per_chunk_not_per_product(client, shop, pans, settings):
     image = make_image("Shared", size=(900, 900))
     image.get_rendition(feeds.FEED_IMAGE_FILTER)  # as after the first feed ever
 
+    size, sizes = make_attribute("Size", ["S", "M", "L", "XL"], varies_per_variant=True)
+    colour, colours = make_attribute("Colour", ["G", "R"], varies_per_variant=True)
+
     def add_products(count):
-        for _ in range(count):
-            product = make_product(main_category=pans, ean="5901234123457", stock=2)
+        """`count` variants: products of one variant and products with two axes, some of
+        their variants with pictures of their own."""
+        made = 0
+        while made < count:
+            n = min(count - made, 1 + made % 4)
+            if n == 1:
+                product = make_product(main_category=pans, stock=2)
+            else:
+                combos = [(s, c) for s in sizes for c in colours][:n]
+                product = make_product(
+                    main_category=pans,
+                    axes=[size, colour],
+                    variants=[{"options": list(combo), "stock": 2} for combo in combos],
+                )
+                variant = product.variants.first()
+                variant.images.add(image)
+                variant.save()
             ProductImage.objects.create(product=product, image=image)
+            made += n
 
     def cold_feed_queries(kind):
         with CaptureQueriesContext(connection) as queries:
@@ -425,7 +550,9 @@ def test_queries_grow_per_chunk_not_per_product(client, shop, pans, settings):
     add_products(many - few)
     counts_many = {kind: cold_feed_queries(kind) for kind in ("ceneo", "google")}
 
-    per_chunk = 3  # products with stock, their images, the images' feed renditions
+    # Variants with product and stock, their options, their own pictures and those
+    # pictures' feed renditions, their products' images and those images' renditions.
+    per_chunk = 6
     extra_chunks = math.ceil(many / chunk) - math.ceil(few / chunk)
     for kind in ("ceneo", "google"):
         assert counts_many[kind][0] - counts_few[kind][0] == per_chunk * extra_chunks
@@ -441,7 +568,7 @@ def test_queries_grow_per_chunk_not_per_product(client, shop, pans, settings):
 def test_chunks_cover_every_product_once(client, shop, settings, count):
     settings.STOREFRONT_FEED_CHUNK_SIZE = 2
     products = [make_product(stock=1) for _ in range(count)]
-    chunks = list(feeds.product_chunks())
+    chunks = list(feeds.variant_chunks())
     assert [len(c) for c in chunks] == {4: [2, 2], 5: [2, 2, 1]}[count]
-    assert [p.pk for c in chunks for p in c] == sorted(p.pk for p in products)
+    assert [v.pk for c in chunks for v in c] == sorted(only_variant(p).pk for p in products)
     assert set(ceneo_offers(client)) == ids(*products)
