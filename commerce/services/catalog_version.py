@@ -72,7 +72,8 @@ def availability_changed(*, before: Mapping[int, int], after: Mapping[int, int])
 
 def bump_if_availability_changed(*, before: Mapping[int, int], after: Mapping[int, int]) -> bool:
     """The one rule for stock writes: bump the catalog version when a variant goes in or
-    out of stock, and only then (a product's pages show each variant's availability). Returns whether it bumped.
+    out of stock, and only then (a product's pages show each variant's availability).
+    Returns whether it bumped.
 
     Every stock writer calls it, inside its transaction and after its stock rows
     (the lock order of `services.locks`): order placement, the stock editor and the
