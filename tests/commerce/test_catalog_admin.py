@@ -781,3 +781,28 @@ def test_admin_category_filter_includes_additional_categories(admin_client):
     both.save()
     make_product("Rake", main_category=garden)
     assert listed_names(admin_client.get(f"{LIST_URL}?main_category={kitchen.pk}")) == {"Apron"}
+
+
+@pytest.mark.parametrize(("swatch", "saved"), [("#2f6b3a", True), ("green", False)])
+def test_attributes_show_axes_and_edit_option_swatches(admin_client, swatch, saved):
+    colour, (green,) = make_attribute("Colour", ["Green"], varies_per_variant=True)
+    listing = admin_client.get(reverse("wagtailsnippets_commerce_attributedefinition:list"))
+    assert "Varies per variant" in listing.content.decode()
+    edit = reverse("wagtailsnippets_commerce_attributedefinition:edit", args=[colour.pk])
+    data = nested_form_data(
+        {
+            "name": "Colour",
+            "slug": "colour",
+            "is_filterable": "on",
+            "varies_per_variant": "on",
+            "sort_order": "0",
+            "options": inline_formset(
+                [{"id": green.pk, "value": "Green", "slug": "green", "swatch": swatch}],
+                initial=1,
+                min=1,
+            ),
+        }
+    )
+    response = admin_client.post(edit, data)
+    green.refresh_from_db()
+    assert (response.status_code, green.swatch) == ((302, swatch) if saved else (200, ""))
