@@ -300,9 +300,16 @@ def make_bulk_catalog(
     combos = list(itertools.product(*[list(axis.options.all()) for axis in axes]))
     combos = combos[:variants_per_product] if axes else [()]
     variants, chosen = [], []
+    # Through rows, not `variant_axes.set()`: on a cluster that waits for the next save.
+    axes_through = Product.variant_axes.through
+    axes_through.objects.bulk_create(
+        [
+            axes_through(product=product, attributedefinition=axis)
+            for product in products
+            for axis in axes
+        ]
+    )
     for product in products:
-        if axes:
-            product.variant_axes.set(axes)
         for index, options in enumerate(combos):
             variants.append(
                 ProductVariant(
@@ -350,8 +357,10 @@ def grow_variants_and_axes():
     main = make_warehouse("main")
     through = ProductVariant.options.through
     products = list(Product.objects.filter(variant_axes__isnull=False).distinct())
-    for product in products:
-        product.variant_axes.add(fit)
+    axes_through = Product.variant_axes.through
+    axes_through.objects.bulk_create(
+        [axes_through(product=product, attributedefinition=fit) for product in products]
+    )
     variants = list(ProductVariant.objects.filter(product__in=products).prefetch_related("options"))
     chosen = {v.pk: [o.pk for o in v.options.all()] for v in variants}
     twins = ProductVariant.objects.bulk_create(
