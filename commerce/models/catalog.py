@@ -439,6 +439,22 @@ class Product(
         """Buyable now, stock aside; `ProductQuerySet.purchasable` in the database."""
         return self.live and self.status == ProductStatus.ACTIVE
 
+    @property
+    def has_price_range(self):
+        """Variants at different prices: a tile says "from <price_min>". Reads the listing's
+        annotations (services.catalog.listing_query.annotate_variant_summary); False
+        without them."""
+        price_min = getattr(self, "price_min", None)
+        return price_min is not None and price_min != getattr(self, "price_max", None)
+
+    @property
+    def is_discounted(self):
+        """The cheapest (matching) variant has a higher compare-at price: a tile strikes it
+        through. From the listing's annotations, as `has_price_range`."""
+        price_min = getattr(self, "price_min", None)
+        compare_at = getattr(self, "compare_at_of_cheapest", None)
+        return price_min is not None and compare_at is not None and compare_at > price_min
+
     @cached_property
     def available_quantity(self):
         """Units shoppers can buy now, all buyable variants together

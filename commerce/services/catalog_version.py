@@ -72,15 +72,18 @@ def availability_changed(*, before: Mapping[int, int], after: Mapping[int, int])
 
 def bump_if_availability_changed(*, before: Mapping[int, int], after: Mapping[int, int]) -> bool:
     """The one rule for stock writes: bump the catalog version when a variant goes in or
-    out of stock, and only then (a product's pages show each variant's availability).
-    Returns whether it bumped.
+    out of stock, and only then. Returns whether it bumped.
+
+    Per variant, not per product: a product page shows each variant's availability and
+    a tile the sizes in stock, so size M selling out changes pages while the coat as a
+    whole is still in stock.
 
     Every stock writer calls it, inside its transaction and after its stock rows
     (the lock order of `services.locks`): order placement, the stock editor and the
     catalog import (`inventory.set_stock_levels`), cancels and refunds that put units
-    back (`services.orders`). `before` and `after` are the touched products' units in
-    active warehouses (`Stock.objects.in_active_warehouses()`), by variant id, read under the stock
-    rows' locks.
+    back (`services.orders`). `before` and `after` are the touched variants' units in
+    active warehouses (`Stock.objects.in_active_warehouses()`), by variant id, read under
+    the stock rows' locks.
 
     Why a flip, and not every stock change: cached pages and feeds show "in stock"
     or "out of stock", never a quantity, so only a flip makes them stale, and every
@@ -129,6 +132,7 @@ def storefront_models():
         Category,
         Product,
         ProductImage,
+        ProductVariant,
         Warehouse,
     )
     from pages.models import BrandingSettings, FooterSettings
@@ -139,6 +143,9 @@ def storefront_models():
         AttributeDefinition,
         AttributeOption,
         ProductImage,
+        # Variants are saved with their product's revision, but imports and scripts may
+        # write one on its own; its price, SKU and options are on tiles and pages.
+        ProductVariant,
         Warehouse,
         # Menu, shop title and intro, page URLs; publish, unpublish and move have
         # their own signals below as well, since not all of them save the page.
@@ -179,14 +186,21 @@ def connect_invalidation():
     """Called once from CommerceConfig.ready()."""
     from wagtail.signals import page_published, page_unpublished, post_page_move
 
-    from commerce.models import Product
+    from commerce.models import Product, ProductVariant
 
     # Any sender: subclasses (each page type, the image model) send their own class.
     post_save.connect(bump_on_save, dispatch_uid="storefront_page_cache_save")
     post_delete.connect(bump_on_delete, dispatch_uid="storefront_page_cache_delete")
-    # Additional categories and attribute options: ParentalManyToManyFields, written
-    # with add()/remove() after the product row when the product is saved.
-    for through in (Product.additional_categories.through, Product.attribute_options.through):
+    # Additional categories, attribute options, variant axes, a variant's options and
+    # pictures: ParentalManyToManyFields, written with add()/remove() after their row
+    # when the product is saved.
+    for through in (
+        Product.additional_categories.through,
+        Product.attribute_options.through,
+        Product.variant_axes.through,
+        ProductVariant.options.through,
+        ProductVariant.images.through,
+    ):
         m2m_changed.connect(
             bump_on_m2m_change, sender=through, dispatch_uid=f"storefront_page_cache_{through}"
         )

@@ -2,8 +2,9 @@
 
 All sections of a page resolve together: one UNION query picks the ids for
 every featured/newest/category section (each with its own order and limit),
-then one tile query (plus its prefetches) loads them all. On PostgreSQL the
-page's query count does not grow with the number of sections.
+then one tile query (plus its prefetches, and one query for the options the tiles
+have in stock) loads them all. On PostgreSQL the page's query count does not grow
+with the number of sections, of products, of their variants or axes.
 """
 
 from django.db import connection
@@ -11,9 +12,9 @@ from django.db.models import IntegerField, Value
 
 from commerce.models import Category, Product
 from commerce.services.catalog.listing import (
-    attach_urls,
     in_category_q,
     storefront_branch_ids,
+    tile_details,
     tile_queryset,
 )
 
@@ -67,6 +68,6 @@ def resolve_product_sections(sections, request=None):
 
     wanted = {pk for ids in ids_by_section.values() for pk in ids}
     products = {p.pk: p for p in tile_queryset().filter(pk__in=wanted)} if wanted else {}
-    attach_urls(products.values(), ShopPage.for_request(request), request)
+    tile_details(products.values(), ShopPage.for_request(request), request)
     for index, section in enumerate(sections):
         section.resolved_products = [products[pk] for pk in ids_by_section[index] if pk in products]

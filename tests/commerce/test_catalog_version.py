@@ -1,5 +1,7 @@
-"""The catalog version and the one rule for stock writes: bump when a product goes in or
+"""The catalog version and the one rule for stock writes: bump when a variant goes in or
 out of stock (services.catalog_version.bump_if_availability_changed), whoever writes."""
+
+from decimal import Decimal
 
 import pytest
 
@@ -11,7 +13,12 @@ from commerce.services.catalog_version import (
 )
 from commerce.services.inventory import set_stock_levels
 from commerce.services.orders import cancel_order, refund_order
-from tests.factories.catalog import make_product, make_warehouse
+from tests.factories.catalog import (
+    make_attribute,
+    make_product,
+    make_warehouse,
+    only_variant,
+)
 from tests.factories.orders import make_order
 
 pytestmark = pytest.mark.django_db
@@ -22,14 +29,14 @@ pytestmark = pytest.mark.django_db
     [
         ({1: 3}, {1: 0}, True),  # sold out
         ({1: 0}, {1: 2}, True),  # back in stock
-        ({}, {1: 2}, True),  # a product without rows has no units
+        ({}, {1: 2}, True),  # a variant without rows has no units
         ({1: 3}, {1: 1}, False),  # fewer, still in stock
         ({1: 0}, {}, False),
         ({1: 3, 2: 0}, {1: 2, 2: 0}, False),
         ({1: 3, 2: 1}, {1: 2, 2: 0}, True),  # one of several
     ],
 )
-def test_availability_changes_only_when_a_product_flips(before, after, changed):
+def test_availability_changes_only_when_a_variant_flips(before, after, changed):
     assert availability_changed(before=before, after=after) is changed
 
 
@@ -44,20 +51,59 @@ def test_bump_creates_the_row_a_flushed_database_lacks():
 
 def test_the_stock_editor_bumps_on_a_flip_only():
     main = make_warehouse("main")
-    product = make_product(stock=2)
+    variant = only_variant(make_product(stock=2))
     version = catalog_version()
-    set_stock_levels(product, {main.pk: 1})
+    set_stock_levels({variant.pk: {main.pk: 1}})
     assert catalog_version() == version
-    set_stock_levels(product, {main.pk: 0})
+    set_stock_levels({variant.pk: {main.pk: 0}})
     assert catalog_version() == version + 1
 
 
 def test_units_in_an_inactive_warehouse_bring_nothing_back():
     outlet = make_warehouse("outlet", is_active=False)
-    product = make_product(stock=0)
+    variant = only_variant(make_product(stock=0))
     version = catalog_version()
-    set_stock_levels(product, {outlet.pk: 50})
+    set_stock_levels({variant.pk: {outlet.pk: 50}})
     assert catalog_version() == version
+
+
+@pytest.fixture
+def coat():
+    """Size S (2 in stock) and M (3 in stock)."""
+    size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True)
+    return make_product(
+        "Coat",
+        axes=[size],
+        variants=[
+            {"sku": "COAT-S", "price": Decimal("10"), "options": [s], "stock": 2},
+            {"sku": "COAT-M", "price": Decimal("10"), "options": [m], "stock": 3},
+        ],
+    )
+
+
+def test_one_variant_selling_out_bumps_while_the_product_is_still_in_stock(coat):
+    main = make_warehouse("main")
+    small = coat.variants.get(sku="COAT-S")
+    version = catalog_version()
+    set_stock_levels({small.pk: {main.pk: 0}})
+    assert coat.is_in_stock  # the M is left
+    assert catalog_version() == version + 1
+
+
+def test_variants_that_keep_their_availability_keep_the_version(coat):
+    main = make_warehouse("main")
+    small, medium = coat.variants.get(sku="COAT-S"), coat.variants.get(sku="COAT-M")
+    version = catalog_version()
+    set_stock_levels({small.pk: {main.pk: 1}, medium.pk: {main.pk: 9}})
+    assert catalog_version() == version
+
+
+def test_one_write_that_flips_one_of_two_variants_bumps_once(coat):
+    main = make_warehouse("main")
+    small, medium = coat.variants.get(sku="COAT-S"), coat.variants.get(sku="COAT-M")
+    version = catalog_version()
+    set_stock_levels({small.pk: {main.pk: 5}, medium.pk: {main.pk: 0}})
+    assert catalog_version() == version + 1
 
 
 def test_a_cancel_that_brings_a_product_back_bumps():

@@ -4,6 +4,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
 from django.contrib.messages import constants, get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
@@ -16,7 +17,13 @@ from commerce.services.guests import GUEST_SESSION_KEY
 from commerce.services.inventory import set_stock_levels
 from commerce.services.page_cache import is_personal
 from pages.models import BrandingSettings, FooterSettings
-from tests.factories.catalog import make_category, make_product, make_shop
+from tests.factories.catalog import (
+    make_attribute,
+    make_category,
+    make_product,
+    make_shop,
+    only_variant,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -103,9 +110,17 @@ def test_browsers_may_keep_pages_but_shared_caches_may_not(client, kettle):
 # --- Invalidation -------------------------------------------------------------------------
 
 
+def with_variant_price(product, price):
+    """The product with its (one) variant's price changed in memory: a revision carries the
+    variants and their prices."""
+    variant = product.variants.all()[0]
+    variant.price = price
+    product.variants = [variant]
+    return product
+
+
 def publish_price(product, price):
-    product.price = price
-    product.save_revision().publish()
+    with_variant_price(product, price).save_revision().publish()
 
 
 def unpublish(product):
@@ -129,8 +144,7 @@ def test_publishing_a_product_change_refreshes_its_page_and_listings(client, ket
 
 def test_a_saved_draft_keeps_the_cache(client, kettle):
     warm(client, url_of(kettle))
-    product = Product.objects.get(pk=kettle.pk)
-    product.price = Decimal("99.00")
+    product = with_variant_price(Product.objects.get(pk=kettle.pk), Decimal("99.00"))
     product.save_revision()  # a draft: shoppers still see the live price
     response = get(client, url_of(kettle))
     assert response[CACHE] == "hit"
@@ -169,24 +183,107 @@ def test_adding_an_additional_category_refreshes_its_listing(client, kettle):
     assert b"Copper kettle" in response.content
 
 
-def test_selling_out_refreshes_the_page(client, kettle):
-    warm(client, url_of(kettle))
-    set_stock_levels(kettle, {Warehouse.objects.get(code="main").pk: 0})
-    response = get(client, url_of(kettle))
+def set_units(variant, quantity):
+    set_stock_levels({variant.pk: {Warehouse.objects.get(code="main").pk: quantity}})
+
+
+@pytest.mark.parametrize("url", [url_of, lambda product: "/shop/"], ids=["product", "listing"])
+def test_selling_out_refreshes_the_page(client, kettle, url):
+    warm(client, url(kettle))
+    set_units(only_variant(kettle), 0)
+    response = get(client, url(kettle))
     assert response[CACHE] == "miss"
     assert b"Out of stock" in response.content
-    set_stock_levels(kettle, {Warehouse.objects.get(code="main").pk: 2})
-    response = get(client, url_of(kettle))
+    set_units(only_variant(kettle), 2)
+    response = get(client, url(kettle))
     assert response[CACHE] == "miss"
     assert b"In stock" in response.content
 
 
 def test_a_stock_change_that_keeps_availability_keeps_the_cache(client, kettle):
     warm(client, url_of(kettle))
+    warm(client, "/shop/")
     version = catalog_version()
-    set_stock_levels(kettle, {Warehouse.objects.get(code="main").pk: 3})
+    set_units(only_variant(kettle), 3)
     assert catalog_version() == version
     assert get(client, url_of(kettle))[CACHE] == "hit"
+    assert get(client, "/shop/")[CACHE] == "hit"
+
+
+@pytest.fixture
+def coat(kettle):
+    """Sizes S (2 in stock) and M (3 in stock), in the Kitchen with the kettle."""
+    size, (small, medium) = make_attribute("Size", ["S", "M"], varies_per_variant=True)
+    return make_product(
+        "Wool coat",
+        axes=[size],
+        main_category=Category.objects.get(slug="kitchen"),
+        variants=[
+            {"sku": "COAT-S", "price": Decimal("80"), "options": [small], "stock": 2},
+            {"sku": "COAT-M", "price": Decimal("90"), "options": [medium], "stock": 3},
+        ],
+    )
+
+
+def coat_tile(response):
+    soup = BeautifulSoup(response.content, "html.parser")
+    return next(t for t in soup.select(".product-tile") if "Wool coat" in t.get_text())
+
+
+def sizes_on_tile(response):
+    return [o.get_text(strip=True) for o in coat_tile(response).select(".product-tile__option")]
+
+
+@pytest.mark.parametrize("url", ["/shop/", "/shop/c/kitchen/", "/shop/search/?q=coat"])
+def test_one_variant_selling_out_refreshes_listings(client, coat, url):
+    warm(client, url)
+    assert sizes_on_tile(get(client, url)) == ["S", "M"]
+    set_units(coat.variants.get(sku="COAT-S"), 0)  # the coat is still in stock (M)
+    response = get(client, url)
+    assert response[CACHE] == "miss"
+    assert sizes_on_tile(response) == ["M"]
+
+
+def test_one_variant_selling_out_refreshes_the_product_page(client, coat):
+    warm(client, url_of(coat))
+    version = catalog_version()
+    set_units(coat.variants.get(sku="COAT-S"), 0)
+    assert catalog_version() == version + 1
+    assert get(client, url_of(coat))[CACHE] == "miss"
+
+
+def test_a_variant_stock_change_that_keeps_its_availability_keeps_the_cache(client, coat):
+    warm(client, "/shop/")
+    warm(client, url_of(coat))
+    set_units(coat.variants.get(sku="COAT-S"), 1)
+    assert get(client, "/shop/")[CACHE] == "hit"
+    assert get(client, url_of(coat))[CACHE] == "hit"
+
+
+def test_publishing_a_variant_change_refreshes_the_listing(client, coat):
+    warm(client, "/shop/")
+    product = Product.objects.get(pk=coat.pk)
+    variants = list(product.variants.all())
+    for variant in variants:
+        if variant.sku == "COAT-S":
+            variant.is_active = False
+    product.variants = variants
+    product.save_revision().publish()
+    response = get(client, "/shop/")
+    assert response[CACHE] == "miss"
+    assert sizes_on_tile(response) == ["M"]
+    price = coat_tile(response).select_one(".product-tile__price").get_text(" ", strip=True)
+    assert price == "90.00 EUR"  # no "from": one active variant left
+
+
+def test_a_variant_written_on_its_own_refreshes_the_listing(client, coat):
+    warm(client, "/shop/")
+    variant = coat.variants.get(sku="COAT-S")
+    variant.price = Decimal("70")
+    variant.save()
+    response = get(client, "/shop/")
+    assert response[CACHE] == "miss"
+    assert b"70.00" in response.content
 
 
 def test_publishing_a_page_refreshes_the_shop(client, kettle, shop):

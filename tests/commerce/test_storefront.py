@@ -8,7 +8,13 @@ import pytest
 from bs4 import BeautifulSoup
 
 from commerce.models import ProductStatus
-from tests.factories.catalog import make_attribute, make_category, make_product, make_shop
+from tests.factories.catalog import (
+    make_attribute,
+    make_category,
+    make_product,
+    make_shop,
+    set_stock,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -236,25 +242,31 @@ class TestSearch:
         ("query", "expected"),
         [
             ("pan", ["Steel pan"]),
-            ("SKU-", None),  # every visible product's SKU
-            ("4006381333931", ["Steel pan"]),
+            ("4006381333931", ["Steel pan"]),  # a variant's EAN
             ("hand-turned", ["Oak pot"]),
             ("garden", ["Garden spade"]),  # name and category name
         ],
     )
     def test_search_fields(self, client, catalog, query, expected):
         found = names(client.get("/shop/search/", {"q": query}))
-        if expected is None:
-            assert found
-        else:
-            assert sorted(found) == expected
+        assert sorted(found) == expected
 
     def test_search_never_shows_hidden_or_draft(self, client, catalog):
         found = names(client.get("/shop/search/", {"q": "pan"}))
         assert "Secret pan" not in found and "Draft pan" not in found
 
-    def test_sku_search(self, client, catalog):
-        assert names(client.get("/shop/search/", {"q": catalog["pot"].sku})) == ["Oak pot"]
+    def test_sku_search_in_any_case(self, client, catalog):
+        sku = catalog["pot"].variants.get().sku
+        assert names(client.get("/shop/search/", {"q": sku})) == ["Oak pot"]
+        assert names(client.get("/shop/search/", {"q": sku.lower()})) == ["Oak pot"]
+
+    def test_part_of_a_sku_finds_nothing_by_it(self, client, catalog):
+        # Codes are looked up whole (services.catalog.listing.search_product_ids).
+        assert names(client.get("/shop/search/", {"q": "SKU-"})) == []
+
+    @pytest.mark.parametrize("query", ["SKU\x00-1", "\x00", "4006381333931\x00"])
+    def test_a_code_with_nul_bytes_is_a_clear_400(self, client, catalog, query):
+        assert client.get("/shop/search/", {"q": query}).status_code == 400
 
     def test_empty_search_shows_a_prompt(self, client, catalog):
         response = client.get("/shop/search/")
@@ -415,3 +427,282 @@ class TestCategoryTiles:
         assert self.tiles(client, homepage, [catalog["pans"], catalog["garden"]]) == [
             ("Pans", "/shop/c/home/kitchen/pans/")
         ]
+
+
+# --- Variants on listings -----------------------------------------------------------------
+
+
+@pytest.fixture
+def wardrobe(shop):
+    """Products sold in variants, and one without axes.
+
+    Coat (size × colour): S/Green 100 (3 in stock), M/Green 120 (sold out), M/Blue 110
+    (5), L/Blue 130 was 150 (sold out). Hat (size): M 20 (sold out), L 25 (4).
+    Boots (size): S 50 (1), L 200 (1). Scarf (colour): Green 5 but inactive (10 in
+    stock), Blue 18 was 24 (1). Mug: no axes, 9 (1).
+    """
+    size, (small, medium, large) = make_attribute("Size", ["S", "M", "L"], varies_per_variant=True)
+    colour, (green, blue) = make_attribute("Colour", ["Green", "Blue"], varies_per_variant=True)
+    green.swatch, blue.swatch = "#2f6b3a", "#1f3a93"
+    green.save()
+    blue.save()
+    material, (wool, ceramic) = make_attribute("Material", ["Wool", "Ceramic"])
+
+    def variant(sku, price, options, stock, **fields):
+        return {"sku": sku, "price": Decimal(price), "options": options, "stock": stock, **fields}
+
+    products = {
+        "coat": make_product(
+            "Heritage coat",
+            axes=[size, colour],
+            options=[wool],
+            variants=[
+                variant("COAT-S-GREEN", "100", [small, green], 3),
+                variant("COAT-M-GREEN", "120", [medium, green], 0),
+                variant("COAT-M-BLUE", "110", [medium, blue], 5, ean="4006381333931"),
+                variant("COAT-L-BLUE", "130", [large, blue], 0, compare_at_price=Decimal("150")),
+            ],
+        ),
+        "hat": make_product(
+            "Wool hat",
+            axes=[size],
+            options=[wool],
+            variants=[variant("HAT-M", "20", [medium], 0), variant("HAT-L", "25", [large], 4)],
+        ),
+        "boots": make_product(
+            "Walking boots",
+            axes=[size],
+            variants=[variant("BOOT-S", "50", [small], 1), variant("BOOT-L", "200", [large], 1)],
+        ),
+        "scarf": make_product(
+            "Striped scarf",
+            axes=[colour],
+            variants=[
+                variant("SCARF-GREEN", "5", [green], 10, is_active=False),
+                variant("SCARF-BLUE", "18", [blue], 1, compare_at_price=Decimal("24")),
+            ],
+        ),
+        "mug": make_product("Mug", price=Decimal("9"), options=[ceramic], stock=1),
+    }
+    sizes = {"s": small, "m": medium, "l": large}
+    return {"shop": shop, **sizes, "green": green, "blue": blue, **products}
+
+
+def tiles(response):
+    soup = BeautifulSoup(response.content, "html.parser")
+    return {
+        tile.select_one(".product-tile__name").get_text(strip=True): tile
+        for tile in soup.select(".product-tile")
+    }
+
+
+def price_text(tile):
+    return tile.select_one(".product-tile__price").get_text(" ", strip=True)
+
+
+def facet_labels(response):
+    soup = BeautifulSoup(response.content, "html.parser")
+    return {
+        fieldset.legend.get_text(strip=True): [
+            label.get_text(" ", strip=True) for label in fieldset.select("label")
+        ]
+        for fieldset in soup.select(".filters fieldset")
+    }
+
+
+def listed(client, *options, **params):
+    query = [("option", option.pk) for option in options] + list(params.items())
+    return sorted(names(client.get("/shop/", query)))
+
+
+class TestVariantFilters:
+    def test_an_axis_option_lists_products_with_a_variant_that_has_it(self, client, wardrobe):
+        assert listed(client, wardrobe["m"]) == ["Heritage coat", "Wool hat"]
+
+    def test_size_and_in_stock_means_that_size_in_stock(self, client, wardrobe):
+        # The hat has an M (sold out) and stock elsewhere (its L): not listed.
+        assert listed(client, wardrobe["m"], in_stock=1) == ["Heritage coat"]
+
+    def test_two_axes_and_in_stock_hold_for_one_variant(self, client, wardrobe):
+        # The coat has an M and a green one in stock, but its green M is sold out.
+        assert listed(client, wardrobe["m"], wardrobe["green"]) == ["Heritage coat"]
+        assert listed(client, wardrobe["m"], wardrobe["green"], in_stock=1) == []
+        assert listed(client, wardrobe["s"], wardrobe["green"], in_stock=1) == ["Heritage coat"]
+
+    def test_options_of_one_axis_are_or(self, client, wardrobe):
+        assert listed(client, wardrobe["s"], wardrobe["l"], wardrobe["blue"]) == ["Heritage coat"]
+        assert listed(client, wardrobe["s"], wardrobe["l"]) == [
+            "Heritage coat",
+            "Walking boots",
+            "Wool hat",
+        ]
+
+    def test_an_inactive_variant_never_matches(self, client, wardrobe):
+        assert listed(client, wardrobe["green"]) == ["Heritage coat"]  # not the scarf
+
+    def test_a_price_range_holds_for_one_matching_variant(self, client, wardrobe):
+        # The boots' L (200) is in range; the coat's L/Blue (130) too.
+        assert listed(client, min_price=125) == ["Heritage coat", "Walking boots"]
+        assert listed(client, wardrobe["m"], max_price=115) == ["Heritage coat", "Wool hat"]
+        assert listed(client, wardrobe["green"], max_price=99) == []
+
+    def test_facet_counts_of_two_chosen_variant_filters(self, client, wardrobe):
+        m, green = wardrobe["m"], wardrobe["green"]
+        facets = facet_labels(client.get("/shop/", [("option", m.pk), ("option", green.pk)]))
+        # Sizes among green variants; colours among size-M variants.
+        assert facets["Size"] == ["S (1)", "M (1)"]
+        assert facets["Colour"] == ["Green (1)", "Blue (1)"]
+        # Material (shared) among the products listed: the coat.
+        assert facets["Material"] == ["Wool (1)"]
+
+    def test_facet_counts_with_in_stock(self, client, wardrobe):
+        m, green = wardrobe["m"], wardrobe["green"]
+        response = client.get("/shop/", [("option", m.pk), ("option", green.pk), ("in_stock", 1)])
+        facets = facet_labels(response)
+        assert facets["Size"] == ["S (1)", "M (0)"]  # a chosen option stays, at 0
+        assert facets["Colour"] == ["Green (0)", "Blue (1)"]
+        assert "Material" not in facets  # nothing listed
+
+    def test_facet_counts_count_products_not_variants(self, client, wardrobe):
+        facets = facet_labels(client.get("/shop/"))
+        assert facets["Size"] == ["S (2)", "M (2)", "L (3)"]
+        assert facets["Colour"] == ["Green (1)", "Blue (2)"]  # not the scarf's inactive green
+
+
+class TestVariantPrices:
+    def test_a_from_price_when_variant_prices_differ(self, client, wardrobe):
+        found = tiles(client.get("/shop/"))
+        assert price_text(found["Heritage coat"]) == "from 100.00 EUR"
+        assert price_text(found["Mug"]) == "9.00 EUR"
+
+    def test_the_compare_at_price_of_the_cheapest_variant(self, client, wardrobe):
+        found = tiles(client.get("/shop/"))
+        # The scarf's cheapest (green, 5) is inactive: its blue one is what it costs.
+        assert price_text(found["Striped scarf"]) == "18.00 EUR 24.00 EUR"
+        assert found["Striped scarf"].select_one(".product-tile__was")
+        assert not found["Heritage coat"].select_one(".product-tile__was")  # the L is discounted
+
+    def test_tiles_show_the_price_of_the_matching_variants(self, client, wardrobe):
+        found = tiles(client.get("/shop/", {"option": wardrobe["l"].pk}))
+        assert price_text(found["Heritage coat"]) == "130.00 EUR 150.00 EUR"
+        assert price_text(found["Walking boots"]) == "200.00 EUR"
+
+    @pytest.mark.parametrize(
+        ("params", "expected"),
+        [
+            ({}, ["Mug", "Striped scarf", "Wool hat", "Walking boots", "Heritage coat"]),
+            ({"option": "l"}, ["Wool hat", "Heritage coat", "Walking boots"]),
+            ({"option": "m", "in_stock": 1}, ["Heritage coat"]),
+        ],
+    )
+    def test_price_sort_uses_the_matching_variants_price(self, client, wardrobe, params, expected):
+        if "option" in params:
+            params = {**params, "option": wardrobe[params["option"]].pk}
+        assert names(client.get("/shop/", {**params, "sort": "price"})) == expected
+        assert names(client.get("/shop/", {**params, "sort": "-price"})) == expected[::-1]
+
+    def test_a_product_without_an_active_variant_has_no_price_and_sorts_last(
+        self, client, wardrobe
+    ):
+        make_product(
+            "Ghost", variants=[{"sku": "GHOST", "price": Decimal("1"), "is_active": False}]
+        )
+        for sort in ("price", "-price"):
+            found = names(client.get("/shop/", {"sort": sort}))
+            assert found[-1] == "Ghost"
+        ghost = tiles(client.get("/shop/"))["Ghost"]
+        assert not ghost.select_one(".product-tile__price")
+        assert not ghost.select_one("form")  # nothing to add
+
+    def test_a_deleted_variant_leaves_the_price_summary(self, client, wardrobe):
+        wardrobe["coat"].variants.get(sku="COAT-S-GREEN").delete()
+        found = tiles(client.get("/shop/"))
+        assert price_text(found["Heritage coat"]) == "from 110.00 EUR"
+
+
+class TestVariantTiles:
+    def test_sizes_and_colours_in_stock_at_a_glance(self, client, wardrobe):
+        found = tiles(client.get("/shop/"))
+        coat = found["Heritage coat"]
+        assert [o.get_text(strip=True) for o in coat.select(".product-tile__option")] == ["S", "M"]
+        swatches = [svg["aria-label"] for svg in coat.select(".product-tile__swatch")]
+        assert swatches == ["Green", "Blue"]
+        assert coat.select_one(".product-tile__swatch circle")["fill"] == "#2f6b3a"
+        hat = found["Wool hat"]
+        assert [o.get_text(strip=True) for o in hat.select(".product-tile__option")] == ["L"]
+        scarf = found["Striped scarf"]  # its green is inactive
+        assert [svg["aria-label"] for svg in scarf.select(".product-tile__swatch")] == ["Blue"]
+        assert not found["Mug"].select(".product-tile__options")
+
+    def test_a_product_with_axes_links_to_its_page_to_choose(self, client, wardrobe):
+        coat = tiles(client.get("/shop/"))["Heritage coat"]
+        assert not coat.select("form")
+        choose = coat.select_one(".product-tile__choose")
+        assert choose["href"] == f"/shop/p/{wardrobe['coat'].slug}/"
+        assert "Choose options" in choose.get_text()
+
+    def test_a_product_without_axes_is_added_from_its_tile(self, client, wardrobe):
+        mug = tiles(client.get("/shop/"))["Mug"]
+        add = mug.select_one("form.product-tile__add")
+        assert add["action"] == "/cart/add/"
+        assert add.select_one("input[name=variant]")["value"] == str(
+            wardrobe["mug"].variants.get().pk
+        )
+        save = mug.select_one("form.product-tile__save")
+        assert save.select_one("input[name=variant]")["value"] == str(
+            wardrobe["mug"].variants.get().pk
+        )
+
+    def test_a_sold_out_product_without_axes_has_no_add_button(self, client, wardrobe):
+        set_stock(wardrobe["mug"].variants.get(), 0)
+        mug = tiles(client.get("/shop/"))["Mug"]
+        assert not mug.select("form.product-tile__add")
+        assert mug.select_one(".availability").get_text(strip=True) == "Out of stock"
+
+    def test_buyable_means_one_variant_buyable(self, client, wardrobe):
+        found = tiles(client.get("/shop/"))
+        # The hat's M is sold out, its L is not.
+        assert found["Wool hat"].select_one(".availability").get_text(strip=True) == "In stock"
+        wardrobe["hat"].variants.filter(sku="HAT-L").update(is_active=False)
+        found = tiles(client.get("/shop/?sort=name&per_page=12"))  # another cache entry
+        assert found["Wool hat"].select_one(".availability").get_text(strip=True) == (
+            "Out of stock"
+        )
+
+
+class TestVariantSearch:
+    def test_an_exact_sku_comes_first_and_lands_on_its_variant(self, client, wardrobe):
+        make_product("Coat hanger for coat-m-blue")  # also found by full text
+        response = client.get("/shop/search/", {"q": "coat-m-blue"})
+        found = names(response)
+        assert found[0] == "Heritage coat"
+        first = BeautifulSoup(response.content, "html.parser").select_one(".product-tile a")
+        assert first["href"] == f"/shop/p/{wardrobe['coat'].slug}/?variant=COAT-M-BLUE"
+
+    def test_an_ean_lands_on_its_variant(self, client, wardrobe):
+        response = client.get("/shop/search/", {"q": "4006381333931"})
+        assert names(response) == ["Heritage coat"]
+        link = BeautifulSoup(response.content, "html.parser").select_one(".product-tile a")
+        assert link["href"].endswith("?variant=COAT-M-BLUE")
+
+    def test_a_sku_with_characters_to_escape_is_url_encoded(self, client, wardrobe):
+        make_product("Odd", sku="ODD/1 +&")
+        link = BeautifulSoup(
+            client.get("/shop/search/", {"q": "odd/1 +&"}).content, "html.parser"
+        ).select_one(".product-tile a")
+        assert link["href"].endswith("?variant=ODD%2F1%20%2B%26")
+
+    def test_an_inactive_variants_sku_finds_nothing(self, client, wardrobe):
+        assert names(client.get("/shop/search/", {"q": "SCARF-GREEN"})) == []
+
+    def test_full_text_finds_the_product_once_and_links_to_its_page(self, client, wardrobe):
+        response = client.get("/shop/search/", {"q": "coat"})
+        assert names(response) == ["Heritage coat"]
+        link = BeautifulSoup(response.content, "html.parser").select_one(".product-tile a")
+        assert link["href"] == f"/shop/p/{wardrobe['coat'].slug}/"
+
+
+def test_the_sitemap_has_one_entry_per_product_not_per_variant(client, wardrobe):
+    xml = client.get("/sitemap.xml").content.decode()
+    assert xml.count(f"/shop/p/{wardrobe['coat'].slug}/") == 1
+    assert "variant=" not in xml

@@ -274,3 +274,126 @@ def seed_small_demo():
     seed_demo_content(products=DEMO_CATALOG)
     assert Product.objects.filter(is_featured=True).exists(), "the Featured section is empty"
     return HomePage.objects.get()
+
+
+def make_bulk_catalog(
+    count, *, category=None, axes=(), variants_per_product=1, images=(), **fields
+):
+    """`count` published products in a few bulk queries, for query-budget tests: each with
+    the first `variants_per_product` combinations of `axes`' options (one variant without
+    axes), stock on two variants of three, the `images` (shared, so their renditions are
+    made once) and `fields`. Returns the products; they are in the search index.
+
+    Bypasses revisions: the storefront reads the live rows, which is what these tests
+    count queries of.
+    """
+    import itertools
+    from decimal import Decimal
+
+    from wagtail.search.backends import get_search_backend
+
+    from commerce.models import Product, ProductImage, ProductVariant, Stock, option_key_for
+
+    n = _next()
+    products = Product.objects.bulk_create(
+        [
+            Product(
+                name=f"Sturdy thing {n}-{index:04d}",
+                slug=f"sturdy-thing-{n}-{index:04d}",
+                main_category=category,
+                live=True,
+                **fields,
+            )
+            for index in range(count)
+        ]
+    )
+    combos = list(itertools.product(*[list(axis.options.all()) for axis in axes]))
+    combos = combos[:variants_per_product] if axes else [()]
+    variants, chosen = [], []
+    # Through rows, not `variant_axes.set()`: on a cluster that waits for the next save.
+    axes_through = Product.variant_axes.through
+    axes_through.objects.bulk_create(
+        [
+            axes_through(product=product, attributedefinition=axis)
+            for product in products
+            for axis in axes
+        ]
+    )
+    for product in products:
+        for index, options in enumerate(combos):
+            variants.append(
+                ProductVariant(
+                    product=product,
+                    sku=f"BULK-{product.pk}-{index}",
+                    price=Decimal(10 + (product.pk * 7 + index * 3) % 90),
+                    sort_order=index,
+                    option_key=option_key_for(o.pk for o in options),
+                )
+            )
+            chosen.append(options)
+    variants = ProductVariant.objects.bulk_create(variants)
+    through = ProductVariant.options.through
+    through.objects.bulk_create(
+        [
+            through(productvariant_id=variant.pk, attributeoption_id=option.pk)
+            for variant, options in zip(variants, chosen, strict=True)
+            for option in options
+        ]
+    )
+    main = make_warehouse("main")
+    Stock.objects.bulk_create(
+        [
+            Stock(variant=variant, warehouse=main, quantity=0 if index % 3 == 0 else 3)
+            for index, variant in enumerate(variants)
+        ]
+    )
+    ProductImage.objects.bulk_create(
+        [
+            ProductImage(product=product, image=image, sort_order=order)
+            for product in products
+            for order, image in enumerate(images)
+        ]
+    )
+    get_search_backend().add_bulk(Product, products)
+    return products
+
+
+def grow_variants_and_axes():
+    """A third axis on every product with axes, each variant now in two fits: twice the
+    variants per product, one more axis, stock on the new ones. In bulk (no saves)."""
+    from commerce.models import Product, ProductVariant, Stock, option_key_for
+
+    fit, (regular, slim) = make_attribute("Fit", ["Regular", "Slim"], varies_per_variant=True)
+    main = make_warehouse("main")
+    through = ProductVariant.options.through
+    products = list(Product.objects.filter(variant_axes__isnull=False).distinct())
+    axes_through = Product.variant_axes.through
+    axes_through.objects.bulk_create(
+        [axes_through(product=product, attributedefinition=fit) for product in products]
+    )
+    variants = list(ProductVariant.objects.filter(product__in=products).prefetch_related("options"))
+    chosen = {v.pk: [o.pk for o in v.options.all()] for v in variants}
+    twins = ProductVariant.objects.bulk_create(
+        [
+            ProductVariant(
+                product_id=v.product_id,
+                sku=f"{v.sku}-SLIM",
+                price=v.price + 1,
+                sort_order=v.sort_order + 100,
+                option_key=option_key_for([*chosen[v.pk], slim.pk]),
+            )
+            for v in variants
+        ]
+    )
+    rows = []
+    for variant, twin in zip(variants, twins, strict=True):
+        rows += [
+            through(productvariant_id=twin.pk, attributeoption_id=o) for o in chosen[variant.pk]
+        ]
+        rows.append(through(productvariant_id=twin.pk, attributeoption_id=slim.pk))
+        rows.append(through(productvariant_id=variant.pk, attributeoption_id=regular.pk))
+        variant.option_key = option_key_for([*chosen[variant.pk], regular.pk])
+    through.objects.bulk_create(rows)
+    ProductVariant.objects.bulk_update(variants, ["option_key"])
+    Stock.objects.bulk_create([Stock(variant=twin, warehouse=main, quantity=2) for twin in twins])
+    return fit

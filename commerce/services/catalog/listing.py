@@ -1,23 +1,41 @@
 """Listings: the catalog, category and search pages, and the product sections' tiles.
 
-Which products (category branches on the storefront, search, price and stock
-filters), the attribute facets with their counts, and one page of them in order.
+Which products (category branches on the storefront, search, shared attributes, and
+the variant filters: axes, price and stock, which ONE variant must meet, see
+`listing_query.VariantFilter`), the attribute facets with their counts, and one page
+of them in order, each with its price summary and the axis options it has in stock.
 Every function here runs a fixed number of queries whatever the page size, the
-number of attributes or the number of warehouses: tests hold it to that with
-`django_assert_max_num_queries`.
+number of attributes, of variants per product, of axes or of warehouses: tests hold
+it to that with `django_assert_max_num_queries`.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from urllib.parse import quote
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 
 from commerce.inputs import parse_int
-from commerce.models import AttributeDefinition, AttributeOption, Category, Product, ProductImage
+from commerce.models import (
+    AttributeDefinition,
+    AttributeOption,
+    Category,
+    Product,
+    ProductImage,
+    ProductVariant,
+)
 from commerce.models.catalog import ean_format_ok
-from commerce.services.inventory import available_stock_subquery
 
-from .listing_query import PAGE_SIZES, SORTS, ListingQuery, parse_listing_query
+from .listing_query import (
+    PAGE_SIZES,
+    SORTS,
+    ListingQuery,
+    VariantFilter,
+    annotate_variant_summary,
+    has_matching_variant,
+    parse_listing_query,
+    variant_in_stock,
+)
 
 SEARCH_RESULT_LIMIT = 500  # more hits than anyone pages through; keeps search bounded
 
@@ -28,22 +46,27 @@ def image_prefetches():
     return [Prefetch("images", queryset=images), "images__image__renditions"]
 
 
-def tile_queryset():
-    """Visible products with what a tile shows: images and renditions, tile attributes, stock."""
+def tile_queryset(variants: VariantFilter | None = None):
+    """Visible products with what a tile shows: images and renditions, tile attributes,
+    the price summary and stock of their (matching) variants, and whether they have
+    variant axes (a tile offers "add to cart" only without). `tile_details` adds the
+    rest for one page of them."""
     tile_options = (
         AttributeOption.objects.filter(definition__show_on_tile=True)
         .select_related("definition")
         .order_by("definition__sort_order", "sort_order")
     )
-    return (
+    axes = Product.variant_axes.through.objects.filter(product_id=OuterRef("pk"))
+    return annotate_variant_summary(
         Product.objects.visible()
         .select_related("main_category")
-        .annotate(stock_available=available_stock_subquery())
+        .annotate(has_variant_axes=Exists(axes))
         .prefetch_related(
             *image_prefetches(),
             Prefetch("attribute_options", queryset=tile_options, to_attr="tile_attributes"),
         )
-        .defer("description")
+        .defer("description"),
+        variants,
     )
 
 
@@ -87,34 +110,47 @@ def in_categories_q(category_ids) -> Q:
     return Q(main_category_id__in=category_ids) | Q(Exists(extra))
 
 
-def search_product_ids(query: str) -> list[int]:
-    """Ids of visible products matching the query, most relevant first.
+def variant_code_hits(query: str) -> dict[int, str]:
+    """{product id: SKU} of the shown variants whose SKU (any case) or EAN is the query.
 
-    Exact SKU/EAN matches first, then Wagtail's search framework (the database
-    backend; PostgreSQL full-text search in production) over name, SKU, EAN,
-    descriptions and category name.
+    A pasted code should find its variant first, whatever the text search makes of the
+    punctuation in codes like "AB-1234/X". Two index probes: `variant_sku_upper_idx`
+    (UPPER(sku)) and the unique EAN index; only a well-formed EAN is compared with
+    `ean`, so other text never makes the OR fall back to a scan of every variant.
     """
-    # A pasted SKU or EAN should find its product first, whatever the text
-    # search makes of the punctuation in codes like "AB-1234/X".
-    # Only a well-formed EAN is compared with `ean` (which has no index): an OR on it
-    # turned every search into a scan of the whole product table.
-    code = Q(sku__iexact=query) | Q(ean=query) if ean_format_ok(query) else Q(sku__iexact=query)
-    exact = list(Product.objects.visible().filter(code).values_list("pk", flat=True)[:10])
+    code = Q(sku__iexact=query)
+    if ean_format_ok(query):
+        code |= Q(ean=query)
+    hits = ProductVariant.objects.visible().filter(code).order_by("pk")
+    found: dict[int, str] = {}
+    for product_id, sku in hits.values_list("product_id", "sku")[:10]:
+        found.setdefault(product_id, sku)
+    return found
+
+
+def search_product_ids(query: str) -> tuple[list[int], dict[int, str]]:
+    """Ids of visible products matching the query, most relevant first, and the
+    variants found by their code ({product id: SKU}, see `variant_code_hits`).
+
+    Exact variant SKU/EAN matches first, then Wagtail's search framework (the database
+    backend; PostgreSQL full-text search in production) over name, descriptions and
+    category name. Variant codes are not in the products' search documents: a code
+    is looked up whole through its own index (above), where a full-text match of
+    "SKU-00012-3" split into words would find every variant with a "3" in its code,
+    and the search index would have to be rebuilt with every variant written.
+    """
+    code_hits = variant_code_hits(query)
+    exact = list(code_hits)
     # Only ids: loading whole rows for up to SEARCH_RESULT_LIMIT hits doubles the cost.
     results = Product.objects.visible().only("pk").search(query, order_by_relevance=True)
-    ranked = exact + [p.pk for p in results[:SEARCH_RESULT_LIMIT] if p.pk not in exact]
-    return ranked[:SEARCH_RESULT_LIMIT]
+    ranked = exact + [p.pk for p in results[:SEARCH_RESULT_LIMIT] if p.pk not in code_hits]
+    return ranked[:SEARCH_RESULT_LIMIT], code_hits
 
 
-def apply_filters(products, listing: ListingQuery):
-    """Price and availability. Attribute filters are separate: facets need results without them."""
-    if listing.min_price is not None:
-        products = products.filter(price__gte=listing.min_price)
-    if listing.max_price is not None:
-        products = products.filter(price__lte=listing.max_price)
-    if listing.in_stock:
-        # "In stock" means "can be bought now": a disabled product is not, whatever its stock.
-        products = products.purchasable().filter(stock_available__gt=0)
+def apply_variant_filter(products, variants: VariantFilter):
+    """Products with ONE variant that meets every variant filter (axes, stock, price)."""
+    if variants.narrows:
+        products = products.filter(has_matching_variant(variants))
     return products
 
 
@@ -127,6 +163,13 @@ def selected_options_by_definition(listing: ListingQuery, options_by_id: dict) -
     return selected
 
 
+def split_by_kind(selected: dict, axis_ids: set[int]) -> tuple[dict, dict]:
+    """The chosen options as (shared attributes, variant axes), each {definition id: ids}."""
+    shared = {d: ids for d, ids in selected.items() if d not in axis_ids}
+    axes = {d: ids for d, ids in selected.items() if d in axis_ids}
+    return shared, axes
+
+
 def has_any_option(option_ids, product_ref="pk"):
     through = Product.attribute_options.through
     return Exists(
@@ -135,8 +178,8 @@ def has_any_option(option_ids, product_ref="pk"):
 
 
 def apply_attribute_filters(products, selected: dict):
-    """Options of one attribute widen the choice (red OR blue); attributes narrow it
-    (red AND cotton)."""
+    """Shared attributes: options of one attribute widen the choice (red OR blue);
+    attributes narrow it (red AND cotton). Variant axes are `apply_variant_filter`'s."""
     for option_ids in selected.values():
         products = products.filter(has_any_option(option_ids))
     return products
@@ -159,12 +202,53 @@ def paginate(products, listing: ListingQuery, ranked_ids: list[int] | None, raw_
     return paginator.page(clamp_page_number(raw_page, paginator.num_pages))
 
 
-def attach_urls(products, shop, request):
-    """Each product's storefront URL, computed once per page, without queries."""
+def variant_url(product_url: str, sku: str) -> str:
+    """The product page with one variant chosen. The same spelling as
+    `product_page.variant_url` (the product page's module, which imports this one)."""
+    return f"{product_url}?variant={quote(sku, safe='')}"
+
+
+def attach_urls(products, shop, request, *, variant_skus=None):
+    """Each product's storefront URL, computed once per page, without queries; a product
+    in `variant_skus` ({product id: SKU}) links to that variant."""
     base = shop.get_url(request=request) if shop else ""
+    variant_skus = variant_skus or {}
     for product in products:
-        product.storefront_url = base + shop.product_subpath(product) if shop else ""
+        url = base + shop.product_subpath(product) if shop else ""
+        if url and product.pk in variant_skus:
+            url = variant_url(url, variant_skus[product.pk])
+        product.storefront_url = url
     return products
+
+
+def attach_stocked_options(products):
+    """Each product's `stocked_options`: [(axis, [options])] in axis order, the options
+    of its active variants in stock in an active warehouse ("S M L", colour dots).
+    One query for the whole page, however many variants and axes."""
+    products = list(products)
+    stocked = ProductVariant.objects.filter(
+        product_id__in=[p.pk for p in products], is_active=True
+    ).filter(variant_in_stock())
+    options = (
+        AttributeOption.objects.filter(variants__in=stocked)
+        .annotate(tile_product_id=F("variants__product_id"))
+        .select_related("definition")
+        .order_by("definition__sort_order", "definition__name", "sort_order", "pk")
+        .distinct()
+    )
+    by_product: dict[int, dict] = {}
+    for option in options:
+        axes = by_product.setdefault(option.tile_product_id, {})
+        axes.setdefault(option.definition, []).append(option)
+    for product in products:
+        product.stocked_options = list(by_product.get(product.pk, {}).items())
+    return products
+
+
+def tile_details(products, shop, request, *, variant_skus=None):
+    """What a page of tiles needs beyond `tile_queryset`: URLs and stocked options."""
+    attach_urls(products, shop, request, variant_skus=variant_skus)
+    return attach_stocked_options(products)
 
 
 @dataclass
@@ -173,19 +257,22 @@ class Facet:
     options: list
 
 
-def build_facets(definitions, base_products, selected: dict):
-    """Filterable attributes with, per option, how many products choosing it would show.
+def option_counts(rows, selected: dict, *, owner: str, counted: str, distinct: bool) -> dict:
+    """{option id: how many `counted` have it} over through-table `rows` (owner, option).
 
-    Each attribute's options are counted with the other attributes' filters
-    applied but not its own, so ticking "Red" still offers "Blue (3)". One
-    query, however many attributes are selected.
+    Each attribute's options are counted with the other attributes' choices applied
+    but not its own, so ticking "Red" still offers "Blue (3)". One query, however
+    many attributes are chosen: each chosen attribute is one flag per row ("the
+    row's owner has one of its chosen options").
     """
-    through = Product.attribute_options.through
-    rows = through.objects.filter(product__in=base_products.order_by().values("pk"))
+    through = rows.model
     flags = {}
     for definition_id, option_ids in selected.items():
         flags[definition_id] = f"matches_{definition_id}"
-        rows = rows.annotate(**{flags[definition_id]: has_any_option(option_ids, "product_id")})
+        owned = through.objects.filter(
+            **{owner: OuterRef(owner)}, attributeoption_id__in=option_ids
+        )
+        rows = rows.annotate(**{flags[definition_id]: Exists(owned)})
 
     def others_match(own_definition_id):
         return {flag: True for d, flag in flags.items() if d != own_definition_id}
@@ -193,16 +280,48 @@ def build_facets(definitions, base_products, selected: dict):
     condition = Q(~Q(attributeoption__definition_id__in=list(flags)), **others_match(None))
     for definition_id in flags:
         condition |= Q(attributeoption__definition_id=definition_id, **others_match(definition_id))
+    return dict(
+        rows.filter(condition)
+        .values("attributeoption_id")
+        .annotate(n=Count(counted, distinct=distinct))
+        .values_list("attributeoption_id", "n")
+    )
+
+
+def shared_option_counts(products, selected: dict) -> dict:
+    """Shared attributes: products (already narrowed by the variant filters) per option."""
+    through = Product.attribute_options.through
+    rows = through.objects.filter(product__in=products.order_by().values("pk"))
     # Plain COUNT, not COUNT(DISTINCT): the through table holds each (product, option)
     # pair once (its unique constraint), and DISTINCT makes PostgreSQL sort every row
     # of the join instead of hashing the few groups.
-    counts = dict(
-        rows.filter(condition)
-        .values("attributeoption_id")
-        .annotate(n=Count("product_id"))
-        .values_list("attributeoption_id", "n")
+    return option_counts(rows, selected, owner="product_id", counted="product_id", distinct=False)
+
+
+def axis_option_counts(products, variants: VariantFilter, axis_ids) -> dict:
+    """Variant axes: per option, the products with a variant that has it and meets the
+    other variant filters (the other axes' choices, stock, price); `products` are
+    narrowed by everything but the variant filters."""
+    through = ProductVariant.options.through
+    rows = through.objects.filter(
+        productvariant__product__in=products.order_by().values("pk"),
+        attributeoption__definition_id__in=axis_ids,
     )
-    selected_ids = {pk for ids in selected.values() for pk in ids}
+    rows = rows.filter(
+        replace(variants, axes={}).q(variant="productvariant__", variant_ref="productvariant_id")
+    )
+    # COUNT(DISTINCT): a product has an option on several variants (M in red and in green).
+    return option_counts(
+        rows,
+        variants.axes,
+        owner="productvariant_id",
+        counted="productvariant__product_id",
+        distinct=True,
+    )
+
+
+def build_facets(definitions, counts: dict, selected_ids: set):
+    """Filterable attributes with, per option, how many products choosing it would show."""
     facets = []
     for definition in definitions:
         options = []
@@ -238,23 +357,34 @@ def listing_context(shop, request, *, category=None, search=False):
     listing, errors = parse_listing_query(
         request.GET, filterable_options=options_by_id.values(), search=search
     )
+    axis_ids = {d.pk for d in definitions if d.varies_per_variant}
+    selected = selected_options_by_definition(listing, options_by_id)
+    shared, axes = split_by_kind(selected, axis_ids)
+    variants = VariantFilter.of(listing, axes)
 
-    products = tile_queryset()
-    ranked_ids = None
+    # The tiles' price summary is over the variants that match the filters.
+    products = tile_queryset(variants)
+    ranked_ids, code_hits = None, {}
     if category is not None:
         products = products.filter(in_category_q(category))
     if search and listing.query:
-        ranked_ids = search_product_ids(listing.query)
+        ranked_ids, code_hits = search_product_ids(listing.query)
         products = products.filter(pk__in=ranked_ids)
     elif search:
         products = products.none()
-    products = apply_filters(products, listing)
-    selected = selected_options_by_definition(listing, options_by_id)
-    facets = build_facets(definitions, products, selected)
-    products = apply_attribute_filters(products, selected)
 
+    if variants.in_stock:
+        # "In stock" means "can be bought now": a disabled product is not, whatever its stock.
+        products = products.purchasable()
+    # Each facet counts with every filter but its own attribute's (see option_counts).
+    counts = shared_option_counts(apply_variant_filter(products, variants), shared)
+    if axis_ids:
+        counts |= axis_option_counts(apply_attribute_filters(products, shared), variants, axis_ids)
+    facets = build_facets(definitions, counts, set(listing.option_ids))
+
+    products = apply_attribute_filters(apply_variant_filter(products, variants), shared)
     page = paginate(products, listing, ranked_ids, request.GET.get("page"))
-    attach_urls(page.object_list, shop, request)
+    tile_details(page.object_list, shop, request, variant_skus=code_hits)
 
     return {
         "shop": shop,

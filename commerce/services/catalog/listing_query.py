@@ -1,22 +1,39 @@
-"""A listing's GET parameters: the filter form and the ListingQuery it parses into.
+"""A listing's GET parameters, and what they mean for the variants a product is sold in.
 
-Anything a shopper (or a crawler) puts in the query string is either understood
-or dropped with a note; never a 500.
+- The filter form and the ListingQuery it parses into: anything a shopper (or a
+  crawler) puts in the query string is either understood or dropped with a note;
+  never a 500.
+- The matching variants: a product is sold as variants (size M in green), so the
+  variant-level filters (variant axes, "in stock only", the price range) hold for ONE
+  variant: "size M, green, in stock" is a product with a green M in stock, not a
+  product with an M somewhere, something green and stock elsewhere
+  (`VariantFilter`, `matching_variants`).
+- The price summary every tile and feed reads (`annotate_variant_summary`): per
+  product, over its active variants, or over the matching ones when variant filters
+  are chosen: `price_min`, `price_max`, `compare_at_of_cheapest`, `stock_available`.
+  Correlated subqueries, so a page of products stays one query however many
+  variants each has; each runs on `variant_price_idx` (product, is_active, price).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from commerce.models import ProductVariant, Stock
 
 PAGE_SIZES = (12, 24, 48, 96)
 DEFAULT_PAGE_SIZE = 24
 
+# Price sorts use the matching variants' lowest price; products without an active
+# variant have none and go last either way.
 SORTS = {
     "relevance": ("Relevance", None),
     "name": ("Name A–Z", ("name", "pk")),
-    "price": ("Price: low to high", ("price", "pk")),
-    "-price": ("Price: high to low", ("-price", "pk")),
+    "price": ("Price: low to high", (F("price_min").asc(nulls_last=True), "pk")),
+    "-price": ("Price: high to low", (F("price_min").desc(nulls_last=True), "pk")),
     "newest": ("Newest", ("-created_at", "-pk")),
 }
 
@@ -88,3 +105,114 @@ def parse_listing_query(data, *, filterable_options, search=False) -> tuple[List
         for err in errs
     ]
     return listing, errors
+
+
+# --- Matching variants --------------------------------------------------------------------
+
+
+@dataclass
+class VariantFilter:
+    """What ONE variant of a listed product must be: its options (per axis, any of the
+    chosen ones: size M or L; across axes, all: M and green), in stock in an active
+    warehouse, inside the price range. Inactive variants never match."""
+
+    axes: dict[int, list[int]] = field(default_factory=dict)  # axis id -> option ids
+    in_stock: bool = False
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+
+    @classmethod
+    def of(cls, listing: ListingQuery, axes: dict[int, list[int]]) -> "VariantFilter":
+        return cls(
+            axes=axes,
+            in_stock=listing.in_stock,
+            min_price=listing.min_price,
+            max_price=listing.max_price,
+        )
+
+    @property
+    def narrows(self) -> bool:
+        """Whether it asks more of a variant than being active."""
+        return bool(self.axes) or self.in_stock or self.has_price_range
+
+    @property
+    def has_price_range(self) -> bool:
+        return self.min_price is not None or self.max_price is not None
+
+    def q(self, *, variant="", variant_ref="pk", stock=True) -> Q:
+        """The condition on a variant row; `variant` is the lookup prefix that reaches it
+        ("" on ProductVariant, "variant__" on Stock) and `variant_ref` its id in an
+        OuterRef ("pk", "variant_id"). `stock=False` leaves "in stock" out (a sum of
+        units is the same with or without it)."""
+        condition = Q(**{f"{variant}is_active": True})
+        for option_ids in self.axes.values():
+            condition &= Q(has_variant_option(option_ids, variant_ref))
+        if self.in_stock and stock:
+            condition &= Q(variant_in_stock(variant_ref))
+        if self.min_price is not None:
+            condition &= Q(**{f"{variant}price__gte": self.min_price})
+        if self.max_price is not None:
+            condition &= Q(**{f"{variant}price__lte": self.max_price})
+        return condition
+
+
+def has_variant_option(option_ids, variant_ref="pk"):
+    """The outer query's variant has one of these options."""
+    through = ProductVariant.options.through
+    return Exists(
+        through.objects.filter(
+            productvariant_id=OuterRef(variant_ref), attributeoption_id__in=option_ids
+        )
+    )
+
+
+def variant_in_stock(variant_ref="pk"):
+    """The outer query's variant has units in an active warehouse (quantities are never
+    negative, so one row with units is enough: an index probe, not a sum)."""
+    return Exists(
+        Stock.objects.in_active_warehouses().filter(
+            variant_id=OuterRef(variant_ref), quantity__gt=0
+        )
+    )
+
+
+def matching_variants(variants: VariantFilter | None = None, product_ref="pk"):
+    """The outer query's product's variants that match (its active ones without a filter)."""
+    variants = variants or VariantFilter()
+    return ProductVariant.objects.filter(product_id=OuterRef(product_ref)).filter(variants.q())
+
+
+def has_matching_variant(variants: VariantFilter | None = None, product_ref="pk"):
+    return Exists(matching_variants(variants, product_ref))
+
+
+def matching_stock_subquery(variants: VariantFilter | None = None, product_ref="pk"):
+    """Units in active warehouses of the outer query's product's matching variants."""
+    variants = variants or VariantFilter()
+    per_product = (
+        Stock.objects.in_active_warehouses()
+        .filter(variant__product_id=OuterRef(product_ref))
+        .filter(variants.q(variant="variant__", variant_ref="variant_id", stock=False))
+        .order_by()
+        .values("variant__product_id")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return Coalesce(Subquery(per_product, output_field=IntegerField()), Value(0))
+
+
+def annotate_variant_summary(products, variants: VariantFilter | None = None):
+    """Each product's price summary over its matching variants (its active ones without a
+    filter): `price_min` and the cheapest one's `compare_at_of_cheapest` (ties: the
+    first variant), `price_max`, `stock_available` (units in active warehouses) and
+    `cheapest_variant_id`. `Product.has_price_range` and `Product.is_discounted` read
+    them. A product without a matching variant has None prices and no stock."""
+    matching = matching_variants(variants)
+    cheapest = matching.order_by("price", "pk")
+    return products.annotate(
+        price_min=Subquery(cheapest.values("price")[:1]),
+        compare_at_of_cheapest=Subquery(cheapest.values("compare_at_price")[:1]),
+        cheapest_variant_id=Subquery(cheapest.values("pk")[:1]),
+        price_max=Subquery(matching.order_by("-price").values("price")[:1]),
+        stock_available=matching_stock_subquery(variants),
+    )
