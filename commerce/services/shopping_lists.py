@@ -354,7 +354,7 @@ def variant_url(product_url: str, variant: ProductVariant) -> str:
 
     The same rule as services.catalog.product_page.variant_url (part "product page");
     built here until that one is merged, then this should call it."""
-    return f"{product_url}?variant={quote(variant.sku, safe='')}"
+    return f"{product_url}?variant={quote(variant.sku)}"
 
 
 def item_views(shopping_list: ShoppingList, request=None) -> list[ItemView]:
