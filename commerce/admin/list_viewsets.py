@@ -12,6 +12,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import InspectView, SnippetViewSet
 
 from commerce.models import ShoppingList
+from commerce.services.shopping_lists import with_variants
 
 
 class ViewOnlyPermissionPolicy(ModelPermissionPolicy):
@@ -47,7 +48,7 @@ class ShoppingListInspectView(InspectView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["owner"] = owner_label(self.object)
-        context["items"] = self.object.items.select_related("product").order_by("added_at", "id")
+        context["items"] = with_variants(self.object.items.order_by("added_at", "id"))
         return context
 
 

@@ -1,5 +1,8 @@
 """Shopping lists: whose they are, what is on them, sharing, and the merge on login.
 
+An item is a variant (a size and colour of a coat), with the description, SKU and
+price it had when added: a deleted variant leaves the item, "no longer available".
+
 Every lookup goes through the owner (a user, or a guest's key: services.guests,
 the same key that names their cart), so nobody reaches a list, or an item, that is not theirs by
 guessing ids. A shared list is reached only by its own unguessable token, and
@@ -10,18 +13,26 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
 
 from commerce.inputs import control_characters, parse_int, parse_ints
-from commerce.models import Product, ShoppingList, ShoppingListItem
+from commerce.models import (
+    AttributeOption,
+    ProductVariant,
+    ShopPage,
+    ShoppingList,
+    ShoppingListItem,
+)
 from commerce.tokens import is_token, new_token
 
+from . import cart as carts
 from . import line_limits
-from .cart import CartError, add_product, parse_quantity
+from .cart import CartError, parse_quantity
 from .guests import guest_key
 
 DEFAULT_LIST_NAME = "My list"
@@ -81,7 +92,7 @@ def own_list(owner: Owner | None, list_id) -> ShoppingList:
 
 def own_item(owner: Owner | None, item_id) -> ShoppingListItem:
     try:
-        return ShoppingListItem.objects.select_related("shopping_list", "product").get(
+        return ShoppingListItem.objects.select_related("shopping_list", "variant__product").get(
             pk=parse_int(item_id, minimum=1), shopping_list__in=lists_of(owner)
         )
     except ShoppingListItem.DoesNotExist:
@@ -189,41 +200,80 @@ def within_line_limit(quantity: int) -> tuple[int, str]:
     return most, f"At most {most} of one product per line: the quantity is now {most}."
 
 
-def _listable_product(product_id) -> Product:
+def with_variants(items):
+    """Items with what their rows show (variant, product, options and their axes), in a
+    fixed number of queries whatever the number of items and of axes."""
+    return items.select_related("variant__product").prefetch_related(
+        Prefetch(
+            "variant__options",
+            queryset=AttributeOption.objects.select_related("definition"),
+        )
+    )
+
+
+def _listable_variant(variant_id) -> ProductVariant:
+    """A variant shoppers may see (`ProductVariant.objects.visible()`); a disabled
+    product's variants may be listed, not bought."""
+    variant_pk = parse_int(variant_id, minimum=1)
+    variant = None
+    if variant_pk is not None:
+        variant = (
+            ProductVariant.objects.visible()
+            .select_related("product")
+            .prefetch_related("options__definition")
+            .filter(pk=variant_pk)
+            .first()
+        )
+    if variant is None:
+        raise ListError("This product is not available.")
+    return variant
+
+
+def chosen_variant(variant_id, product_id=None) -> int:
+    """The variant id a list form asks for: `variant`, or the one variant of `product`.
+
+    The cart's form rule (services.cart.choose_variant), so both forms answer alike: a
+    product with axes and no choice names its axes, a variant of another product than
+    the form's is refused. Whether the variant may be listed is `add_item`'s question.
+    """
     try:
-        product = Product.objects.visible().get(pk=parse_int(product_id, minimum=1))
-    except Product.DoesNotExist:
-        raise ListError("This product is not available.") from None
-    return product
+        return carts.choose_variant(variant_id, product_id)
+    except CartError as error:
+        raise ListError(str(error)) from None
 
 
-def add_item(shopping_list: ShoppingList, product_id, quantity=1, note="") -> ShoppingListItem:
-    """Adds a product (to the existing item if the list has it). The price is remembered."""
+def _remembered_name(variant: ProductVariant) -> str:
+    # The column holds 300 characters; a long name with many options is cut, not refused.
+    return variant.description[: ShoppingListItem._meta.get_field("product_name").max_length]
+
+
+def add_item(shopping_list: ShoppingList, variant_id, quantity=1, note="") -> ShoppingListItem:
+    """Adds a variant (to the existing item if the list has it). Its price is remembered."""
     try:
         quantity = parse_quantity(quantity)
     except CartError as error:
         raise ListError(str(error)) from None
     quantity, _ = within_line_limit(quantity)
-    product = _listable_product(product_id)
+    variant = _listable_variant(variant_id)
     note = clean_note(note)
     with transaction.atomic():
         item, created = ShoppingListItem.objects.select_for_update().get_or_create(
             shopping_list=shopping_list,
-            product=product,
+            variant=variant,
             defaults={
                 "quantity": quantity,
                 "note": note,
-                "price_when_added": product.price,
-                "product_name": product.name,
-                "sku": product.sku,
+                "price_when_added": variant.price,
+                "product_name": _remembered_name(variant),
+                "sku": variant.sku,
             },
         )
         if not created:
             item.quantity, _ = within_line_limit(item.quantity + quantity)
             if note:
                 item.note = join_notes(item.note, note)
-            # The name and SKU the item keeps if the product is deleted: the latest.
-            item.product_name, item.sku = product.name, product.sku
+            # The name and SKU the item keeps if the variant is deleted: the latest.
+            item.product_name, item.sku = _remembered_name(variant), variant.sku
             item.save(update_fields=["quantity", "note", "product_name", "sku"])
         shopping_list.save(update_fields=["updated_at"])
     return item
@@ -249,10 +299,10 @@ def remove_item(item: ShoppingListItem) -> None:
 
 
 def move_item(item: ShoppingListItem, target: ShoppingList) -> None:
-    """Moves an item to another of the owner's lists, merging with the same product there.
+    """Moves an item to another of the owner's lists, merging with the same variant there.
 
-    An item whose product was deleted is moved as it is: two such items are not
-    the same product, so they never merge."""
+    An item whose variant was deleted is moved as it is: two such items are not
+    the same variant, so they never merge."""
     if target.pk == item.shopping_list_id:
         return
     with transaction.atomic():
@@ -260,7 +310,7 @@ def move_item(item: ShoppingListItem, target: ShoppingList) -> None:
         if not item.is_gone:
             existing = (
                 ShoppingListItem.objects.select_for_update()
-                .filter(shopping_list=target, product_id=item.product_id)
+                .filter(shopping_list=target, variant_id=item.variant_id)
                 .first()
             )
         if existing is None:
@@ -294,24 +344,44 @@ def _merge_into(kept: ShoppingListItem, other: ShoppingListItem) -> None:
 @dataclass
 class ItemView:
     item: ShoppingListItem
-    current_price: Decimal | None  # None: the product was deleted
+    current_price: Decimal | None  # None: the variant was deleted
     difference: Decimal | None  # current − remembered: positive when it got dearer
+    url: str = ""  # the product page with this variant chosen; "" when gone or no shop
 
 
-def item_views(shopping_list: ShoppingList) -> list[ItemView]:
-    """The list's items with the price now beside the price remembered, in one query."""
+def variant_url(product_url: str, variant: ProductVariant) -> str:
+    """`<product url>?variant=<SKU>`, the agreed link to one variant.
+
+    The same rule as services.catalog.product_page.variant_url (part "product page");
+    built here until that one is merged, then this should call it."""
+    return f"{product_url}?variant={quote(variant.sku)}"
+
+
+def item_views(shopping_list: ShoppingList, request=None) -> list[ItemView]:
+    """The list's items with the variant's price now beside the price remembered.
+
+    A fixed number of queries, whatever the number of items, variants and axes: the
+    items with their variants, products and stock (one query), the options (one), the
+    shop page (one, once per request)."""
     from .inventory import available_stock_subquery
 
-    items = shopping_list.items.select_related("product").annotate(
-        stock_available=available_stock_subquery("product_id")
+    items = with_variants(shopping_list.items.all()).annotate(
+        stock_available=available_stock_subquery("variant_id")
     )
+    items = list(items)
+    shop = ShopPage.for_request(request) if any(not item.is_gone for item in items) else None
+    shop_url = shop.get_url(request=request) if shop is not None else None
     views = []
     for item in items:
         if item.is_gone:
             views.append(ItemView(item, None, None))
             continue
-        item.product.stock_available = item.stock_available
-        views.append(ItemView(item, item.product.price, item.product.price - item.price_when_added))
+        variant = item.variant
+        variant.stock_available = item.stock_available
+        url = ""
+        if shop_url is not None:
+            url = variant_url(shop_url + shop.product_subpath(variant.product), variant)
+        views.append(ItemView(item, variant.price, variant.price - item.price_when_added, url))
     return views
 
 
@@ -325,26 +395,35 @@ class CartTransfer:
 
 
 def add_items_to_cart(items, cart) -> CartTransfer:
-    """Adds each item's quantity; what cannot be added is listed with the reason."""
+    """Adds each item's quantity of its variant; what cannot be added is listed with the
+    reason. `items` come from `with_variants` (their names need the options)."""
     transfer = CartTransfer([], [])
     for item in items:
         if item.is_gone:
             transfer.skipped.append(f"{item.product_name} is no longer available.")
             continue
+        if not item.variant.is_purchasable:
+            # A deactivated variant, or one of a disabled or withdrawn product.
+            transfer.skipped.append(f"{item.name} cannot be bought at the moment.")
+            continue
         try:
-            note = add_product(cart, item.product_id, item.quantity)
+            note = carts.add_variant(cart, item.variant_id, item.quantity)
         except CartError as error:
             transfer.skipped.append(str(error))
         else:
-            transfer.added.append(item.product.name)
+            transfer.added.append(item.name)
             if note:
                 transfer.skipped.append(note)
     return transfer
 
 
+def all_items(shopping_list: ShoppingList) -> list[ShoppingListItem]:
+    return list(with_variants(shopping_list.items.all()))
+
+
 def selected_items(shopping_list: ShoppingList, item_ids) -> list[ShoppingListItem]:
     ids = parse_ints(item_ids, minimum=1)
-    return list(shopping_list.items.filter(pk__in=ids).select_related("product"))
+    return list(with_variants(shopping_list.items.filter(pk__in=ids)))
 
 
 # --- Sharing -------------------------------------------------------------------------
@@ -373,9 +452,9 @@ def copy_items(items, target: ShoppingList) -> int:
     copied = 0
     for item in items:
         if item.is_gone:
-            continue  # nothing to copy: the product no longer exists
+            continue  # nothing to copy: the variant no longer exists
         try:
-            add_item(target, item.product_id, item.quantity, item.note)
+            add_item(target, item.variant_id, item.quantity, item.note)
         except ListError:
             continue
         copied += 1
@@ -389,7 +468,8 @@ def merge_guest_lists(guest_key: str, user) -> None:
     """Moves a guest's lists to the user in one transaction, in a fixed number of queries.
 
     - The guest's default list merges into the user's default list: the same
-      product once, quantities combined, the earlier price kept, notes joined.
+      variant once (two variants of one product stay two items), quantities
+      combined, the earlier price kept, notes joined.
     - The guest's other lists move to the user; a name the user already has
       becomes "Name (2)", "Name (3)"….
     Running it again changes nothing: the guest has no lists left.
@@ -425,20 +505,20 @@ def _merge_default_items(guest_default: ShoppingList, user_default: ShoppingList
             shopping_list__in=[guest_default, user_default]
         ).select_for_update()
     )
-    # Items whose product was deleted are never "the same product": they all move.
+    # Items whose variant was deleted are never "the same variant": they all move.
     kept = {
-        i.product_id: i for i in items if i.shopping_list_id == user_default.pk and not i.is_gone
+        i.variant_id: i for i in items if i.shopping_list_id == user_default.pk and not i.is_gone
     }
     merged = []
     for item in items:
         if item.shopping_list_id != guest_default.pk or item.is_gone:
             continue
-        if item.product_id in kept:
-            _merge_into(kept[item.product_id], item)
-            merged.append(kept[item.product_id])
+        if item.variant_id in kept:
+            _merge_into(kept[item.variant_id], item)
+            merged.append(kept[item.variant_id])
     if merged:
         ShoppingListItem.objects.bulk_update(merged, ["quantity", "note", "price_when_added"])
-    guest_default.items.exclude(product_id__in=kept).update(shopping_list=user_default)
+    guest_default.items.exclude(variant_id__in=kept).update(shopping_list=user_default)
     # What is left are the duplicates just merged. One DELETE, whatever their number:
     # QuerySet.delete() would fetch them and delete in batches of 100, because signal
     # receivers (the page cache, Wagtail's reference index) listen to every deletion,

@@ -32,7 +32,7 @@ def detail(request, list_id):
         raise Http404("No such list.") from None
     context = {
         "shopping_list": shopping_list,
-        "items": lists.item_views(shopping_list),
+        "items": lists.item_views(shopping_list, request),
         "other_lists": lists.lists_of(owner).exclude(pk=shopping_list.pk),
         "share_url": (
             request.build_absolute_uri(
@@ -61,10 +61,12 @@ def create(request):
 @require_POST
 @limit_writes("list_writes")
 def add(request):
-    """From a product page or tile: into a chosen list, the default one, or a new one."""
+    """From a product page or tile: a variant (or a product's only one) into a chosen list,
+    the default one, or a new one."""
     owner = lists.owner_for(request, create=True)
     target = request.POST.get("list", "")
     try:
+        variant = lists.chosen_variant(request.POST.get("variant"), request.POST.get("product"))
         if target == "new":
             shopping_list = lists.create_list(owner, request.POST.get("new_name", ""))
         elif target:
@@ -73,7 +75,7 @@ def add(request):
             shopping_list = lists.default_list(owner)
         lists.add_item(
             shopping_list,
-            request.POST.get("product"),
+            variant,
             request.POST.get("quantity", "1"),
             request.POST.get("note", ""),
         )
@@ -166,7 +168,7 @@ def to_cart(request, list_id):
     if "selected" in request.POST:
         items = lists.selected_items(shopping_list, request.POST.getlist("item"))
     else:
-        items = list(shopping_list.items.select_related("product"))
+        items = lists.all_items(shopping_list)
     transfer = lists.add_items_to_cart(items, carts.get_cart(request, create=True))
     _report_transfer(request, transfer)
     return redirect("lists:detail", list_id=shopping_list.pk)
@@ -179,7 +181,7 @@ def shared(request, token):
         raise Http404("This link is not shared (any more).")
     context = {
         "shopping_list": shopping_list,
-        "items": lists.item_views(shopping_list),
+        "items": lists.item_views(shopping_list, request),
         "own_lists": lists.lists_of(lists.owner_for(request)),
     }
     response = TemplateResponse(request, "commerce/lists/shared.html", context)
@@ -201,7 +203,7 @@ def shared_copy(request, token):
     shopping_list = lists.shared_list(token)
     if shopping_list is None:
         raise Http404("This link is not shared (any more).")
-    items = list(shopping_list.items.select_related("product"))
+    items = lists.all_items(shopping_list)
     if request.POST.get("into") == "cart":
         _report_transfer(
             request, lists.add_items_to_cart(items, carts.get_cart(request, create=True))

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from commerce.services.shopping_lists import Owner, add_item, create_list, default_list
 from home.demo import ensure_site
-from tests.factories.catalog import make_product, make_shop
+from tests.factories.catalog import make_attribute, make_product, make_shop, only_variant
 
 pytestmark = pytest.mark.browser
 
@@ -22,9 +22,22 @@ def test_guest_list_is_merged_into_the_account_on_login(live_server, page: Page)
     make_shop(ensure_site())
     lamp = make_product("Desk lamp", price=Decimal("30.00"), stock=4)
     vase = make_product("Glass vase", price=Decimal("15.00"), stock=4)
+    size, (small, medium) = make_attribute("Size", ["S", "M"])
+    coat = make_product(
+        "Heritage coat",
+        axes=[size],
+        variants=[
+            {"sku": "COAT-S", "price": Decimal("100.00"), "options": [small], "stock": 2},
+            {"sku": "COAT-M", "price": Decimal("120.00"), "options": [medium], "stock": 2},
+        ],
+    )
     user = get_user_model().objects.create_user(EMAIL, EMAIL, PASSWORD)
-    # The account already has a default list with the lamp, and a "Gifts" list.
-    add_item(default_list(Owner(user=user)), lamp.pk, 1, "for the study")
+    # The account already has a default list with the lamp and two sizes of the coat,
+    # and a "Gifts" list.
+    account_list = default_list(Owner(user=user))
+    add_item(account_list, only_variant(lamp).pk, 1, "for the study")
+    for variant in coat.variants.order_by("sku"):
+        add_item(account_list, variant.pk)
     create_list(Owner(user=user), "Gifts")
 
     # As a guest: the lamp into the default list, the vase into a new "Gifts" list.
@@ -48,13 +61,19 @@ def test_guest_list_is_merged_into_the_account_on_login(live_server, page: Page)
     rows = page.locator("table.cart-lines tbody tr")
     expect(rows.locator("td:first-child a")).to_have_text(["My list", "Gifts", "Gifts (2)"])
 
-    # The default lists merged: one lamp line with both quantities.
+    # The default lists merged: one lamp line with both quantities, each coat size its own.
     page.get_by_role("link", name="My list", exact=True).click()
     expect(page).to_have_url(re.compile(r"/lists/\d+/$"))
     lines = page.locator("table.cart-lines tbody tr")
-    expect(lines).to_have_count(1)
-    expect(lines.first).to_contain_text("Desk lamp")
-    expect(page.get_by_label("Quantity")).to_have_value("2")
+    expect(lines).to_have_count(3)
+    expect(lines.nth(0)).to_contain_text("Desk lamp")
+    expect(lines.nth(0).get_by_label("Quantity")).to_have_value("2")
+    expect(lines.nth(1)).to_contain_text("Heritage coat — Size M (SKU COAT-M)")
+    expect(lines.nth(2)).to_contain_text("Heritage coat — Size S (SKU COAT-S)")
+    # A coat size links to the product page with that size chosen.
+    expect(lines.nth(1).get_by_role("link", name="Heritage coat — Size M")).to_have_attribute(
+        "href", re.compile(r"/shop/p/heritage-coat-\d+/\?variant=COAT-M$")
+    )
 
     # The guest's "Gifts" moved over as "Gifts (2)" with the vase.
     page.goto(f"{live_server.url}/lists/")

@@ -413,7 +413,12 @@ def test_order_detail_shows_lines_totals_addresses_status_and_history(shopper_cl
     order = make_order(
         shopper,
         number="A-1001",
-        lines=[("Blue mug", "MUG-1", "12.50", 2), ("Teapot", "POT-7", "40.00", 1)],
+        lines=[
+            ("Blue mug", "MUG-1", "12.50", 2),
+            ("Teapot", "POT-7", "40.00", 1),
+            ("Heritage coat", "COAT-M-GRN", "100.00", 1, "Size M, Colour Green"),
+            ("Heritage coat", "COAT-S-GRN", "100.00", 1, "Size S, Colour Green"),
+        ],
         delivery_address={
             "full_name": "Jan Kowalski",
             "line1": "ul. Długa 5",
@@ -433,10 +438,13 @@ def test_order_detail_shows_lines_totals_addresses_status_and_history(shopper_cl
         "Blue mug",
         "MUG-1",
         "Teapot",
+        # Two variants of one product: each line names its options and has its own SKU.
+        "<td>Heritage coat — Size M, Colour Green</td>\n          <td>COAT-M-GRN</td>",
+        "<td>Heritage coat — Size S, Colour Green</td>\n          <td>COAT-S-GRN</td>",
         "25.00 PLN",  # 2 × 12.50
-        "65.00 PLN",  # products
+        "265.00 PLN",  # products
         "9.99 PLN",  # delivery
-        "74.99 PLN",  # total
+        "274.99 PLN",  # total
         "Jan Kowalski<br>ul. Długa 5<br>80-001 Gdańsk<br>PL",
         "Anna Nowak<br>ul. Prosta 1<br>00-001 Warszawa<br>PL",
         "Status: <strong>New</strong>",
@@ -561,3 +569,32 @@ def test_header_for_an_anonymous_visitor_with_a_session_cookie_offers_log_in(cli
 
     assert f'href="{reverse("account:login")}"' in links
     assert "csrfmiddlewaretoken" not in links
+
+
+def test_order_emails_name_each_variant_and_its_sku(shopper, settings):
+    from commerce.services.notifications import send_order_placed
+
+    settings.STOREFRONT_ORDER_NOTIFICATION_EMAILS = ["staff@example.com"]
+    order = make_order(
+        shopper,
+        lines=[
+            ("Heritage coat", "COAT-M-GRN", "100.00", 1, "Size M, Colour Green"),
+            ("Heritage coat", "COAT-S-GRN", "100.00", 2, "Size S, Colour Green"),
+            ("Teapot", "POT-7", "40.00", 1),
+        ],
+    )
+    mail.outbox.clear()
+
+    send_order_placed(order)
+
+    shopper_mail, staff_mail = mail.outbox
+    for message in (shopper_mail, staff_mail):
+        html = message.alternatives[0][0]
+        for sku, description in [
+            ("COAT-M-GRN", "Heritage coat — Size M, Colour Green"),
+            ("COAT-S-GRN", "Heritage coat — Size S, Colour Green"),
+            ("POT-7", "Teapot"),
+        ]:
+            assert f"{description} ({sku})" in message.body
+            assert description in html and sku in html
+    assert "2 × Heritage coat — Size S, Colour Green (COAT-S-GRN)" in shopper_mail.body

@@ -45,9 +45,12 @@ def make_address(user, **overrides):
 
 
 def make_order(user=None, *, number=None, lines=(("Blue mug", "MUG-1", "12.50", 2),), **fields):
-    """A placed order with lines and its first history entry; `user=None` is a guest order."""
+    """A placed order with lines and its first history entry; `user=None` is a guest order.
+
+    `lines`: (product name, SKU, price, quantity), optionally + the variant's options
+    text ("Size M, Colour Green")."""
     n = _next()
-    subtotal = sum(Decimal(price) * quantity for _, _, price, quantity in lines)
+    subtotal = sum(Decimal(line[2]) * line[3] for line in lines)
     delivery_cost = Decimal(fields.pop("delivery_cost", "9.99"))
     address = address_data(full_name=fields.pop("full_name", "Anna Nowak"))
     address.pop("label")
@@ -72,9 +75,10 @@ def make_order(user=None, *, number=None, lines=(("Blue mug", "MUG-1", "12.50", 
         grand_total=subtotal + delivery_cost,
         **fields,
     )
-    for name, sku, price, quantity in lines:
+    for name, sku, price, quantity, *variant_name in lines:
         order.lines.create(
             product_name=name,
+            variant_name=variant_name[0] if variant_name else "",
             sku=sku,
             unit_price=Decimal(price),
             quantity=quantity,

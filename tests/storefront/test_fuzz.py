@@ -252,7 +252,7 @@ def world(homepage):
 
 def _list_with_item(owner_fields, product, name="Party"):
     shopping_list = ShoppingList.objects.create(name=name, is_default=True, **owner_fields)
-    item = shopping_lists.add_item(shopping_list, product.pk, 2, "note")
+    item = shopping_lists.add_item(shopping_list, product.variants.get().pk, 2, "note")
     shopping_lists.share(shopping_list)
     return shopping_list, item
 

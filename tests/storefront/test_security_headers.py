@@ -160,7 +160,7 @@ def test_shopper_pages_checkout_and_lists_have_the_shop_policy(client, site):
     client.post(reverse("checkout:payment"), {"payment_method": payment.pk})
 
     shopping_list = lists.default_list(Owner(user=customer))
-    lists.add_item(shopping_list, kettle.pk)
+    lists.add_item(shopping_list, kettle.variants.get().pk)
     token = lists.share(shopping_list)
 
     urls = [
