@@ -121,17 +121,13 @@ def test_shopper_picks_size_and_colour_and_buys_two_variants(live_server, page: 
     option(page, "Size", "M").click()
     expect(page.locator("[data-choice-message]")).to_be_hidden()
     expect(page.locator(".product__sku")).to_have_text("SKU COAT-M-RED")
-    page.get_by_role("button", name="Add to cart").click()
-    expect(page.get_by_role("status").first).to_contain_text("Added to your cart")
-    # Back on the variant chosen before.
-    expect(page).to_have_url(re.compile(r"\?variant=COAT-M-RED$"))
-    expect(page.locator(".product__sku")).to_have_text("SKU COAT-M-RED")
+    expect(page.locator("form.add-to-cart input[name=variant]")).to_have_value(
+        str(coat.variants.get(sku="COAT-M-RED").pk)
+    )
 
-    # --- Without JavaScript, in the same session: the GET form. ---
+    # --- Without JavaScript: the GET form. ---
     nojs_context = page.context.browser.new_context(
-        java_script_enabled=False,
-        viewport={"width": 1280, "height": 900},
-        storage_state=page.context.storage_state(),
+        java_script_enabled=False, viewport={"width": 1280, "height": 900}
     )
     try:
         nojs = nojs_context.new_page()
@@ -153,14 +149,28 @@ def test_shopper_picks_size_and_colour_and_buys_two_variants(live_server, page: 
         expect(nojs.locator("[data-choice-message]")).to_have_text(
             "This combination is not available."
         )
+        expect(nojs.locator(".product__sku")).to_be_hidden()
 
-        # A link to a variant chooses it.
+        # A link to a variant chooses it; into the cart it goes.
         nojs.goto(url + "?variant=COAT-M-GREEN")
         expect(nojs.locator(".product__sku")).to_have_text("SKU COAT-M-GREEN")
         nojs.get_by_role("button", name="Add to cart").click()
         expect(nojs.get_by_role("status").first).to_contain_text("Added to your cart")
+        expect(nojs).to_have_url(re.compile(r"\?variant=COAT-M-GREEN$"))
+        session = nojs_context.cookies()
     finally:
         nojs_context.close()
+
+    # --- Back with JavaScript, in that same session: the red one too. ---
+    page.context.clear_cookies()
+    page.context.add_cookies(session)
+    page.reload()  # a form with this session's CSRF token
+    expect(page.locator(".product__sku")).to_have_text("SKU COAT-M-RED")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_role("status").first).to_contain_text("Added to your cart")
+    # Back on the variant chosen before.
+    expect(page).to_have_url(re.compile(r"\?variant=COAT-M-RED$"))
+    expect(page.locator(".product__sku")).to_have_text("SKU COAT-M-RED")
 
     # --- The cart holds both variants; check out with the mock card. ---
     page.goto(f"{live_server.url}/cart/")
