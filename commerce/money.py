@@ -9,6 +9,8 @@ it found it. Orders keep the currency they were placed in (`Order.currency`).
 A bottom module: it imports only `pages` and Wagtail, so models may use it.
 """
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from wagtail.models import Site
 
 from pages.models import BrandingSettings
@@ -33,3 +35,13 @@ def shop_currency(request=None, *, site: Site | None = None) -> str:
             .first()
         )
     return code or BrandingSettings._meta.get_field("currency_code").default
+
+
+CENT = Decimal("0.01")
+
+
+def format_amount(amount) -> str:
+    """An amount as every page writes it, "1,234.50": rounded half up to cents, Decimal
+    all the way (the `money` tag adds the currency; the product page's script gets it)."""
+    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    return f"{value:,.2f}"

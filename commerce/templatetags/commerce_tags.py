@@ -1,5 +1,5 @@
 import json
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
@@ -9,12 +9,10 @@ from django.utils.safestring import mark_safe
 from wagtail.images.templatetags.wagtailimages_tags import PictureNode
 from wagtail.images.templatetags.wagtailimages_tags import image as parse_image_tag
 
-from commerce.money import shop_currency
+from commerce.money import format_amount, shop_currency
 from commerce.services.catalog.structured_data import product_structured_data
 
 register = template.Library()
-
-CENT = Decimal("0.01")
 
 
 @register.simple_tag(takes_context=True)
@@ -27,11 +25,10 @@ def money(context, amount, currency=None):
         return ""
     if currency is None:
         currency = shop_currency(context.get("request"))
-    value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
     return format_html(
         '<span class="money"><span class="money__amount">{}</span> '
         '<span class="money__currency">{}</span></span>',
-        f"{value:,.2f}",
+        format_amount(amount),
         currency,
     )
 
