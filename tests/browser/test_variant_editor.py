@@ -112,6 +112,8 @@ def test_editor_builds_a_product_in_sizes_and_colours(live_server, page: Page, l
     go_live_input = page.locator('input[name="go_live_at"]')
     go_live_input.fill(go_live.strftime("%Y-%m-%d %H:%M"))
     expect(go_live_input).to_have_value(go_live.strftime("%Y-%m-%d %H:%M"))
+    # The date picker closes when the editor clicks elsewhere in the dialog.
+    page.get_by_role("heading", name="Set publishing schedule").click()
     # "Save schedule" saves a draft with the new price and the go-live date...
     page.get_by_role("button", name="Save schedule").click()
     expect(page.get_by_text(re.compile(r"'Heritage coat' .*updated")).first).to_be_visible()
