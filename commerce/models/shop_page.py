@@ -1,5 +1,7 @@
 """The shop in the page tree: catalog, category, search and product routes."""
 
+from urllib.parse import quote
+
 from django.db import models
 from django.http import Http404
 from django.shortcuts import redirect
@@ -66,6 +68,12 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
 
         Callers that link many products add it to the shop's URL, computed once."""
         return self.reverse_subpage("product", kwargs={"slug": product.slug})
+
+    @staticmethod
+    def with_variant(product_url: str, sku: str) -> str:
+        """The product page with one variant chosen (`?variant=<SKU>`): the one place a
+        variant's URL is spelled (product page, tiles, search, cart, lists, feeds)."""
+        return f"{product_url}?variant={quote(sku, safe='')}"
 
     def product_url(self, product, request=None):
         return self.get_url(request=request) + self.product_subpath(product)

@@ -15,7 +15,6 @@ the cart as that order left it.
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from urllib.parse import quote
 
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
@@ -439,8 +438,7 @@ def link_lines(summary: CartSummary, request) -> CartSummary:
     for state in summary.lines:
         product = state.product
         if product is not None and product.live:
-            # Spelled as services.catalog.product_page.variant_url spells it.
-            state.url = f"{base}{shop.product_subpath(product)}?variant={quote(state.sku, safe='')}"
+            state.url = shop.with_variant(base + shop.product_subpath(product), state.sku)
     return summary
 
 

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -349,14 +348,6 @@ class ItemView:
     url: str = ""  # the product page with this variant chosen; "" when gone or no shop
 
 
-def variant_url(product_url: str, variant: ProductVariant) -> str:
-    """`<product url>?variant=<SKU>`, the agreed link to one variant.
-
-    The same rule as services.catalog.product_page.variant_url (part "product page");
-    built here until that one is merged, then this should call it."""
-    return f"{product_url}?variant={quote(variant.sku)}"
-
-
 def item_views(shopping_list: ShoppingList, request=None) -> list[ItemView]:
     """The list's items with the variant's price now beside the price remembered.
 
@@ -380,7 +371,7 @@ def item_views(shopping_list: ShoppingList, request=None) -> list[ItemView]:
         variant.stock_available = item.stock_available
         url = ""
         if shop_url is not None:
-            url = variant_url(shop_url + shop.product_subpath(variant.product), variant)
+            url = shop.with_variant(shop_url + shop.product_subpath(variant.product), variant.sku)
         views.append(ItemView(item, variant.price, variant.price - item.price_when_added, url))
     return views
 

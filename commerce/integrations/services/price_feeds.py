@@ -45,7 +45,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import quote, urljoin
+from urllib.parse import urljoin
 from xml.sax.saxutils import escape, quoteattr
 
 from django.conf import settings
@@ -231,13 +231,6 @@ def plain_description(product) -> str:
     return " ".join(text.split())
 
 
-def variant_link(product_url: str, variant) -> str:
-    """The product page opened on this variant. Built inline as
-    `commerce.services.catalog.product_page.variant_url` builds it (not in this branch
-    yet): `<product URL>?variant=<URL-encoded SKU>`."""
-    return f"{product_url}?variant={quote(variant.sku, safe='')}"
-
-
 def feed_item(variant, site: FeedSite, categories) -> FeedItem:
     product = variant.product
     options = tuple(
@@ -251,7 +244,7 @@ def feed_item(variant, site: FeedSite, categories) -> FeedItem:
         # Options are exactly the product's axes (variant_set_errors): none, no axes.
         group_id=product.pk if options else None,
         name=variant.description,
-        url=variant_link(url, variant) if options else url,
+        url=ShopPage.with_variant(url, variant.sku) if options else url,
         price=variant.price,
         stock=variant.stock_available,
         category=categories.get(product.main_category_id, ()),

@@ -10,7 +10,6 @@ it to that with `django_assert_max_num_queries`.
 """
 
 from dataclasses import dataclass, replace
-from urllib.parse import quote
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
@@ -202,12 +201,6 @@ def paginate(products, listing: ListingQuery, ranked_ids: list[int] | None, raw_
     return paginator.page(clamp_page_number(raw_page, paginator.num_pages))
 
 
-def variant_url(product_url: str, sku: str) -> str:
-    """The product page with one variant chosen. The same spelling as
-    `product_page.variant_url` (the product page's module, which imports this one)."""
-    return f"{product_url}?variant={quote(sku, safe='')}"
-
-
 def attach_urls(products, shop, request, *, variant_skus=None):
     """Each product's storefront URL, computed once per page, without queries; a product
     in `variant_skus` ({product id: SKU}) links to that variant."""
@@ -216,7 +209,7 @@ def attach_urls(products, shop, request, *, variant_skus=None):
     for product in products:
         url = base + shop.product_subpath(product) if shop else ""
         if url and product.pk in variant_skus:
-            url = variant_url(url, variant_skus[product.pk])
+            url = shop.with_variant(url, variant_skus[product.pk])
         product.storefront_url = url
     return products
 

@@ -16,12 +16,11 @@ on it without JavaScript; the script only does the same in place.
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from urllib.parse import quote
 
 from django.db.models import Prefetch
 from wagtail.images import get_image_model
 
-from commerce.models import AttributeDefinition, AttributeOption, Product, ProductVariant
+from commerce.models import AttributeDefinition, AttributeOption, Product, ProductVariant, ShopPage
 from commerce.money import format_amount
 from commerce.services.inventory import available_stock_subquery, product_stock_subquery
 from commerce.services.line_limits import max_line_quantity
@@ -42,9 +41,8 @@ SWATCH = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 def variant_url(product_url: str, variant) -> str:
-    """The product page with this variant chosen: the one spelling of a variant's URL
-    (the page, feeds and search link to it)."""
-    return f"{product_url}?{VARIANT_PARAMETER}={quote(variant.sku)}"
+    """The product page with this variant chosen (`ShopPage.with_variant`)."""
+    return ShopPage.with_variant(product_url, variant.sku)
 
 
 # --- Loading ------------------------------------------------------------------------------
