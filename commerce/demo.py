@@ -414,7 +414,7 @@ def _variant_plan(rng, number, axes, options):
     first, second = (options[axis] for axis in axes)
     start = rng.randrange(0, max(1, len(first) - 3))
     sizes = first[start : start + rng.randint(3, min(5, len(first) - start))]
-    colours = sorted(rng.sample(second, k=rng.randint(3, 4)), key=lambda o: o.sort_order)
+    colours = sorted(rng.sample(second, k=rng.randint(3, 5)), key=lambda o: o.sort_order)
     combinations = [(size, colour) for colour in colours for size in sizes]
     showcase = number in SHOWCASE
     if showcase:
