@@ -21,9 +21,10 @@ from tests.factories.catalog import (
 pytestmark = pytest.mark.django_db
 
 # Before variants (main at d59fc15): 22 for listings, 18 for the product page. Variants
-# add the facet counts of the axes and the tiles' stocked options (one query each).
+# add the facet counts of the axes and the tiles' stocked options (one query each); the
+# product page reads its variants (with their stock) and their options (one query each).
 LISTING_QUERY_BUDGET = 26
-PRODUCT_QUERY_BUDGET = 18
+PRODUCT_QUERY_BUDGET = 20
 
 
 @pytest.fixture(scope="module")

@@ -346,7 +346,7 @@ class TestProductPage:
         soup = BeautifulSoup(client.get(f"/shop/p/{catalog['pan'].slug}/").content, "html.parser")
         data = json.loads(soup.select_one('script[type="application/ld+json"]').string)
         assert data["@type"] == "Product" and data["name"] == "Steel pan"
-        assert data["gtin"] == "4006381333931" and data["sku"] == catalog["pan"].sku
+        assert data["gtin"] == "4006381333931" and data["sku"] == catalog["pan"].variants.get().sku
         assert data["offers"] == {
             "@type": "Offer",
             "price": "30.00",

@@ -219,20 +219,31 @@ def attach_stocked_options(products):
     of its active variants in stock in an active warehouse ("S M L", colour dots).
     One query for the whole page, however many variants and axes."""
     products = list(products)
-    stocked = ProductVariant.objects.filter(
-        product_id__in=[p.pk for p in products], is_active=True
-    ).filter(variant_in_stock())
-    options = (
-        AttributeOption.objects.filter(variants__in=stocked)
-        .annotate(tile_product_id=F("variants__product_id"))
-        .select_related("definition")
-        .order_by("definition__sort_order", "definition__name", "sort_order", "pk")
-        .distinct()
+    # From the variant-option rows, one join path: reading the options through
+    # `variants` twice (filter, then the product id) joined every option row to every
+    # variant that has it, a product of the two on a catalog with many variants.
+    rows = (
+        ProductVariant.options.through.objects.filter(
+            productvariant__product_id__in=[p.pk for p in products],
+            productvariant__is_active=True,
+        )
+        .filter(variant_in_stock("productvariant_id"))
+        .annotate(tile_product_id=F("productvariant__product_id"))
+        .select_related("attributeoption__definition")
+        .order_by(
+            "attributeoption__definition__sort_order",
+            "attributeoption__definition__name",
+            "attributeoption__sort_order",
+            "attributeoption_id",
+        )
     )
     by_product: dict[int, dict] = {}
-    for option in options:
-        axes = by_product.setdefault(option.tile_product_id, {})
-        axes.setdefault(option.definition, []).append(option)
+    for row in rows:
+        option = row.attributeoption
+        axes = by_product.setdefault(row.tile_product_id, {})
+        chosen = axes.setdefault(option.definition, [])
+        if option not in chosen:  # several in-stock variants share an option
+            chosen.append(option)
     for product in products:
         product.stocked_options = list(by_product.get(product.pk, {}).items())
     return products
