@@ -18,7 +18,7 @@ import sys
 from decimal import Decimal
 
 from django.core.files.images import ImageFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import slugify
@@ -261,7 +261,25 @@ def seed_catalog(homepage, products: int, *, category_images=(), stdout=None) ->
     # bulk_create writes no revisions; without a published one Wagtail treats a live
     # product as never published. Also repairs demo products seeded before this.
     publish_first_revisions(demo_products())
+    if missing:
+        refresh_planner_statistics()
     return {"shop": shop, "created": missing, "total": existing + missing}
+
+
+def refresh_planner_statistics():
+    """ANALYZE the catalog tables after a bulk load (PostgreSQL).
+
+    Until autovacuum gets to them, the planner believes a freshly filled table is nearly
+    empty and picks nested loops over 60,000 variant options: the catalog's facet
+    counts took 460 ms instead of 115 ms at 10,000 products right after seeding."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [
+        model._meta.db_table
+        for model in (Product, ProductVariant, ProductVariant.options.through, Stock)
+    ] + [Product.attribute_options.through._meta.db_table]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
 
 
 def ensure_checkout_options():
