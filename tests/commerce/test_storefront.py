@@ -569,6 +569,37 @@ class TestVariantFilters:
         assert facets["Colour"] == ["Green (1)", "Blue (2)"]  # not the scarf's inactive green
 
 
+class TestFacetCountCache:
+    """Counts are kept per catalog version and filter set (listing.cached_facet_counts)."""
+
+    def test_another_sort_of_the_same_filters_reuses_the_counts(self, client, wardrobe):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        client.get("/shop/")  # the site, the shop page and the session, read once
+        with CaptureQueriesContext(connection) as first:
+            client.get("/shop/", {"in_stock": 1})
+        with CaptureQueriesContext(connection) as second:
+            response = client.get("/shop/", {"in_stock": 1, "sort": "price"})
+        # The two count queries (shared attributes, axes) are not run again.
+        assert len(second) == len(first) - 2
+        assert facet_labels(response)["Size"] == ["S (2)", "M (1)", "L (2)"]
+
+    def test_a_variant_selling_out_changes_the_counts_at_once(self, client, wardrobe):
+        from commerce.services.inventory import set_stock_levels
+
+        assert facet_labels(client.get("/shop/", {"in_stock": 1}))["Size"] == [
+            "S (2)",
+            "M (1)",
+            "L (2)",
+        ]
+        hat_l = wardrobe["hat"].variants.get(sku="HAT-L")
+        set_stock_levels({hat_l.pk: {row.warehouse_id: 0 for row in hat_l.stocks.all()}})
+        # Another URL (the page cache's key differs), the same filters (the counts' key).
+        response = client.get("/shop/", {"in_stock": 1, "sort": "name"})
+        assert facet_labels(response)["Size"] == ["S (2)", "M (1)", "L (1)"]
+
+
 class TestVariantPrices:
     def test_a_from_price_when_variant_prices_differ(self, client, wardrobe):
         found = tiles(client.get("/shop/"))
