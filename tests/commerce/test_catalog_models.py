@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from commerce.models import Category, Product, ProductStatus, Stock
+from commerce.models import Category, Product, ProductStatus, ProductVariant, Stock
 from commerce.models.catalog import ean_check_digit, ean_checksum_ok, ean_format_ok
 from commerce.services.inventory import set_stock_levels
-from tests.factories.catalog import make_category, make_product, make_warehouse
+from tests.factories.catalog import make_category, make_product, make_warehouse, only_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -40,45 +40,51 @@ class TestVisibility:
 
     def test_storefront_shows_the_live_version_not_the_draft(self):
         product = make_product(price=Decimal("10.00"))
-        product.price = Decimal("99.00")
-        product.save_revision()  # a draft: the live row keeps its price
-        assert Product.objects.get(pk=product.pk).price == Decimal("10.00")
-        assert Product.objects.get(pk=product.pk).has_unpublished_changes
+        draft = product.get_latest_revision_as_object()
+        variants = list(draft.variants.all())
+        variants[0].price = Decimal("99.00")
+        draft.variants = variants  # held in memory by the cluster, written to the revision
+        draft.save_revision()  # a draft: the live variant keeps its price
+        live = Product.objects.get(pk=product.pk)  # `draft` may be `product` itself
+        assert only_variant(live).price == Decimal("10.00")
+        assert live.has_unpublished_changes
+        assert live.get_latest_revision_as_object().variants.first().price == Decimal("99.00")
 
 
 class TestStock:
     def test_available_quantity_sums_active_warehouses(self):
         product = make_product(stock={"main": 3, "north": 4})
         outlet = make_warehouse("outlet", is_active=False)
-        Stock.objects.create(product=product, warehouse=outlet, quantity=100)
+        Stock.objects.create(variant=only_variant(product), warehouse=outlet, quantity=100)
         assert product.available_quantity == 7
+        assert only_variant(product).available_quantity == 7
         assert make_product().available_quantity == 0
 
     def test_negative_stock_is_refused_by_the_database(self):
         product = make_product(stock=1)
         with pytest.raises(IntegrityError), transaction.atomic():
-            Stock.objects.filter(product=product).update(quantity=-1)
+            Stock.objects.filter(variant__product=product).update(quantity=-1)
 
-    def test_one_row_per_product_and_warehouse(self):
-        product = make_product(stock=1)
+    def test_one_row_per_variant_and_warehouse(self):
+        variant = only_variant(make_product(stock=1))
         with pytest.raises(IntegrityError), transaction.atomic():
-            Stock.objects.create(product=product, warehouse=make_warehouse("main"), quantity=2)
+            Stock.objects.create(variant=variant, warehouse=make_warehouse("main"), quantity=2)
 
     def test_set_stock_levels(self):
-        product = make_product(stock={"main": 5})
+        variant = only_variant(make_product(stock={"main": 5}))
         main, north = make_warehouse("main"), make_warehouse("north")
-        set_stock_levels(product, {main.pk: 2, north.pk: 9})
+        set_stock_levels({variant.pk: {main.pk: 2, north.pk: 9}})
         assert dict(
-            Stock.objects.filter(product=product).values_list("warehouse__code", "quantity")
+            Stock.objects.filter(variant=variant).values_list("warehouse__code", "quantity")
         ) == {"main": 2, "north": 9}
         with pytest.raises(ValueError):
-            set_stock_levels(product, {main.pk: -1})
-        assert Stock.objects.get(product=product, warehouse=main).quantity == 2
+            set_stock_levels({variant.pk: {main.pk: -1}})
+        assert Stock.objects.get(variant=variant, warehouse=main).quantity == 2
 
     def test_publishing_a_revision_never_touches_stock(self):
         product = make_product(stock=5)
         revision = product.save_revision()
-        Stock.objects.filter(product=product).update(quantity=1)  # an order took 4
+        Stock.objects.filter(variant__product=product).update(quantity=1)  # an order took 4
         revision.publish()
         assert Product.objects.get(pk=product.pk).available_quantity == 1
 
@@ -88,18 +94,19 @@ class TestStockInActiveWarehouses:
         kettle = make_product(stock={"main": 3, "north": 4})
         pan = make_product(stock={"main": 0})
         outlet = make_warehouse("outlet", is_active=False)
-        Stock.objects.create(product=kettle, warehouse=outlet, quantity=100)
-        Stock.objects.create(product=pan, warehouse=outlet, quantity=5)
+        kettle, pan = only_variant(kettle), only_variant(pan)
+        Stock.objects.create(variant=kettle, warehouse=outlet, quantity=100)
+        Stock.objects.create(variant=pan, warehouse=outlet, quantity=5)
         offered = Stock.objects.in_active_warehouses()
-        assert offered.filter(product=kettle).units() == 7
-        assert Stock.objects.filter(product=pan).units() == 5  # held, not offered
-        annotated = Product.objects.annotate(units=offered.units_subquery()).order_by("pk")
-        assert [(p.pk, p.units) for p in annotated] == [(kettle.pk, 7), (pan.pk, 0)]
+        assert offered.filter(variant=kettle).units() == 7
+        assert Stock.objects.filter(variant=pan).units() == 5  # held, not offered
+        annotated = ProductVariant.objects.annotate(units=offered.units_subquery()).order_by("pk")
+        assert [(v.pk, v.units) for v in annotated] == [(kettle.pk, 7), (pan.pk, 0)]
 
     def test_a_product_without_rows_has_no_units(self):
-        product = make_product()
-        assert Stock.objects.filter(product=product).in_active_warehouses().units() == 0
-        units = Product.objects.annotate(units=Stock.objects.units_subquery()).get()
+        variant = only_variant(make_product())
+        assert Stock.objects.filter(variant=variant).in_active_warehouses().units() == 0
+        units = ProductVariant.objects.annotate(units=Stock.objects.units_subquery()).get()
         assert units.units == 0
 
 
@@ -216,17 +223,19 @@ class TestProductValidation:
         """The one format rule: the model's validator, the import and search agree."""
         assert ean_format_ok(ean) is ok
         if ok:
-            Product._meta.get_field("ean").run_validators(ean)
+            ProductVariant._meta.get_field("ean").run_validators(ean)
         elif ean.isalnum():  # forms strip whitespace before the field's validator sees it
             with pytest.raises(ValidationError):
-                Product._meta.get_field("ean").run_validators(ean)
+                ProductVariant._meta.get_field("ean").run_validators(ean)
 
     def test_check_digit_completes_a_body(self):
         assert ean_check_digit("400638133393") == "1"
         assert ean_checksum_ok("20000000001" + ean_check_digit("20000000001"))
 
     def test_full_clean_rejects_bad_ean_and_negative_price(self):
-        product = Product(name="X", slug="x", sku="X1", price=Decimal("-1"), ean="4006381333932")
+        variant = ProductVariant(
+            product=make_product(), sku="X1", price=Decimal("-1"), ean="4006381333932"
+        )
         with pytest.raises(ValidationError) as excinfo:
-            product.full_clean()
+            variant.full_clean()
         assert {"price", "ean"} <= set(excinfo.value.message_dict)
