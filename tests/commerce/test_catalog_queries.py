@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 # add the facet counts of the axes and the tiles' stocked options (one query each); the
 # product page reads its variants (with their stock) and their options (one query each).
 LISTING_QUERY_BUDGET = 26
-PRODUCT_QUERY_BUDGET = 20
+PRODUCT_QUERY_BUDGET = 21
 
 
 @pytest.fixture(scope="module")

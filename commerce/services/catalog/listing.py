@@ -12,6 +12,7 @@ it to that with `django_assert_max_num_queries`.
 import hashlib
 from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
@@ -40,8 +41,6 @@ from .listing_query import (
 )
 
 SEARCH_RESULT_LIMIT = 500  # more hits than anyone pages through; keeps search bounded
-# Counts of an older catalog version are never read again; this only bounds their stay.
-FACET_COUNT_SECONDS = 600
 
 
 def image_prefetches():
@@ -353,11 +352,14 @@ def cached_facet_counts(key: str, count_options) -> dict:
     version, which every catalog write and every availability flip bumps, so a count is
     never older than the catalog (the same rule as the page cache's).
     """
+    seconds = settings.STOREFRONT_PAGE_CACHE_SECONDS  # one switch for the shop's caches
+    if seconds <= 0:
+        return count_options()
     cache_key = f"storefront:facets:{catalog_version()}:{key}"
     counts = cache.get(cache_key)
     if counts is None:
         counts = count_options()
-        cache.set(cache_key, counts, FACET_COUNT_SECONDS)
+        cache.set(cache_key, counts, seconds)
     return counts
 
 
