@@ -359,7 +359,9 @@ def _create_batch(rng, start, size, leaves, options, warehouses, pictures):
         for product, axes, plan in plans:
             for order, picture in enumerate(rng.sample(pictures, k=min(2, len(pictures)))):
                 images.append(ProductImage(product=product, image=picture, sort_order=order))
-            shared = ["Material"] + ([] if axes else ["Colour"])
+            # An axis is only ever an axis: a teapot's colour would not match the
+            # Colour filter, which looks at variants (Product.attribute_options).
+            shared = ["Material"]
             for attribute in shared:
                 if rng.random() < 0.8:
                     option = rng.choice(options[attribute])

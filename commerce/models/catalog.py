@@ -320,8 +320,17 @@ class Product(
     additional_categories = ParentalManyToManyField(
         Category, blank=True, related_name="additional_products"
     )
+    # Shared attributes only: an attribute that varies per variant is a variant axis on
+    # every product, and its filter looks at variants, so a product-level value of it
+    # would never be found.
     attribute_options = ParentalManyToManyField(
-        AttributeOption, blank=True, related_name="products", verbose_name="attributes"
+        AttributeOption,
+        blank=True,
+        related_name="products",
+        verbose_name="attributes",
+        limit_choices_to={"definition__varies_per_variant": False},
+        help_text="What every variant shares (material, brand). Sizes and colours that "
+        "vary are the variants' options.",
     )
     variant_axes = ParentalManyToManyField(
         AttributeDefinition,

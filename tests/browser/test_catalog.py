@@ -16,7 +16,13 @@ from playwright.sync_api import Page, expect
 
 from commerce.models import AttributeOption, Category, ProductStatus
 from home.demo import ensure_site, seed_demo_content
-from tests.factories.catalog import make_category, make_product, make_shop, make_warehouse
+from tests.factories.catalog import (
+    make_attribute,
+    make_category,
+    make_product,
+    make_shop,
+    make_warehouse,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -31,15 +37,16 @@ def demo_option(attribute, value):
 def build_tea_range():
     """A "Tea" branch under the demo's "Home & living", with known products and stock.
 
-    Returns the names the shopper should find with Colour: Ochre + In stock only
+    Returns the names the shopper should find with Glaze: Ochre + In stock only
     (in the listing's default order, by name), and the product opened afterwards.
     """
     home_living = Category.objects.get(slug_path="home-living")
     tea = make_category("Tea", home_living, sort_order=3)
     teapots = make_category("Teapots", tea)
     towels = Category.objects.get(slug_path="home-living/bathroom/towels")
-    ochre, navy = demo_option("colour", "Ochre"), demo_option("colour", "Navy")
-    medium = demo_option("size", "M")
+    # A shared attribute of its own: the demo's Colour is a variant axis (clothing).
+    _, (ochre, navy) = make_attribute("Glaze", ["Ochre", "Navy"], show_on_tile=True)
+    stoneware = demo_option("material", "Stoneware")
     closed = make_warehouse("closed", name="Closed depot", is_active=False)
     assert not closed.is_active
 
@@ -47,7 +54,7 @@ def build_tea_range():
         "Ochre teapot",
         price=Decimal("34.50"),
         main_category=tea,
-        options=[ochre, medium],
+        options=[ochre, stoneware],
         stock=5,
     )
     make_product(
@@ -129,7 +136,7 @@ def test_shopper_filters_a_category_and_opens_a_product(live_server, page: Page)
     expect(tiles).to_have_count(8)
 
     filters = page.get_by_role("form", name="Filters")
-    colour = filters.get_by_role("group", name="Colour")
+    colour = filters.get_by_role("group", name="Glaze")
     # The facet counts the visible Ochre products of the branch (not the hidden or draft ones).
     ochre_box = colour.get_by_role("checkbox", name="Ochre (7)", exact=True)
     ochre_box.check()
@@ -149,17 +156,17 @@ def test_shopper_filters_a_category_and_opens_a_product(live_server, page: Page)
         tiles = results.locator("article.product-tile")
         expect(tiles.locator(".product-tile__name")).to_have_text(expected)
         expect(results.locator(".results__count")).to_have_text(f"{len(expected)} products")
-        # One "Colour: …" line per tile, and it says Ochre.
+        # One "Glaze: …" line per tile, and it says Ochre.
         expect(
-            tiles.locator(".product-tile__attributes li").filter(has_text=re.compile(r"^Colour:"))
-        ).to_have_text(["Colour: Ochre"] * len(expected))
+            tiles.locator(".product-tile__attributes li").filter(has_text=re.compile(r"^Glaze:"))
+        ).to_have_text(["Glaze: Ochre"] * len(expected))
         expect(tiles.locator(".availability")).to_have_text(["In stock"] * len(expected))
         view_filters = view.get_by_role("form", name="Filters")
         expect(
             view_filters.get_by_role("checkbox", name="In stock only", exact=True)
         ).to_be_checked()
         expect(
-            view_filters.get_by_role("group", name="Colour").get_by_role(
+            view_filters.get_by_role("group", name="Glaze").get_by_role(
                 "checkbox", name=re.compile(r"^Ochre \(\d+\)$")
             )
         ).to_be_checked()
@@ -181,7 +188,7 @@ def test_shopper_filters_a_category_and_opens_a_product(live_server, page: Page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Ochre teapot")
     expect(page.locator(".product__price .money").first).to_have_text("34.50 EUR")
     colour_row = page.locator("table.attributes tr").filter(
-        has=page.get_by_role("rowheader", name="Colour", exact=True)
+        has=page.get_by_role("rowheader", name="Glaze", exact=True)
     )
     expect(colour_row.get_by_role("cell")).to_have_text("Ochre")
     expect(page.locator(".product__summary .availability")).to_have_text("In stock")
@@ -205,6 +212,7 @@ def test_shopper_filters_a_category_and_opens_a_product(live_server, page: Page)
 def test_search_finds_by_sku_and_never_shows_hidden_products(live_server, page: Page):
     make_shop(ensure_site())
     kettle = make_product("Copper kettle", sku="KET-0042/CU", price=Decimal("49.00"), stock=3)
+    kettle_sku = kettle.variants.get().sku
     make_product(
         "Kettle descaler",
         sku="KET-0042-D",
@@ -229,8 +237,8 @@ def test_search_finds_by_sku_and_never_shows_hidden_products(live_server, page: 
     names = results.locator(".product-tile__name")
 
     # A pasted SKU finds its product first.
-    search(kettle.sku)
-    assert parse_qs(urlsplit(page.url).query)["q"] == [kettle.sku]
+    search(kettle_sku)
+    assert parse_qs(urlsplit(page.url).query)["q"] == [kettle_sku]
     expect(names.first).to_have_text("Copper kettle")
 
     # A word finds every visible match, never the hidden one.
@@ -241,7 +249,7 @@ def test_search_finds_by_sku_and_never_shows_hidden_products(live_server, page: 
     assert sorted(names.all_inner_texts()) == ["Copper kettle", "Enamel kettle", "Kettle descaler"]
     expect(results.get_by_text(hidden.name)).to_have_count(0)
 
-    search(hidden.sku)
+    search(hidden.variants.get().sku)
     expect(results.locator(".results__count")).to_have_text("0 products")
     expect(names).to_have_count(0)
     expect(results.locator(".results__empty")).to_have_text(

@@ -88,8 +88,8 @@ def test_shopper_buys_two_products_with_a_coupon(live_server, page: Page, log_in
     assert order.grand_total == Decimal("61.99")
     assert order.status == OrderStatus.PAID
     assert order.user.email == SHOPPER_EMAIL
-    assert Stock.objects.get(product=teapot).quantity == 4
-    assert Stock.objects.get(product=cups).quantity == 6
+    assert Stock.objects.get(variant__product=teapot).quantity == 4
+    assert Stock.objects.get(variant__product=cups).quantity == 6
     expect(page.locator(".cart-link")).not_to_contain_text("(")
 
     # The account's order history lists it.

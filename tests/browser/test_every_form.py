@@ -14,8 +14,9 @@ and bench/ left out); `test_the_list_below_is_every_post_form` keeps it complete
     templates/includes/account_links.html          log out                    account
     commerce/product_detail.html                   add to cart                catalog, js off
     commerce/lists/add_form.html                   save to list / new list    catalog
-    commerce/includes/product_tile.html            save to list (the tile has
-                                                   no add-to-cart form)       catalog: shop,
+    commerce/includes/product_tile.html (2)        add to cart (products
+                                                   without axes), save to
+                                                   list                       catalog: shop,
                                                                               category, search
     commerce/includes/cart_lines.html (2)          update quantity, remove    catalog, js off
     commerce/cart.html (2)                         coupon apply and remove;
@@ -66,7 +67,7 @@ SHOPPER_POST_FORMS = {
     "templates/includes/account_links.html": 1,
     "commerce/templates/commerce/product_detail.html": 1,
     "commerce/templates/commerce/lists/add_form.html": 1,
-    "commerce/templates/commerce/includes/product_tile.html": 1,
+    "commerce/templates/commerce/includes/product_tile.html": 2,
     "commerce/templates/commerce/includes/cart_lines.html": 2,
     "commerce/templates/commerce/cart.html": 2,
     "commerce/templates/commerce/checkout/details.html": 1,
@@ -225,6 +226,16 @@ def test_catalog_and_cart_forms(live_server, page: Page):
         says(page, "Added to “My list”")
         expect(page).to_have_url(base + path)
 
+    # A tile's add-to-cart (a product without axes), back to the same listing.
+    page.goto(base + "/shop/c/lamps/")
+    submit(page, page.get_by_role("button", name=re.compile(r"^Add to cart\W+Glass vase$")))
+    says(page, "Added to your cart")
+    expect(page).to_have_url(base + "/shop/c/lamps/")
+    assert list(CartLine.objects.values_list("product_name", "quantity")) == [
+        ("Desk lamp", 2),
+        ("Glass vase", 1),
+    ]
+
     # Cart: quantity, coupon on and off, delivery and payment, remove.
     add_to_cart_from_product_page(page, base, vase, "1")
     update_cart_quantity(page, base, lamp, "3")
@@ -341,7 +352,7 @@ def test_list_forms_and_the_shared_list(live_server, page: Page, browser, browse
     finally:
         visitor.close()
     copy = ShoppingList.objects.get(name="From friends")
-    assert list(copy.items.values_list("product__name", "quantity")) == [("Desk lamp", 4)]
+    assert list(copy.items.values_list("variant__product__name", "quantity")) == [("Desk lamp", 4)]
 
     # Delete the shared list (the default list cannot be deleted).
     page.goto(f"{base}/lists/")
