@@ -512,8 +512,7 @@ class TestVariantEditing:
             (
                 "second_without_axes",
                 "options",
-                # THE rule gives it the duplicate's message (both have no options).
-                "Variant 2 (LAMP-2): variant 1 already has these options.",
+                "Variant 2 (LAMP-2): a product without variant axes is sold as one variant",
             ),
             (
                 "picture",

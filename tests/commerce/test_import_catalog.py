@@ -558,8 +558,8 @@ def test_a_variant_missing_an_axis_or_a_second_variant_without_axes_fails(tmp_pa
 
     assert code == 1
     assert "line 3 (sku A-M): options: Choose an option for Colour." in out
-    # Two variants without axes: the second has the first's (empty) combination.
-    assert "line 5 (sku B-2): options: Variant 1 already has these options." in out
+    # Two variants without axes: the one-variant rule names what to do.
+    assert "line 5 (sku B-2): options: A product without variant axes is sold as one variant" in out
     assert not Product.objects.exists()
 
 

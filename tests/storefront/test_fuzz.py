@@ -429,7 +429,11 @@ def _json_body(path, bodies, real, world):
     product = world["product"]
     if "lines" in body:
         body["lines"] = [
-            {"product_id": product.pk, "quantity": 1, "suggested_price": str(product.price)}
+            {
+                "product_id": product.pk,
+                "quantity": 1,
+                "suggested_price": str(product.variants.get().price),
+            }
         ]
         body["customer_id"] = world["customer"].pk
         body.pop("customer_external_id", None)
