@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from commerce.models import Order, Stock
 from home.demo import ensure_site
+from tests.browser.checkout_steps import check_out_by_card
 from tests.factories.catalog import make_attribute, make_product, make_shop
 from tests.factories.checkout import make_delivery_method, make_payment_method
 
@@ -179,31 +180,14 @@ def test_shopper_picks_size_and_colour_and_buys_two_variants(live_server, page: 
     expect(lines.filter(has_text="Size M, Colour Red")).to_have_count(1)
     expect(lines.filter(has_text="Size M, Colour Green")).to_have_count(1)
 
-    page.get_by_role("link", name="Check out").click()
-    expect(page).to_have_url(re.compile(r"/checkout/details/$"))
-    page.get_by_label("Email").fill("ada@example.com")
-    billing = page.get_by_role("group", name="Billing address")
-    billing.get_by_label("Full name").fill("Ada Lovelace")
-    billing.get_by_label("Address:", exact=True).fill("12 Engine Street")
-    billing.get_by_label("Postal code").fill("00-950")
-    billing.get_by_label("City").fill("Warsaw")
-    billing.get_by_label("Country").fill("pl")
-    page.get_by_role("button", name="Continue").click()
-    expect(page).to_have_url(re.compile(r"/checkout/delivery/$"))
-    page.get_by_label("Courier").check()
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Card").check()
-    page.get_by_role("button", name="Continue").click()
-    expect(page).to_have_url(re.compile(r"/checkout/review/$"))
     # 130.00 + 135.00 + 9.99 delivery.
-    expect(page.locator(".checkout__summary .totals__grand dd")).to_have_text("274.99 EUR")
-    page.get_by_label("Card number").fill("4242 4242 4242 4242")
-    page.get_by_label("Expiry").fill("12/39")
-    page.get_by_label("Cvc").fill("123")
-    page.get_by_label(re.compile("I have checked my order")).check()
-    page.get_by_role("button", name=re.compile(r"^Place order")).click()
-
-    expect(page).to_have_url(re.compile(r"/checkout/order/[\w-]{20,}/$"))
+    check_out_by_card(
+        page,
+        full_name="Ada Lovelace",
+        street="12 Engine Street",
+        email="ada@example.com",
+        grand_total="274.99 EUR",
+    )
     order = Order.objects.get()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Thank you! Order {order.number}")
     rows = page.locator("table.cart-lines tbody tr")
