@@ -22,11 +22,31 @@ from .orders import (
     OrderStatusChange,
     PaymentStatus,
 )
+from .promotions import (
+    Audience,
+    Measure,
+    Promotion,
+    PromotionCondition,
+    PromotionReward,
+    PromotionStatus,
+    Qualifying,
+    ValueType,
+    VariantPrice,
+)
 from .shop_page import ShopPage
 from .variants import ProductVariant, option_key_for, variant_set_errors
 
 __all__ = [
     "Address",
+    "Audience",
+    "Measure",
+    "Promotion",
+    "PromotionCondition",
+    "PromotionReward",
+    "PromotionStatus",
+    "Qualifying",
+    "ValueType",
+    "VariantPrice",
     "AttributeDefinition",
     "AttributeOption",
     "Cart",

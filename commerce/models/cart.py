@@ -51,15 +51,27 @@ class CartLine(models.Model):
         decimal_places=2,
         help_text="The price the shopper last saw; a change is reported, never applied silently.",
     )
+    # A gift line is the cart's copy of a promotion's gift (services.cart keeps it in
+    # step with the promotions on every view); on a bought line, `promotion` is the
+    # one whose price the shopper last saw, so its end can be told, not just felt.
+    is_gift = models.BooleanField(default=False)
+    promotion = models.ForeignKey(
+        "commerce.Promotion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["added_at", "id"]
+        ordering = ["is_gift", "added_at", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["cart", "variant"],
-                condition=Q(variant__isnull=False),
+                condition=Q(variant__isnull=False, is_gift=False),
                 name="cart_line_unique_variant",
+            ),
+            models.UniqueConstraint(
+                fields=["cart", "promotion", "variant"],
+                condition=Q(is_gift=True),
+                name="cart_line_unique_gift",
             ),
             models.CheckConstraint(
                 condition=Q(quantity__gte=1), name="cart_line_quantity_positive"

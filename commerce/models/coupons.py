@@ -104,6 +104,12 @@ class Coupon(models.Model):
         related_name="coupons",
         help_text="These products are discounted.",
     )
+    combines_with_promotions = models.BooleanField(
+        "with promotions",
+        default=True,
+        help_text="Off: the coupon discounts only lines no promotion has changed. On, it "
+        "applies to the promoted prices.",
+    )
     times_used = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

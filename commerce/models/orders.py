@@ -129,6 +129,24 @@ class OrderLine(models.Model):
         max_digits=12, decimal_places=2, default=0, help_text="This line's share of the discount."
     )
     vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    # The promotion that set this line's price or gave it, as it was when ordered.
+    promotion = models.ForeignKey(
+        "commerce.Promotion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="order_lines",
+    )
+    promotion_name = models.CharField(max_length=200, blank=True)
+    regular_unit_price = models.DecimalField(
+        "price before promotion",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The unit price without the promotion; empty when none applied.",
+    )
+    is_gift = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]

@@ -88,6 +88,16 @@ class ProductVariant(Orderable, ClusterableModel):
     is_active = models.BooleanField(
         "active", default=True, help_text="Inactive variants are not shown or sold."
     )
+    # AMPER's cumulative converter: promotions that count bulk units count
+    # quantity × this (Promotion.calculate_using_cumulative_units).
+    units_per_bulk_package = models.DecimalField(
+        max_digits=10,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.001"))],
+        help_text="How many of these make one bulk package (a carton of 24). Empty: 1.",
+    )
     options = ParentalManyToManyField(
         "commerce.AttributeOption",
         blank=True,
