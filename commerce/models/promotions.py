@@ -26,6 +26,8 @@ from wagtail.models import (
 )
 from wagtail.search import index
 
+from pages.clock import shop_now
+
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 
@@ -74,13 +76,14 @@ class PromotionStatus(models.TextChoices):
 
 class PromotionQuerySet(models.QuerySet):
     def in_window(self, now=None):
-        now = now or timezone.now()
+        now = now or shop_now()
         return self.filter(Q(start__isnull=True) | Q(start__lte=now)).filter(
             Q(end__isnull=True) | Q(end__gt=now)
         )
 
     def running(self, now=None):
-        """Promotions that apply at `now`: live (published), switched on, in their window.
+        """Promotions that apply at `now` (default: the shop's now, which a dated preview
+        moves): live (published), switched on, in their window.
 
         `Promotion.is_running` is the same rule for one loaded row."""
         return self.filter(live=True, is_active=True).in_window(now)
@@ -203,7 +206,7 @@ class Promotion(
 
     def is_running(self, now=None) -> bool:
         """`PromotionQuerySet.running` for one loaded row."""
-        now = now or timezone.now()
+        now = now or shop_now()
         return (
             self.live
             and self.is_active
