@@ -11,6 +11,10 @@ class CommerceConfig(AppConfig):
         from commerce.services.catalog_version import connect_invalidation
 
         connect_invalidation()
+        # A product's prices going live (publish, scheduled publish, import) are recorded.
+        from commerce.services.price_history import connect_price_history
+
+        connect_price_history()
         # Every admin spreadsheet export writes no formulas, labels for choices, etc.
         from commerce.admin.exports import install as install_safe_exports
 

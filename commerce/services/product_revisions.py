@@ -11,6 +11,9 @@ which saves and publishes a first revision. Products written in bulk (the demo s
 get theirs from `publish_first_revisions`, which also repairs rows written before
 this rule (`manage.py publish_product_revisions`).
 
+Publishing here sends no `published` signal, so it records the prices that went live
+itself (`price_history.record_prices`, at each product's publication time).
+
 A revision carries the product's variants (SKU, prices, options, pictures), not their
 stock: publishing a scheduled revision changes a variant's price at go-live and keeps
 its id, so its stock rows stay as they are.
@@ -24,6 +27,7 @@ from django.utils import timezone
 from wagtail.models import Revision
 
 from commerce.models import Product, ProductVariant
+from commerce.services.price_history import record_prices
 
 BATCH = 500
 
@@ -101,6 +105,14 @@ def _publish(products, content_type) -> int:
             "first_published_at",
             "last_published_at",
         ],
+    )
+    record_prices(
+        [variant for product in products for variant in product.variants.all()],
+        at={
+            variant.pk: product.last_published_at
+            for product in products
+            for variant in product.variants.all()
+        },
     )
     return len(products)
 

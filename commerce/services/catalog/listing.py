@@ -28,6 +28,7 @@ from commerce.models import (
 )
 from commerce.models.catalog import ean_format_ok
 from commerce.services.catalog_version import catalog_version
+from commerce.services.price_history import attach_lowest_prices
 
 from .listing_query import (
     PAGE_SIZES,
@@ -254,8 +255,10 @@ def attach_stocked_options(products):
 
 
 def tile_details(products, shop, request, *, variant_skus=None):
-    """What a page of tiles needs beyond `tile_queryset`: URLs and stocked options."""
+    """What a page of tiles needs beyond `tile_queryset`: URLs, stocked options and the
+    30-day lowest price of discounted ones."""
     attach_urls(products, shop, request, variant_skus=variant_skus)
+    attach_lowest_prices(products)  # price history
     return attach_stocked_options(products)
 
 

@@ -24,6 +24,7 @@ from commerce.models import AttributeDefinition, AttributeOption, Product, Produ
 from commerce.money import format_amount
 from commerce.services.inventory import available_stock_subquery, product_stock_subquery
 from commerce.services.line_limits import max_line_quantity
+from commerce.services.price_history import attach_variant_lowest_prices
 
 from .listing import breadcrumb_links, image_prefetches, storefront_trail
 
@@ -288,6 +289,9 @@ def variants_json(product_url, axes, variants) -> dict:
                 "compareAt": format_amount(variant.compare_at_price)
                 if variant.is_discounted
                 else None,
+                "lowestPrice": format_amount(variant.lowest_price)
+                if getattr(variant, "lowest_price", None) is not None
+                else None,  # price history
                 "availability": variant.availability,
                 "weight": weight_text(variant),
                 "pictures": picture_ids(variant),
@@ -329,6 +333,7 @@ def product_detail_context(product, request, preview=False):
     product_url = shop.product_url(product, request) if shop and not preview else ""
     axes = product_axes(product)
     variants = page_variants(product)
+    attach_variant_lowest_prices(variants)  # price history
     selection = choose_variant(request.GET if not preview else {}, axes, variants)
     variant = selection.variant
     groups = picker_groups(axes, variants, selection.chosen)

@@ -92,6 +92,14 @@
       was.hidden = !(variant && variant.compareAt);
       if (variant && variant.compareAt) was.querySelector(".money__amount").textContent = variant.compareAt;
     }
+    // The EU's 30-day lowest price goes with the compare-at price.
+    var lowestPrice = summary.querySelector("[data-lowest-price]");
+    if (lowestPrice) {
+      lowestPrice.hidden = !(variant && variant.lowestPrice);
+      if (variant && variant.lowestPrice) {
+        lowestPrice.querySelector(".money__amount").textContent = variant.lowestPrice;
+      }
+    }
 
     var availability = variant ? variant.availability : nothingChosen.availability;
     var status = summary.querySelector("[data-availability]");
