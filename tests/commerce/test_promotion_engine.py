@@ -685,7 +685,7 @@ stocks = st.one_of(
 
 
 @given(carts(), promotion_lists(), stocks)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 def test_prices_stay_between_zero_and_the_regular_price_in_whole_cents(items, promotions, stock):
     result = evaluate(items, promotions, gift_stock=stock)
     by_key = {i.key: i for i in items}
@@ -727,7 +727,7 @@ def _upper_measure(promotion, condition, items):
 
 
 @given(carts(), promotion_lists(), stocks)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 def test_gifts_never_exceed_what_thresholds_and_stock_allow(items, promotions, stock):
     result = evaluate(items, promotions, gift_stock=stock)
     for g in result.gifts:
@@ -771,7 +771,7 @@ def test_multiplied_rewards_are_exact_at_every_boundary(threshold, quantity, per
 
 
 @given(carts(), promotion_lists(), stocks)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_the_best_single_promotion_wins_each_line(items, promotions, stock):
     result = evaluate(items, promotions, gift_stock=stock)
     for i in items:
@@ -784,7 +784,7 @@ def test_the_best_single_promotion_wins_each_line(items, promotions, stock):
 
 
 @given(carts(), promotion_lists(), stocks, st.randoms(use_true_random=False))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 def test_the_result_does_not_depend_on_line_or_promotion_order(items, promotions, stock, rnd):
     shuffled_items, shuffled_promotions = list(items), list(promotions)
     rnd.shuffle(shuffled_items)
@@ -795,7 +795,7 @@ def test_the_result_does_not_depend_on_line_or_promotion_order(items, promotions
 
 
 @given(carts(), promotion_lists(), st.sampled_from([None, D("10"), D("33.33")]))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_the_totals_identity_holds_through_calculate(items, promotions, coupon_percent):
     from commerce.services.pricing import DiscountRule
 
