@@ -10,11 +10,13 @@ RAW_HTML_PERMISSION = "pages.use_raw_html"
 
 
 def raw_html_values(stream_value):
-    """The raw HTML snippets of a StreamField value, as a multiset."""
+    """The raw HTML snippets of a StreamField value, as a multiset.
+
+    Only the HTML counts: moving a trusted snippet's campaign window changes no code."""
     if not stream_value:
         return Counter()
     return Counter(
-        str(child.value).strip() for child in stream_value if child.block_type == "raw_html"
+        str(child.value["html"]).strip() for child in stream_value if child.block_type == "raw_html"
     )
 
 

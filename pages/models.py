@@ -8,7 +8,7 @@ from wagtail.fields import StreamField
 from wagtail.models import Page
 from wagtail.search import index
 
-from .blocks import ContentStreamBlock
+from .blocks import ContentStreamBlock, shown_blocks
 from .blocks.footer import FooterColumnBlock, SocialLinkBlock
 from .forms import StorefrontPageForm
 from .preview import DATED_PREVIEW_PANEL, DatedPreviewMixin
@@ -76,6 +76,11 @@ class ContentPage(DatedPreviewMixin, SeoMixin, Page):
     class Meta:
         verbose_name = "content page"
         permissions = [("use_raw_html", "Can add or change raw HTML blocks")]
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["shown_blocks"] = shown_blocks(self.body)
+        return context
 
 
 hex_colour = RegexValidator(
