@@ -199,6 +199,20 @@ class TestRawHTMLTrust:
         )
         assert "adding or changing one needs" in response.content.decode()
 
+    def test_editor_without_permission_may_switch_off_and_time_a_trusted_snippet(
+        self, moderator_client, client, published_home
+    ):
+        """The window is no code: only the HTML itself needs the permission."""
+        published_home.body = [("raw_html", "<p>trusted</p>")]
+        published_home.save_revision().publish()
+        switched_off = {"html": "<p>trusted</p>", "switched_off": "on",
+                        "starts_at": "2030-01-01 10:00"}  # fmt: skip
+        response = self.post_body(moderator_client, published_home, [("raw_html", switched_off)])
+        assert response.status_code == 302, response.content.decode()[-3000:]
+        value = HomePage.objects.get(pk=published_home.pk).body[0].value
+        assert value["switched_off"] and value["starts_at"].year == 2030
+        assert "<p>trusted</p>" not in client.get("/").content.decode()
+
     def test_editor_without_permission_may_keep_move_and_delete_raw_html(
         self, moderator_client, client, published_home
     ):
