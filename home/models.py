@@ -41,7 +41,7 @@ class HomePage(DatedPreviewMixin, SeoMixin, Page):
         return serve_with_page_cache(
             request,
             lambda: super(HomePage, self).serve(request, *args, **kwargs),
-            cacheable=not self.get_view_restrictions().exists(),
+            cacheable=lambda: not self.get_view_restrictions().exists(),
             stream_values=[self.body],
         )
 

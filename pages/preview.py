@@ -25,6 +25,10 @@ To give a model the dated preview (pages do it in `home.models` and `pages.model
 
 The form mixin comes first among the form's bases and the model mixin before
 `PreviewableMixin` (or `Page`), so their methods wrap Wagtail's.
+
+Where the model cannot take the mixin, the preview view can set the moment instead:
+`DatedPreviewViewMixin` on a snippet viewset's preview views (`preview_on_add_view_class`,
+`preview_on_edit_view_class`), with the form mixin on the viewset's form.
 """
 
 from django import forms
@@ -69,3 +73,19 @@ class DatedPreviewMixin:
             if callable(getattr(response, "render", None)):
                 response = response.render()
         return response
+
+
+class DatedPreviewViewMixin:
+    """For Wagtail's preview views (`wagtail.admin.views.generic.preview.PreviewOnEdit`,
+    `PreviewOnCreate`): renders the preview at the form's "Preview as of" moment.
+
+    The whole preview request runs inside the moment: Wagtail renders the preview within
+    `make_preview_request`, which `get` calls."""
+
+    def get(self, request, *args, **kwargs):
+        form = self.get_form(self._get_form_data(self._get_form_state()))
+        moment = None
+        if self.validate_form(form):
+            moment = form.cleaned_data.get(PREVIEW_FIELD)
+        with previewing_at(moment):
+            return super().get(request, *args, **kwargs)

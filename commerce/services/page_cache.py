@@ -195,12 +195,18 @@ def serve_with_page_cache(request, render_page, *, cacheable=True, stream_values
 
     `render_page()` runs the view and returns its response; a cacheable one is a
     TemplateResponse not rendered yet, so the CSRF placeholder can go into its
-    context. `cacheable=False` (a page with view restrictions) always renders.
+    context. `cacheable=False` (a page with view restrictions) always renders; a
+    callable is asked only when the request could be cached (looking restrictions up
+    costs queries that logged-in visitors and a switched-off cache need not pay).
     `stream_values`: the page's StreamField values, whose campaign windows cut the
     entry's life (`changes_at`).
     """
     seconds = settings.STOREFRONT_PAGE_CACHE_SECONDS
-    if seconds <= 0 or not cacheable or not is_cacheable_request(request):
+    if (
+        seconds <= 0
+        or not is_cacheable_request(request)
+        or not (cacheable() if callable(cacheable) else cacheable)
+    ):
         return with_browser_headers(render_page(), "bypass")
 
     version = catalog_version()

@@ -5,8 +5,11 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.admin.views.pages.preview import PreviewOnEditView
+from wagtail.models import PreviewableMixin
 
 from home.models import HomePage
+from pages.preview import DatedPreviewViewMixin
 from tests.factories.catalog import page_edit_form_data
 from tests.pages.test_editing import hero_form
 
@@ -83,3 +86,26 @@ def test_a_nul_byte_in_the_moment_is_refused_with_a_400(admin_client, published_
         published_home, [("hero_banner", hero_form("x"))], preview_as_of="2026-12-01\x00"
     )
     assert admin_client.post(preview_url(published_home), data).status_code == 400
+
+
+class DatedPreviewOnEditView(DatedPreviewViewMixin, PreviewOnEditView):
+    pass
+
+
+@pytest.mark.parametrize(("view", "shown"), [(DatedPreviewOnEditView, True),
+                                              (PreviewOnEditView, False)])  # fmt: skip
+def test_the_view_mixin_dates_a_preview_of_a_model_without_the_model_mixin(
+    admin_client, admin_user, published_home, monkeypatch, rf, view, shown
+):
+    """For snippets whose model does not take `DatedPreviewMixin` (the promotion's)."""
+    next_week = timezone.now() + timedelta(days=7)
+    data = page_edit_form_data(
+        published_home, [scheduled_hero("Winter sale", next_week)], preview_as_of=moment(next_week)
+    )
+    assert admin_client.post(preview_url(published_home), data).json()["is_valid"]
+    monkeypatch.setattr(HomePage, "serve_preview", PreviewableMixin.serve_preview)
+    request = rf.get(preview_url(published_home))
+    request.user = admin_user
+    response = view.as_view()(request, page_id=published_home.pk)
+    assert response.status_code == 200
+    assert ("Winter sale" in response.content.decode()) is shown
