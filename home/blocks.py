@@ -7,14 +7,14 @@ from pages.blocks import (
     BannerGroupBlock,
     CallToActionBlock,
     HeroBannerBlock,
-    RawHTMLBlock,
-    RichTextBlock,
+    RawHTMLSectionBlock,
+    RichTextSectionBlock,
     SliderBlock,
 )
 
 
 class HomePageStreamBlock(blocks.StreamBlock):
-    """What the homepage is made of."""
+    """What the homepage is made of; every block has a campaign window (`pages.blocks.campaign`)."""
 
     hero_banner = HeroBannerBlock()
     product_section = ProductSectionBlock()
@@ -22,5 +22,5 @@ class HomePageStreamBlock(blocks.StreamBlock):
     banner_group = BannerGroupBlock()
     slider = SliderBlock()
     call_to_action = CallToActionBlock()
-    rich_text = RichTextBlock()
-    raw_html = RawHTMLBlock()
+    rich_text = RichTextSectionBlock()
+    raw_html = RawHTMLSectionBlock()

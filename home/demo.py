@@ -72,8 +72,10 @@ def ensure_content_pages(homepage: HomePage, images: dict, report: SeedReport) -
             body = [
                 (
                     "rich_text",
-                    f"<p>{intro}</p><h2>In short</h2><p>This page was created by "
-                    "<code>seed_demo</code>; edit it in the admin.</p>",
+                    {
+                        "text": f"<p>{intro}</p><h2>In short</h2><p>This page was created by "
+                        "<code>seed_demo</code>; edit it in the admin.</p>"
+                    },
                 )
             ]
             if slug == "our-team":
@@ -166,13 +168,17 @@ def homepage_body(images: dict, pages: dict, categories=()) -> list:
         ),
         (
             "rich_text",
-            "<h2>Why shop with us</h2><ul><li>30-day free returns</li>"
-            "<li>Delivery in two working days</li><li>A real person on the phone</li></ul>",
+            {
+                "text": "<h2>Why shop with us</h2><ul><li>30-day free returns</li>"
+                "<li>Delivery in two working days</li><li>A real person on the phone</li></ul>"
+            },
         ),
         (
             "raw_html",
-            '<p class="demo-embed">This paragraph comes from a <strong>raw HTML</strong> '
-            "block: only trusted editors may write these.</p>",
+            {
+                "html": '<p class="demo-embed">This paragraph comes from a <strong>raw HTML'
+                "</strong> block: only trusted editors may write these.</p>"
+            },
         ),
     ]
 

@@ -4,20 +4,25 @@ from collections import Counter
 
 from wagtail.admin.forms import WagtailAdminPageForm
 
+from .preview import DatedPreviewFormMixin
+
 RAW_HTML_PERMISSION = "pages.use_raw_html"
 
 
 def raw_html_values(stream_value):
-    """The raw HTML snippets of a StreamField value, as a multiset."""
+    """The raw HTML snippets of a StreamField value, as a multiset.
+
+    Only the HTML counts: moving a trusted snippet's campaign window changes no code."""
     if not stream_value:
         return Counter()
     return Counter(
-        str(child.value).strip() for child in stream_value if child.block_type == "raw_html"
+        str(child.value["html"]).strip() for child in stream_value if child.block_type == "raw_html"
     )
 
 
-class StorefrontPageForm(WagtailAdminPageForm):
-    """Stops editors without the raw HTML permission from adding or changing it.
+class StorefrontPageForm(DatedPreviewFormMixin, WagtailAdminPageForm):
+    """Carries the dated preview's "Preview as of" field (`pages.preview`), and stops
+    editors without the raw HTML permission from adding or changing it.
 
     Raw HTML is published unescaped, so writing it is as powerful as writing
     the site's templates. Editors without `pages.use_raw_html` can still move

@@ -6,6 +6,8 @@ from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
 
+from pages.blocks.campaign import CampaignBlock, CampaignValue
+
 SOURCES = [
     ("featured", "Featured products"),
     ("newest", "Newest products"),
@@ -14,7 +16,7 @@ SOURCES = [
 ]
 
 
-class ProductSectionValue(blocks.StructValue):
+class ProductSectionValue(CampaignValue):
     def tiles(self):
         """The products to show (not `products`: that key holds the hand-picked ones).
 
@@ -27,7 +29,7 @@ class ProductSectionValue(blocks.StructValue):
         return self.resolved_products
 
 
-class ProductSectionBlock(blocks.StructBlock):
+class ProductSectionBlock(CampaignBlock):
     title = blocks.CharBlock(max_length=120)
     source = blocks.ChoiceBlock(choices=SOURCES, default="featured")
     category = SnippetChooserBlock(
@@ -87,7 +89,7 @@ class CategoryChooserBlock(SnippetChooserBlock):
         return ("wagtail.snippets.blocks.SnippetChooserBlock", ("commerce.Category",), kwargs)
 
 
-class CategoryTilesBlock(blocks.StructBlock):
+class CategoryTilesBlock(CampaignBlock):
     title = blocks.CharBlock(required=False, max_length=120)
     categories = blocks.ListBlock(CategoryChooserBlock(), min_num=1, max_num=12)
 

@@ -1,12 +1,13 @@
-"""Full-page cache for the shop's public pages (catalog, category, search, product).
+"""Full-page cache for the shop's public pages (catalog, category, search, product) and the
+homepage.
 
 Anonymous shoppers all see the same page for the same URL, so it is rendered once
 and kept in Django's default cache. How, and what keeps it correct:
 
 - Hits are answered by `PageCacheMiddleware` before Wagtail routes the request
   (routing and its privacy check cost six queries, a hit otherwise one); misses are
-  rendered and stored by `ShopPage.serve`, which skips pages with view restrictions,
-  so the middleware only ever finds public shop pages.
+  rendered and stored by `ShopPage.serve` and `HomePage.serve`, which skip pages with
+  view restrictions, so the middleware only ever finds public pages.
 - Only requests that carry nothing personal are cached: no logged-in user, no
   guest key (a cart or shopping lists) in the session, no pending messages, GET or HEAD only,
   and only 200 answers. Anything else is rendered as usual ("bypass").
@@ -17,6 +18,11 @@ and kept in Django's default cache. How, and what keeps it correct:
   Old entries are never read again and age out (`STOREFRONT_PAGE_CACHE_SECONDS`).
   The version itself, when a write bumps it and the receivers that do, belong to
   `services.catalog_version`: the feeds key on it too.
+- What a page shows also changes by itself, with no write to bump the version: a block
+  of it enters or leaves its campaign window (`pages.blocks.campaign`), a promotion
+  starts or ends. An entry lives until the first such moment after it was rendered
+  (`changes_at`) and no longer: its cache timeout stops there, and a hit read at or after
+  it (by the shop's clock) is a miss, since timeouts count whole seconds.
 - Cached HTML never holds anyone's CSRF token: the page is rendered with a
   placeholder where the token goes, and every answer (hit or miss) gets the
   placeholder replaced by the visitor's own token.
@@ -27,6 +33,8 @@ and kept in Django's default cache. How, and what keeps it correct:
 """
 
 import hashlib
+import math
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -36,7 +44,10 @@ from django.template.response import SimpleTemplateResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.crypto import salted_hmac
 
+from commerce.models import Promotion
 from commerce.services.catalog_version import catalog_version
+from pages.blocks.campaign import next_boundary_after
+from pages.clock import shop_now
 
 from .guests import GUEST_SESSION_KEY, LEGACY_SESSION_KEYS
 
@@ -45,7 +56,9 @@ from .guests import GUEST_SESSION_KEY, LEGACY_SESSION_KEYS
 PERSONAL_SESSION_KEYS = (GUEST_SESSION_KEY, *LEGACY_SESSION_KEYS)
 
 CACHE_HEADER = "X-Storefront-Cache"
-KEY_PREFIX = "storefront:page"
+# ":2": entries carry the moment they stop (`changes_at`); entries of the old shape, left
+# in a shared cache by the previous release, are never read.
+KEY_PREFIX = "storefront:page:2"
 
 
 def csrf_placeholder() -> str:
@@ -116,6 +129,29 @@ def shop_url_key(request) -> str:
     return f"{KEY_PREFIX}:url:{request_identity(request)}"
 
 
+# --- How long an entry lives --------------------------------------------------------------
+
+
+def changes_at(stream_values=(), now=None) -> datetime | None:
+    """The first moment after `now` (default: the shop's now) at which the page may show
+    something else with nothing written: a block of `stream_values` (the page's StreamField
+    values) starts or ends its campaign window, or a promotion starts or ends (any live
+    promotion: listings, product pages and product sections may show any of them).
+    None: no such moment is planned."""
+    now = now or shop_now()
+    moments = (next_boundary_after(stream_values, now), Promotion.objects.next_change_after(now))
+    return min((moment for moment in moments if moment is not None), default=None)
+
+
+def entry_timeout(expires_at: datetime | None, now: datetime) -> int:
+    """Seconds to keep an entry: the configured lifetime, cut at `expires_at` (rounded up:
+    the hit check makes the boundary exact)."""
+    seconds = settings.STOREFRONT_PAGE_CACHE_SECONDS
+    if expires_at is None:
+        return seconds
+    return max(1, min(seconds, math.ceil((expires_at - now).total_seconds())))
+
+
 # --- Serving ------------------------------------------------------------------------------
 
 
@@ -124,7 +160,9 @@ def cached_page(request, version):
     cached = cache.get(page_cache_key(request, version))
     if cached is None:
         return None
-    body, content_type = cached
+    body, content_type, expires_at = cached
+    if expires_at is not None and shop_now() >= expires_at:
+        return None
     response = HttpResponse(body, content_type=content_type)
     return with_browser_headers(with_visitor_values(response, request), "hit")
 
@@ -152,15 +190,23 @@ class PageCacheMiddleware:
         return self.get_response(request)
 
 
-def serve_with_page_cache(request, render_page, *, cacheable=True):
+def serve_with_page_cache(request, render_page, *, cacheable=True, stream_values=()):
     """The page for `request`: from the cache when possible, else rendered and stored.
 
     `render_page()` runs the view and returns its response; a cacheable one is a
     TemplateResponse not rendered yet, so the CSRF placeholder can go into its
-    context. `cacheable=False` (a page with view restrictions) always renders.
+    context. `cacheable=False` (a page with view restrictions) always renders; a
+    callable is asked only when the request could be cached (looking restrictions up
+    costs queries that logged-in visitors and a switched-off cache need not pay).
+    `stream_values`: the page's StreamField values, whose campaign windows cut the
+    entry's life (`changes_at`).
     """
     seconds = settings.STOREFRONT_PAGE_CACHE_SECONDS
-    if seconds <= 0 or not cacheable or not is_cacheable_request(request):
+    if (
+        seconds <= 0
+        or not is_cacheable_request(request)
+        or not (cacheable() if callable(cacheable) else cacheable)
+    ):
         return with_browser_headers(render_page(), "bypass")
 
     version = catalog_version()
@@ -168,6 +214,10 @@ def serve_with_page_cache(request, render_page, *, cacheable=True):
     if response is not None:
         return response
 
+    # Taken before rendering: a window that opens while the page renders must not be
+    # missed by the entry made from it.
+    now = shop_now()
+    expires_at = changes_at(stream_values, now)
     response = render_page()
     if (
         response.status_code != 200
@@ -183,10 +233,14 @@ def serve_with_page_cache(request, render_page, *, cacheable=True):
     response.render()
     cache.set_many(
         {
-            page_cache_key(request, version): (response.content, response["Content-Type"]),
+            page_cache_key(request, version): (
+                response.content,
+                response["Content-Type"],
+                expires_at,
+            ),
             shop_url_key(request): True,
         },
-        seconds,
+        entry_timeout(expires_at, now),
     )
     return with_browser_headers(with_visitor_values(response, request), "miss")
 

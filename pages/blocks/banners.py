@@ -2,6 +2,7 @@
 
 from wagtail import blocks
 
+from .campaign import CampaignBlock
 from .images import PrefetchedImageBlock, sample_image_value
 from .links import LinkBlock
 
@@ -36,7 +37,7 @@ def banner_group_preview_value():
     }
 
 
-class BannerGroupBlock(blocks.StructBlock):
+class BannerGroupBlock(CampaignBlock):
     heading = blocks.CharBlock(required=False, max_length=120)
     banners = blocks.ListBlock(BannerBlock(), min_num=2, max_num=4)
 

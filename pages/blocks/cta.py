@@ -2,10 +2,11 @@
 
 from wagtail import blocks
 
+from .campaign import CampaignBlock
 from .links import LinkBlock
 
 
-class CallToActionBlock(blocks.StructBlock):
+class CallToActionBlock(CampaignBlock):
     heading = blocks.CharBlock(max_length=120)
     text = blocks.TextBlock(required=False, max_length=300)
     link = LinkBlock()

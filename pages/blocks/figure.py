@@ -2,10 +2,11 @@
 
 from wagtail import blocks
 
+from .campaign import CampaignBlock
 from .images import PrefetchedImageBlock, sample_image_value
 
 
-class FigureBlock(blocks.StructBlock):
+class FigureBlock(CampaignBlock):
     image = PrefetchedImageBlock()
     caption = blocks.CharBlock(required=False, max_length=250)
 

@@ -2,6 +2,7 @@
 
 from wagtail import blocks
 
+from .campaign import CampaignBlock
 from .images import PrefetchedImageBlock, sample_image_value
 from .links import LinkBlock
 
@@ -33,7 +34,7 @@ def slider_preview_value():
     }
 
 
-class SliderBlock(blocks.StructBlock):
+class SliderBlock(CampaignBlock):
     heading = blocks.CharBlock(required=False, max_length=120)
     slides = blocks.ListBlock(SlideBlock(), min_num=1, max_num=12)
 

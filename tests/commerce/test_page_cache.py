@@ -1,6 +1,7 @@
 """The anonymous full-page cache of the shop's pages (commerce.services.page_cache)."""
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,21 +10,27 @@ from django.contrib.auth import get_user_model
 from django.contrib.messages import constants, get_messages
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.test import Client, RequestFactory
+from django.utils import timezone
 from wagtail.models import PageViewRestriction, Site
 
 from commerce.models import Category, Product, ProductStatus, Warehouse
 from commerce.services.catalog_version import catalog_version
 from commerce.services.guests import GUEST_SESSION_KEY
 from commerce.services.inventory import set_stock_levels
-from commerce.services.page_cache import is_personal
+from commerce.services.page_cache import changes_at, entry_timeout, is_personal
+from home.models import HomePage
+from pages.clock import previewing_at
 from pages.models import BrandingSettings, FooterSettings
 from tests.factories.catalog import (
+    add_content_page,
+    hero_value,
     make_attribute,
     make_category,
     make_product,
     make_shop,
     only_variant,
 )
+from tests.factories.promotions import condition, make_promotion, reward
 
 pytestmark = pytest.mark.django_db
 
@@ -316,9 +323,23 @@ def test_a_shop_behind_a_password_is_never_served_from_the_cache(client, kettle,
         assert b"Copper kettle" not in response.content  # Wagtail's password form instead
 
 
-def test_other_pages_pass_through_untouched(client, kettle):
-    client.get("/")
-    assert CACHE not in client.get("/")
+def test_a_homepage_behind_a_password_is_never_served_from_the_cache(client, kettle):
+    warm(client, "/")
+    PageViewRestriction.objects.create(
+        page=HomePage.objects.get(), restriction_type=PageViewRestriction.PASSWORD, password="x"
+    )
+    for _ in range(2):
+        assert get(client, "/").get(CACHE) != "hit"
+
+
+def test_other_pages_pass_through_untouched(client, kettle, homepage):
+    add_content_page(homepage, "About")
+    client.get("/about/")
+    assert CACHE not in client.get("/about/")
+
+
+def test_the_homepage_is_cached_too(client, kettle):
+    assert (get(client, "/")[CACHE], get(client, "/")[CACHE]) == ("miss", "hit")
 
 
 # --- Personal requests --------------------------------------------------------------------
@@ -415,3 +436,98 @@ def test_each_answer_from_the_cache_has_a_fresh_nonce_matching_its_header(kettle
     # Neither placeholder nor an earlier answer's nonce is left in a cached body.
     assert b"nonce-" not in first.content.replace(b"nonce=", b"")
     assert answers[0][0].encode() not in first.content
+
+
+# --- Lifetimes: campaign windows and promotions -------------------------------------------
+
+TICK = timedelta(microseconds=1)
+
+
+def schedule_hero(heading, starts_at=None, ends_at=None, **window):
+    homepage = HomePage.objects.get()
+    homepage.body = [("hero_banner", {**hero_value(heading, starts_at=starts_at,
+                                                   ends_at=ends_at), **window})]  # fmt: skip
+    homepage.save_revision().publish()
+    return homepage
+
+
+def test_a_banner_starting_in_ten_minutes_ends_the_homepage_entry_then(client, kettle, settings):
+    settings.STOREFRONT_PAGE_CACHE_SECONDS = 3600
+    now = timezone.now()
+    # Whole seconds, as editors type them (stored block values keep milliseconds at most).
+    starts = (now + timedelta(minutes=10)).replace(microsecond=0)
+    homepage = schedule_hero("Winter sale", starts_at=starts)
+    assert changes_at([homepage.body], now) == starts
+    assert entry_timeout(starts, now) <= 600  # not the configured hour
+
+    first = get(client, "/")
+    assert first[CACHE] == "miss" and b"Winter sale" not in first.content
+    with previewing_at(starts - TICK):  # the shop's clock, one tick before the start
+        response = get(client, "/")
+        assert response[CACHE] == "hit" and b"Winter sale" not in response.content
+    with previewing_at(starts):
+        response = get(client, "/")
+        assert response[CACHE] == "miss" and b"Winter sale" in response.content
+
+
+def test_a_banner_ending_takes_the_cached_homepage_with_it(client, kettle):
+    ends = (timezone.now() + timedelta(minutes=10)).replace(microsecond=0)
+    schedule_hero("Last chance", ends_at=ends)
+    warm(client, "/")
+    with previewing_at(ends):
+        response = get(client, "/")
+        assert response[CACHE] == "miss" and b"Last chance" not in response.content
+
+
+def test_a_switched_off_block_or_a_past_boundary_does_not_shorten_the_entry(kettle):
+    now = timezone.now()
+    off = schedule_hero("Off", starts_at=now + timedelta(minutes=5), switched_off=True)
+    assert changes_at([off.body], now) is None
+    past = schedule_hero("Past", starts_at=now - timedelta(minutes=5))
+    assert changes_at([past.body], now) is None
+    assert entry_timeout(None, now) == 600
+
+
+def test_entry_timeouts_round_up_to_whole_seconds(settings):
+    settings.STOREFRONT_PAGE_CACHE_SECONDS = 600
+    now = timezone.now()
+    assert entry_timeout(now + timedelta(seconds=1.2), now) == 2
+    assert entry_timeout(now + TICK, now) == 1
+    assert entry_timeout(now + timedelta(hours=2), now) == 600
+
+
+def test_a_promotion_starting_later_ends_every_entry_at_its_start_and_end(kettle):
+    now = timezone.now()
+    starts, ends = now + timedelta(hours=1), now + timedelta(hours=3)
+    variant = only_variant(kettle)
+    make_promotion("Later", [condition([reward(variant, given_price="5.00")])],
+                   start=starts, end=ends)  # fmt: skip
+    make_promotion("Draft", [condition([reward(variant, given_price="6.00")])],
+                   start=now + timedelta(minutes=1), publish=False)  # fmt: skip
+    make_promotion("Switched off", [condition([reward(variant, given_price="7.00")])],
+                   start=now + timedelta(minutes=2), is_active=False)  # fmt: skip
+    assert changes_at((), now) == starts
+    assert changes_at((), starts - TICK) == starts
+    assert changes_at((), starts) == ends  # running now: its end is next
+    assert changes_at((), ends) is None
+
+
+def test_an_entry_made_before_a_promotion_starts_is_not_served_after(client, kettle):
+    starts = timezone.now() + timedelta(minutes=30)
+    variant = only_variant(kettle)
+    make_promotion("Soon", [condition([reward(variant, given_price="5.00")])], start=starts)
+    warm(client, url_of(kettle))
+    with previewing_at(starts - TICK):
+        assert get(client, url_of(kettle))[CACHE] == "hit"
+    with previewing_at(starts):
+        assert get(client, url_of(kettle))[CACHE] == "miss"
+
+
+def test_a_block_boundary_sooner_than_the_next_promotion_wins(kettle):
+    now = timezone.now()
+    variant = only_variant(kettle)
+    make_promotion("Later", [condition([reward(variant, given_price="5.00")])],
+                   start=now + timedelta(hours=1))  # fmt: skip
+    homepage = schedule_hero("Soon", starts_at=now + timedelta(minutes=10))
+    assert changes_at([homepage.body], now) == now + timedelta(minutes=10)
+    assert changes_at([homepage.body], now + timedelta(minutes=10)) == now + timedelta(hours=1)

@@ -14,11 +14,19 @@ from pages.blocks import (
     FigureBlock,
     HeroBannerBlock,
     LinkBlock,
-    RawHTMLBlock,
-    RichTextBlock,
+    RawHTMLSectionBlock,
+    RichTextSectionBlock,
     SliderBlock,
 )
-from tests.factories.catalog import hero_value, image_value, make_image
+from pages.blocks.campaign import (
+    WINDOW_FIELDS,
+    CampaignBlock,
+    is_shown,
+    next_boundary_after,
+    shown_blocks,
+)
+from pages.clock import previewing_at
+from tests.factories.catalog import hero_value, image_value, make_category, make_image
 
 pytestmark = pytest.mark.django_db
 
@@ -107,45 +115,6 @@ class TestHeroBanner:
         with pytest.raises(StructBlockValidationError):
             block.clean(value)
 
-    def test_end_before_start_is_refused(self):
-        block = HeroBannerBlock()
-        now = timezone.now()
-        value = block.normalize(hero_value(starts_at=now, ends_at=now - timedelta(hours=1)))
-        with pytest.raises(StructBlockValidationError) as excinfo:
-            block.clean(value)
-        assert "ends_at" in excinfo.value.block_errors
-
-    @pytest.mark.parametrize(
-        ("starts", "ends", "shown"),
-        [
-            (None, None, True),
-            (-1, None, True),
-            (+1, None, False),
-            (None, +1, True),
-            (None, -1, False),
-            (-2, -1, False),
-            (-1, +1, True),
-            (+1, +2, False),
-        ],
-    )
-    def test_campaign_window(self, starts, ends, shown):
-        now = timezone.now()
-
-        def at(hours):
-            return None if hours is None else now + timedelta(hours=hours)
-
-        value = hero_value(heading="Campaign", starts_at=at(starts), ends_at=at(ends))
-        html = render(HeroBannerBlock(), value)
-        assert ("Campaign" in html) is shown
-
-    def test_window_edges(self):
-        block = HeroBannerBlock()
-        now = timezone.now()
-        value = block.normalize(hero_value(starts_at=now, ends_at=now + timedelta(hours=1)))
-        assert value.is_showing(at=now)  # the start is inclusive
-        assert not value.is_showing(at=now + timedelta(hours=1))  # the end is exclusive
-        assert not value.is_showing(at=now - timedelta(microseconds=1))
-
 
 class TestOtherBlocks:
     def test_banner_group(self):
@@ -210,12 +179,22 @@ class TestOtherBlocks:
         assert "cta--dark" in html and "Free delivery" in html and ">See</a>" in html
 
     def test_rich_text(self):
-        html = render(RichTextBlock(), "<p>Hello <b>world</b></p>")
+        html = render(RichTextSectionBlock(), {"text": "<p>Hello <b>world</b></p>"})
         assert '<div class="rich-text">' in html and "<b>world</b>" in html
 
     def test_raw_html_is_not_escaped(self):
-        html = render(RawHTMLBlock(), '<iframe title="map"></iframe>')
+        html = render(RawHTMLSectionBlock(), {"html": '<iframe title="map"></iframe>'})
         assert '<iframe title="map"></iframe>' in html
+
+    def test_rich_text_and_raw_html_of_the_old_shape_still_render(self):
+        """Before campaign windows these blocks stored a bare string."""
+        for block, old in (
+            (RichTextSectionBlock(), "<p>Hello <b>world</b></p>"),
+            (RawHTMLSectionBlock(), '<iframe title="map"></iframe>'),
+        ):
+            for value in (block.to_python(old), block.bulk_to_python([old])[0]):
+                assert value.is_shown()
+                assert old.replace("<p>", "").replace("</p>", "") in block.render(value, {})
 
     def test_figure(self):
         html = render(
@@ -267,3 +246,96 @@ def test_block_picker_previews_in_the_admin(admin_client, model_path):
         html = response.content.decode()
         assert "storefront/css/main.css" in html, f"{name} preview lacks the shop's styles"
         assert block.render(block.get_preview_value(), context={}).strip()[:40] in html, name
+
+
+# --- Campaign windows (pages.blocks.campaign) ------------------------------------------------
+
+
+def every_offered_block():
+    """Each block type the homepage and content pages offer, once."""
+    found = {}
+    for stream in ALL_STREAMS:
+        for name, block in stream.child_blocks.items():
+            found.setdefault(type(block), (name, block))
+    return sorted(found.values(), key=lambda item: item[0])
+
+
+OFFERED = every_offered_block()
+NOW = timezone.now()
+TICK = timedelta(microseconds=1)
+
+
+def test_every_offered_block_is_a_campaign_block_with_the_window_last():
+    assert {name for name, _ in OFFERED} >= {
+        "hero_banner", "product_section", "category_tiles", "banner_group", "slider",
+        "call_to_action", "rich_text", "raw_html", "figure",
+    }  # fmt: skip
+    for name, block in OFFERED:
+        assert isinstance(block, CampaignBlock), name
+        assert tuple(block.child_blocks)[-3:] == WINDOW_FIELDS, name
+
+
+@pytest.mark.parametrize(("name", "block"), OFFERED, ids=[name for name, _ in OFFERED])
+@pytest.mark.parametrize(
+    ("window", "shown"),
+    [
+        ({}, True),
+        ({"starts_at": None, "ends_at": None}, True),
+        ({"starts_at": NOW}, True),  # the start is inclusive
+        ({"starts_at": NOW + TICK}, False),
+        ({"ends_at": NOW}, False),  # the end is exclusive
+        ({"ends_at": NOW + TICK}, True),
+        ({"starts_at": NOW - timedelta(days=1), "ends_at": NOW + timedelta(days=1)}, True),
+        ({"switched_off": True}, False),
+        ({"switched_off": True, "starts_at": NOW - timedelta(days=1)}, False),
+        ({"switched_off": False}, True),
+    ],
+    ids=[
+        "no-dates", "empty-dates", "starts-now", "starts-a-tick-later", "ends-now",
+        "ends-a-tick-later", "inside", "switched-off", "switched-off-inside", "switched-on",
+    ],
+)  # fmt: skip
+def test_each_block_renders_only_inside_its_window(name, block, window, shown):
+    make_image()  # previews pick the first image of the library
+    value = block.normalize({**dict(block.get_preview_value()), **window})
+    with previewing_at(NOW):
+        html = block.render(value, context={})
+    assert bool(html.strip()) is shown
+    assert is_shown(value, at=NOW) is shown
+
+
+@pytest.mark.parametrize(("name", "block"), OFFERED, ids=[name for name, _ in OFFERED])
+def test_each_block_refuses_an_end_not_after_its_start(name, block):
+    make_image()
+    make_category("Kitchen")  # category tiles need one to be valid
+    for ends in (NOW, NOW - TICK):
+        value = block.normalize(
+            {**dict(block.get_preview_value()), "starts_at": NOW, "ends_at": ends}
+        )
+        with pytest.raises(StructBlockValidationError) as excinfo:
+            block.clean(value)
+        assert "ends_at" in excinfo.value.block_errors
+
+
+def test_a_stream_shows_only_the_blocks_inside_their_windows_and_knows_the_next_change():
+    stream = HomePageStreamBlock()
+    later, much_later = NOW + timedelta(minutes=10), NOW + timedelta(days=2)
+    value = stream.to_python(
+        [
+            {"type": "rich_text", "value": {"text": "<p>Always</p>"}},
+            {"type": "rich_text", "value": {"text": "<p>Soon</p>", "starts_at": later}},
+            {"type": "rich_text", "value": {"text": "<p>Off</p>", "switched_off": True,
+                                            "starts_at": NOW + TICK}},
+            {"type": "rich_text", "value": {"text": "<p>Now</p>", "ends_at": much_later}},
+            {"type": "rich_text", "value": {"text": "<p>Old</p>", "ends_at": NOW - TICK}},
+        ]
+    )  # fmt: skip
+    texts = [str(child.value["text"]) for child in shown_blocks(value, at=NOW)]
+    assert texts == ["<p>Always</p>", "<p>Now</p>"]
+    # A switched-off block's dates change nothing; past ones are behind us.
+    assert next_boundary_after([value], NOW) == later
+    assert next_boundary_after([value], later) == much_later
+    assert next_boundary_after([value], much_later) is None
+    assert next_boundary_after([], NOW) is None
+    with previewing_at(later):
+        assert len(shown_blocks(value)) == 3

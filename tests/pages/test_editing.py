@@ -79,7 +79,7 @@ def test_publishing_from_the_admin_updates_the_public_page(admin_client, client,
 def test_live_preview_of_unsaved_changes(admin_client, client, published_home, page_type):
     page = published_home if page_type == "home" else add_content_page(published_home, "About")
     block = ("hero_banner", hero_form("Preview heading")) if page_type == "home" else None
-    body = [block] if block else [("rich_text", rich_text("<p>Preview heading</p>"))]
+    body = [block] if block else [("rich_text", {"text": rich_text("<p>Preview heading</p>")})]
     preview_url = reverse("wagtailadmin_pages:preview_on_edit", args=[page.pk])
 
     response = admin_client.post(preview_url, page_edit_form_data(page, body))
@@ -97,7 +97,7 @@ def test_preview_of_a_new_page(admin_client, published_home):
         "wagtailadmin_pages:preview_on_add", args=["pages", "contentpage", published_home.pk]
     )
     page = ContentPage(title="Brand new", slug="brand-new")
-    data = page_edit_form_data(page, [("rich_text", rich_text("<p>Not saved yet</p>"))])
+    data = page_edit_form_data(page, [("rich_text", {"text": rich_text("<p>Not saved yet</p>")})])
     assert admin_client.post(url, data).json()["is_valid"] is True
     html = admin_client.get(url).content.decode()
     assert "Brand new" in html and "Not saved yet" in html
@@ -179,7 +179,7 @@ class TestRawHTMLTrust:
         response = self.post_body(
             moderator_client,
             published_home,
-            [("hero_banner", hero_form("x")), ("raw_html", "<script>steal()</script>")],
+            [("hero_banner", hero_form("x")), ("raw_html", {"html": "<script>steal()</script>"})],
         )
         assert response.status_code == 200  # the form again, with the error
         assert "adding or changing one needs" in response.content.decode()
@@ -193,16 +193,35 @@ class TestRawHTMLTrust:
         published_home.body = [("raw_html", "<p>trusted</p>")]
         published_home.save_revision().publish()
         response = self.post_body(
-            moderator_client, published_home, [("raw_html", "<p>trusted</p><script>x</script>")]
+            moderator_client,
+            published_home,
+            [("raw_html", {"html": "<p>trusted</p><script>x</script>"})],
         )
         assert "adding or changing one needs" in response.content.decode()
+
+    def test_editor_without_permission_may_switch_off_and_time_a_trusted_snippet(
+        self, moderator_client, client, published_home
+    ):
+        """The window is no code: only the HTML itself needs the permission."""
+        published_home.body = [("raw_html", "<p>trusted</p>")]
+        published_home.save_revision().publish()
+        switched_off = {"html": "<p>trusted</p>", "switched_off": "on",
+                        "starts_at": "2030-01-01 10:00"}  # fmt: skip
+        response = self.post_body(moderator_client, published_home, [("raw_html", switched_off)])
+        assert response.status_code == 302, response.content.decode()[-3000:]
+        value = HomePage.objects.get(pk=published_home.pk).body[0].value
+        assert value["switched_off"] and value["starts_at"].year == 2030
+        assert "<p>trusted</p>" not in client.get("/").content.decode()
 
     def test_editor_without_permission_may_keep_move_and_delete_raw_html(
         self, moderator_client, client, published_home
     ):
         published_home.body = [("raw_html", "<p>trusted</p>"), ("raw_html", "<p>other</p>")]
         published_home.save_revision().publish()
-        keep_and_move = [("hero_banner", hero_form("New hero")), ("raw_html", "<p>trusted</p>")]
+        keep_and_move = [
+            ("hero_banner", hero_form("New hero")),
+            ("raw_html", {"html": "<p>trusted</p>"}),
+        ]
         response = self.post_body(moderator_client, published_home, keep_and_move)
         assert response.status_code == 302, response.content.decode()[-3000:]
         html = client.get("/").content.decode()
@@ -211,7 +230,7 @@ class TestRawHTMLTrust:
     def test_editor_with_permission_can_add_raw_html(self, moderator, client, published_home):
         self.grant_raw_html(moderator)
         client.force_login(moderator)
-        response = self.post_body(client, published_home, [("raw_html", "<p>widget</p>")])
+        response = self.post_body(client, published_home, [("raw_html", {"html": "<p>widget</p>"})])
         assert response.status_code == 302
         assert "<p>widget</p>" in client.get("/").content.decode()
 
@@ -227,7 +246,7 @@ class TestRawHTMLTrust:
         url = reverse("wagtailadmin_pages:revisions_revert", args=[published_home.pk, old.pk])
         data = page_edit_form_data(
             published_home,
-            [("raw_html", "<script>old_tracker()</script>")],
+            [("raw_html", {"html": "<script>old_tracker()</script>"})],
             **{"action-publish": "1"},
         )
         response = moderator_client.post(url, data)
