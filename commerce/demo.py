@@ -261,9 +261,101 @@ def seed_catalog(homepage, products: int, *, category_images=(), stdout=None) ->
     # bulk_create writes no revisions; without a published one Wagtail treats a live
     # product as never published. Also repairs demo products seeded before this.
     publish_first_revisions(demo_products())
+    ensure_promotions(warehouses[0])
     if missing:
         refresh_planner_statistics()
     return {"shop": shop, "created": missing, "total": existing + missing}
+
+
+# The promotions' own products: not demo products (their SKUs do not start with DEMO-), so
+# topping the catalog up counts without them.
+PROMOTION_PRODUCTS = [
+    # SKU, name, category slug, price, stock
+    ("PROMO-MUG", "Stoneware mug", "mugs", "7.50", 500),
+    ("PROMO-TOTE", "Canvas tote bag", "storage", "6.00", 200),
+]
+
+
+def ensure_promotion_product(sku, name, category_slug, price, stock, warehouse):
+    variant = ProductVariant.objects.filter(sku=sku).select_related("product").first()
+    if variant is not None:
+        return variant
+    product = Product(
+        name=name,
+        slug=slugify(name),
+        short_description=f"A {name.lower()} from our promotions.",
+        vat_rate=Decimal("23.00"),
+        unit="pcs",
+        main_category=Category.objects.filter(slug=category_slug).first(),
+    )
+    product.variants.add(ProductVariant(sku=sku, price=Decimal(price), sort_order=0))
+    product.save()
+    product.save_revision().publish()
+    variant = product.variants.get()
+    Stock.objects.create(variant=variant, warehouse=warehouse, quantity=stock)
+    return variant
+
+
+def ensure_promotions(warehouse):
+    """Three running promotions, so `make run` shows them on tiles, product pages and their
+    own pages: a threshold price on a mug (5.00 each from 10), a gift (a tote bag free from
+    100.00 of kitchen things), and 10% off living-room things from 2. Idempotent (by short
+    code)."""
+    from commerce.models import Promotion, PromotionCondition, PromotionReward
+
+    mug, tote = (ensure_promotion_product(*spec, warehouse) for spec in PROMOTION_PRODUCTS)
+    living_room = (
+        ProductVariant.objects.filter(
+            is_active=True,
+            product__main_category__slug_path__startswith="home-living/living-room/",
+            product__status=ProductStatus.ACTIVE,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:40]
+    )
+    plans = [
+        (
+            "mug-week",
+            "Mug week",
+            "Ten mugs or more: 5.00 each.",
+            {"threshold_min": 10},
+            [{"variant_id": mug.pk, "value_type": "fixed_price", "given_price": Decimal("5")}],
+            [],
+        ),
+        (
+            "free-tote-bag",
+            "A tote bag with your kitchen things",
+            "Spend 100.00 on anything for the kitchen and take a canvas tote bag home, free.",
+            {"threshold_min": 100, "measure": "value", "qualifying": "chosen"},
+            [{"variant_id": tote.pk, "value_type": "gift", "quantity": 1}],
+            list(Category.objects.filter(slug="kitchen")),
+        ),
+        (
+            "living-room-10",
+            "10% off the living room",
+            "Two or more lamps, cushions or rugs: 10% off each.",
+            {"threshold_min": 2},
+            [
+                {"variant_id": pk, "value_type": "percent", "reward_value": Decimal("10")}
+                for pk in living_room
+            ],
+            [],
+        ),
+    ]
+    for short_code, name, description, thresholds, rewards, categories in plans:
+        if Promotion.objects.filter(short_code=short_code).exists() or not rewards:
+            continue
+        promotion = Promotion.objects.create(
+            name=name, short_code=short_code, description=description, live=False
+        )
+        condition = PromotionCondition.objects.create(promotion=promotion, **thresholds)
+        condition.qualifying_categories.set(categories)
+        condition.save()  # parental many-to-many sets are written with their condition
+        PromotionReward.objects.bulk_create(
+            PromotionReward(condition=condition, sort_order=i, **reward)
+            for i, reward in enumerate(rewards)
+        )
+        promotion.save_revision().publish()
 
 
 def refresh_planner_statistics():

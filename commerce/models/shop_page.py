@@ -85,6 +85,13 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
     def category_url(self, category, request=None):
         return self.get_url(request=request) + self.category_subpath(category)
 
+    def promotion_subpath(self, promotion) -> str:
+        """A promotion's page below this one, as `product_subpath` is a product's."""
+        return self.reverse_subpage("promotion", kwargs={"short_code": promotion.short_code})
+
+    def promotion_url(self, promotion, request=None):
+        return self.get_url(request=request) + self.promotion_subpath(promotion)
+
     def search_url(self, request=None):
         return self.get_url(request=request) + self.reverse_subpage("search")
 
@@ -128,6 +135,19 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
         context = listing_context(self, request, search=True)
         return TemplateResponse(
             request, "commerce/catalog.html", self.get_context(request) | context
+        )
+
+    @re_path(r"^promotions/(?P<short_code>[-\w]+)/$", name="promotion")
+    def promotion(self, request, short_code):
+        from commerce.services.catalog.promotion_page import promotion_page
+
+        request._storefront_shop_page = self
+        found = promotion_page(self, request, short_code)
+        if found is None:
+            raise Http404("No such promotion.")
+        template, context, status = found
+        return TemplateResponse(
+            request, template, self.get_context(request) | context, status=status
         )
 
     @path("p/<slug:slug>/", name="product")

@@ -40,6 +40,7 @@ from .listing_query import (
     parse_listing_query,
     variant_in_stock,
 )
+from .promotion_offers import attach_offers
 
 SEARCH_RESULT_LIMIT = 500  # more hits than anyone pages through; keeps search bounded
 
@@ -256,9 +257,11 @@ def attach_stocked_options(products):
 
 def tile_details(products, shop, request, *, variant_skus=None):
     """What a page of tiles needs beyond `tile_queryset`: URLs, stocked options and the
-    30-day lowest price of discounted ones."""
+    30-day lowest price of discounted ones, and the running promotions' offers on the
+    price shown (one query each)."""
     attach_urls(products, shop, request, variant_skus=variant_skus)
     attach_lowest_prices(products)  # price history
+    attach_offers(products, user=getattr(request, "user", None), shop=shop, request=request)
     return attach_stocked_options(products)
 
 

@@ -27,6 +27,7 @@ from commerce.services.line_limits import max_line_quantity
 from commerce.services.price_history import attach_variant_lowest_prices
 
 from .listing import breadcrumb_links, image_prefetches, storefront_trail
+from .promotion_offers import offers_for_variants
 
 VARIANT_PARAMETER = "variant"
 NOT_AVAILABLE = "This combination is not available."
@@ -267,8 +268,12 @@ def weight_text(variant) -> str:
     return f"{text} kg"
 
 
-def variants_json(product_url, axes, variants) -> dict:
-    """What the picker's script needs to update the page in place, without a request."""
+def variants_json(product_url, axes, variants, offers=None) -> dict:
+    """What the picker's script needs to update the page in place, without a request.
+
+    `offers`: {variant id: [Offer]} (`offers_for_variants`), so the promotion shown
+    follows the chosen variant."""
+    offers = offers or {}
     slugs = {axis.pk: axis.slug for axis in axes}
     return {
         "axes": [axis.slug for axis in axes],
@@ -296,6 +301,7 @@ def variants_json(product_url, axes, variants) -> dict:
                 "weight": weight_text(variant),
                 "pictures": picture_ids(variant),
                 "url": variant_url(product_url, variant) if product_url else "",
+                "offers": [offer.as_json() for offer in offers.get(variant.pk, [])],
             }
             for variant in variants
         ],
@@ -337,6 +343,13 @@ def product_detail_context(product, request, preview=False):
     selection = choose_variant(request.GET if not preview else {}, axes, variants)
     variant = selection.variant
     groups = picker_groups(axes, variants, selection.chosen)
+    # Every variant's offers in one query: the picker's data carries them all.
+    offers = offers_for_variants(
+        [v.pk for v in variants],
+        user=getattr(request, "user", None),
+        shop=shop if not preview else None,
+        request=request,
+    )
     if variant is not None:
         availability = variant.availability
     elif not variants or not product.is_purchasable:
@@ -363,7 +376,9 @@ def product_detail_context(product, request, preview=False):
         "availability": availability,
         "availability_label": AVAILABILITY_LABELS[availability],
         "weight": weight_text(variant),
-        "variants_json": variants_json(product_url, axes, variants) if axes else None,
+        # The chosen variant's offers; none before a choice (the script shows them on one).
+        "offers": offers.get(variant.pk, []) if variant is not None else [],
+        "variants_json": variants_json(product_url, axes, variants, offers) if axes else None,
         "next_url": variant_url(request.path, variant)
         if variant is not None and axes
         else request.path,

@@ -1,8 +1,8 @@
 // The product page's variant picker, in place. Without this script the picker is a GET
 // form that reloads the page with the chosen options (the server resolves the variant);
-// with it, the same choice updates price, availability, SKU, pictures and the forms'
-// hidden variant field from the variants embedded in the page (#variant-data), and the
-// URL follows (?variant=SKU), with no request.
+// with it, the same choice updates price, availability, SKU, pictures, promotion offers
+// and the forms' hidden variant field from the variants embedded in the page
+// (#variant-data), and the URL follows (?variant=SKU), with no request.
 (function () {
   "use strict";
   var form = document.querySelector("[data-variant-picker]");
@@ -67,6 +67,30 @@
     summary.querySelectorAll(selector).forEach(function (node) { node.textContent = text; });
   }
 
+  // The chosen variant's promotions (the same markup as commerce/includes/offer.html).
+  function showOffers(variant) {
+    var list = summary.querySelector("[data-offers]");
+    if (!list) return;
+    var offers = variant && variant.offers ? variant.offers : [];
+    while (list.firstChild) list.removeChild(list.firstChild);
+    offers.forEach(function (offer) {
+      var item = document.createElement("li");
+      item.className = "offer" + (offer.price === null ? " offer--gift" : "");
+      var text = document.createElement("span");
+      text.className = "offer__text";
+      text.textContent = offer.text;
+      item.appendChild(text);
+      item.appendChild(document.createTextNode(" "));
+      var name = document.createElement(offer.url ? "a" : "span");
+      name.className = "offer__promotion";
+      if (offer.url) name.href = offer.url;
+      name.textContent = offer.promotion;
+      item.appendChild(name);
+      list.appendChild(item);
+    });
+    list.hidden = !offers.length;
+  }
+
   function showPictures(variant) {
     if (!gallery) return;
     var own = variant && variant.pictures.length ? variant.pictures.map(String) : null;
@@ -128,6 +152,7 @@
     if (window.history && window.history.replaceState) {
       window.history.replaceState(null, "", url);
     }
+    showOffers(variant);
     showPictures(variant);
   }
 

@@ -1,0 +1,563 @@
+"""Promotions on the storefront: the offers tiles and product pages announce, the promotion
+page, and what they cost in queries (the same with 0 and 20 running promotions)."""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from bs4 import BeautifulSoup
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from commerce.services.catalog.promotion_offers import attach_offers, offers_for_variants
+from pages.clock import previewing_at
+from tests.factories.accounts import make_customer
+from tests.factories.catalog import (
+    make_attribute,
+    make_category,
+    make_product,
+    make_shop,
+    only_variant,
+    set_stock,
+)
+from tests.factories.promotions import condition, make_promotion, reward
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    settings.STOREFRONT_PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture
+def shop(homepage):
+    return make_shop(homepage)
+
+
+@pytest.fixture
+def kitchen(shop):
+    home = make_category("Home")
+    kitchen = make_category("Kitchen", home)
+    mugs = make_category("Mugs", kitchen)
+    garden = make_category("Garden")
+    return {
+        "home": home,
+        "kitchen": kitchen,
+        "mugs": mugs,
+        "garden": garden,
+        "mug": make_product("Blue mug", price=Decimal("8.00"), main_category=mugs, stock=50),
+        "pan": make_product("Steel pan", price=Decimal("30.00"), main_category=kitchen, stock=5),
+        "spade": make_product("Spade", price=Decimal("45.00"), main_category=garden, stock=5),
+        "tote": make_product("Tote bag", price=Decimal("6.00"), main_category=garden, stock=3),
+    }
+
+
+def mug_at_five(kitchen, **fields):
+    return make_promotion(
+        "Mug week",
+        [condition([reward(kitchen["mug"], "fixed_price", given_price="5.00")], threshold_min=10)],
+        **fields,
+    )
+
+
+def tote_from_100(kitchen, **fields):
+    return make_promotion(
+        "Free tote",
+        [
+            condition(
+                [reward(kitchen["tote"], "gift", quantity=1)],
+                threshold_min=100,
+                measure="value",
+                qualifying="chosen",
+                categories=[kitchen["kitchen"]],
+            )
+        ],
+        **fields,
+    )
+
+
+def offers_of(product, **kwargs):
+    variant = only_variant(product)
+    return offers_for_variants([variant.pk], **kwargs).get(variant.pk, [])
+
+
+def texts(offers):
+    return [offer.text for offer in offers]
+
+
+# --- Offers: texts ------------------------------------------------------------------------
+
+
+def test_a_threshold_price_is_announced_with_its_condition(kitchen):
+    mug_at_five(kitchen)
+    [offer] = offers_of(kitchen["mug"])
+    assert offer.text == "5.00 each from 10 pcs"
+    assert offer.price == Decimal("5.00")
+    assert offer.regular_price == Decimal("8.00")
+    assert offer.min_quantity == 10
+    assert offer.promotion.name == "Mug week"
+    assert not offer.is_gift
+    assert offers_of(kitchen["pan"]) == []
+
+
+def test_percent_and_amount_offers_say_what_they_take_off(kitchen):
+    make_promotion(
+        "Pans",
+        [condition([reward(kitchen["pan"], "percent", reward_value=10)], threshold_min=3)],
+    )
+    make_promotion(
+        "Spades",
+        [condition([reward(kitchen["spade"], "amount", reward_value="2.50")], threshold_min=1)],
+    )
+    [pan] = offers_of(kitchen["pan"])
+    assert (pan.text, pan.price) == ("10% off from 3 pcs", Decimal("27.00"))
+    [spade] = offers_of(kitchen["spade"])
+    # Any quantity qualifies: no condition to state.
+    assert (spade.text, spade.price, spade.min_quantity) == (
+        "2.50 off each",
+        Decimal("42.50"),
+        1,
+    )
+
+
+def test_a_gift_is_announced_on_every_variant_its_condition_counts(kitchen):
+    tote_from_100(kitchen)
+    # The kitchen and everything below it counts; the garden does not.
+    for name in ("mug", "pan"):
+        [offer] = offers_of(kitchen[name])
+        assert offer.text == "+ free Tote bag from 100.00"
+        assert offer.is_gift and offer.price is None
+        assert offer.gift_name == "Tote bag"
+    assert offers_of(kitchen["spade"]) == []
+    assert offers_of(kitchen["tote"]) == []
+
+
+def test_a_gift_counts_a_products_additional_category(kitchen):
+    tote_from_100(kitchen)
+    spade = kitchen["spade"]
+    spade.additional_categories.add(kitchen["mugs"])
+    spade.save()  # a parental many-to-many is written with its product
+    assert texts(offers_of(kitchen["spade"])) == ["+ free Tote bag from 100.00"]
+
+
+def test_a_gift_counts_chosen_products_and_variants(kitchen):
+    make_promotion(
+        "Gift for spades",
+        [
+            condition(
+                [reward(kitchen["tote"], "gift", quantity=2)],
+                threshold_min=2,
+                qualifying="chosen",
+                products=[kitchen["spade"]],
+                variants=[kitchen["pan"]],
+            )
+        ],
+    )
+    assert texts(offers_of(kitchen["spade"])) == ["+ free 2 × Tote bag from 2 pcs"]
+    assert texts(offers_of(kitchen["pan"])) == ["+ free 2 × Tote bag from 2 pcs"]
+    assert offers_of(kitchen["mug"]) == []
+
+
+def test_a_category_with_a_similar_slug_is_not_in_the_branch(kitchen):
+    # "kitchen-tools" starts with "kitchen" but is not below it.
+    tools = make_category("Kitchen tools")
+    knife = make_product("Knife", main_category=tools, stock=1)
+    tote_from_100(kitchen)
+    assert offers_of(knife) == []
+
+
+def test_a_gift_out_of_stock_is_not_announced(kitchen):
+    tote_from_100(kitchen)
+    set_stock(only_variant(kitchen["tote"]), 0)
+    assert offers_of(kitchen["mug"]) == []
+
+
+def test_a_price_offers_condition_on_other_products_says_qualifying(kitchen):
+    make_promotion(
+        "Garden deal",
+        [
+            condition(
+                [reward(kitchen["spade"], "fixed_price", given_price="40.00")],
+                threshold_min=3,
+                qualifying="chosen",
+                categories=[kitchen["kitchen"]],
+            )
+        ],
+    )
+    assert texts(offers_of(kitchen["spade"])) == ["40.00 each from 3 qualifying pcs"]
+
+
+def test_tiers_are_listed_from_the_smallest_threshold(kitchen):
+    make_promotion(
+        "Tiers",
+        [
+            condition(
+                [reward(kitchen["mug"], "fixed_price", given_price="4.50")], threshold_min=50
+            ),
+            condition(
+                [reward(kitchen["mug"], "fixed_price", given_price="5.00")],
+                threshold_min=10,
+                threshold_max=49,
+            ),
+        ],
+    )
+    assert texts(offers_of(kitchen["mug"])) == [
+        "5.00 each from 10 pcs",
+        "4.50 each from 50 pcs",
+    ]
+
+
+# --- Offers: who and when -----------------------------------------------------------------
+
+
+def test_a_draft_promotion_is_not_offered(kitchen):
+    mug_at_five(kitchen, publish=False)
+    assert offers_of(kitchen["mug"]) == []
+
+
+def test_a_switched_off_promotion_is_not_offered(kitchen):
+    mug_at_five(kitchen, is_active=False)
+    assert offers_of(kitchen["mug"]) == []
+
+
+def test_a_promotion_is_offered_from_its_start_to_just_before_its_end(kitchen):
+    now = timezone.now()
+    start, end = now + timedelta(days=1), now + timedelta(days=2)
+    mug_at_five(kitchen, start=start, end=end)
+    assert offers_of(kitchen["mug"], now=start - timedelta(microseconds=1)) == []
+    assert texts(offers_of(kitchen["mug"], now=start)) == ["5.00 each from 10 pcs"]
+    assert offers_of(kitchen["mug"], now=end) == []
+    # The shop's now, which a dated preview moves.
+    assert offers_of(kitchen["mug"]) == []
+    with previewing_at(start + timedelta(hours=1)):
+        assert len(offers_of(kitchen["mug"])) == 1
+
+
+def test_an_ended_promotion_is_not_offered(kitchen):
+    now = timezone.now()
+    mug_at_five(kitchen, start=now - timedelta(days=3), end=now - timedelta(seconds=1))
+    assert offers_of(kitchen["mug"]) == []
+
+
+def test_a_group_promotion_is_offered_to_members_only(kitchen):
+    members = Group.objects.create(name="Trade")
+    mug_at_five(kitchen, groups=[members])
+    guest_offers = offers_of(kitchen["mug"])
+    outsider = make_customer()
+    member = make_customer()
+    member.groups.add(members)
+    assert guest_offers == []
+    assert offers_of(kitchen["mug"], user=outsider) == []
+    assert texts(offers_of(kitchen["mug"], user=member)) == ["5.00 each from 10 pcs"]
+
+
+def test_offers_for_no_variants_cost_no_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert offers_for_variants([]) == {}
+
+
+def test_offers_are_one_query_however_many_promotions(kitchen, django_assert_num_queries):
+    ids = [only_variant(kitchen[name]).pk for name in ("mug", "pan", "spade")]
+    for index in range(10):
+        mug_at_five(kitchen, short_code=f"mug-{index}")
+        tote_from_100(kitchen, short_code=f"tote-{index}")
+    with django_assert_num_queries(1):
+        offers = offers_for_variants(ids)
+    assert len(offers[ids[0]]) == 20
+    assert len(offers[ids[1]]) == 10
+
+
+def test_a_tile_shows_the_offers_of_its_cheapest_variant(kitchen):
+    from commerce.services.catalog.listing import tile_queryset
+
+    size, (small, large) = make_attribute("Size", ["S", "L"], varies_per_variant=True)
+    shirt = make_product(
+        "Shirt",
+        axes=[size],
+        variants=[
+            {"price": Decimal("20.00"), "options": [large], "stock": 3},
+            {"price": Decimal("15.00"), "options": [small], "stock": 3},
+        ],
+    )
+    cheap = shirt.variants.get(price=Decimal("15.00"))
+    dear = shirt.variants.get(price=Decimal("20.00"))
+    make_promotion("Cheap", [condition([reward(cheap, "percent", reward_value=20)])])
+    make_promotion("Dear", [condition([reward(dear, "percent", reward_value=50)])])
+    [tile] = attach_offers(tile_queryset().filter(pk=shirt.pk))
+    assert texts(tile.offers) == ["20% off"]
+
+
+# --- Tiles and the product page -----------------------------------------------------------
+
+
+def test_a_tile_shows_the_offer_and_links_the_promotion(client, kitchen):
+    promotion = mug_at_five(kitchen)
+    html = client.get("/shop/c/home/kitchen/mugs/").content.decode()
+    tile = BeautifulSoup(html, "html.parser").select_one(".product-tile")
+    offer = tile.select_one(".offer")
+    assert offer.select_one(".offer__text").get_text() == "5.00 each from 10 pcs"
+    link = offer.select_one("a.offer__promotion")
+    assert link.get_text() == "Mug week"
+    assert link["href"] == f"/shop/promotions/{promotion.short_code}/"
+
+
+def test_a_tile_without_a_running_promotion_shows_no_offer(client, kitchen):
+    mug_at_five(kitchen, start=timezone.now() + timedelta(days=7))
+    html = client.get("/shop/c/home/kitchen/mugs/").content.decode()
+    assert "product-tile" in html
+    assert "offer__text" not in html
+
+
+def test_the_product_page_shows_the_offers_and_the_gift(client, kitchen):
+    mug_at_five(kitchen)
+    tote_from_100(kitchen)
+    html = client.get(f"/shop/p/{kitchen['mug'].slug}/").content.decode()
+    offers = BeautifulSoup(html, "html.parser").select("[data-offers] .offer__text")
+    assert [o.get_text() for o in offers] == [
+        "5.00 each from 10 pcs",
+        "+ free Tote bag from 100.00",
+    ]
+
+
+def test_the_pickers_data_carries_each_variants_offers(client, kitchen):
+    size, (small, large) = make_attribute("Size", ["S", "L"], varies_per_variant=True)
+    shirt = make_product(
+        "Shirt",
+        axes=[size],
+        main_category=kitchen["kitchen"],
+        variants=[
+            {"sku": "SHIRT-S", "price": Decimal("15.00"), "options": [small], "stock": 3},
+            {"sku": "SHIRT-L", "price": Decimal("20.00"), "options": [large], "stock": 3},
+        ],
+    )
+    small_shirt = shirt.variants.get(sku="SHIRT-S")
+    make_promotion(
+        "Small shirts", [condition([reward(small_shirt, "fixed_price", given_price="12.00")])]
+    )
+    response = client.get(f"/shop/p/{shirt.slug}/")
+    soup = BeautifulSoup(response.content.decode(), "html.parser")
+    # Nothing chosen yet: no offer shown; the script shows it on a choice.
+    assert soup.select_one("[data-offers]").has_attr("hidden")
+    data = json.loads(soup.select_one("#variant-data").string)
+    offers = {v["sku"]: v["offers"] for v in data["variants"]}
+    assert offers["SHIRT-L"] == []
+    assert offers["SHIRT-S"] == [
+        {
+            "text": "12.00 each",
+            "price": "12.00",
+            "promotion": "Small shirts",
+            "url": offers["SHIRT-S"][0]["url"],
+        }
+    ]
+    assert offers["SHIRT-S"][0]["url"].startswith("/shop/promotions/promo-")
+    chosen = client.get(f"/shop/p/{shirt.slug}/?variant=SHIRT-S").content.decode()
+    texts_shown = BeautifulSoup(chosen, "html.parser").select("[data-offers] .offer__text")
+    assert [t.get_text() for t in texts_shown] == ["12.00 each"]
+
+
+def test_a_group_offer_shows_to_a_signed_in_member_only(client, kitchen):
+    members = Group.objects.create(name="Trade")
+    mug_at_five(kitchen, groups=[members])
+    url = f"/shop/p/{kitchen['mug'].slug}/"
+    assert "offer__text" not in client.get(url).content.decode()
+    member = make_customer()
+    member.groups.add(members)
+    client.force_login(member)
+    assert "5.00 each from 10 pcs" in client.get(url).content.decode()
+
+
+# --- The promotion page -------------------------------------------------------------------
+
+
+def test_the_promotion_page_lists_conditions_and_products(client, kitchen):
+    mug = mug_at_five(kitchen, description="Stock up on mugs.")
+    response = client.get(f"/shop/promotions/{mug.short_code}/")
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.content.decode(), "html.parser")
+    assert soup.h1.get_text() == "Mug week"
+    assert "Stock up on mugs." in soup.get_text()
+    conditions = soup.select_one(".promotion__conditions").get_text(" ", strip=True)
+    assert "From 10 pcs of the products below" in conditions
+    assert "Blue mug: 5.00 each (instead of 8.00)" in conditions
+    names = [t.get_text() for t in soup.select(".product-tile__name")]
+    assert names == ["Blue mug"]
+
+
+def test_a_gift_promotion_page_lists_what_counts_and_the_gift(client, kitchen):
+    tote = tote_from_100(kitchen)
+    soup = BeautifulSoup(
+        client.get(f"/shop/promotions/{tote.short_code}/").content.decode(), "html.parser"
+    )
+    conditions = soup.select_one(".promotion__conditions").get_text(" ", strip=True)
+    assert "From 100.00 of Kitchen (and everything in it)" in conditions
+    assert "Tote bag free" in conditions
+    names = sorted(t.get_text() for t in soup.select(".product-tile__name"))
+    assert names == ["Blue mug", "Steel pan", "Tote bag"]
+
+
+def test_the_promotion_page_is_paged_like_the_catalog(client, kitchen):
+    for index in range(30):
+        make_product(f"Cup {index:02d}", main_category=kitchen["mugs"], stock=1)
+    tote = tote_from_100(kitchen)
+    first = client.get(f"/shop/promotions/{tote.short_code}/").content.decode()
+    assert first.count('<article class="product-tile') == 24
+    second = client.get(f"/shop/promotions/{tote.short_code}/?page=2").content.decode()
+    assert second.count('<article class="product-tile') == 33 - 24
+    # Past the end or garbage: the last or the first page, as in the catalog.
+    garbage = client.get(f"/shop/promotions/{tote.short_code}/?page=99999999999999999999")
+    assert garbage.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"publish": False},
+        {"is_active": False},
+        {"start_in": timedelta(seconds=1)},
+    ],
+    ids=["draft", "switched-off", "not-started"],
+)
+def test_a_promotion_shoppers_cannot_get_has_no_page(client, kitchen, fields):
+    fields = dict(fields)
+    if "start_in" in fields:
+        fields["start"] = timezone.now() + fields.pop("start_in")
+    promotion = mug_at_five(kitchen, **fields)
+    assert client.get(f"/shop/promotions/{promotion.short_code}/").status_code == 404
+
+
+def test_a_group_promotion_page_is_for_members_only(client, kitchen):
+    members = Group.objects.create(name="Trade")
+    promotion = mug_at_five(kitchen, groups=[members])
+    url = f"/shop/promotions/{promotion.short_code}/"
+    assert client.get(url).status_code == 404
+    client.force_login(make_customer())
+    assert client.get(url).status_code == 404
+    member = make_customer()
+    member.groups.add(members)
+    client.force_login(member)
+    assert client.get(url).status_code == 200
+
+
+def test_an_ended_promotion_says_so_with_410(client, kitchen):
+    now = timezone.now()
+    promotion = mug_at_five(kitchen, start=now - timedelta(days=7), end=now)
+    response = client.get(f"/shop/promotions/{promotion.short_code}/")
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "This promotion has ended" in html
+    assert "Mug week" in html
+    assert "product-tile" not in html
+
+
+@pytest.mark.parametrize("code", ["no-such-code", "x" * 101, "ünïcode", "a" * 5000, "a/b"])
+def test_unknown_or_malformed_codes_are_404(client, shop, code):
+    assert client.get(f"/shop/promotions/{code}/").status_code == 404
+
+
+@pytest.mark.parametrize("code", ["%00", "bad%00code"])
+def test_a_nul_in_the_code_is_refused_not_an_error(client, shop, code):
+    # The shop's client-input middleware answers NUL bytes with 400 before any route.
+    assert client.get(f"/shop/promotions/{code}/").status_code in (400, 404)
+
+
+# --- Query budgets: the same with 0 and 20 running promotions -------------------------------
+
+
+@pytest.fixture
+def promoted_catalog(kitchen):
+    """30 more products in the kitchen tree, some in sizes."""
+    size, (small, large) = make_attribute("Size", ["S", "L"], varies_per_variant=True)
+    for index in range(15):
+        make_product(
+            f"Sturdy cup {index:02d}",
+            main_category=kitchen["mugs"],
+            stock=5,
+            price=Decimal("9.00"),
+            short_description="Sturdy",
+        )
+        make_product(
+            f"Sturdy apron {index:02d}",
+            main_category=kitchen["kitchen"],
+            axes=[size],
+            short_description="Sturdy",
+            variants=[
+                {"price": Decimal("12.00"), "options": [small], "stock": 2},
+                {"price": Decimal("14.00"), "options": [large], "stock": 2},
+            ],
+        )
+    return kitchen
+
+
+def twenty_promotions(kitchen):
+    from commerce.models import ProductVariant
+
+    variants = list(ProductVariant.objects.order_by("pk")[:20])
+    for index, variant in enumerate(variants):
+        if index % 3 == 0:
+            tote_from_100(kitchen, short_code=f"tote-{index}")
+        elif index % 3 == 1:
+            make_promotion(
+                f"Percent {index}",
+                [condition([reward(variant, "percent", reward_value=10)], threshold_min=3)],
+            )
+        else:
+            make_promotion(
+                f"Fixed {index}",
+                [
+                    condition(
+                        [reward(variant, "fixed_price", given_price="1.00")],
+                        threshold_min=5,
+                        qualifying="chosen",
+                        categories=[kitchen["home"]],
+                    )
+                ],
+            )
+
+
+def count_queries(client, url):
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured), response.content.decode()
+
+
+PAGES = {
+    "catalog": "/shop/?per_page=48",
+    "category": "/shop/c/home/kitchen/?per_page=48",
+    "search": "/shop/search/?q=sturdy&per_page=48",
+}
+
+
+@pytest.mark.parametrize("kind", [*PAGES, "product"])
+def test_pages_cost_the_same_with_0_and_20_promotions(
+    client, promoted_catalog, kind, django_assert_max_num_queries
+):
+    from tests.commerce.test_catalog_queries import LISTING_QUERY_BUDGET, PRODUCT_QUERY_BUDGET
+
+    url = PAGES.get(kind) or f"/shop/p/{promoted_catalog['mug'].slug}/"
+    budget = PRODUCT_QUERY_BUDGET if kind == "product" else LISTING_QUERY_BUDGET
+    none, html = count_queries(client, url)
+    assert "offer__text" not in html
+    twenty_promotions(promoted_catalog)
+    many, html = count_queries(client, url)
+    assert "offer__text" in html
+    print(f"{kind}: {none} queries with no promotion, {many} with 20")
+    assert none == many
+    with django_assert_max_num_queries(budget):
+        client.get(url)
+
+
+def test_the_promotion_page_costs_the_same_however_many_products(client, promoted_catalog):
+    tote = tote_from_100(promoted_catalog)
+    few, _ = count_queries(client, f"/shop/promotions/{tote.short_code}/?page=2")
+    twenty_promotions(promoted_catalog)
+    for index in range(20):
+        make_product(f"More {index}", main_category=promoted_catalog["mugs"], stock=1)
+    many, html = count_queries(client, f"/shop/promotions/{tote.short_code}/")
+    assert html.count('<article class="product-tile') == 24
+    assert few == many
