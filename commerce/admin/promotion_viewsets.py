@@ -87,6 +87,10 @@ def _window(promotion):
     return f"{start} – {end}"
 
 
+def _status(promotion):
+    return PromotionStatus(promotion.status).label
+
+
 REWARD_PANELS = [
     FieldPanel("variant", widget=variant_chooser_viewset.widget_class),
     FieldRowPanel(
@@ -127,7 +131,7 @@ class PromotionViewSet(SnippetViewSet):
     list_display = [
         "name",
         Column("short_code", label="Short code", sort_key="short_code"),
-        Column("status", label="Status", accessor="get_status_display", sort_key="status"),
+        Column("status", label="Status", accessor=_status, sort_key="status"),
         Column("window", label="Window", accessor=_window, sort_key="start"),
         Column("audience", label="Audience", accessor="get_audience_display", sort_key="audience"),
         Column("order_count", label="Orders", sort_key="order_count"),
@@ -144,7 +148,11 @@ class PromotionViewSet(SnippetViewSet):
         "order_count",
         "revenue",
     ]
-    export_headings = {"order_count": "Orders", "revenue": "Revenue (promoted lines)"}
+    export_headings = {
+        "status": "Status",
+        "order_count": "Orders",
+        "revenue": "Revenue (promoted lines)",
+    }
     export_filename = "promotions"
     ordering = ["-start", "name"]
     list_per_page = 50
