@@ -5,11 +5,12 @@ from wagtail.search import index
 
 from pages.forms import StorefrontPageForm
 from pages.models import SeoMixin
+from pages.preview import DATED_PREVIEW_PANEL, DatedPreviewMixin
 
 from .blocks import HomePageStreamBlock
 
 
-class HomePage(SeoMixin, Page):
+class HomePage(DatedPreviewMixin, SeoMixin, Page):
     """The site root: a stream of blocks editors arrange freely."""
 
     body = StreamField(HomePageStreamBlock(), blank=True)
@@ -19,7 +20,7 @@ class HomePage(SeoMixin, Page):
     subpage_types = ["pages.ContentPage", "commerce.ShopPage"]
     base_form_class = StorefrontPageForm
 
-    content_panels = [*Page.content_panels, FieldPanel("body")]
+    content_panels = [*Page.content_panels, FieldPanel("body"), DATED_PREVIEW_PANEL]
     promote_panels = [*Page.promote_panels, *SeoMixin.seo_panels]
     search_fields = [*Page.search_fields, index.SearchField("body")]
 

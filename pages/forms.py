@@ -4,6 +4,8 @@ from collections import Counter
 
 from wagtail.admin.forms import WagtailAdminPageForm
 
+from .preview import DatedPreviewFormMixin
+
 RAW_HTML_PERMISSION = "pages.use_raw_html"
 
 
@@ -16,8 +18,9 @@ def raw_html_values(stream_value):
     )
 
 
-class StorefrontPageForm(WagtailAdminPageForm):
-    """Stops editors without the raw HTML permission from adding or changing it.
+class StorefrontPageForm(DatedPreviewFormMixin, WagtailAdminPageForm):
+    """Carries the dated preview's "Preview as of" field (`pages.preview`), and stops
+    editors without the raw HTML permission from adding or changing it.
 
     Raw HTML is published unescaped, so writing it is as powerful as writing
     the site's templates. Editors without `pages.use_raw_html` can still move

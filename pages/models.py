@@ -11,6 +11,7 @@ from wagtail.search import index
 from .blocks import ContentStreamBlock
 from .blocks.footer import FooterColumnBlock, SocialLinkBlock
 from .forms import StorefrontPageForm
+from .preview import DATED_PREVIEW_PANEL, DatedPreviewMixin
 
 
 class SeoMixin(models.Model):
@@ -51,7 +52,7 @@ class SeoMixin(models.Model):
         return super().get_sitemap_urls(request=request)
 
 
-class ContentPage(SeoMixin, Page):
+class ContentPage(DatedPreviewMixin, SeoMixin, Page):
     """An editor-built page such as About, Delivery or Terms; pages can be nested."""
 
     intro = models.TextField(blank=True, max_length=500)
@@ -61,7 +62,12 @@ class ContentPage(SeoMixin, Page):
     subpage_types = ["pages.ContentPage"]
     base_form_class = StorefrontPageForm
 
-    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("body")]
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldPanel("body"),
+        DATED_PREVIEW_PANEL,
+    ]
     promote_panels = [*Page.promote_panels, *SeoMixin.seo_panels]
     search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
 

@@ -1,9 +1,10 @@
 """Hero banner: the large campaign banner at the top of a page."""
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
+
+from pages.clock import shop_now
 
 from .images import PrefetchedImageBlock, sample_image_value
 from .links import LinkBlock
@@ -12,7 +13,7 @@ from .links import LinkBlock
 class HeroBannerValue(blocks.StructValue):
     def is_showing(self, at=None):
         """True inside the campaign window; open-ended on either side when unset."""
-        at = at or timezone.now()
+        at = at or shop_now()
         starts, ends = self.get("starts_at"), self.get("ends_at")
         return (starts is None or starts <= at) and (ends is None or at < ends)
 
