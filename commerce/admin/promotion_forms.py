@@ -16,6 +16,7 @@ from django.db.models import Q
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from commerce.models import Audience, ProductVariant, Promotion, Qualifying
+from pages.preview import DatedPreviewFormMixin
 
 
 def _kept(formset):
@@ -38,7 +39,9 @@ def _variant_field_queryset(field, chosen):
     )
 
 
-class PromotionForm(WagtailAdminModelForm):
+class PromotionForm(DatedPreviewFormMixin, WagtailAdminModelForm):
+    """With "Preview as of" (pages.preview): the preview at a chosen moment."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         conditions = self.formsets.get("conditions")

@@ -30,6 +30,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from commerce.models import Audience, OrderLine, Promotion, PromotionStatus
 from commerce.services.orders import NOT_SOLD
+from pages.preview import DATED_PREVIEW_PANEL
 
 from .promotion_forms import PromotionForm
 from .variant_chooser import variant_chooser_viewset
@@ -167,6 +168,8 @@ class PromotionViewSet(SnippetViewSet):
                     FieldRowPanel([FieldPanel("start"), FieldPanel("end")]),
                     FieldRowPanel([FieldPanel("is_active"), FieldPanel("color_in_cart")]),
                     FieldPanel("default_image"),
+                    # Not saved: the preview renders at this moment (sample page and cart).
+                    DATED_PREVIEW_PANEL,
                 ],
                 heading="Promotion",
             ),

@@ -27,6 +27,7 @@ from wagtail.models import (
 from wagtail.search import index
 
 from pages.clock import shop_now
+from pages.preview import DatedPreviewMixin
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -127,6 +128,7 @@ class PromotionQuerySet(models.QuerySet):
 
 
 class Promotion(
+    DatedPreviewMixin,  # the preview "as of" a chosen moment (before PreviewableMixin)
     PreviewableMixin,
     DraftStateMixin,
     LockableMixin,

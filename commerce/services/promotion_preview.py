@@ -121,7 +121,7 @@ def _sample_lines(promotion, condition) -> list[CartLine]:
     variants = _unique(qualifying + priced_rewards)
     loaded = (
         ProductVariant.objects.select_related("product__main_category")
-        .prefetch_related("product__additional_categories", "options__definition")
+        .prefetch_related("options__definition")
         .in_bulk([v.pk for v in variants])
     )
     variants = [loaded.get(v.pk, v) for v in variants]

@@ -644,3 +644,137 @@ class TestVariantChooser:
         html = response.content.decode()
         assert "Choose a variant" in html
         assert reverse("commerce_variant_chooser:choose") in html
+
+
+# --- Preview: a sample product page and cart, priced with this promotion alone ------------
+
+PREVIEW_ON_ADD = reverse("wagtailsnippets_commerce_promotion:preview_on_add")
+
+
+def preview(admin_client, data, mode):
+    assert admin_client.post(PREVIEW_ON_ADD, data).json()["is_valid"] is True
+    response = admin_client.get(PREVIEW_ON_ADD, {"mode": mode})
+    assert response.status_code == 200
+    return BeautifulSoup(response.content, "html.parser")
+
+
+def text_of(soup, selector):
+    return [node.get_text(" ", strip=True) for node in soup.select(selector)]
+
+
+class TestPreview:
+    def test_product_page_shows_the_promoted_price_of_an_unsaved_promotion(
+        self, admin_client, homepage, pan
+    ):
+        data = promotion_data([condition_data([reward_data(pan, given_price="8.00")])])
+        soup = preview(admin_client, data, "product")
+        assert text_of(soup, "[data-promoted-price]") == ["8.00 EUR"]
+        assert text_of(soup, "[data-regular-price]") == ["10.00 EUR"]
+        assert "Ten pans" in text_of(soup, "[data-offer]")[0]
+        assert not Promotion.objects.exists()
+
+    def test_cart_holds_the_threshold_and_gets_the_gift(self, admin_client, homepage, pan, tote):
+        data = promotion_data(
+            [
+                condition_data(
+                    [reward_data(pan, given_price="8.00"), reward_data(tote, "gift", quantity=2)],
+                    threshold_min="10",
+                )
+            ]
+        )
+        soup = preview(admin_client, data, "cart")
+        (line,) = soup.select("[data-line]")
+        cells = [td.get_text(" ", strip=True) for td in line.select("td")]
+        assert cells[1:] == ["10", "8.00 EUR 10.00 EUR", "80.00 EUR"]
+        (gift,) = soup.select("[data-gift]")
+        assert [td.get_text(" ", strip=True) for td in gift.select("td")] == [
+            "Tote bag Gift",
+            "2",
+            "0.00 EUR",
+            "0.00 EUR",
+        ]
+        assert text_of(soup, "[data-total]") == ["80.00 EUR"]
+
+    def test_chosen_qualifying_products_fill_the_cart(self, admin_client, homepage, pan, tote):
+        lid = only_variant(make_product("Lid", price=Decimal("3.00")))
+        data = promotion_data(
+            [
+                condition_data(
+                    [reward_data(tote, "percent", reward_value="50")],
+                    threshold_min="30",
+                    measure="value",
+                    qualifying="chosen",
+                    products=[lid.product],
+                )
+            ]
+        )
+        soup = preview(admin_client, data, "cart")
+        rows = [
+            [td.get_text(" ", strip=True) for td in r.select("td")]
+            for r in soup.select("[data-line]")
+        ]
+        # 10 lids reach 30.00; the tote is at half price.
+        assert [row[1] for row in rows] == ["10", "1"]
+        assert rows[1][2] == "2.00 EUR 4.00 EUR"
+
+    def test_outside_its_window_the_preview_shows_regular_prices(self, admin_client, homepage, pan):
+        next_week = timezone.now() + timedelta(days=7)
+        data = promotion_data(
+            [condition_data([reward_data(pan, given_price="8.00")])], start=local(next_week)
+        )
+        soup = preview(admin_client, data, "product")
+        assert not soup.select("[data-promoted-price]")
+        assert text_of(soup, "[data-regular-price]") == ["10.00 EUR"]
+        assert "does not apply then" in text_of(soup, "[data-preview-note]")[0]
+
+    def test_preview_as_of_its_start_shows_the_promoted_price(self, admin_client, homepage, pan):
+        next_week = timezone.now() + timedelta(days=7)
+        data = promotion_data(
+            [condition_data([reward_data(pan, given_price="8.00")])],
+            start=local(next_week),
+            preview_as_of=local(next_week),
+        )
+        soup = preview(admin_client, data, "product")
+        assert text_of(soup, "[data-promoted-price]") == ["8.00 EUR"]
+        data = promotion_data(
+            [condition_data([reward_data(pan, given_price="8.00")])],
+            start=local(next_week),
+            preview_as_of=local(next_week - timedelta(minutes=1)),
+        )
+        soup = preview(admin_client, data, "cart")
+        assert not soup.select("[data-promoted-price]")
+
+    def test_switched_off_it_does_not_apply(self, admin_client, homepage, pan):
+        data = promotion_data([condition_data([reward_data(pan, given_price="8.00")])])
+        del data["is_active"]
+        soup = preview(admin_client, data, "cart")
+        assert not soup.select("[data-promoted-price]")
+        assert "switched off" in text_of(soup, "[data-preview-note]")[0]
+
+    def test_other_running_promotions_do_not_blur_it(self, admin_client, homepage, pan):
+        make_promotion("Cheaper", [condition([reward(pan, given_price="1.00")], threshold_min=1)])
+        data = promotion_data([condition_data([reward_data(pan, given_price="8.00")])])
+        soup = preview(admin_client, data, "product")
+        assert text_of(soup, "[data-promoted-price]") == ["8.00 EUR"]
+
+    def test_a_saved_drafts_revision_previews(self, admin_client, homepage, pan):
+        promotion = make_promotion(
+            "Draft pans",
+            [condition([reward(pan, given_price="7.00")], threshold_min=5)],
+            publish=False,
+        )
+        # The revision's preview: an object rebuilt from JSON, its cluster in memory.
+        url = reverse(
+            "wagtailsnippets_commerce_promotion:revisions_view",
+            args=[promotion.pk, promotion.latest_revision_id],
+        )
+        response = admin_client.get(url, {"mode": "cart"})
+        assert response.status_code == 200
+        soup = BeautifulSoup(response.content, "html.parser")
+        (line,) = soup.select("[data-line]")
+        assert [td.get_text(" ", strip=True) for td in line.select("td")][1] == "5"
+        assert text_of(soup, "[data-promoted-price]") == ["7.00 EUR"]
+
+    def test_without_conditions_the_preview_says_so(self, admin_client, homepage):
+        soup = preview(admin_client, promotion_data([]), "cart")
+        assert "Add a condition with a reward" in soup.get_text()
