@@ -62,9 +62,14 @@ class CouponViewSet(SnippetViewSet):
         Column("valid_until", label="Until", sort_key="valid_until"),
         Column("usage_limit", label="Limit", sort_key="usage_limit"),
         Column("times_used", label="Used", sort_key="times_used"),
+        Column(
+            "combines_with_promotions",
+            label="With promotions",
+            sort_key="combines_with_promotions",
+        ),
         AppliesToColumn("applies_to", label="Applies to", accessor=applies_to),
     ]
-    list_filter = ["kind", "is_active", "scope"]
+    list_filter = ["kind", "is_active", "scope", "combines_with_promotions"]
     search_fields = ["code", "description"]
     search_backend_name = None
     list_export = [
@@ -79,12 +84,14 @@ class CouponViewSet(SnippetViewSet):
         "min_cart_value",
         "scope",
         "times_used",
+        "combines_with_promotions",
     ]
     edit_handler = ObjectList(
         [
             FieldRowPanel([FieldPanel("code"), FieldPanel("is_active")]),
             FieldPanel("description"),
             FieldRowPanel([FieldPanel("kind"), FieldPanel("value")]),
+            FieldPanel("combines_with_promotions"),
             FieldRowPanel([FieldPanel("valid_from"), FieldPanel("valid_until")]),
             FieldRowPanel(
                 [

@@ -48,6 +48,7 @@ from .delete_views import (
 )
 from .method_viewsets import DeliveryMethodViewSet, PaymentMethodViewSet
 from .order_viewsets import OrderViewSet
+from .promotion_viewsets import PromotionViewSet
 
 STOCK_LEVELS = [("out", "Out of stock (0)"), ("low", "Low (1–5)"), ("in", "In stock (more than 5)")]
 
@@ -191,7 +192,13 @@ class ProductViewSet(SnippetViewSet):
                         panels=[
                             FieldRowPanel([FieldPanel("sku"), FieldPanel("ean")]),
                             FieldRowPanel([FieldPanel("price"), FieldPanel("compare_at_price")]),
-                            FieldRowPanel([FieldPanel("weight"), FieldPanel("is_active")]),
+                            FieldRowPanel(
+                                [
+                                    FieldPanel("weight"),
+                                    FieldPanel("units_per_bulk_package"),
+                                    FieldPanel("is_active"),
+                                ]
+                            ),
                             FieldPanel("options", widget=forms.CheckboxSelectMultiple),
                             FieldPanel("images", widget=forms.CheckboxSelectMultiple),
                         ],
@@ -294,6 +301,7 @@ class ShopViewSetGroup(SnippetViewSetGroup):
         WarehouseViewSet,
         OrderViewSet,
         CouponViewSet,
+        PromotionViewSet,
         DeliveryMethodViewSet,
         PaymentMethodViewSet,
         ShoppingListViewSet,

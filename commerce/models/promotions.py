@@ -13,7 +13,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Min, Q
+from django.db.models import Case, Min, Q, Value, When
 from django.utils import timezone
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
@@ -27,6 +27,7 @@ from wagtail.models import (
 from wagtail.search import index
 
 from pages.clock import shop_now
+from pages.preview import DatedPreviewMixin
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -97,6 +98,23 @@ class PromotionQuerySet(models.QuerySet):
             everyone | Q(audience=Audience.GROUPS, customer_groups__in=user.groups.all())
         ).distinct()
 
+    def annotate_status(self, now=None):
+        """`status`: what `Promotion.status_at(now)` says, in the database (the admin
+        listing sorts and filters by it). The same order of questions: not live, switched
+        off, ended, not started yet, running."""
+        now = now or timezone.now()
+        return self.annotate(
+            status=Case(
+                When(live=False, go_live_at__isnull=False, then=Value(PromotionStatus.SCHEDULED)),
+                When(live=False, then=Value(PromotionStatus.DRAFT)),
+                When(is_active=False, then=Value(PromotionStatus.INACTIVE)),
+                When(end__lte=now, then=Value(PromotionStatus.ENDED)),
+                When(start__gt=now, then=Value(PromotionStatus.SCHEDULED)),
+                default=Value(PromotionStatus.RUNNING),
+                output_field=models.CharField(max_length=10),
+            )
+        )
+
     def next_change_after(self, now=None):
         """The first moment after `now` at which a live promotion starts or ends, or None.
 
@@ -110,6 +128,7 @@ class PromotionQuerySet(models.QuerySet):
 
 
 class Promotion(
+    DatedPreviewMixin,  # the preview "as of" a chosen moment (before PreviewableMixin)
     PreviewableMixin,
     DraftStateMixin,
     LockableMixin,
@@ -203,6 +222,20 @@ class Promotion(
         super().clean()
         if self.start and self.end and self.end <= self.start:
             raise ValidationError({"end": "The end must be after the start."})
+
+    # The admin's preview: a sample product page and a sample cart priced by the engine
+    # with this promotion alone (commerce.services.promotion_preview).
+    preview_modes = [("product", "Sample product page"), ("cart", "Sample cart")]
+
+    def get_preview_template(self, request, mode_name):
+        from commerce.services.promotion_preview import PREVIEW_TEMPLATES
+
+        return PREVIEW_TEMPLATES[mode_name]
+
+    def get_preview_context(self, request, mode_name):
+        from commerce.services.promotion_preview import preview_context
+
+        return {**super().get_preview_context(request, mode_name), **preview_context(self)}
 
     def is_running(self, now=None) -> bool:
         """`PromotionQuerySet.running` for one loaded row."""

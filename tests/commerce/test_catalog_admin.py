@@ -579,6 +579,34 @@ class TestVariantEditing:
         assert response.status_code == 302
         assert only_variant(product).sku == "LAMP-1"
 
+    @pytest.mark.parametrize(
+        ("posted", "saved"), [("24", D("24")), ("", None), ("0.001", D("0.001"))]
+    )
+    def test_units_per_bulk_package_is_edited_with_the_variant(self, admin_client, posted, saved):
+        product = make_product("Water", sku="WATER-1")
+        variant = only_variant(product)
+        data = product_form_data(
+            product,
+            variants=[variant_form_data(variant, units_per_bulk_package=posted)],
+            **{"action-publish": "1"},
+        )
+        response = admin_client.post(edit_url(product), data)
+        assert response.status_code == 302
+        assert only_variant(product).units_per_bulk_package == saved
+
+    def test_units_per_bulk_package_must_be_positive(self, admin_client):
+        product = make_product("Water", sku="WATER-1")
+        data = product_form_data(
+            product,
+            variants=[variant_form_data(only_variant(product), units_per_bulk_package="0")],
+            **{"action-publish": "1"},
+        )
+        response = admin_client.post(edit_url(product), data)
+        assert response.status_code == 200
+        variant_form = response.context["form"].formsets["variants"].forms[0]
+        assert "units_per_bulk_package" in variant_form.errors
+        assert only_variant(product).units_per_bulk_package is None
+
     def test_a_variant_referred_to_says_what_deleting_it_keeps(self, admin_client, coat):
         make_order([(coat.variants.get(sku="COAT-M-GREEN"), 1)])
         html = admin_client.get(edit_url(coat)).content.decode()

@@ -187,7 +187,7 @@ class TestOrderPage:
         soup = BeautifulSoup(response.content, "html.parser")
         (line,) = soup.select("[data-order-lines] tbody tr")
         cells = [td.get_text(" ", strip=True) for td in line.select("td")]
-        assert cells[:4] == ["Steel pan", "PAN-1", "30.00", "3"]
+        assert cells[:6] == ["Steel pan", "PAN-1", "30.00", "—", "—", "3"]
         assert cells[-1] == "Main: 2, North: 1"
         (change,) = soup.select("[data-order-history] tbody tr")
         assert [td.get_text(strip=True) for td in change.select("td")][1:] == [
@@ -201,6 +201,31 @@ class TestOrderPage:
         assert "1 Engine Street" in soup.get_text()
         actions = {form["data-order-action"] for form in soup.select("form[data-order-action]")}
         assert actions == {"fulfilled", "refunded"}
+
+    def test_each_line_shows_its_promotion_regular_price_and_gift_mark(self, admin_client):
+        pan = make_product("Steel pan", price=Decimal("10.00"), sku="PAN-1")
+        tote = make_product("Tote bag", price=Decimal("4.00"), sku="TOTE-1")
+        plain = make_product("Lid", price=Decimal("3.00"), sku="LID-1")
+        order = make_order([(pan, 10), (tote, 1), (plain, 1)])
+        order.lines.filter(sku="PAN-1").update(
+            unit_price=Decimal("8.00"),
+            regular_unit_price=Decimal("10.00"),
+            promotion_name="Ten pans",
+        )
+        order.lines.filter(sku="TOTE-1").update(
+            unit_price=Decimal("0.00"), promotion_name="Ten pans", is_gift=True
+        )
+        soup = BeautifulSoup(admin_client.get(inspect_url(order)).content, "html.parser")
+        cells = [
+            [td.get_text(" ", strip=True) for td in tr.select("td")][:5]
+            for tr in soup.select("[data-order-lines] tbody tr")
+        ]
+        assert cells == [
+            ["Steel pan", "PAN-1", "8.00", "10.00", "Ten pans"],
+            ["Tote bag Gift", "TOTE-1", "0.00", "—", "Ten pans"],
+            ["Lid", "LID-1", "3.00", "—", "—"],
+        ]
+        assert len(soup.select("[data-order-lines] [data-gift]")) == 1
 
     def test_each_line_shows_its_variant_and_sku_even_once_the_variant_is_gone(self, admin_client):
         size, (s, m) = make_attribute("Size", ["S", "M"], varies_per_variant=True, sort_order=1)
@@ -220,10 +245,11 @@ class TestOrderPage:
         medium.delete()
         soup = BeautifulSoup(admin_client.get(inspect_url(order)).content, "html.parser")
         lines = [
-            [td.get_text(" ", strip=True) for td in tr.select("td")][:4]
+            [td.get_text(" ", strip=True) for td in tr.select("td")]
             for tr in soup.select("[data-order-lines] tbody tr")
         ]
-        assert lines == [
+        # Product, SKU, unit price and quantity (after the regular price and promotion).
+        assert [[c[0], c[1], c[2], c[5]] for c in lines] == [
             ["Heritage coat — Size S, Colour Green", "COAT-S-GRN", "90.00", "1"],
             ["Heritage coat — Size M, Colour Green (no longer sold)", "COAT-M-GRN", "95.00", "2"],
         ]
@@ -343,7 +369,17 @@ class TestCoupons:
         make_coupon("SPRING", times_used=4, usage_limit=10)
         (cells,) = rows(admin_client.get(reverse("wagtailsnippets_commerce_coupon:list")))
         assert cells[0].startswith("SPRING")
-        assert cells[1:] == ["Percent off", "10.00", "True", "", "", "10", "4", "Whole cart"]
+        assert cells[1:] == [
+            "Percent off",
+            "10.00",
+            "True",
+            "",
+            "",
+            "10",
+            "4",
+            "True",
+            "Whole cart",
+        ]
 
     def test_create_with_restrictions(self, admin_client):
         kitchen = make_category("Kitchen")
@@ -376,6 +412,20 @@ class TestCoupons:
         )
         assert list(coupon.categories.all()) == [kitchen]
         assert list(coupon.products.all()) == [pan]
+
+    @pytest.mark.parametrize("ticked", [True, False])
+    def test_with_promotions_is_editable_and_filterable(self, admin_client, ticked):
+        data = {"code": "PROMO", "kind": "percent", "value": "10", "scope": "cart"}
+        if ticked:
+            data["combines_with_promotions"] = "on"
+        response = admin_client.post(reverse("wagtailsnippets_commerce_coupon:add"), data)
+        assert response.status_code == 302
+        assert Coupon.objects.get().combines_with_promotions is ticked
+        listing = reverse("wagtailsnippets_commerce_coupon:list")
+        shown = rows(admin_client.get(f"{listing}?combines_with_promotions={str(ticked).lower()}"))
+        assert [cells[0].split()[0] for cells in shown] == ["PROMO"]
+        hidden = f"{listing}?combines_with_promotions={str(not ticked).lower()}"
+        assert rows(admin_client.get(hidden)) == []
 
     def test_model_rules_are_form_errors(self, admin_client):
         make_coupon("TAKEN")
