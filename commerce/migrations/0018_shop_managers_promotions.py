@@ -50,6 +50,6 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("commerce", "0016_promotions")]
+    dependencies = [("commerce", "0017_history_seed")]
 
     operations = [migrations.RunPython(grant, revoke)]
