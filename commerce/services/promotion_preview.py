@@ -94,25 +94,19 @@ def _qualifying_variants(condition) -> list[ProductVariant]:
         priced = [r.variant for r in rewards if r.value_type != ValueType.GIFT]
         return _unique(priced or [r.variant for r in rewards])
     chosen = list(condition.qualifying_variants.all())
-    product_ids = [p.pk for p in condition.qualifying_products.all()]
-    categories = list(condition.qualifying_categories.all())
-    if product_ids or (categories and not chosen):
-        # One variant per chosen product (or of the first category with any), as a
-        # shopper would pick one; a preview, so a small query, not the storefront's rules.
-        in_categories = Q()
-        for category in categories:
+    wanted = Q(product_id__in=[p.pk for p in condition.qualifying_products.all()])
+    if not chosen:
+        # Categories only when nothing narrower is chosen: a sample, not every product.
+        for category in condition.qualifying_categories.all():
             path = category.slug_path
-            in_categories |= Q(product__main_category__slug_path=path)
-            in_categories |= Q(product__main_category__slug_path__startswith=f"{path}/")
-        found = ProductVariant.objects.filter(is_active=True).filter(
-            Q(product_id__in=product_ids)
-            | (in_categories if categories and not chosen else Q(pk__in=[]))
-        )
-        firsts = {}
-        for variant in found.order_by("product_id", "sort_order", "pk")[:50]:
-            firsts.setdefault(variant.product_id, variant)
-        chosen += list(firsts.values())
-    return _unique(chosen)
+            wanted |= Q(product__main_category__slug_path=path)
+            wanted |= Q(product__main_category__slug_path__startswith=f"{path}/")
+    # One variant per product, as a shopper would pick one.
+    firsts = {}
+    found = ProductVariant.objects.filter(is_active=True).filter(wanted)
+    for variant in found.order_by("product_id", "sort_order", "pk")[:50]:
+        firsts.setdefault(variant.product_id, variant)
+    return _unique(chosen + list(firsts.values()))
 
 
 def _sample_lines(promotion, condition) -> list[CartLine]:

@@ -313,6 +313,7 @@ class TestEmbeddedVariants:
             "weight": "1.25 kg",
             "pictures": [],
             "url": f"/shop/p/{coat.slug}/?variant=COAT-M-RED",
+            "offers": [],  # running promotions' (test_promotion_storefront.py)
         }
         assert by_sku["COAT/M GREEN"]["availability"] == "out_of_stock"
         assert by_sku["COAT/M GREEN"]["url"].endswith("?variant=COAT%2FM%20GREEN")
