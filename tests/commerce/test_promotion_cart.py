@@ -401,10 +401,11 @@ def test_cancelling_an_order_returns_the_gifts_units_too(mug, tote, methods):
     from commerce.services.orders import cancel_order
 
     free_tote(mug, tote)
-    delivery, payment = methods
-    cart = make_cart([(mug, 10), (tote, 1)], delivery=delivery, payment=payment)
+    delivery, _ = methods
+    cash = make_payment_method("cash_on_delivery")
+    cart = make_cart([(mug, 10), (tote, 1)], delivery=delivery, payment=cash)
     shown(cart)
-    order = checkouts.place_order(ready_checkout(cart).token, payment_data=GOOD_CARD).order
+    order = checkouts.place_order(ready_checkout(cart).token).order
     assert [(line.is_gift, line.quantity) for line in order.lines.all()] == [
         (False, 10),
         (False, 1),
