@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 
 def set_quantity(page: Page, name: str, quantity: int):
     page.get_by_label(f"Quantity of {name}").fill(str(quantity))
-    page.get_by_role("button", name="Update").click()
+    page.get_by_role("button", name="Update", exact=True).click()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -550,3 +550,41 @@ def test_the_confirmation_account_page_and_emails_show_promotions_and_gifts(
         assert '<span class="promo-badge">Bulk mugs</span>' in page
         assert '<span class="cart-line__gift">Gift</span> Tote bag' in page
         assert '<span class="promo-badge">Free tote</span>' in page
+
+
+def test_the_review_page_after_a_promotion_ended_shows_the_new_total(client, mug, methods):
+    """The review's total is what placement recomputes; a promotion that ended in between
+    goes through the changed-total flow, and the next submit places at the new total."""
+    from tests.factories.checkout import ADDRESS
+
+    promotion = bulk_mugs(mug)
+    delivery, payment = methods
+    client.post(reverse("cart:add"), {"variant": only_variant(mug).pk, "quantity": 10})
+    details = {"email": "ada@example.com", "phone": "", "delivery_same_as_billing": "on"}
+    details |= {f"billing-{key}": value for key, value in ADDRESS.items()}
+    client.post(reverse("checkout:details"), details)
+    client.post(reverse("checkout:delivery"), {"delivery_method": delivery.pk})
+    client.post(reverse("checkout:payment"), {"payment_method": payment.pk})
+    review = client.get(reverse("checkout:review"))
+    form = review.context["place_form"]
+    assert form.initial["expected_total"] == D("50.00")
+    data = {
+        "checkout": form.initial["checkout"],
+        "expected_total": form.initial["expected_total"],
+        "accept_terms": "on",
+        "payment-card_number": "4242 4242 4242 4242",
+        "payment-expiry": "12/39",
+        "payment-cvc": "123",
+    }
+    Promotion.objects.filter(pk=promotion.pk).update(end=timezone.now())
+
+    refused = client.post(reverse("checkout:review"), data)
+
+    assert refused.status_code == 409
+    page = refused.content.decode()
+    assert "Promotion ended: Bulk mugs no longer applies to Mug" in page
+    assert refused.context["place_form"].initial["expected_total"] == D("100.00")
+    assert not Order.objects.exists()
+    placed = client.post(reverse("checkout:review"), data | {"expected_total": "100.00"})
+    assert placed.status_code == 302
+    assert Order.objects.get().grand_total == D("100.00")
