@@ -415,6 +415,7 @@ class CartSummary:
     hints: list[Hint] = field(default_factory=list)  # "Buy 2 more for 5.00 each"
     gift_shortfalls: list[GiftShortfall] = field(default_factory=list)
     promotion_savings: Decimal = ZERO  # what promoted prices take off the regular ones
+    held_gifts: list[CartLine] = field(default_factory=list)  # the gift lines as read
 
     @property
     def is_empty(self):
@@ -597,6 +598,7 @@ def summarize(
         hints=list(result.hints),
         gift_shortfalls=list(result.gift_shortfalls),
         promotion_savings=round_money(savings),
+        held_gifts=stored_gifts,
     )
 
 
@@ -726,6 +728,8 @@ def sync_gifts(cart: Cart, summary: CartSummary) -> list[str]:
     `summary` priced: a change made meanwhile (another tab, an order placed from
     this cart) is priced and synced by the next view instead.
     """
+    if not gift_changes(summary, summary.held_gifts):
+        return []  # as read; no lock taken on every view for nothing
     priced = {(s.line.pk, s.line.variant_id, s.line.quantity) for s in summary.bought_lines}
     with transaction.atomic():
         if locks.lock_cart(cart.pk) is None:
