@@ -4,14 +4,22 @@ Guests' carts are found by their guest key (services.guests: `Cart.token` is
 the key kept in their session), users' carts by user; nobody reaches a cart
 line except through their own cart.
 `summarize` prices the cart from the current database state every time it is
-shown, and `acknowledge_changes` tells the shopper what moved since they last
-looked (price, stock, availability, coupon).
+shown: the running promotions first (`pricing.promotions.evaluate`), then the
+coupon on the promoted prices. `acknowledge_changes` tells the shopper what moved
+since they last looked (price, promotion, gifts, stock, availability, coupon)
+and remembers what they see now: each bought line's price and promotion, and the
+gift lines (`sync_gifts`), which order placement holds the shopper to.
+
+Gift lines are stored lines (`CartLine.is_gift`, price 0) that only `sync_gifts`
+writes: shoppers cannot add one, change its quantity or remove it. A gift comes
+with its promotion's condition and goes when it stops holding.
 
 Every change holds the cart's row lock (services.locks, first in the one lock
 order), so it queues behind an order being placed from this cart and then sees
 the cart as that order left it.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -33,12 +41,24 @@ from commerce.models import (
     ShopPage,
 )
 from commerce.models.coupons import normalize_code
+from pages.clock import shop_now
 
 from . import line_limits, locks
 from .coupons import CouponCheck, check_coupon
 from .guests import guest_key
 from .inventory import available_stock_subquery
-from .pricing import DeliveryRule, PricingLine, Totals, calculate
+from .pricing import ZERO, DeliveryRule, PricingLine, Totals, calculate, round_money
+from .pricing.promotions import (
+    Gift,
+    GiftShortfall,
+    Hint,
+    LinePromotion,
+    PromotionResult,
+    PromotionRule,
+    evaluate,
+    gift_variant_ids,
+)
+from .promotions import cart_items, load_rules
 
 
 class CartError(Exception):
@@ -198,7 +218,8 @@ def add_variant(cart: Cart, variant_id, quantity) -> str:
     variant, available = _buyable_variant(variant_id)
     with transaction.atomic():
         locks.lock_cart(cart.pk)
-        line = cart.lines.filter(variant=variant).first()
+        # A gift line of the same variant is the promotion's, not the shopper's to add to.
+        line = cart.lines.filter(variant=variant, is_gift=False).first()
         wanted = quantity + (line.quantity if line else 0)
         final, note = _capped(variant, wanted, available)
         if line is None:
@@ -228,11 +249,20 @@ def _own_line(cart: Cart, line_id) -> CartLine:
         raise CartError("That item is not in your cart any more.") from None
 
 
+def _refuse_gift(line: CartLine) -> None:
+    if line.is_gift:
+        raise CartError(
+            f"{line.product_name} is a free gift: it stays in your cart while its promotion "
+            "applies, in the quantity the promotion gives."
+        )
+
+
 def set_line_quantity(cart: Cart, line_id, quantity) -> str:
     quantity = parse_quantity(quantity)
     with transaction.atomic():
         locks.lock_cart(cart.pk)
         line = _own_line(cart, line_id)
+        _refuse_gift(line)
         if line.variant_id is None:
             raise CartError(
                 f"{line.product_name} is no longer available; remove it from your cart."
@@ -249,6 +279,8 @@ def remove_line(cart: Cart, line_id) -> str:
     with transaction.atomic():
         locks.lock_cart(cart.pk)
         line = _own_line(cart, line_id)
+        # Removed, it would only come back on the next view while the condition holds.
+        _refuse_gift(line)
         line.delete()
         cart.save(update_fields=["updated_at"])
     return line.product_name
@@ -302,11 +334,17 @@ def _save_locked(cart: Cart, field_name: str) -> None:
 
 @dataclass
 class LineState:
-    line: CartLine
+    """One line of the cart as priced now: a bought line, or a gift the promotions give."""
+
+    line: CartLine  # a gift the cart does not hold yet: unsaved, until `sync_gifts`
     variant: ProductVariant | None  # None: deleted since it was added
-    current_price: Decimal | None
+    current_price: Decimal | None  # what one unit costs now: promoted, 0 for a gift
     problem: str = ""
     pricing: PricingLine | None = None
+    promotion: LinePromotion | None = None  # the promotion that set `current_price`
+    is_gift: bool = False
+    gift: Gift | None = None  # on a gift line: what the engine gives
+    url: str = ""  # the variant on its product page, while the product is live (`link_lines`)
 
     @property
     def product(self) -> Product | None:
@@ -321,20 +359,62 @@ class LineState:
     def sku(self) -> str:
         return self.variant.sku if self.variant is not None else ""
 
-    url: str = ""  # the variant on its product page, while the product is live (`link_lines`)
+    @property
+    def quantity(self) -> int:
+        """A gift's is what the promotion gives now; a bought line's what the shopper chose."""
+        return self.gift.quantity if self.gift is not None else self.line.quantity
+
+    @property
+    def regular_price(self) -> Decimal | None:
+        """The unit price without the promotion, when one changed it (struck through)."""
+        if self.promotion is not None:
+            return self.promotion.regular_unit_price
+        if self.is_gift and self.variant is not None:
+            return self.variant.price
+        return None
+
+    @property
+    def promotion_id(self) -> int | None:
+        source = self.gift or self.promotion
+        return source.promotion_id if source is not None else None
+
+    @property
+    def promotion_name(self) -> str:
+        source = self.gift or self.promotion
+        return source.promotion_name if source is not None else ""
+
+    @property
+    def promotion_reason(self) -> str:
+        source = self.gift or self.promotion
+        return source.reason if source is not None else ""
+
+    @property
+    def badge_class(self) -> str:
+        """The class that colours this line's promotion badge (`CartSummary.badge_colours`)."""
+        source = self.gift or self.promotion
+        if source is None or not COLOUR.match(source.color_in_cart or ""):
+            return ""
+        return f"promo-badge--{source.promotion_id}"
 
     @property
     def price_changed(self):
         return self.current_price is not None and self.current_price != self.line.unit_price
 
 
+#: `Promotion.color_in_cart` as the model validates it; anything else is not written into CSS.
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
 @dataclass
 class CartSummary:
     cart: Cart
-    lines: list[LineState]
+    lines: list[LineState]  # bought lines, then gifts
     totals: Totals
     coupon_check: CouponCheck | None
     problems: list[str] = field(default_factory=list)
+    hints: list[Hint] = field(default_factory=list)  # "Buy 2 more for 5.00 each"
+    gift_shortfalls: list[GiftShortfall] = field(default_factory=list)
+    promotion_savings: Decimal = ZERO  # what promoted prices take off the regular ones
 
     @property
     def is_empty(self):
@@ -343,6 +423,25 @@ class CartSummary:
     @property
     def can_check_out(self):
         return bool(self.lines) and not self.problems
+
+    @property
+    def bought_lines(self) -> list[LineState]:
+        return [state for state in self.lines if not state.is_gift]
+
+    @property
+    def gift_lines(self) -> list[LineState]:
+        return [state for state in self.lines if state.is_gift]
+
+    @property
+    def badge_colours(self) -> list[tuple[str, str]]:
+        """(class, #rrggbb) of the promotions shown, for a nonce'd <style>: the shop's CSP
+        allows no style attributes."""
+        colours = {}
+        for state in self.lines:
+            source = state.gift or state.promotion
+            if state.badge_class:
+                colours[state.badge_class] = source.color_in_cart
+        return sorted(colours.items())
 
 
 def line_problem(line: CartLine, variant: ProductVariant | None, available: int) -> str:
@@ -359,6 +458,46 @@ def line_problem(line: CartLine, variant: ProductVariant | None, available: int)
     return ""
 
 
+def cart_lines(cart: Cart) -> list[CartLine]:
+    """The cart's lines with what pricing reads (variant, product, options, the promotion
+    the shopper last saw, units in stock), in two queries however many."""
+    return list(
+        cart.lines.select_related("variant__product", "promotion")
+        .prefetch_related(
+            Prefetch(
+                "variant__options", queryset=AttributeOption.objects.select_related("definition")
+            )
+        )
+        .annotate(stock_available=available_stock_subquery("variant_id"))
+    )
+
+
+def _gift_variants(variant_ids: set[int]) -> dict[int, ProductVariant]:
+    """The variants promotions may give, with their units in stock: two queries, none
+    when no running promotion gives anything."""
+    if not variant_ids:
+        return {}
+    variants = with_descriptions(ProductVariant.objects.filter(pk__in=variant_ids)).annotate(
+        stock_available=available_stock_subquery()
+    )
+    return {variant.pk: variant for variant in variants}
+
+
+def stock_variant_ids(lines: list[CartLine], rules: list[PromotionRule]) -> list[int]:
+    """The variants whose stock pricing these lines reads, sorted: the bought ones, the
+    gifts the cart holds, and those the promotions would give with unlimited stock.
+
+    Order placement locks their stock rows in one call. A gift it did not lock
+    counts as out of stock (`summarize` with `available_override`), so a gift is
+    never given from stock the placement does not hold.
+    """
+    ids = {line.variant_id for line in lines if line.variant_id is not None}
+    if gift_variant_ids(rules):
+        wanted = evaluate(cart_items([line for line in lines if not line.is_gift]), rules)
+        ids |= {gift.variant_id for gift in wanted.gifts}
+    return sorted(ids)
+
+
 def summarize(
     cart: Cart,
     *,
@@ -368,64 +507,157 @@ def summarize(
     available_override: dict | None = None,
     coupon=None,
     now=None,
+    rules: list[PromotionRule] | None = None,
+    lines: list[CartLine] | None = None,
 ) -> CartSummary:
-    """Prices the cart from the database as it is now.
+    """Prices the cart from the database as it is now: promotions, then the coupon.
+
+    Promotions (`pricing.promotions.evaluate`) see the bought lines that can be
+    bought as they stand (no problem) and give gifts as far as the gift variants'
+    stock goes (what bought lines of the same variant leave). The coupon then
+    applies to the promoted prices; one that does not combine with promotions
+    (`Coupon.combines_with_promotions`) only to lines no promotion changed.
 
     Order placement passes the stock it has locked (`available_override`, {variant
-    id: units}) and the coupon row it has locked, so the figures it checks are the
-    ones it will write. Three queries however many lines, variants and axes.
+    id: units}; a variant it has not locked has none), the coupon row it has
+    locked, and the `rules` and `lines` it has already read, so the figures it
+    checks are the ones it will write. A fixed number of queries however many
+    lines, variants, axes and promotions.
     """
-    lines = list(
-        cart.lines.select_related("variant__product")
-        .prefetch_related(
-            Prefetch(
-                "variant__options", queryset=AttributeOption.objects.select_related("definition")
-            )
-        )
-        .annotate(stock_available=available_stock_subquery("variant_id"))
-    )
+    if lines is None:
+        lines = cart_lines(cart)
+    if rules is None:
+        rules = load_rules(user=user, now=now or shop_now())
+
+    def available_of(variant, annotated) -> int:
+        if available_override is not None:
+            return available_override.get(variant.pk, 0)
+        return annotated or 0
+
     states = []
+    stored_gifts = []
     for line in lines:
+        if line.is_gift:
+            stored_gifts.append(line)
+            continue
         variant = line.variant
-        available = line.stock_available or 0
-        if available_override is not None and variant is not None:
-            available = available_override.get(variant.pk, 0)
+        available = available_of(variant, line.stock_available) if variant is not None else 0
         problem = line_problem(line, variant, available)
         price = variant.price if variant is not None else None
-        state = LineState(line, variant, price, problem)
-        if not problem:
-            state.pricing = PricingLine(
-                unit_price=price, quantity=line.quantity, vat_rate=variant.product.vat_rate
-            )
-        states.append(state)
+        states.append(LineState(line, variant, price, problem))
+    priced = [state for state in states if not state.problem]
 
-    priced = [state.pricing for state in states if state.pricing is not None]
-    # Coupons apply per product (services.coupons): a product's variants count together.
-    line_totals: dict[int, Decimal] = {}
-    for state in states:
-        if state.pricing is not None:
-            product_id = state.variant.product_id
-            line_totals[product_id] = line_totals.get(product_id, 0) + state.pricing.line_total
+    result = PromotionResult()
+    gift_variants = {}
+    if rules:
+        gift_variants = _gift_variants(gift_variant_ids(rules))
+        # All of their units: the engine leaves out those the cart's own lines buy.
+        gift_stock = {
+            variant_id: available_of(variant, variant.stock_available)
+            for variant_id, variant in gift_variants.items()
+        }
+        items = cart_items([state.line for state in priced]) if priced else []
+        result = evaluate(items, rules, gift_stock=gift_stock)
 
-    code = cart.coupon_code if coupon_code is None else coupon_code
-    coupon_check = None
-    if code or coupon is not None:
-        coupon_check = check_coupon(
-            code, line_totals=line_totals, user=user, email=email, now=now, coupon=coupon
+    for state in priced:
+        state.promotion = result.lines.get(state.line.pk)
+        if state.promotion is not None:
+            state.current_price = state.promotion.unit_price
+        state.pricing = PricingLine(
+            unit_price=state.current_price,
+            quantity=state.line.quantity,
+            vat_rate=state.variant.product.vat_rate,
         )
-        for state in states:
-            if state.pricing is not None:
-                state.pricing.discountable = (
-                    state.variant.product_id in coupon_check.eligible_product_ids
-                )
+
+    gifts = _gift_states(cart, result, gift_variants, stored_gifts)
+    coupon_check = _apply_coupon(
+        priced, cart.coupon_code if coupon_code is None else coupon_code, user, email, now, coupon
+    )
 
     delivery = cart.delivery_method if cart.delivery_method_id else None
     delivery_rule = None
     if delivery is not None and delivery.is_active:
         delivery_rule = DeliveryRule(delivery.price, delivery.free_from, delivery.vat_rate)
-    totals = calculate(priced, coupon_check.rule if coupon_check else None, delivery_rule)
-    problems = [state.problem for state in states if state.problem]
-    return CartSummary(cart, states, totals, coupon_check, problems)
+    pricing_lines = [state.pricing for state in priced + gifts]
+    totals = calculate(pricing_lines, coupon_check.rule if coupon_check else None, delivery_rule)
+    savings = sum(
+        (
+            (state.promotion.regular_unit_price - state.promotion.unit_price) * state.quantity
+            for state in priced
+            if state.promotion is not None
+        ),
+        ZERO,
+    )
+    return CartSummary(
+        cart,
+        states + gifts,
+        totals,
+        coupon_check,
+        problems=[state.problem for state in states if state.problem],
+        hints=list(result.hints),
+        gift_shortfalls=list(result.gift_shortfalls),
+        promotion_savings=round_money(savings),
+    )
+
+
+def _gift_states(cart, result: PromotionResult, variants, stored: list[CartLine]):
+    """A line for each gift the promotions give: the cart's own gift line when it holds
+    one (its quantity may be behind: `sync_gifts`), else an unsaved one."""
+    by_key = {(line.promotion_id, line.variant_id): line for line in stored}
+    states = []
+    for gift in result.gifts:
+        variant = variants.get(gift.variant_id)
+        if gift.quantity <= 0 or variant is None:
+            continue
+        line = by_key.get((gift.promotion_id, gift.variant_id)) or CartLine(
+            cart=cart,
+            variant=variant,
+            product_name=variant.description[:300],
+            quantity=gift.quantity,
+            unit_price=ZERO,
+            is_gift=True,
+            promotion_id=gift.promotion_id,
+        )
+        state = LineState(line, variant, ZERO, is_gift=True, gift=gift)
+        # Price 0, so no VAT and no share of a coupon; the rate is the product's, as on
+        # any line, for the order's record.
+        state.pricing = PricingLine(
+            unit_price=ZERO,
+            quantity=gift.quantity,
+            vat_rate=variant.product.vat_rate,
+            discountable=False,
+        )
+        states.append(state)
+    return states
+
+
+def _apply_coupon(priced: list[LineState], code, user, email, now, coupon) -> CouponCheck | None:
+    """Checks the coupon against the promoted line totals and marks the lines it discounts."""
+    if not code and coupon is None:
+        return None
+    # Coupons apply per product (services.coupons): a product's variants count together.
+    line_totals: dict[int, Decimal] = {}
+    unpromoted: set[int] = set()
+    for state in priced:
+        product_id = state.variant.product_id
+        line_totals[product_id] = line_totals.get(product_id, 0) + state.pricing.line_total
+        if state.promotion is None:
+            unpromoted.add(product_id)
+    check = check_coupon(
+        code,
+        line_totals=line_totals,
+        user=user,
+        email=email,
+        now=now,
+        coupon=coupon,
+        unpromoted_product_ids=unpromoted,
+    )
+    combines = check.coupon is None or check.coupon.combines_with_promotions
+    for state in priced:
+        state.pricing.discountable = state.variant.product_id in check.eligible_product_ids and (
+            combines or state.promotion is None
+        )
+    return check
 
 
 def link_lines(summary: CartSummary, request) -> CartSummary:
@@ -442,30 +674,137 @@ def link_lines(summary: CartSummary, request) -> CartSummary:
     return summary
 
 
+# --- What changed since the shopper last looked ----------------------------------
+
+
+@dataclass(frozen=True)
+class GiftChange:
+    name: str
+    quantity: int  # now (0: removed)
+    was: int  # what the cart held (0: added)
+    reason: str = ""  # why it was removed or cut
+
+    @property
+    def message(self) -> str:
+        if not self.was:
+            amount = f"{self.quantity} × " if self.quantity > 1 else ""
+            return f"Gift added: {amount}{self.name}"
+        if not self.quantity:
+            return f"Gift removed: {self.name} ({self.reason})"
+        return f"Gift changed: {self.quantity} × {self.name} instead of {self.was} ({self.reason})"
+
+
+def gift_changes(summary: CartSummary, stored: list[CartLine]) -> list[GiftChange]:
+    """How the gifts the promotions give now differ from the gift lines `stored` (what
+    the shopper saw): added, removed or cut, each with its reason."""
+    given = {(state.gift.promotion_id, state.variant.pk): state for state in summary.gift_lines}
+    short = {(s.promotion_id, s.variant_id) for s in summary.gift_shortfalls}
+    changes = []
+    for line in stored:
+        key = (line.promotion_id, line.variant_id)
+        state = given.pop(key, None)
+        quantity = state.quantity if state is not None else 0
+        if quantity == line.quantity:
+            continue
+        if key in short:
+            reason = "out of stock" if not quantity else "only so many are left"
+        elif quantity < line.quantity:
+            reason = "the promotion no longer applies"
+        else:
+            reason = "the promotion gives more"
+        changes.append(GiftChange(line.product_name, quantity, line.quantity, reason))
+    for state in given.values():
+        changes.append(GiftChange(state.name, state.quantity, 0))
+    return changes
+
+
+def sync_gifts(cart: Cart, summary: CartSummary) -> list[str]:
+    """Makes the cart's gift lines the gifts `summary` says the promotions give; returns
+    what changed ("Gift added: Tote bag", "Gift removed: Tote bag (out of stock)").
+
+    Under the cart's lock, and only if the cart's bought lines are still the ones
+    `summary` priced: a change made meanwhile (another tab, an order placed from
+    this cart) is priced and synced by the next view instead.
+    """
+    priced = {(s.line.pk, s.line.variant_id, s.line.quantity) for s in summary.bought_lines}
+    with transaction.atomic():
+        if locks.lock_cart(cart.pk) is None:
+            return []
+        lines = list(cart.lines.all())
+        bought = {(line.pk, line.variant_id, line.quantity) for line in lines if not line.is_gift}
+        if bought != priced:
+            return []
+        stored = [line for line in lines if line.is_gift]
+        changes = gift_changes(summary, stored)
+        if not changes:
+            return []
+        by_key = {(line.promotion_id, line.variant_id): line for line in stored}
+        for state in summary.gift_lines:
+            line = by_key.pop((state.gift.promotion_id, state.variant.pk), None)
+            if line is None:
+                line = state.line
+                line.pk = None
+                line.quantity = state.quantity
+                line.save()
+            elif line.quantity != state.quantity:
+                line.quantity = state.quantity
+                line.save(update_fields=["quantity"])
+            state.line = line
+        CartLine.objects.filter(pk__in=[line.pk for line in by_key.values()]).delete()
+        cart.save(update_fields=["updated_at"])
+    return [change.message for change in changes]
+
+
+def line_change(state: LineState) -> str:
+    """What changed on a bought line since the shopper saw it: its promotion, its price."""
+    seen = state.line.promotion  # the promotion whose price the shopper last saw
+    now = state.promotion
+    price = ""
+    if state.price_changed:
+        price = f"the price changed from {state.line.unit_price} to {state.current_price}"
+    if now is not None and now.promotion_id != state.line.promotion_id:
+        told = f"Promotion applied: {now.promotion_name} on {state.name}"
+        return f"{told}; {price}." if price else f"{told}."
+    if now is None and seen is not None:
+        told = f"Promotion ended: {seen.name} no longer applies to {state.name}"
+        return f"{told}; {price}." if price else f"{told}."
+    if price:
+        return f"The price of {state.name} {price.removeprefix('the price ')}."
+    return ""
+
+
 def acknowledge_changes(summary: CartSummary) -> list[str]:
     """What changed since the shopper last saw the cart; remembers what they see now.
 
-    Called when the cart or a checkout step is shown. A price change is
-    reported once and the line then carries the new price, so the shopper is
-    never charged a price they were not shown.
+    Called when the cart or a checkout step is shown. A price or promotion change
+    is reported once and the line then carries the new price and promotion, so the
+    shopper is never charged a price they were not shown; the gift lines are made
+    the promotions' gifts (`sync_gifts`). A line with a problem keeps its promotion
+    until the shopper fixes it: what it costs then is told then.
     """
     changes = []
-    new_prices = {}
-    for state in summary.lines:
-        if state.price_changed:
-            changes.append(
-                f"The price of {state.name} changed from "
-                f"{state.line.unit_price} to {state.current_price}."
-            )
-            state.line.unit_price = state.current_price
-            new_prices[state.line.pk] = state.current_price
-    if new_prices:
+    seen = {}
+    for state in summary.bought_lines:
+        if state.problem and state.line.promotion_id is not None:
+            continue
+        change = line_change(state)
+        if not change:
+            continue
+        changes.append(change)
+        promotion_id = state.promotion.promotion_id if state.promotion else None
+        state.line.unit_price = state.current_price
+        state.line.promotion_id = promotion_id
+        seen[state.line.pk] = (state.current_price, promotion_id)
+    if seen:
         with transaction.atomic():
             locks.lock_cart(summary.cart.pk)
             # A filtered update, not save(): an order placed since the cart was read
             # has taken these lines away, and there is nothing left to remember.
-            for line_id, price in new_prices.items():
-                CartLine.objects.filter(pk=line_id).update(unit_price=price)
+            for line_id, (price, promotion_id) in seen.items():
+                CartLine.objects.filter(pk=line_id).update(
+                    unit_price=price, promotion_id=promotion_id
+                )
+    changes += sync_gifts(summary.cart, summary)
     check = summary.coupon_check
     if check is not None and not check.ok and summary.cart.coupon_code:
         changes.append(check.message)
@@ -492,7 +831,10 @@ def merge_guest_cart(token: str, user) -> Cart | None:
         guest, cart = locked.get(guest_id[0]), locked[cart.pk]
         if guest is None or guest.user_id is not None:  # merged by a concurrent sign-in
             return None
-        existing = {line.variant_id: line for line in cart.lines.filter(variant__isnull=False)}
+        # Gifts are the promotions' to give: the next view gives the merged cart its own.
+        guest.lines.filter(is_gift=True).delete()
+        bought = cart.lines.filter(variant__isnull=False, is_gift=False)
+        existing = {line.variant_id: line for line in bought}
         for line in guest.lines.filter(variant_id__in=existing):
             mine = existing[line.variant_id]
             mine.quantity = line_limits.cap(mine.quantity + line.quantity).quantity

@@ -2,13 +2,18 @@
 
 Locks follow the one order of services.locks (its docstring is the rule):
 every step locks the cart before it writes the checkout, and `place_order`
-locks cart → checkout → coupon → stock rows by id (→ the catalog version row,
-only when a variant sells out, so cached catalog pages stop offering it from
-the moment the order commits). So a step and a placement of one shopper, or two
-submits of one checkout, queue on the cart (the second submit finds the first's
-order and returns it), two buyers of the same variant queue on its stock rows,
-and nothing deadlocks. Everything the order says is computed again from the
-locked rows; e-mails go out only after commit.
+locks cart → checkout → coupon → stock rows by id, of the bought variants and
+the gift variants together (→ the catalog version row, only when a variant sells
+out, so cached catalog pages stop offering it from the moment the order commits).
+So a step and a placement of one shopper, or two submits of one checkout, queue
+on the cart (the second submit finds the first's order and returns it), two
+buyers of the same variant (bought or given) queue on its stock rows, and
+nothing deadlocks. Everything the order says is computed again from the
+locked rows, promotions included: the order is placed only if its prices and
+gifts are those the shopper was last shown (the cart lines' stored prices and
+gift lines, `services.cart.acknowledge_changes`), else `TotalChanged`, and a
+gift is given only from stock this placement holds. E-mails go out only after
+commit.
 
 A checkout that became an order answers for it from then on: a repeated
 submit, or a step written after the order was placed, gets `CheckoutPlaced`;
@@ -43,9 +48,10 @@ from commerce.payments.base import PaymentDeclined
 from commerce.tokens import is_token
 
 from . import locks, notifications
-from .cart import CartSummary, summarize
+from .cart import CartSummary, cart_lines, gift_changes, line_change, stock_variant_ids, summarize
 from .catalog_version import bump_if_availability_changed
 from .inventory import units_by_variant
+from .promotions import load_rules
 
 logger = logging.getLogger(__name__)
 
@@ -249,8 +255,11 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
         raise CheckoutError(missing.message)
 
     coupon = locks.lock_coupon(code=cart.coupon_code) if cart.coupon_code else None
-    variant_ids = cart.lines.exclude(variant=None).values_list("variant_id", flat=True)
-    stock_rows = locks.lock_stock(variant_ids, active_warehouses_only=True)
+    # The cart's lines are fixed while it is locked; the promotions are read once and
+    # priced under the stock locks, with the gift variants' stock locked too.
+    rules = load_rules(user=user)
+    lines = cart_lines(cart)
+    stock_rows = locks.lock_stock(stock_variant_ids(lines, rules), active_warehouses_only=True)
     available = units_by_variant(stock_rows)
 
     summary = summarize(
@@ -259,8 +268,10 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
         email=checkout.email,
         available_override=available,
         coupon=coupon,
+        rules=rules,
+        lines=lines,
     )
-    _check_summary(summary, cart, expected_total)
+    _check_summary(summary, cart, expected_total, [line for line in lines if line.is_gift])
 
     order = _create_order(checkout, cart, summary, user, currency, source)
     units = _take_stock(order, summary, stock_rows)
@@ -280,8 +291,8 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
     return Placement(order, created=True)
 
 
-def _check_summary(summary: CartSummary, cart: Cart, expected_total):
-    if summary.is_empty:
+def _check_summary(summary: CartSummary, cart: Cart, expected_total, gifts_seen):
+    if not summary.bought_lines:
         raise CheckoutError("Your cart is empty.")
     if summary.problems:
         raise CheckoutError(" ".join(summary.problems))
@@ -289,9 +300,11 @@ def _check_summary(summary: CartSummary, cart: Cart, expected_total):
         raise CheckoutError(
             f"{summary.coupon_check.message} Remove the coupon from your cart to continue."
         )
-    if any(state.price_changed for state in summary.lines):
-        names = ", ".join(state.name for state in summary.lines if state.price_changed)
-        raise TotalChanged(f"The price of {names} changed. Please review your order.")
+    changed = [line_change(state) for state in summary.bought_lines]
+    changed += [change.message + "." for change in gift_changes(summary, gifts_seen)]
+    if any(changed):
+        told = " ".join(change for change in changed if change)
+        raise TotalChanged(f"{told} Please review your order.")
     total = summary.totals.grand_total
     if expected_total is not None and total != expected_total:
         raise TotalChanged(
@@ -342,6 +355,10 @@ def _create_order(checkout, cart, summary: CartSummary, user, currency, source) 
                 line_total=state.pricing.line_total,
                 discount=state.pricing.discount,
                 vat_rate=state.pricing.vat_rate,
+                promotion_id=state.promotion_id,
+                promotion_name=state.promotion_name[:200],
+                regular_unit_price=state.regular_price,
+                is_gift=state.is_gift,
             )
             for state in summary.lines
         ]
@@ -356,10 +373,12 @@ def _take_stock(order: Order, summary: CartSummary, stock_rows: list[Stock]) -> 
     by_variant = {}
     for row in sorted(stock_rows, key=lambda r: (r.warehouse.sort_order, r.warehouse.name, r.id)):
         by_variant.setdefault(row.variant_id, []).append(row)
-    lines = {line.variant_id: line for line in order.lines.all()}
+    # Order lines in the summary's order (bulk_create keeps it): a variant may be on a
+    # bought line and on gift lines too, each taking its own units.
+    lines = list(order.lines.order_by("id"))
     before = units_by_variant(stock_rows)
     allocations = []
-    for state in summary.lines:
+    for state, line in zip(summary.lines, lines, strict=True):
         needed = state.pricing.quantity
         for row in by_variant.get(state.variant.pk, []):
             if needed == 0:
@@ -373,9 +392,7 @@ def _take_stock(order: Order, summary: CartSummary, stock_rows: list[Stock]) -> 
             row.quantity -= taken
             needed -= taken
             allocations.append(
-                OrderLineAllocation(
-                    line=lines[state.variant.pk], warehouse=row.warehouse, quantity=taken
-                )
+                OrderLineAllocation(line=line, warehouse=row.warehouse, quantity=taken)
             )
         if needed:
             raise CheckoutError(f"Only part of {state.name} is in stock.")

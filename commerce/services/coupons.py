@@ -88,9 +88,16 @@ def check_coupon(
     email: str = "",
     now=None,
     coupon: Coupon | None = None,
+    unpromoted_product_ids: set | None = None,
 ) -> CouponCheck:
     """`line_totals` maps product id → the total (Decimal) of the cart's lines of it: a
     product's variants count together, and a coupon for a product covers all of them.
+    The totals are at the promoted prices: promotions come first, then the coupon.
+
+    `unpromoted_product_ids`: the products with a line no promotion changed. A coupon
+    that does not combine with promotions (`Coupon.combines_with_promotions`) is
+    eligible only for those (and the cart marks only those lines discountable);
+    None: nothing is promoted.
 
     The per-customer limit is checked for the signed-in user and, once the
     shopper has given it, their e-mail (so signing out does not reset it).
@@ -134,4 +141,11 @@ def check_coupon(
         )
     if not eligible:
         return no(f"The coupon {coupon.code} does not apply to any product in your cart.")
+    if not coupon.combines_with_promotions and unpromoted_product_ids is not None:
+        eligible &= set(unpromoted_product_ids)
+        if not eligible:
+            return no(
+                f"The coupon {coupon.code} does not combine with promotions, and what it "
+                "applies to in your cart is already on promotion."
+            )
     return CouponCheck(coupon, True, "", eligible)
