@@ -70,6 +70,8 @@ def make_promotion(name=None, conditions=(), *, publish=True, groups=(), **field
         cond.qualifying_products.set(spec["products"])
         cond.qualifying_variants.set(spec["variants"])
         cond.qualifying_categories.set(spec["categories"])
+        # ParentalManyToManyField values stay in memory until their row is saved.
+        cond.save()
         for r_position, r in enumerate(spec["rewards"]):
             PromotionReward.objects.create(condition=cond, sort_order=r_position, **r)
     revision = promotion.save_revision()
