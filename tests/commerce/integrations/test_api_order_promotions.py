@@ -141,7 +141,8 @@ def test_at_the_threshold_the_promotion_prices_the_line(
         "relation_id": ordered.pk,
         "promotion_name": "Mug deal",
         "promotion_id": mug_deal.pk,
-        "promotion_url": "http://testserver/shop/promotions/mug-deal/",
+        # The shop page's full URL (its site's root URL) and the promotion's short code.
+        "promotion_url": shop.get_full_url() + "promotions/mug-deal/",
     }
     assert body["subtotal"] == 80.0
     assert body["notes"] == []
@@ -240,7 +241,7 @@ def test_gift_lines_follow_the_requested_lines(
             "relation_id": gift_line.pk,
             "promotion_name": "Tote with mugs",
             "promotion_id": tote_gift.pk,
-            "promotion_url": "http://testserver/shop/promotions/tote-with-mugs/",
+            "promotion_url": shop.get_full_url() + "promotions/tote-with-mugs/",
         },
         "line_total": 0.0,
         "vat_rate": 23.0,
