@@ -414,3 +414,34 @@ def test_bad_promotion_ids_are_400s(integrator, customer, methods, mug, field, v
     assert response.status_code == 400, response.json()
     assert f"lines.0.{field}" in field_errors(response)
     assert not Order.objects.exists()
+
+
+@pytest.fixture
+def frozen_now(monkeypatch):
+    """The shop's now held still (`pages.clock.shop_now` reads `timezone.now`)."""
+    moment = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    return moment
+
+
+def test_a_promotion_starting_exactly_now_applies_and_one_ending_now_does_not(
+    integrator, customer, methods, mug, frozen_now
+):
+    rule = [condition([reward(mug, given_price="8.00")], threshold_min=1)]
+    starting = make_promotion("Starts now", rule, start=frozen_now)
+    ending = make_promotion(
+        "Ends now",
+        [condition([reward(mug, given_price="7.00")], threshold_min=1)],
+        start=frozen_now - timedelta(days=1),
+        end=frozen_now,
+    )
+
+    response = create(integrator, order(customer, mugs(1, promotion_id=starting.pk)))
+    assert response.status_code == 201, response.json()
+    assert response.json()["lines"][0]["promotion"]["promotion_id"] == starting.pk
+    assert response.json()["lines"][0]["given_price"] == 8.0
+
+    refused = create(integrator, order(customer, mugs(1, promotion_id=ending.pk)))
+    assert field_errors(refused) == {
+        "lines.0.promotion_id": [f"No running promotion with id {ending.pk}."]
+    }

@@ -244,6 +244,17 @@ def test_running_scheduled_ended_and_switched_off_are_listed_with_their_status(g
     }
 
 
+def test_status_at_the_window_edges(get, battery, monkeypatch):
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    rule = [condition([reward(battery, given_price="9.00")])]
+    starting = make_promotion("Starts now", rule, start=now)
+    ending = make_promotion("Ends now", rule, start=now - timedelta(days=1), end=now)
+    later = make_promotion("Starts in a moment", rule, start=now + timedelta(microseconds=1))
+    statuses = {item["id"]: item["status"] for item in get().json()}
+    assert statuses == {starting.pk: "running", ending.pk: "ended", later.pk: "scheduled"}
+
+
 def test_group_only_promotions_are_listed_with_their_groups(get, battery):
     wholesale = Group.objects.create(name="Wholesale")
     Group.objects.create(name="Retail")
