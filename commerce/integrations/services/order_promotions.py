@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from commerce.models import Measure, Promotion
+from commerce.models import Measure, Promotion, ValueType
 from commerce.services.pricing.promotions import ConditionRule, PromotionRule
 
 
@@ -72,25 +72,34 @@ def promotion_refusals(lines, states, summary, rules: list[PromotionRule]) -> li
         else:
             reason = (
                 f"Promotion {promotion_id} ({rule.name}) does not apply to this line: "
-                + _why_not(promotion_id, state, summary)
+                + _why_not(rule, state, summary)
             )
         refusals.append(Refusal(f"lines.{index}.promotion_id", reason))
     return refusals
 
 
-def _why_not(promotion_id: int, state, summary) -> str:
+def _why_not(rule: PromotionRule, state, summary) -> str:
     other = state.promotion
     if other is not None:
         return (
             f"promotion {other.promotion_id} ({other.promotion_name}) applies to it instead, "
             f"at {other.unit_price} each."
         )
-    for hint in summary.hints:
-        if hint.promotion_id == promotion_id and hint.variant_id == state.variant.pk:
+    variant_id = state.variant.pk
+    hints = [hint for hint in summary.hints if hint.promotion_id == rule.id]
+    for hint in hints:
+        if hint.variant_id == variant_id:
             return f"{hint.message}."
     for shortfall in summary.gift_shortfalls:
-        if shortfall.promotion_id == promotion_id:
+        if shortfall.promotion_id == rule.id:
             return shortfall.message
+    if any(s.promotion and s.promotion.promotion_id == rule.id for s in summary.bought_lines):
+        return "it applies to other lines of this order, not to this one."
+    rewards = [reward for condition in rule.conditions for reward in condition.rewards]
+    if any(reward.value_type == ValueType.GIFT for reward in rewards) and hints:
+        return f"{hints[0].message}."  # what the gift still needs
+    if not any(reward.variant_id == variant_id for reward in rewards):
+        return "it has no reward for this variant."
     return "its conditions do not hold for this order."
 
 

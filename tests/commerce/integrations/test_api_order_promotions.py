@@ -372,6 +372,45 @@ def test_promotion_id_on_a_line_it_does_not_reward(integrator, customer, methods
     response = create(integrator, order(customer, mugs(1, promotion_id=tote_deal.pk)))
     assert refusal(response) == (
         f"Promotion {tote_deal.pk} (Tote deal) does not apply to this line: "
+        "it has no reward for this variant."
+    )
+    # Named on the mug line while it prices the tote line of the same order.
+    totes = {"sku": "TOTE-1", "quantity": 1, "suggested_price": "12.00"}
+    response = create(integrator, order(customer, mugs(1, promotion_id=tote_deal.pk), totes))
+    assert refusal(response) == (
+        f"Promotion {tote_deal.pk} (Tote deal) does not apply to this line: "
+        "it applies to other lines of this order, not to this one."
+    )
+
+
+def test_promotion_id_of_a_gift_below_its_threshold_says_what_is_missing(
+    integrator, customer, methods, mug, tote, tote_gift
+):
+    response = create(integrator, order(customer, mugs(9, promotion_id=tote_gift.pk)))
+    assert refusal(response) == (
+        f"Promotion {tote_gift.pk} (Tote with mugs) does not apply to this line: "
+        "Buy 1 more for a free Tote bag."
+    )
+
+
+def test_promotion_id_whose_condition_holds_nowhere(integrator, customer, methods, mug):
+    # A value threshold on chosen products the order does not have.
+    other = make_product("Kettle", price=D("50.00"), stock=5)
+    far = make_promotion(
+        "Kettle buyers",
+        [
+            condition(
+                [reward(mug, given_price="5.00")],
+                threshold_min="100.00",
+                measure="value",
+                qualifying="chosen",
+                products=[other],
+            )
+        ],
+    )
+    response = create(integrator, order(customer, mugs(1, promotion_id=far.pk)))
+    assert refusal(response) == (
+        f"Promotion {far.pk} (Kettle buyers) does not apply to this line: "
         "its conditions do not hold for this order."
     )
 
