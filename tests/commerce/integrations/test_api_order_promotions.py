@@ -484,3 +484,34 @@ def test_a_promotion_starting_exactly_now_applies_and_one_ending_now_does_not(
     assert field_errors(refused) == {
         "lines.0.promotion_id": [f"No running promotion with id {ending.pk}."]
     }
+
+
+def test_queries_do_not_grow_with_promotions(integrator, customer, methods, mug, tote):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add_promotions(start, count):
+        for i in range(start, start + count):
+            make_promotion(
+                f"Deal {i}",
+                [
+                    condition([reward(mug, given_price=f"{8 - i / 10:.2f}")], threshold_min=1),
+                    condition([reward(tote, "gift", quantity=1)], threshold_min=3),
+                ],
+            )
+
+    token = access_token(integrator)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = post("/create-order", order(customer, mugs(1)), token)
+        assert response.status_code == 201, response.json()
+        return len(captured)
+
+    # Each prices the mug (the best wins) and has a gift condition one mug does not reach.
+    add_promotions(0, 1)
+    queries()  # once to warm the caches a first request fills (site, content types)
+    with_one = queries()
+    add_promotions(1, 19)
+    assert queries() == with_one
+    assert OrderLine.objects.order_by("-id")[0].unit_price == D("6.10")  # Deal 19's
