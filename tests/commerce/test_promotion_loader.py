@@ -66,6 +66,41 @@ def test_a_running_promotion_is_loaded_with_its_conditions_and_rewards(mug):
     assert (gift.value_type, gift.quantity, gift.variant_name) == ("gift", 1, "Tote bag")
 
 
+def test_loaded_rules_equal_the_rules_of_the_promotions_themselves(mug):
+    """Two readers of one promotion (rows for the shop, the cluster for a preview) agree."""
+    tote = make_product("Tote bag", price=D("15.00"))
+    kitchen = make_category("Kitchen")
+    pans = make_category("Pans", parent=kitchen)
+    make_promotion(
+        "Tiers",
+        [
+            condition([reward(mug, given_price="5.00")], threshold_min=10, threshold_max=49),
+            condition([reward(mug, given_price="4.50")], threshold_min=50),
+        ],
+        start=timezone.now() - timedelta(days=1),
+        start_using_default_price=True,
+    )
+    make_promotion(
+        "Gift",
+        [
+            condition(
+                [reward(tote, "gift", quantity=2), reward(mug, "percent", reward_value=10)],
+                measure="value",
+                threshold_min=100,
+                qualifying="chosen",
+                categories=[kitchen, pans],
+                products=[tote],
+            )
+        ],
+        keep_bundle_multiplayer_same=True,
+        calculate_using_cumulative_units=True,
+        use_promotion_price_for_threshold=True,
+    )
+    loaded = load_rules()
+    assert len(loaded) == 2
+    assert loaded == [rule_for(Promotion.objects.get(pk=rule.id)) for rule in loaded]
+
+
 def test_a_reward_variant_is_named_with_its_options():
     size, (medium, _large) = make_attribute("Size", ["M", "L"], varies_per_variant=True)
     coat = make_product("Heritage coat", axes=[size], variants=[{"options": [medium]}])
@@ -158,9 +193,9 @@ def test_loading_takes_a_fixed_number_of_queries(count, mug, django_assert_num_q
     tote = make_product("Tote bag", price=D("15.00"))
     kitchen = make_category("Kitchen")
     _many_promotions(count, mug, tote, kitchen)
-    # promotions, conditions, rewards (+ variant, product), reward variants' options,
+    # promotions, conditions, rewards, reward variants (+ product), their options,
     # qualifying products, variants, categories.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         rules = load_rules()
     assert len(rules) == count
     assert all(rule.conditions[1].category_paths == ("kitchen",) for rule in rules)
@@ -171,7 +206,7 @@ def test_a_member_costs_the_same_queries_as_a_guest(mug, django_assert_num_queri
     make_promotion("Trade", [condition([reward(mug, given_price="5.00")])], groups=[trade])
     member = make_customer()
     member.groups.add(trade)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert len(load_rules(user=member)) == 1
 
 

@@ -225,7 +225,7 @@ def evaluate(
     stock per gift variant (`gift_variant_ids` names them); None means
     unlimited (the storefront's product page preview, the benchmark).
     """
-    items = sorted(items, key=lambda item: (item.variant_id, str(item.key)))
+    cart = _Cart(items)
     promotions = sorted(promotions, key=_tie_order)
     result = PromotionResult()
     best: dict[Hashable, tuple] = {}
@@ -233,7 +233,7 @@ def evaluate(
     ladders_by_promotion: list[tuple[PromotionRule, list[_Ladder]]] = []
 
     for promotion in promotions:
-        ladders = _ladders(promotion, items)
+        ladders = _ladders(promotion, cart)
         ladders_by_promotion.append((promotion, ladders))
         for ladder in ladders:
             if ladder.applied is None:
@@ -242,9 +242,7 @@ def evaluate(
             for r_position, reward in enumerate(condition.rewards):
                 if reward.value_type == GIFT:
                     continue
-                for item in items:
-                    if item.variant_id != reward.variant_id:
-                        continue
+                for item in cart.of_variant(reward.variant_id):
                     price = _reward_price(promotion, reward, item, multiplier)
                     if price is None or price >= round_money(item.unit_price):
                         continue
@@ -271,12 +269,52 @@ def evaluate(
                 wanted_gifts.append(_WantedGifts(promotion, condition, multiplier, gifts))
 
     result.lines = {key: line for key, (_rank, line) in best.items()}
-    _give_gifts(result, items, wanted_gifts, gift_stock)
-    result.hints = _hints(items, ladders_by_promotion, result)
+    _give_gifts(result, cart, wanted_gifts, gift_stock)
+    result.hints = _hints(cart, ladders_by_promotion, result)
     return result
 
 
 # --- Measuring and tiers -------------------------------------------------------------------
+
+
+class _Cart:
+    """The items indexed by what conditions name, so a condition costs what it names,
+    not the size of the cart (200 promotions on a 50-line cart: see bench/promotions.py)."""
+
+    def __init__(self, items: Sequence[CartItem]):
+        self.items = sorted(items, key=lambda item: (item.variant_id, str(item.key)))
+        self.by_variant: dict[int, list[int]] = {}
+        self.by_product: dict[int, list[int]] = {}
+        self.by_branch: dict[str, list[int]] = {}  # every category path and its ancestors
+        self.bought: dict[int, int] = {}
+        for index, item in enumerate(self.items):
+            self.by_variant.setdefault(item.variant_id, []).append(index)
+            self.by_product.setdefault(item.product_id, []).append(index)
+            self.bought[item.variant_id] = self.bought.get(item.variant_id, 0) + item.quantity
+            branches = set()
+            for path in item.category_paths:
+                parts = path.split("/")
+                branches.update("/".join(parts[: depth + 1]) for depth in range(len(parts)))
+            for branch in branches:
+                self.by_branch.setdefault(branch, []).append(index)
+
+    def of_variant(self, variant_id: int) -> list[CartItem]:
+        return [self.items[index] for index in self.by_variant.get(variant_id, ())]
+
+    def qualifying(self, condition: ConditionRule) -> list[CartItem]:
+        """The lines that count toward the condition, each once."""
+        found: set[int] = set()
+        if condition.qualifying != CHOSEN:
+            for reward in condition.rewards:
+                found.update(self.by_variant.get(reward.variant_id, ()))
+        else:
+            for variant in condition.variant_ids:
+                found.update(self.by_variant.get(variant, ()))
+            for product in condition.product_ids:
+                found.update(self.by_product.get(product, ()))
+            for branch in condition.category_paths:
+                found.update(self.by_branch.get(branch, ()))
+        return [self.items[index] for index in sorted(found)]
 
 
 def _tie_order(promotion: PromotionRule):
@@ -313,7 +351,7 @@ def _ladder_key(condition: ConditionRule):
     return (condition.measure, REWARDS, frozenset(r.variant_id for r in condition.rewards))
 
 
-def _ladders(promotion: PromotionRule, items: Sequence[CartItem]) -> list[_Ladder]:
+def _ladders(promotion: PromotionRule, cart: _Cart) -> list[_Ladder]:
     grouped: dict[tuple, list[tuple[ConditionRule, int]]] = {}
     for position, condition in enumerate(promotion.conditions):
         grouped.setdefault(_ladder_key(condition), []).append((condition, position))
@@ -321,8 +359,10 @@ def _ladders(promotion: PromotionRule, items: Sequence[CartItem]) -> list[_Ladde
     for conditions in grouped.values():
         measures = {}
         applied = None
+        # A ladder's conditions count the same lines.
+        qualifying = [item for item in cart.qualifying(conditions[0][0]) if item.quantity > 0]
         for condition, position in conditions:
-            measure = _measure(promotion, condition, items)
+            measure = _measure(promotion, condition, qualifying)
             measures[position] = measure
             if not _holds(condition, measure):
                 continue
@@ -332,26 +372,7 @@ def _ladders(promotion: PromotionRule, items: Sequence[CartItem]) -> list[_Ladde
     return ladders
 
 
-def _in_branch(path: str, branch: str) -> bool:
-    return path == branch or path.startswith(f"{branch}/")
-
-
-def _qualifies(condition: ConditionRule, item: CartItem) -> bool:
-    if condition.qualifying == CHOSEN:
-        return (
-            item.variant_id in condition.variant_ids
-            or item.product_id in condition.product_ids
-            or any(
-                _in_branch(path, branch)
-                for path in item.category_paths
-                for branch in condition.category_paths
-            )
-        )
-    return any(reward.variant_id == item.variant_id for reward in condition.rewards)
-
-
-def _measure(promotion: PromotionRule, condition: ConditionRule, items) -> Decimal:
-    qualifying = [item for item in items if item.quantity > 0 and _qualifies(condition, item)]
+def _measure(promotion: PromotionRule, condition: ConditionRule, qualifying) -> Decimal:
     if condition.measure == VALUE:
         if promotion.use_promotion_price_for_threshold:
             return sum(
@@ -409,12 +430,10 @@ def _reward_price(promotion, reward: RewardRule, item: CartItem, multiplier: int
 # --- Gifts ----------------------------------------------------------------------------------
 
 
-def _give_gifts(result, items, wanted_gifts: list[_WantedGifts], gift_stock) -> None:
+def _give_gifts(result, cart: _Cart, wanted_gifts: list[_WantedGifts], gift_stock) -> None:
     left: dict[int, int] | None = None
     if gift_stock is not None:
-        bought: dict[int, int] = {}
-        for item in items:
-            bought[item.variant_id] = bought.get(item.variant_id, 0) + item.quantity
+        bought = cart.bought
         left = {}
         for wanted in wanted_gifts:
             for reward, _units in wanted.gifts:
@@ -496,7 +515,7 @@ def _shortfall_message(reward: RewardRule, wanted: int, given: int) -> str:
 # --- Hints ----------------------------------------------------------------------------------
 
 
-def _hints(items, ladders_by_promotion, result: PromotionResult) -> list[Hint]:
+def _hints(cart: _Cart, ladders_by_promotion, result: PromotionResult) -> list[Hint]:
     given_gifts = {(g.promotion_id, g.condition_id, g.variant_id) for g in result.gifts}
     nearest: dict[tuple[int, int], tuple[Decimal, str]] = {}
 
@@ -519,7 +538,7 @@ def _hints(items, ladders_by_promotion, result: PromotionResult) -> list[Hint]:
                     ):
                         continue
                     for reward in condition.rewards:
-                        text = _reward_offer(promotion, condition, reward, items, result)
+                        text = _reward_offer(promotion, reward, cart, result)
                         if reward.value_type == GIFT and (
                             ladder.applied
                             and (promotion.id, ladder.applied[0].id, reward.variant_id)
@@ -559,16 +578,14 @@ def _hints(items, ladders_by_promotion, result: PromotionResult) -> list[Hint]:
     ]
 
 
-def _reward_offer(promotion, condition, reward, items, result) -> str:
+def _reward_offer(promotion, reward, cart: _Cart, result) -> str:
     """What reaching the condition would give that the cart does not have yet, or ""."""
     if reward.value_type == GIFT:
         if reward.quantity <= 0:
             return ""
         name = reward.variant_name or "gift"
         return f"a free {name}" if reward.quantity == 1 else f"{reward.quantity} free {name}"
-    for item in items:
-        if item.variant_id != reward.variant_id:
-            continue
+    for item in cart.of_variant(reward.variant_id):
         price = _reward_price(promotion, reward, item, 1)
         if price is not None and price < result.unit_price(item):
             return f"{_money(price)} each"
