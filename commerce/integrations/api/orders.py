@@ -15,6 +15,11 @@ Endpoints and answers follow the AMPER "create-order" documentation:
   permission → 403; anything wrong with the request → 400 with field errors.
 
 Every error is JSON: {"detail": "...", "errors": {"lines.0.quantity": ["..."]}}.
+
+Promotions apply as on the storefront; the answer's lines carry AMPER's
+`promotion` object, `given_price` and `customer_price`, then the gift lines
+(`is_gift`); a line's `promotion_id` is checked against what the engine applies
+(`commerce/integrations/services/order_promotions.py` states the rules).
 """
 
 from decimal import Decimal
@@ -27,6 +32,7 @@ from commerce.integrations import jwt_auth
 from commerce.integrations.api.base import StableOperationIdsAPI
 from commerce.integrations.api.fields import text
 from commerce.integrations.services import orders as order_service
+from commerce.models import ShopPage
 from commerce.money import shop_currency
 from commerce.services import limits
 from commerce.services.checkout import CheckoutError
@@ -42,6 +48,8 @@ api = StableOperationIdsAPI(
 
 
 # --- Schemas -----------------------------------------------------------------------
+
+MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints: a larger one names nothing
 
 
 class CredentialsIn(Schema):
@@ -83,10 +91,21 @@ class LineIn(Schema):
         ge=0,
         max_digits=12,
         decimal_places=2,
-        description="The unit price the caller expects; must equal the shop's price.",
+        description="The unit price the caller expects: the shop's regular price, or the "
+        "price after the promotion that applies. The line is charged the latter.",
     )
-    promotion_id: int | None = Field(None, description="Accepted and ignored (no promotions).")
-    order_line_promotion_id: int | None = Field(None, description="Accepted and ignored.")
+    promotion_id: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="The promotion the caller expects on this line (see /external/v1/"
+        "promotions/). Accepted when it sets the line's price or gives a gift in this "
+        "order; otherwise the order is refused with the reason. Left out, the line gets "
+        "whatever promotion applies.",
+    )
+    order_line_promotion_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="AMPER's relation id: accepted and ignored."
+    )
 
 
 class CreateOrderIn(Schema):
@@ -104,6 +123,24 @@ class CreateOrderIn(Schema):
     )
 
 
+class LinePromotionOut(Schema):
+    """AMPER's `promotion` object: the promotion that priced the line (or gave the gift)."""
+
+    price: float = Field(description="The unit price after the promotion (0 for a gift).")
+    promotion_min_order_quantity: float | None = Field(
+        description="The applied condition's threshold_min when it counts quantity (bulk "
+        "units with calculate_using_cumulative_units); null when it counts value."
+    )
+    promotion_condition_item_id: int = Field(description="The reward's id.")
+    promotion_condition_id: int = Field(description="The condition's id.")
+    relation_id: int = Field(description="The order line's id; 0 with playground.")
+    promotion_name: str
+    promotion_id: int
+    promotion_url: str | None = Field(
+        description="The promotion's page on the storefront (/shop/promotions/<short_code>/)."
+    )
+
+
 class LineOut(Schema):
     product_id: int
     variant_id: int
@@ -113,11 +150,20 @@ class LineOut(Schema):
         description='The variant\'s description: "Heritage coat — Size M, Colour Green".'
     )
     quantity: int
-    suggested_price: float
-    default_price: float
-    customer_price: float
-    given_price: float
-    promotion: dict | None
+    is_gift: bool = Field(
+        description="true: a gift a promotion added (after the requested lines), at price 0."
+    )
+    suggested_price: float | None = Field(description="As requested; null on a gift line.")
+    default_price: float = Field(description="The catalog price.")
+    customer_price: float = Field(
+        description="This customer's price before promotions (today the catalog price)."
+    )
+    given_price: float = Field(
+        description="The unit price after the promotion; 0 when no promotion applies."
+    )
+    promotion: LinePromotionOut | None = Field(
+        description="The promotion applied to the line (the best one), or null."
+    )
     line_total: float
     vat_rate: float
 
@@ -128,6 +174,10 @@ class CreateOrderOut(Schema):
     playground: bool
     currency: str
     lines: list[LineOut]
+    notes: list[str] = Field(
+        description="What the promotions say: gifts cut short by stock, and what would "
+        'reach the next threshold ("Mug: Buy 2 more for 5.00 each.").'
+    )
     subtotal: float
     discount: float
     delivery_method_id: int | None
@@ -172,6 +222,12 @@ def _http_error(request, exc: HttpError):
 
 
 # --- Endpoints ---------------------------------------------------------------------
+
+
+def _shop_url(request) -> str | None:
+    shop = ShopPage.for_request(request)
+    return shop.get_full_url(request) if shop is not None else None
+
 
 INVALID_CREDENTIALS = 404  # the AMPER documentation's code for wrong credentials
 TOO_MANY_CALLS = "Too many requests from this address; wait a minute and try again."
@@ -223,7 +279,9 @@ def token_refresh(request, body: RefreshIn):
 )
 def create_order(request, payload: CreateOrderIn):
     try:
-        answer = order_service.create_order(payload, currency=shop_currency(request))
+        answer = order_service.create_order(
+            payload, currency=shop_currency(request), shop_url=_shop_url(request)
+        )
     except order_service.InvalidOrder as invalid:
         return Status(400, {"detail": str(invalid), "errors": invalid.errors})
     except CheckoutError as refused:  # e.g. the last units sold a moment earlier

@@ -5,27 +5,34 @@ works unchanged: the same URLs, field names and types, a bare JSON array for
 lists, and the key in `api_key`. What we add is documented in the README
 ("Integration API"): paging parameters with the totals and links in headers,
 `updated_since`, `include_disabled` and the `Authorization: Api-Key` header.
-One module per endpoint family (products, variants, categories, stocks), each with its
-response schemas beside its endpoints; they only translate HTTP, what is exposed
-lives in `commerce/integrations/services/catalog_export.py`.
+One module per endpoint family (products, variants, categories, stocks,
+promotions), each with its response schemas beside its endpoints; they only translate
+HTTP, what is exposed lives in `commerce/integrations/services/catalog_export.py` (and
+`promotion_export.py`).
 """
 
 from django.http import HttpRequest, HttpResponse
 from ninja.errors import ValidationError
 
-from commerce.integrations.api import categories, products, stocks, variants
+from commerce.integrations.api import categories, products, promotions, stocks, variants
 from commerce.integrations.api.base import StableOperationIdsAPI
 from commerce.integrations.auth import API_KEY_AUTH
 from commerce.integrations.services.catalog_export import MAX_PAGE_SIZE, BadParameter
 
 DESCRIPTION = f"""
-Read-only catalog API with the URLs and field names of AMPER's `/external/v1/` API.
+Read-only catalog and promotions API with the URLs and field names of AMPER's
+`/external/v1/` API.
 
 **Variants**: a product is sold as one or more variants (a size and colour), each with
 its own SKU, EAN, price and stock. A product's `sku`, `ean`, `default_price` and `weight`
 are its default (first active) variant's; its `variants` list them all, and
 `/variants/` lists them on their own. Stock rows are per variant
 (`product_external_id` = the variant's SKU).
+
+**Promotions**: every published promotion, running or not (read `start`, `end`,
+`is_active`, or our `status`), in AMPER's shape; a reward's `product` is the variant it
+names (`id` the variant id, `short_code` its SKU). `value_type` is
+{promotions.VALUE_TYPE_DESCRIPTION}.
 
 **Authentication**: an API key created by staff in the admin (Integrations → API keys),
 in the `api_key` query parameter or an `Authorization: Api-Key <key>` header.
@@ -64,3 +71,4 @@ api.add_router("/", products.router)
 api.add_router("/", categories.router)
 api.add_router("/", stocks.router)
 api.add_router("/", variants.router)
+api.add_router("/", promotions.router)

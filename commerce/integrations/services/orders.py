@@ -25,6 +25,14 @@ product's variant when it has exactly one (a product without axes, and every
 AMPER client that knows only products); a product sold in several variants
 needs one of them named, and a line that names both must name a variant of
 that product.
+
+Promotions: the cart is priced by `services.cart.summarize` (the engine, with
+the customer's promotions), what it gives is recorded on the cart as the
+storefront records what a shopper was shown (`services.cart.acknowledge_changes`:
+promoted prices, gift lines), and `place_order` recomputes it under its locks.
+So an order from the API gets exactly the promotions and gifts the storefront
+would give; `order_promotions` checks the lines' `promotion_id` and
+`suggested_price` against that, and writes AMPER's `promotion` objects.
 """
 
 from dataclasses import dataclass, field
@@ -37,6 +45,7 @@ from django.db.models import Prefetch
 
 from commerce.inputs import normalise_email
 from commerce.integrations.models import CustomerLink
+from commerce.integrations.services import order_promotions
 from commerce.models import (
     Address,
     Cart,
@@ -48,8 +57,10 @@ from commerce.models import (
     ProductVariant,
 )
 from commerce.services import line_limits
+from commerce.services.cart import acknowledge_changes, summarize
 from commerce.services.checkout import place_order
 from commerce.services.inventory import available_stock_subquery
+from commerce.services.promotions import load_rules
 
 SOURCE = "api"
 
@@ -83,16 +94,18 @@ class _Playground(Exception):  # noqa: N818 - control flow, never seen outside t
         self.answer = answer
 
 
-def create_order(data, *, currency: str) -> dict:
+def create_order(data, *, currency: str, shop_url: str | None = None) -> dict:
     """Places the order (or prices it, for a playground request); returns the answer.
 
-    `data` is the validated request (commerce.integrations.api.orders.CreateOrderIn).
-    Raises InvalidOrder, or CheckoutError when placement itself refuses
-    (e.g. the last units went to another buyer a moment earlier).
+    `data` is the validated request (commerce.integrations.api.orders.CreateOrderIn);
+    `shop_url` the shop page's absolute URL, for the promotions' pages (None: no
+    shop page, no `promotion_url`). Raises InvalidOrder, or CheckoutError when
+    placement itself refuses (e.g. the last units went to another buyer a moment
+    earlier, or a promotion ended in between: TotalChanged).
     """
     try:
         with transaction.atomic():
-            answer = _create(data, currency)
+            answer = _create(data, currency, shop_url)
             if data.playground:
                 raise _Playground(answer)
     except _Playground as dry_run:
@@ -100,14 +113,16 @@ def create_order(data, *, currency: str) -> dict:
     return answer
 
 
-def _create(data, currency: str) -> dict:
+def _create(data, currency: str, shop_url: str | None) -> dict:
     errors = _Errors()
     customer, address = _customer(data, errors)
     variants = _variants(data.lines, errors)
     delivery = _delivery(data.shipment_type_id, errors)
     payment = _payment(errors)
-    errors.raise_any()
 
+    # The lines that can be bought, priced as the storefront prices a cart, so the prices
+    # and promotions are checked with everything else: every problem is told at once. A
+    # refusal rolls the cart back with the rest.
     cart = Cart.objects.create(delivery_method=delivery, payment_method=payment)
     CartLine.objects.bulk_create(
         [
@@ -119,8 +134,16 @@ def _create(data, currency: str) -> dict:
                 unit_price=variant.price,
             )
             for line, variant in zip(data.lines, variants, strict=True)
+            if variant is not None
         ]
     )
+    rules = load_rules(user=customer)
+    summary = summarize(cart, user=customer, rules=rules)
+    states = _states_by_line(summary, variants)
+    _check_promotions(data.lines, variants, states, summary, rules, errors)
+    errors.raise_any()
+    # What the "shopper" was shown, which placement holds the order to.
+    acknowledge_changes(summary)
     snapshot = address.as_dict()
     checkout = Checkout.objects.create(
         cart=cart,
@@ -134,7 +157,15 @@ def _create(data, currency: str) -> dict:
         checkout.token, user=customer, cart=cart, currency=currency, source=SOURCE
     )
     cart.delete()  # and its checkout; the order keeps its own copy of everything
-    return _answer(placement.order, data, variants, playground=data.playground)
+    return _answer(
+        placement.order,
+        data,
+        states,
+        summary,
+        order_promotions.Conditions(rules),
+        playground=data.playground,
+        shop_url=shop_url,
+    )
 
 
 # --- Checking the request -------------------------------------------------------
@@ -286,8 +317,9 @@ def _public_name(product, name: str) -> str:
 
 
 def _line_is_sellable(line, variant: ProductVariant, prefix: str, named: str, errors) -> bool:
-    """The storefront's rules for a line (services.line_limits), plus the price the caller
-    expects. A quantity over a limit is refused, not lowered as the cart does."""
+    """The storefront's rules for a line (services.line_limits). A quantity over a limit
+    is refused, not lowered as the cart does. (The price the caller expects is checked
+    once the cart is priced: `_check_promotions`.)"""
     available = variant.available_quantity
     name = _public_name(variant.product, variant.description)
     if not variant.is_purchasable:
@@ -306,13 +338,27 @@ def _line_is_sellable(line, variant: ProductVariant, prefix: str, named: str, er
         most = line_limits.max_line_quantity()
         errors.add(f"{prefix}.quantity", f"At most {most} units of one product per order.")
         ok = False
-    if line.suggested_price != variant.price:
-        errors.add(
-            f"{prefix}.suggested_price",
-            f"The price of {name} is {variant.price}, not {line.suggested_price}.",
-        )
-        ok = False
     return ok
+
+
+def _states_by_line(summary, variants) -> list:
+    """The summary's bought line for each request line (one line per variant; None for a
+    line that cannot be bought)."""
+    by_variant = {state.variant.pk: state for state in summary.bought_lines}
+    return [by_variant[variant.pk] if variant is not None else None for variant in variants]
+
+
+def _check_promotions(lines, variants, states, summary, rules, errors: _Errors) -> None:
+    """The price each line expects and the promotion it names, against the engine's."""
+    for index, (line, variant, state) in enumerate(zip(lines, variants, states, strict=True)):
+        if state is None:
+            continue
+        name = _public_name(variant.product, variant.description)
+        refused = order_promotions.price_refusal(line, state, name)
+        if refused:
+            errors.add(f"lines.{index}.suggested_price", refused)
+    for refusal in order_promotions.promotion_refusals(lines, states, summary, rules):
+        errors.add(refusal.field, refusal.message)
 
 
 def _delivery(method_id, errors: _Errors) -> DeliveryMethod | None:
@@ -342,38 +388,72 @@ def _payment(errors: _Errors) -> PaymentMethod | None:
 # --- The answer ------------------------------------------------------------------
 
 
-def _answer(order, data, variants, *, playground: bool) -> dict:
-    placed = {line.variant_id: line for line in order.lines.all()}
+def _answer(order, data, states, summary, conditions, *, playground: bool, shop_url) -> dict:
+    """The order's lines as AMPER answers them: the requested lines in their order, then
+    the gifts the promotions added (`is_gift: true`, price 0)."""
+    placed = list(order.lines.order_by("id"))
+    bought = {line.variant_id: line for line in placed if not line.is_gift}
+    gifts = {(line.promotion_id, line.variant_id): line for line in placed if line.is_gift}
+
+    def promotion(source, price, line):
+        return conditions.promotion_object(
+            source, price=price, relation_id=0 if playground else line.pk, shop_url=shop_url
+        )
+
     lines = []
-    for requested, variant in zip(data.lines, variants, strict=True):
-        line = placed[variant.pk]
+    for requested, state in zip(data.lines, states, strict=True):
+        line = bought[state.variant.pk]
+        applied = state.promotion
         lines.append(
             {
-                "product_id": variant.product_id,
-                "variant_id": variant.pk,
-                "product_external_id": line.sku,
-                "sku": line.sku,
-                "product_name": line.description,
-                "quantity": line.quantity,
+                **_line_fields(line, state.variant),
                 "suggested_price": requested.suggested_price,
-                "default_price": variant.price,
-                "customer_price": line.unit_price,
-                "given_price": Decimal("0"),  # no promotions in this shop
-                "promotion": None,
-                "line_total": line.line_total,
-                "vat_rate": line.vat_rate,
+                "given_price": line.unit_price if applied else Decimal("0"),
+                "promotion": promotion(applied, line.unit_price, line) if applied else None,
             }
         )
+    for state in summary.gift_lines:
+        line = gifts[(state.gift.promotion_id, state.variant.pk)]
+        lines.append(
+            {
+                **_line_fields(line, state.variant),
+                "suggested_price": None,
+                "given_price": line.unit_price,
+                "promotion": promotion(state.gift, line.unit_price, line),
+            }
+        )
+    # A hint on a bought line names it; one about a gift names the gift itself.
+    names = {state.variant.pk: f"{state.name}: " for state in states}
+    notes = [shortfall.message for shortfall in summary.gift_shortfalls] + [
+        f"{names.get(hint.variant_id, '')}{hint.message}." for hint in summary.hints
+    ]
     return {
         "order_id": 0 if playground else order.pk,
         "order_number": None if playground else order.number,
         "playground": playground,
         "currency": order.currency,
         "lines": lines,
+        "notes": notes,
         "subtotal": order.subtotal,
         "discount": order.discount,
         "delivery_method_id": order.delivery_method_id,
         "delivery_cost": order.delivery_cost,
         "vat_total": order.vat_total,
         "grand_total": order.grand_total,
+    }
+
+
+def _line_fields(line, variant) -> dict:
+    return {
+        "product_id": variant.product_id,
+        "variant_id": variant.pk,
+        "product_external_id": line.sku,
+        "sku": line.sku,
+        "product_name": line.description,
+        "quantity": line.quantity,
+        "is_gift": line.is_gift,
+        "default_price": variant.price,
+        "customer_price": line.regular_unit_price or line.unit_price,
+        "line_total": line.line_total,
+        "vat_rate": line.vat_rate,
     }

@@ -356,6 +356,7 @@ def test_an_order_goes_through_the_checkout_service(
             "sku": "LAMP-1",
             "product_name": "Lamp",
             "quantity": 3,
+            "is_gift": False,
             "suggested_price": 40.0,
             "default_price": 40.0,
             "customer_price": 40.0,
@@ -371,6 +372,7 @@ def test_an_order_goes_through_the_checkout_service(
             "sku": "CAB-1",
             "product_name": "Cable",
             "quantity": 2,
+            "is_gift": False,
             "suggested_price": 5.5,
             "default_price": 5.5,
             "customer_price": 5.5,
@@ -382,6 +384,7 @@ def test_an_order_goes_through_the_checkout_service(
     ]
     assert (body["subtotal"], body["delivery_cost"], body["grand_total"]) == (131.0, 15.0, 146.0)
     assert body["vat_total"] == float(order.vat_total)
+    assert body["notes"] == []
     assert Stock.objects.get(variant__product=lamp).quantity == 4
     assert Stock.objects.get(variant__product=cable).quantity == 8
     # The API's cart and checkout are gone; the customer's cart is as it was.

@@ -23,6 +23,8 @@ def test_integration_api_operation_ids_are_the_published_ones():
         "integrations_api_v1_list_stocks",
         # Added with variants (issue 13):
         "integrations_api_v1_list_variants",
+        # Added with promotions (issue 14):
+        "integrations_api_v1_list_promotions",
     }
 
 
