@@ -23,5 +23,16 @@ echo "lint: ruff check"
 echo "lint: import contracts"
 .venv/bin/lint-imports --no-cache --no-logo
 
+# `--dist load` hands each worker its tests in the suite's order, so every worker runs, as one
+# process would, the tests in a rolled-back transaction before those that empty the tables
+# (pytest-django's order); schedulers that move tests between workers or group them by module
+# would break that.
+parallel=(-n auto --maxprocesses=8 --dist load)
+for arg in "$@"; do
+  case $arg in
+    -n | -n* | --numprocesses | --numprocesses=* | no:xdist | -pno:xdist) parallel=() ;;
+  esac
+done
+
 echo "tests: pytest on PostgreSQL at ${DATABASE_URL#*@} (Chromium: $CHROMIUM_PATH)"
-exec .venv/bin/pytest "$@"
+exec .venv/bin/pytest ${parallel[@]+"${parallel[@]}"} "$@"

@@ -23,6 +23,10 @@ def _test_server_settings():
     - HTTPS: the test client and live_server speak plain HTTP, so no redirect
       to https:// and no Secure-only cookies. check --deploy is tested with
       the real values in a subprocess.
+    - Cache: in this process's memory whatever CACHE_URL says, so each parallel
+      worker (pytest-xdist) has its own; a shared Redis would serve one worker's
+      pages to another, keep them from an earlier run, and be cleared under a
+      worker by the other's tests.
     """
     storages = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -33,6 +37,12 @@ def _test_server_settings():
         # take most of the suite's time and proves nothing here.
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         STORAGES=storages,
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "OPTIONS": {"MAX_ENTRIES": 2000},
+            }
+        },
         SECURE_SSL_REDIRECT=False,
         SESSION_COOKIE_SECURE=False,
         CSRF_COOKIE_SECURE=False,

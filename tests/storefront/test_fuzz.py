@@ -23,17 +23,21 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from django import forms
+from django.contrib.auth.models import Permission
 from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from commerce.integrations import jwt_auth
+from commerce.integrations.models import ApiKey
 from commerce.models import Cart, ShoppingList
 from commerce.services import shopping_lists
 from commerce.services.cart import add_product
 from commerce.services.guests import GUEST_SESSION_KEY
+from home.demo import ensure_site
 from tests.factories.accounts import PASSWORD, make_address, make_customer, make_order
 from tests.factories.catalog import make_category, make_product, make_shop
 from tests.factories.checkout import (
@@ -218,36 +222,69 @@ def api_bodies(schemas) -> dict[str, dict]:
 # --- The world the requests run in -----------------------------------------------------------
 
 
-@pytest.fixture
-def world(homepage):
-    shop = make_shop(homepage)
-    category = make_category("Kitchen")
-    product = make_product("Mug", stock=50, main_category=category)
-    delivery = make_delivery_method()
-    payment = make_payment_method("bank_transfer")
-    make_coupon("SAVE10")
-    customer = make_customer("fuzz@example.com")
-    from django.contrib.auth.models import Permission
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The shop the requests run in, built once for the module's tests.
 
-    customer.user_permissions.add(Permission.objects.get(codename="create_orders"))
-    address = make_address(customer, is_default=True)
-    order = make_order(customer)
-    from commerce.integrations.models import ApiKey
+    It lives in a transaction around the module (each test's own transaction nests inside
+    it and is rolled back as usual, with whatever its requests changed); this one is rolled
+    back at the end, so no other test sees it.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        shop = make_shop(ensure_site())
+        category = make_category("Kitchen")
+        product = make_product("Mug", stock=50, main_category=category)
+        delivery = make_delivery_method()
+        payment = make_payment_method("bank_transfer")
+        make_coupon("SAVE10")
+        customer = make_customer("fuzz@example.com")
+        customer.user_permissions.add(Permission.objects.get(codename="create_orders"))
+        address = make_address(customer, is_default=True)
+        order = make_order(customer)
+        key_row = ApiKey(name="fuzz")
+        api_key = key_row.set_new_key()
+        key_row.save()
+        yield {
+            "shop": shop,
+            "category": category,
+            "product": product,
+            "delivery": delivery,
+            "payment": payment,
+            "customer": customer,
+            "address": address,
+            "order": order,
+            "api_key": api_key,
+        }
+        transaction.set_rollback(True)
 
-    key_row = ApiKey(name="fuzz")
-    api_key = key_row.set_new_key()
-    key_row.save()
+
+@pytest.fixture(scope="module")
+def inputs():
+    """What the requests are made of: the URL patterns, every name a client can send, and
+    a JSON body for each API path. Read from the code once for the module."""
+    schemas = api_schemas()
+    field_names = client_field_names()
+    patterns = url_patterns()
+    assert len(patterns) > 50  # the resolver was walked, not a hand-written list
     return {
-        "shop": shop,
-        "category": category,
-        "product": product,
-        "delivery": delivery,
-        "payment": payment,
-        "customer": customer,
-        "address": address,
-        "order": order,
-        "api_key": api_key,
+        "patterns": patterns,
+        "bodies": api_bodies(schemas),
+        "field_names": field_names,
+        "query_names": sorted(
+            set(field_names)
+            | api_query_names(schemas)
+            | {"q", "page", "per_page", "sort", "option", "use", "next", "api_key"}
+        ),
     }
+
+
+@pytest.fixture
+def reachable(settings, db):
+    """The limits on abuse would answer most of these with 429 before any validation code
+    runs; they have their own tests (test_limits.py). Here every request must reach the
+    code that reads what the client sent."""
+    settings.STOREFRONT_RATE_LIMITS = {}
+    settings.AXES_ENABLED = False
 
 
 def _list_with_item(owner_fields, product, name="Party"):
@@ -442,65 +479,69 @@ def _json_body(path, bodies, real, world):
     return body
 
 
-def test_no_request_gets_a_5xx(world, db, settings):
-    # The limits on abuse would answer most of these with 429 before any validation
-    # code runs; they have their own tests (test_limits.py). Here every request must
-    # reach the code that reads what the client sent.
-    settings.STOREFRONT_RATE_LIMITS = {}
-    settings.AXES_ENABLED = False
-    rng = random.Random(SEED)
-    schemas = api_schemas()
-    bodies = api_bodies(schemas)
-    field_names = client_field_names()
-    query_names = sorted(
-        set(field_names)
-        | api_query_names(schemas)
-        | {"q", "page", "per_page", "sort", "option", "use", "next", "api_key"}
+def _fuzz_route(tally, route, entry, kind, world, inputs, rng):
+    """Every request one client of `kind` sends to one URL pattern."""
+    client, real, headers = identity(kind, world)
+    if route.startswith("external/") and kind != "anonymous":
+        headers = {"authorization": f"Api-Key {world['api_key']}"}
+    base = _base_values(real, world)
+    field_names, query_names = inputs["field_names"], inputs["query_names"]
+    for path in real_paths(route, entry, real, world):
+        tally.check(client.get(path, headers=headers), "GET", path, "")
+        value = rng.choice(CORPUS)
+        hostile = _hostile_names(query_names, value, rng)
+        query = urlencode({name: value if name in hostile else "1" for name in query_names})
+        response = client.get(f"{path}?{query}", headers=headers)
+        tally.check(response, "GET", path, f"query={value!r}")
+        for value in rng.sample(CORPUS, 1 if kind == "anonymous" else 2):
+            data = _form(field_names, base, value, rng)
+            response = client.post(path, data, headers=headers)
+            tally.check(response, "POST", path, f"form={value!r}")
+        if kind != "anonymous":
+            body = _poison(_json_body(path, inputs["bodies"], real, world), rng)
+            response = client.post(
+                path, json.dumps(body), content_type="application/json", headers=headers
+            )
+            tally.check(response, "POST", path, f"json={body!r}")
+        content_type, raw = rng.choice(BROKEN_BODIES)
+        response = client.post(path, raw, content_type=content_type, headers=headers)
+        tally.check(response, "POST", path, f"{content_type} {raw[:40]!r}")
+        method = rng.choice(["put", "delete", "patch"])
+        response = getattr(client, method)(path, headers=headers)
+        tally.check(response, method.upper(), path, "")
+
+
+def _report(tally, what, patterns, started):
+    elapsed = time.monotonic() - started
+    print(
+        f"\nfuzz ({what}): {tally.sent} requests to {len(patterns)} URL patterns in "
+        f"{elapsed:.0f} s, {len(tally.failures)} answered 5xx"
     )
-    patterns = url_patterns()
-    assert len(patterns) > 50  # the resolver was walked, not a hand-written list
+    assert not tally.failures, "\n".join(tally.failures[:40])
+
+
+# One test per kind of client (each with its own seeded sample), so that parallel workers
+# can share the run; each walks every URL pattern in the same order.
+@pytest.mark.parametrize("kind", ["anonymous", "guest", "customer"])
+def test_no_request_gets_a_5xx(kind, world, inputs, reachable):
+    rng = random.Random(f"{SEED}-{kind}")
     tally = Tally()
     started = time.monotonic()
+    for route, entry in inputs["patterns"]:
+        _fuzz_route(tally, route, entry, kind, world, inputs, rng)
+    _report(tally, kind, inputs["patterns"], started)
 
-    for route, entry in patterns:
-        for kind in ("anonymous", "guest", "customer"):
-            client, real, headers = identity(kind, world)
-            if route.startswith("external/") and kind != "anonymous":
-                headers = {"authorization": f"Api-Key {world['api_key']}"}
-            base = _base_values(real, world)
-            for path in real_paths(route, entry, real, world):
-                tally.check(client.get(path, headers=headers), "GET", path, "")
-                value = rng.choice(CORPUS)
-                hostile = _hostile_names(query_names, value, rng)
-                query = urlencode({name: value if name in hostile else "1" for name in query_names})
-                response = client.get(f"{path}?{query}", headers=headers)
-                tally.check(response, "GET", path, f"query={value!r}")
-                for value in rng.sample(CORPUS, 1 if kind == "anonymous" else 2):
-                    data = _form(field_names, base, value, rng)
-                    response = client.post(path, data, headers=headers)
-                    tally.check(response, "POST", path, f"form={value!r}")
-                if kind != "anonymous":
-                    body = _poison(_json_body(path, bodies, real, world), rng)
-                    response = client.post(
-                        path, json.dumps(body), content_type="application/json", headers=headers
-                    )
-                    tally.check(response, "POST", path, f"json={body!r}")
-                content_type, raw = rng.choice(BROKEN_BODIES)
-                response = client.post(path, raw, content_type=content_type, headers=headers)
-                tally.check(response, "POST", path, f"{content_type} {raw[:40]!r}")
-                method = rng.choice(["put", "delete", "patch"])
-                response = getattr(client, method)(path, headers=headers)
-                tally.check(response, method.upper(), path, "")
+
+def test_no_hostile_path_gets_a_5xx(world, inputs, reachable):
+    """Hostile values in each path parameter, as a signed-in customer."""
+    rng = random.Random(f"{SEED}-paths")
+    tally = Tally()
+    started = time.monotonic()
+    for route, _ in inputs["patterns"]:
         paths = hostile_paths(route, rng)
         if paths:
-            client, real, headers = identity("customer", world)
+            client, _, _ = identity("customer", world)
         for path in paths:
             tally.check(client.get(path), "GET", path, "hostile path")
             tally.check(client.post(path, {"next": "abc"}), "POST", path, "hostile path")
-
-    elapsed = time.monotonic() - started
-    print(
-        f"\nfuzz: {tally.sent} requests to {len(patterns)} URL patterns in {elapsed:.0f} s, "
-        f"{len(tally.failures)} answered 5xx"
-    )
-    assert not tally.failures, "\n".join(tally.failures[:40])
+    _report(tally, "hostile paths", inputs["patterns"], started)
