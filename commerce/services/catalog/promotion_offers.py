@@ -23,7 +23,7 @@ variant's so the offer follows the choice.
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import (
     Aggregate,
@@ -48,6 +48,7 @@ from commerce.models import (
 from commerce.models.promotions import Measure, Qualifying, ValueType
 from commerce.money import format_amount
 from commerce.services.inventory import available_stock_subquery
+from commerce.services.pricing.promotions import reward_unit_price
 from pages.clock import shop_now
 
 CENT = Decimal("0.01")
@@ -191,21 +192,18 @@ def start_price(reward, promotion) -> Decimal:
 
 
 def promoted_price(reward, promotion) -> Decimal | None:
-    """The unit price a price reward gives (whole cents, never below 0 nor above the
-    regular price); None for a gift or a reward the engine would not apply."""
-    regular = reward.variant.price
-    kind = reward.value_type
-    if kind == ValueType.FIXED_PRICE and reward.given_price is not None:
-        price = reward.given_price
-    elif kind == ValueType.PERCENT and reward.reward_value:
-        base = start_price(reward, promotion)
-        price = base - (base * reward.reward_value / HUNDRED).quantize(CENT, ROUND_HALF_UP)
-    elif kind == ValueType.AMOUNT and reward.reward_value:
-        price = start_price(reward, promotion) - reward.reward_value
-    else:
+    """The unit price a price reward announces, as the engine charges it
+    (`pricing.promotions.reward_unit_price`); None for a gift or a reward the engine
+    would not apply (no lower than the regular price)."""
+    if not reward.reward_value and reward.value_type != ValueType.FIXED_PRICE:
         return None
-    price = max(price, Decimal("0")).quantize(CENT, ROUND_HALF_UP)
-    return price if price < regular else None
+    price = reward_unit_price(
+        reward.value_type,
+        given_price=reward.given_price,
+        reward_value=reward.reward_value,
+        start_price=start_price(reward, promotion),
+    )
+    return price if price is not None and price < reward.variant.price else None
 
 
 def threshold_words(condition, promotion, *, counted_alone: bool) -> str:

@@ -421,16 +421,40 @@ def _multiplier(promotion: PromotionRule, condition: ConditionRule, measure: Dec
 
 
 def _reward_price(promotion, reward: RewardRule, item: CartItem, multiplier: int):
-    """The unit price a price reward gives the item, whole cents and never below 0;
-    None when the reward gives no price (a gift, a missing value)."""
+    """The unit price a price reward gives the item (see `reward_unit_price`)."""
     start = item.default_price if promotion.start_using_default_price else item.unit_price
-    if reward.value_type == FIXED_PRICE and reward.given_price is not None:
-        price = reward.given_price
-    elif reward.value_type == PERCENT and reward.reward_value is not None:
-        percent = min(reward.reward_value, _HUNDRED)
-        price = start * (_HUNDRED - percent) / _HUNDRED
-    elif reward.value_type == AMOUNT and reward.reward_value is not None:
-        price = start - reward.reward_value * multiplier
+    return reward_unit_price(
+        reward.value_type,
+        given_price=reward.given_price,
+        reward_value=reward.reward_value,
+        start_price=start,
+        multiplier=multiplier,
+    )
+
+
+def reward_unit_price(
+    value_type: str,
+    *,
+    given_price: Decimal | None,
+    reward_value: Decimal | None,
+    start_price: Decimal,
+    multiplier: int = 1,
+) -> Decimal | None:
+    """The unit price a price reward gives, whole cents and never below 0; None when the
+    reward gives no price (a gift, a missing value).
+
+    The one spelling of a promoted price: the engine prices carts with it, and the
+    storefront's offers (`services.catalog.promotion_offers`) announce prices with it.
+    `start_price`: the regular price, or the default price with `start_using_default_price`.
+    Whether the result is a reduction at all (below the regular price) is the caller's test.
+    """
+    if value_type == FIXED_PRICE and given_price is not None:
+        price = given_price
+    elif value_type == PERCENT and reward_value is not None:
+        percent = min(reward_value, _HUNDRED)
+        price = start_price * (_HUNDRED - percent) / _HUNDRED
+    elif value_type == AMOUNT and reward_value is not None:
+        price = start_price - reward_value * multiplier
     else:
         return None
     return round_money(max(price, _ZERO))
