@@ -585,6 +585,21 @@ def test_a_hint_for_another_multiplied_gift():
     assert hint.message == "Buy 3 more for another free Tote bag"
 
 
+@pytest.mark.parametrize(("stock", "hinted"), [(None, True), ({TOTE: 1}, True), ({TOTE: 0}, False)])
+def test_no_hint_promises_a_gift_out_of_stock(stock, hinted):
+    rule = promo(cond(gift(TOTE), min="100", measure="value", products=[PAN * 100]))
+    result = evaluate([item(PAN, 1, "87.50")], [rule], gift_stock=stock)
+    assert bool(result.hints) is hinted
+
+
+@pytest.mark.parametrize(("stock", "hinted"), [({TOTE: 2}, True), ({TOTE: 1}, False)])
+def test_no_hint_for_another_multiplied_gift_the_stock_cannot_give(stock, hinted):
+    rule = promo(cond(gift(TOTE), min=10, products=[PAN * 100]), multiply_reward=1)
+    result = evaluate([item(PAN, 17)], [rule], gift_stock=stock)
+    assert gifts_of(result) == {TOTE: 1}
+    assert bool(result.hints) is hinted
+
+
 def test_a_bulk_hint_counts_units():
     rule = promo(cond(fixed(PAN, "5.00"), min=48), calculate_using_cumulative_units=True)
     [hint] = evaluate([item(PAN, 1, "7.00", bulk=24)], [rule]).hints

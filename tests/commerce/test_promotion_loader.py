@@ -101,12 +101,17 @@ def test_loaded_rules_equal_the_rules_of_the_promotions_themselves(mug):
     assert loaded == [rule_for(Promotion.objects.get(pk=rule.id)) for rule in loaded]
 
 
-def test_a_reward_variant_is_named_with_its_options():
+def test_a_reward_variant_is_named_with_its_options_as_its_description():
     size, (medium, _large) = make_attribute("Size", ["M", "L"], varies_per_variant=True)
-    coat = make_product("Heritage coat", axes=[size], variants=[{"options": [medium]}])
+    colour, (green,) = make_attribute("Colour", ["Green"], varies_per_variant=True, sort_order=-1)
+    coat = make_product(
+        "Heritage coat", axes=[size, colour], variants=[{"options": [medium, green]}]
+    )
     make_promotion("Coats", [condition([reward(only_variant(coat), "gift", quantity=1)])])
     [rule] = load_rules()
-    assert rule.conditions[0].rewards[0].variant_name == "Heritage coat — Size M"
+    name = rule.conditions[0].rewards[0].variant_name
+    assert name == "Heritage coat — Colour Green, Size M"
+    assert name == only_variant(coat).description
 
 
 def test_a_draft_is_not_loaded(mug):

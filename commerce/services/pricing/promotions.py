@@ -56,8 +56,8 @@ The rules (README, "Promotions: how the engine decides"):
   nearest tier not reached yet that would lower the price of a line in the cart
   ("Buy 2 more for 5.00 each") or give a gift not given yet ("Add 12.50 more for
   a free Tote bag"); with `multiply_reward`, the next multiple of a gift ("Buy 3
-  more for another free Tote bag"). One hint per promotion and variant, the
-  nearest.
+  more for another free Tote bag"), never a gift the stock left cannot give.
+  One hint per promotion and variant, the nearest.
 - The result does not depend on the order of the items or of the promotions.
 """
 
@@ -269,8 +269,17 @@ def evaluate(
                 wanted_gifts.append(_WantedGifts(promotion, condition, multiplier, gifts))
 
     result.lines = {key: line for key, (_rank, line) in best.items()}
-    _give_gifts(result, cart, wanted_gifts, gift_stock)
-    result.hints = _hints(cart, ladders_by_promotion, result)
+    left = _give_gifts(result, cart, wanted_gifts, gift_stock)
+
+    def gift_left(variant_id: int) -> int | None:
+        """Gift units still in stock after this cart's gifts; None: unlimited."""
+        if gift_stock is None:
+            return None
+        if variant_id in left:
+            return left[variant_id]
+        return max(0, int(gift_stock.get(variant_id, 0)) - cart.bought.get(variant_id, 0))
+
+    result.hints = _hints(cart, ladders_by_promotion, result, gift_left)
     return result
 
 
@@ -430,7 +439,9 @@ def _reward_price(promotion, reward: RewardRule, item: CartItem, multiplier: int
 # --- Gifts ----------------------------------------------------------------------------------
 
 
-def _give_gifts(result, cart: _Cart, wanted_gifts: list[_WantedGifts], gift_stock) -> None:
+def _give_gifts(result, cart: _Cart, wanted_gifts: list[_WantedGifts], gift_stock) -> dict:
+    """Fills `result.gifts` and `.gift_shortfalls`; returns the gift stock left by variant
+    ({} when unlimited)."""
     left: dict[int, int] | None = None
     if gift_stock is not None:
         bought = cart.bought
@@ -479,6 +490,7 @@ def _give_gifts(result, cart: _Cart, wanted_gifts: list[_WantedGifts], gift_stoc
     result.gift_shortfalls = sorted(
         shortfalls, key=lambda s: (s.promotion_id, s.reward_id, s.variant_id)
     )
+    return left or {}
 
 
 def _cut_to_stock(wanted: _WantedGifts, left: dict[int, int] | None) -> list[int]:
@@ -515,9 +527,14 @@ def _shortfall_message(reward: RewardRule, wanted: int, given: int) -> str:
 # --- Hints ----------------------------------------------------------------------------------
 
 
-def _hints(cart: _Cart, ladders_by_promotion, result: PromotionResult) -> list[Hint]:
+def _hints(cart: _Cart, ladders_by_promotion, result: PromotionResult, gift_left) -> list[Hint]:
+    """No hint promises a gift the stock cannot give."""
     given_gifts = {(g.promotion_id, g.condition_id, g.variant_id) for g in result.gifts}
     nearest: dict[tuple[int, int], tuple[Decimal, str]] = {}
+
+    def in_stock(reward) -> bool:
+        units = gift_left(reward.variant_id)
+        return units is None or units >= reward.quantity
 
     def offer(promotion, variant_id, need, message):
         key = (promotion.id, variant_id)
@@ -540,9 +557,12 @@ def _hints(cart: _Cart, ladders_by_promotion, result: PromotionResult) -> list[H
                     for reward in condition.rewards:
                         text = _reward_offer(promotion, reward, cart, result)
                         if reward.value_type == GIFT and (
-                            ladder.applied
-                            and (promotion.id, ladder.applied[0].id, reward.variant_id)
-                            in given_gifts
+                            not in_stock(reward)
+                            or (
+                                ladder.applied
+                                and (promotion.id, ladder.applied[0].id, reward.variant_id)
+                                in given_gifts
+                            )
                         ):
                             continue
                         if text:
@@ -559,7 +579,7 @@ def _hints(cart: _Cart, ladders_by_promotion, result: PromotionResult) -> list[H
                 if condition.threshold_max > 0 and next_at > condition.threshold_max:
                     continue
                 for reward in condition.rewards:
-                    if reward.value_type != GIFT or reward.quantity <= 0:
+                    if reward.value_type != GIFT or reward.quantity <= 0 or not in_stock(reward):
                         continue
                     name = reward.variant_name or "gift"
                     gift = (
