@@ -778,3 +778,46 @@ class TestPreview:
     def test_without_conditions_the_preview_says_so(self, admin_client, homepage):
         soup = preview(admin_client, promotion_data([]), "cart")
         assert "Add a condition with a reward" in soup.get_text()
+
+
+class TestEditing:
+    def test_the_edit_page_shows_the_chosen_variant_and_conditions(self, admin_client, pan):
+        promotion = make_promotion(
+            "Pans", [condition([reward(pan, given_price="8.00")], threshold_min=10)]
+        )
+        response = admin_client.get(edit_url(promotion))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Steel pan" in html  # the chooser's title of the chosen variant
+        assert 'name="conditions-TOTAL_FORMS" value="1"' in html
+        assert 'name="conditions-0-rewards-TOTAL_FORMS" value="1"' in html
+        assert 'name="preview_as_of"' in html
+
+    def test_a_locked_promotion_cannot_be_saved_by_another_editor(
+        self, admin_client, admin_user, client, django_user_model, pan
+    ):
+        promotion = make_promotion("Pans", [condition([reward(pan, given_price="8.00")])])
+        lock_url = reverse("wagtailsnippets_commerce_promotion:lock", args=[promotion.pk])
+        assert admin_client.post(lock_url).status_code == 302
+        promotion.refresh_from_db()
+        assert promotion.locked and promotion.locked_by == admin_user
+        other = django_user_model.objects.create_superuser("other", "o@example.com", "pw-1234-abc")
+        client.force_login(other)
+        cond = promotion.conditions.get()
+        data = promotion_data(
+            [
+                {
+                    **condition_data(
+                        [{**reward_data(pan, given_price="5.00"), "id": cond.rewards.get().pk}]
+                    ),
+                    "id": cond.pk,
+                }
+            ],
+            action="publish",
+            name="Pans",
+            short_code=promotion.short_code,
+        )
+        data["conditions-INITIAL_FORMS"] = "1"
+        data["conditions-0-rewards-INITIAL_FORMS"] = "1"
+        client.post(edit_url(promotion), data)
+        assert cond.rewards.get().given_price == Decimal("8.00")
