@@ -133,6 +133,9 @@ def storefront_models():
         Product,
         ProductImage,
         ProductVariant,
+        Promotion,
+        PromotionCondition,
+        PromotionReward,
         Warehouse,
     )
     from pages.models import BrandingSettings, FooterSettings
@@ -147,6 +150,12 @@ def storefront_models():
         # write one on its own; its price, SKU and options are on tiles and pages.
         ProductVariant,
         Warehouse,
+        # Offers on tiles and product pages, and the promotion pages: publishing,
+        # switching off or editing a running promotion changes them at once (its start
+        # and end are the page cache's own boundaries: services.page_cache.changes_at).
+        Promotion,
+        PromotionCondition,
+        PromotionReward,
         # Menu, shop title and intro, page URLs; publish, unpublish and move have
         # their own signals below as well, since not all of them save the page.
         Page,
@@ -186,7 +195,7 @@ def connect_invalidation():
     """Called once from CommerceConfig.ready()."""
     from wagtail.signals import page_published, page_unpublished, post_page_move
 
-    from commerce.models import Product, ProductVariant
+    from commerce.models import Product, ProductVariant, Promotion, PromotionCondition
 
     # Any sender: subclasses (each page type, the image model) send their own class.
     post_save.connect(bump_on_save, dispatch_uid="storefront_page_cache_save")
@@ -200,6 +209,10 @@ def connect_invalidation():
         Product.variant_axes.through,
         ProductVariant.options.through,
         ProductVariant.images.through,
+        Promotion.customer_groups.through,
+        PromotionCondition.qualifying_products.through,
+        PromotionCondition.qualifying_variants.through,
+        PromotionCondition.qualifying_categories.through,
     ):
         m2m_changed.connect(
             bump_on_m2m_change, sender=through, dispatch_uid=f"storefront_page_cache_{through}"

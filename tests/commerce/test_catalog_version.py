@@ -132,3 +132,38 @@ def test_a_refund_after_shipping_returns_nothing_and_keeps_the_version():
     version = catalog_version()
     refund_order(order)
     assert catalog_version() == version
+
+
+class TestPromotionsChangeTheCatalog:
+    """Offers are on cached tiles and product pages: publishing, switching off or editing
+    a promotion must take those pages away at once; a draft must not."""
+
+    def make(self):
+        from tests.factories.promotions import condition, make_promotion, reward
+
+        mug = make_product("Mug", price="8.00", stock=5)
+        return make_promotion("Mugs", [condition([reward(mug, given_price="5.00")])])
+
+    def test_publishing_a_promotion_bumps(self):
+        version = catalog_version()
+        promotion = self.make()
+        assert catalog_version() > version
+        version = catalog_version()
+        promotion.is_active = False
+        promotion.save_revision().publish()
+        assert catalog_version() > version
+
+    def test_saving_a_draft_of_a_live_promotion_does_not_bump(self):
+        promotion = self.make()
+        version = catalog_version()
+        promotion.name = "Mugs, draft"
+        promotion.save_revision()
+        assert catalog_version() == version
+
+    def test_changing_a_conditions_chosen_products_bumps(self):
+        promotion = self.make()
+        condition = promotion.conditions.get()
+        version = catalog_version()
+        condition.qualifying_products.add(make_product("Cup", stock=1))
+        condition.save()
+        assert catalog_version() > version
