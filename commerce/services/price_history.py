@@ -153,12 +153,15 @@ def _lowest(variant_ids, moment) -> dict[int, Decimal | None]:
 
 
 def lowest_prices_before(
-    variant_ids: Iterable[int], moments: datetime | Mapping[int, datetime]
+    variant_ids: Iterable[int], moments: datetime | Mapping[int, datetime] | None
 ) -> dict[int, Decimal | None]:
     """The lowest price of each variant in the 30 days before `moments` (one moment for
     all, e.g. a promotion's start, or {variant id: moment}); None where no price was in
-    effect then. One query for a whole page of variants."""
+    effect then (and for a moment of None: a promotion without a start has no reduction
+    date to look back from). One query for a whole page of variants."""
     ids = list(variant_ids)
+    if moments is None:
+        return dict.fromkeys(ids)
     if isinstance(moments, Mapping):
         ids = [pk for pk in ids if pk in moments]
         moment = Case(

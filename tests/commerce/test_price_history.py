@@ -299,6 +299,7 @@ class TestLowestPrice:
         assert lowest(variant, moment) is None
         assert shown_lowest_price(None, D("7.00")) == D("7.00")
         assert shown_lowest_price(D("6.00"), D("7.00")) == D("6.00")
+        assert lowest_prices_before([variant.pk], None) == {variant.pk: None}
 
     def test_each_variant_at_its_own_moment(self, moment):
         a, b = (only_variant(make_product(n)) for n in ("A", "B"))
