@@ -313,7 +313,7 @@ def test_rich_text_block_that_is_not_draftail_json_is_a_form_error(admin_client,
     from tests.factories.catalog import add_content_page, page_edit_form_data
 
     page = add_content_page(homepage, "About")
-    data = page_edit_form_data(page, [("rich_text", "<p>raw html, no contentstate</p>")])
+    data = page_edit_form_data(page, [("rich_text", {"text": "<p>raw html, no contentstate</p>"})])
     response = admin_client.post(reverse("wagtailadmin_pages:edit", args=[page.pk]), data)
     assert response.status_code == 200
     assert "could not be read" in response.content.decode()
