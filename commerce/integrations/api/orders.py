@@ -224,9 +224,14 @@ def _http_error(request, exc: HttpError):
 # --- Endpoints ---------------------------------------------------------------------
 
 
-def _shop_url(request) -> str | None:
+def _promotion_urls(request):
+    """promotion (or rule, anything with a short_code) → the absolute URL of its page on
+    this site's shop (`ShopPage.promotion_subpath`); None when the site has no shop."""
     shop = ShopPage.for_request(request)
-    return shop.get_full_url(request) if shop is not None else None
+    if shop is None:
+        return None
+    base = shop.get_full_url(request)
+    return lambda promotion: base + shop.promotion_subpath(promotion)
 
 
 INVALID_CREDENTIALS = 404  # the AMPER documentation's code for wrong credentials
@@ -280,7 +285,7 @@ def token_refresh(request, body: RefreshIn):
 def create_order(request, payload: CreateOrderIn):
     try:
         answer = order_service.create_order(
-            payload, currency=shop_currency(request), shop_url=_shop_url(request)
+            payload, currency=shop_currency(request), promotion_url=_promotion_urls(request)
         )
     except order_service.InvalidOrder as invalid:
         return Status(400, {"detail": str(invalid), "errors": invalid.errors})

@@ -128,9 +128,7 @@ class Conditions:
             condition.id: (rule, condition) for rule in rules for condition in rule.conditions
         }
 
-    def promotion_object(
-        self, source, *, price: Decimal, relation_id: int, shop_url: str | None
-    ) -> dict:
+    def promotion_object(self, source, *, price: Decimal, relation_id: int, promotion_url) -> dict:
         """AMPER's `promotion` of an answer line. `source`: the engine's LinePromotion (a
         bought line) or Gift (a gift line)."""
         rule, condition = self._by_id[source.condition_id]
@@ -143,6 +141,6 @@ class Conditions:
             "relation_id": relation_id,
             "promotion_name": source.promotion_name,
             "promotion_id": source.promotion_id,
-            # The storefront's promotion page (ShopPage's promotion route).
-            "promotion_url": f"{shop_url}promotions/{rule.short_code}/" if shop_url else None,
+            # The storefront's promotion page (ShopPage.promotion_subpath spells it).
+            "promotion_url": promotion_url(rule) if promotion_url is not None else None,
         }

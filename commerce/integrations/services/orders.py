@@ -94,18 +94,18 @@ class _Playground(Exception):  # noqa: N818 - control flow, never seen outside t
         self.answer = answer
 
 
-def create_order(data, *, currency: str, shop_url: str | None = None) -> dict:
+def create_order(data, *, currency: str, promotion_url=None) -> dict:
     """Places the order (or prices it, for a playground request); returns the answer.
 
     `data` is the validated request (commerce.integrations.api.orders.CreateOrderIn);
-    `shop_url` the shop page's absolute URL, for the promotions' pages (None: no
-    shop page, no `promotion_url`). Raises InvalidOrder, or CheckoutError when
+    `promotion_url` maps a promotion to its storefront page's absolute URL (None: no
+    shop page, no `promotion_url` in the answer). Raises InvalidOrder, or CheckoutError when
     placement itself refuses (e.g. the last units went to another buyer a moment
     earlier, or a promotion ended in between: TotalChanged).
     """
     try:
         with transaction.atomic():
-            answer = _create(data, currency, shop_url)
+            answer = _create(data, currency, promotion_url)
             if data.playground:
                 raise _Playground(answer)
     except _Playground as dry_run:
@@ -113,7 +113,7 @@ def create_order(data, *, currency: str, shop_url: str | None = None) -> dict:
     return answer
 
 
-def _create(data, currency: str, shop_url: str | None) -> dict:
+def _create(data, currency: str, promotion_url) -> dict:
     errors = _Errors()
     customer, address = _customer(data, errors)
     variants = _variants(data.lines, errors)
@@ -164,7 +164,7 @@ def _create(data, currency: str, shop_url: str | None) -> dict:
         summary,
         order_promotions.Conditions(rules),
         playground=data.playground,
-        shop_url=shop_url,
+        promotion_url=promotion_url,
     )
 
 
@@ -388,7 +388,7 @@ def _payment(errors: _Errors) -> PaymentMethod | None:
 # --- The answer ------------------------------------------------------------------
 
 
-def _answer(order, data, states, summary, conditions, *, playground: bool, shop_url) -> dict:
+def _answer(order, data, states, summary, conditions, *, playground: bool, promotion_url) -> dict:
     """The order's lines as AMPER answers them: the requested lines in their order, then
     the gifts the promotions added (`is_gift: true`, price 0)."""
     placed = list(order.lines.order_by("id"))
@@ -397,7 +397,10 @@ def _answer(order, data, states, summary, conditions, *, playground: bool, shop_
 
     def promotion(source, price, line):
         return conditions.promotion_object(
-            source, price=price, relation_id=0 if playground else line.pk, shop_url=shop_url
+            source,
+            price=price,
+            relation_id=0 if playground else line.pk,
+            promotion_url=promotion_url,
         )
 
     lines = []
