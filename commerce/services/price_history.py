@@ -19,7 +19,8 @@ Reading: "the reduction started" is
   of the variant's latest row (`lowest_prices_before_reduction`). A compare-at price
   added to an unchanged price is no new price: the figure stays that of the day the
   current price went live;
-- for a promotion: the promotion's start (`lowest_prices_before(ids, promotion.start)`).
+- for a promotion: the promotion's start (`lowest_prices_before(ids, promotion.start)`;
+  the storefront's offers read all theirs at once with `lowest_prices_before_each`).
 The lowest price is the lowest of the rows in effect at some instant of
 [moment − 30 days, moment): those that started inside it, and the one that started
 before it and was still in effect at its start (the latest row started at or before
@@ -41,6 +42,7 @@ from django.db.models import (
     DateTimeField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Min,
     OuterRef,
     QuerySet,
@@ -128,6 +130,12 @@ def _lowest(variant_ids, moment) -> dict[int, Decimal | None]:
     ids = sorted(set(variant_ids))
     if not ids:
         return {}
+    found = dict(_lowest_rows(ids, moment).values_list("variant_id", "lowest"))
+    return {pk: found.get(pk) for pk in ids}
+
+
+def _lowest_rows(ids, moment):
+    """The grouped queryset behind `_lowest`: values (variant_id, lowest)."""
     window_start = ExpressionWrapper(moment - Value(WINDOW), output_field=DateTimeField())
     # The row in effect when the window opens: the latest one started at or before then.
     in_effect_at_start = (
@@ -137,7 +145,7 @@ def _lowest(variant_ids, moment) -> dict[int, Decimal | None]:
         .order_by("-started_at")
         .values("started_at")[:1]
     )
-    rows = (
+    return (
         VariantPrice.objects.filter(variant_id__in=ids)
         .annotate(moment=ExpressionWrapper(moment, output_field=DateTimeField()))
         .annotate(window_start=window_start)
@@ -146,10 +154,7 @@ def _lowest(variant_ids, moment) -> dict[int, Decimal | None]:
         .order_by()
         .values("variant_id")
         .annotate(lowest=Min("price"))
-        .values_list("variant_id", "lowest")
     )
-    found = dict(rows)
-    return {pk: found.get(pk) for pk in ids}
 
 
 def lowest_prices_before(
@@ -171,6 +176,36 @@ def lowest_prices_before(
     else:
         moment = Value(moments, output_field=DateTimeField())
     return _lowest(ids, moment)
+
+
+def lowest_prices_before_each(
+    pairs: Iterable[tuple[int, datetime | None]],
+) -> dict[tuple[int, datetime | None], Decimal | None]:
+    """{(variant id, moment): the lowest price in the 30 days before that moment}, for a
+    variant read at several moments: offers of two promotions on one variant are each
+    read before their own promotion's start, which a {variant id: moment} mapping
+    cannot say. None as in `lowest_prices_before` (a moment of None included).
+
+    One query for a whole page (a UNION ALL, one part per distinct moment); none when
+    no pair has a moment."""
+    found: dict[tuple[int, datetime | None], Decimal | None] = dict.fromkeys(set(pairs))
+    by_moment: dict[datetime, set[int]] = {}
+    for pk, moment in found:
+        if moment is not None:
+            by_moment.setdefault(moment, set()).add(pk)
+    if not by_moment:
+        return found
+    moments = list(by_moment)
+    parts = [
+        _lowest_rows(
+            sorted(by_moment[moment]), Value(moment, output_field=DateTimeField())
+        ).values_list("variant_id", Value(index, output_field=IntegerField()), "lowest")
+        for index, moment in enumerate(moments)
+    ]
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    for pk, index, lowest in rows:
+        found[(pk, moments[index])] = lowest
+    return found
 
 
 def lowest_prices_before_reduction(variant_ids: Iterable[int]) -> dict[int, Decimal | None]:

@@ -23,6 +23,7 @@ from commerce.demo import DEMO_SKU_PREFIX, seed_catalog
 from commerce.models import Product, ProductVariant, VariantPrice
 from commerce.services.price_history import (
     lowest_prices_before,
+    lowest_prices_before_each,
     lowest_prices_before_reduction,
     record_prices,
     shown_lowest_price,
@@ -175,8 +176,11 @@ class TestRecording:
         assert variants.exists()
         for variant in variants:
             assert history(variant) == [(variant.price, variant.product.last_published_at)]
+        # The demo's promotions' own products (not DEMO- SKUs) are recorded too.
+        recorded = VariantPrice.objects.count()
+        assert recorded >= variants.count()
         seed_catalog(homepage, 3)  # again: nothing new
-        assert VariantPrice.objects.count() == variants.count()
+        assert VariantPrice.objects.count() == recorded
 
     def test_the_repair_records_at_each_products_publication_time(self):
         product = make_product("Old", price=D("20.00"), publish=False)
@@ -309,6 +313,38 @@ class TestLowestPrice:
         assert found == {a.pk: D("5.00"), b.pk: D("5.00")}
         found = lowest_prices_before([a.pk, b.pk], {a.pk: moment, b.pk: moment + 15 * DAY})
         assert found == {a.pk: D("5.00"), b.pk: D("8.00")}
+
+    def test_one_variant_at_several_moments_in_one_query(
+        self, variant, moment, django_assert_num_queries
+    ):
+        # Two promotions on one variant, started at different moments: each its own figure.
+        set_history(variant, [(65, "10.00"), (25, "8.00"), (5, "10.00")], now=moment)
+        other = only_variant(make_product("Other"))
+        set_history(other, [(10, "4.00")], now=moment)
+        pairs = [
+            (variant.pk, moment),
+            (variant.pk, moment - 40 * DAY),
+            (variant.pk, None),
+            (other.pk, moment),
+            (other.pk, moment - 10 * DAY),  # the moment its first price started: none before
+        ]
+        with django_assert_num_queries(1):
+            found = lowest_prices_before_each(pairs)
+        assert found == {
+            (variant.pk, moment): D("8.00"),
+            (variant.pk, moment - 40 * DAY): D("10.00"),
+            (variant.pk, None): None,
+            (other.pk, moment): D("4.00"),
+            (other.pk, moment - 10 * DAY): None,
+        }
+        # The same figures as one moment at a time.
+        for (pk, at), price in found.items():
+            assert lowest_prices_before([pk], at)[pk] == price
+
+    def test_pairs_without_a_moment_cost_no_query(self, variant, django_assert_num_queries):
+        with django_assert_num_queries(0):
+            assert lowest_prices_before_each([]) == {}
+            assert lowest_prices_before_each([(variant.pk, None)]) == {(variant.pk, None): None}
 
     def test_a_compare_at_reduction_starts_when_the_current_price_went_live(self, variant):
         now = timezone.now()

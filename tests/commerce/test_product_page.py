@@ -309,6 +309,8 @@ class TestEmbeddedVariants:
             "options": {"size": "m", "colour": "red"},
             "price": "130.00",
             "compareAt": "150.00",
+            # No earlier price in its history: the reduced price (test_price_history.py).
+            "lowestPrice": "130.00",
             "availability": "in_stock",
             "weight": "1.25 kg",
             "pictures": [],

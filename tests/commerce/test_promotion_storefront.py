@@ -12,8 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from commerce.models import VariantPrice
 from commerce.services.catalog.promotion_offers import attach_offers, offers_for_variants
 from pages.clock import previewing_at
+from tests.commerce.test_price_history import set_history
 from tests.factories.accounts import make_customer
 from tests.factories.catalog import (
     make_attribute,
@@ -260,12 +262,12 @@ def test_offers_for_no_variants_cost_no_query(django_assert_num_queries):
         assert offers_for_variants([]) == {}
 
 
-def test_offers_are_one_query_however_many_promotions(kitchen, django_assert_num_queries):
+def test_offers_are_two_queries_however_many_promotions(kitchen, django_assert_num_queries):
     ids = [only_variant(kitchen[name]).pk for name in ("mug", "pan", "spade")]
     for index in range(10):
         mug_at_five(kitchen, short_code=f"mug-{index}")
         tote_from_100(kitchen, short_code=f"tote-{index}")
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the offers; the 30-day lowest prices of 10 starts
         offers = offers_for_variants(ids)
     assert len(offers[ids[0]]) == 20
     assert len(offers[ids[1]]) == 10
@@ -351,6 +353,8 @@ def test_the_pickers_data_carries_each_variants_offers(client, kitchen):
             "price": "12.00",
             "promotion": "Small shirts",
             "url": offers["SHIRT-S"][0]["url"],
+            # Its price since it was published, before the promotion: the 30-day lowest.
+            "lowestPrice": "15.00",
         }
     ]
     assert offers["SHIRT-S"][0]["url"].startswith("/shop/promotions/promo-")
@@ -368,6 +372,182 @@ def test_a_group_offer_shows_to_a_signed_in_member_only(client, kitchen):
     member.groups.add(members)
     client.force_login(member)
     assert "5.00 each from 10 pcs" in client.get(url).content.decode()
+
+
+# --- The 30-day lowest price before a promotion ------------------------------------------
+
+LOWEST_TEXT = "Lowest price in the 30 days before the reduction:"
+DAY = timedelta(days=1)
+
+
+def kettle_at_six(kitchen, history, **fields):
+    """A kettle at 10.00 with `history` ([(days ago, price)]), promoted to 6.00 from now."""
+    kettle = make_product("Kettle", price=Decimal("10.00"), main_category=kitchen["mugs"], stock=9)
+    now = timezone.now()
+    if history is None:
+        VariantPrice.objects.filter(variant__product=kettle).delete()
+    else:
+        set_history(only_variant(kettle), history, now=now)
+    fields.setdefault("start", now)
+    make_promotion(
+        "Kettle days",
+        [condition([reward(kettle, "fixed_price", given_price="6.00")])],
+        **fields,
+    )
+    return kettle
+
+
+# 10.00 for 40 days, 8.00 for 20 days, back to 10.00 for the last 5.
+RECENT_LOW = [(65, "10.00"), (25, "8.00"), (5, "10.00")]
+# The same, the 8.00 ended 35 days ago.
+OLD_LOW = [(95, "10.00"), (55, "8.00"), (35, "10.00")]
+
+
+@pytest.mark.parametrize(
+    "history, shown",
+    [
+        (RECENT_LOW, "8.00"),
+        (OLD_LOW, "10.00"),
+        # The 8.00 replaced exactly 30 days before the start: not in the window...
+        ([(70, "10.00"), (50, "8.00"), (30, "10.00")], "10.00"),
+        # ...one second later, it was in effect when the window opened.
+        ([(70, "10.00"), (50, "8.00"), (30 * DAY - timedelta(seconds=1), "10.00")], "8.00"),
+        # No price before the promotion: the promoted price itself (`shown_lowest_price`).
+        (None, "6.00"),
+        ([(0, "10.00")], "6.00"),
+    ],
+)
+def test_a_promoted_price_carries_the_lowest_price_before_the_promotion(kitchen, history, shown):
+    kettle = kettle_at_six(kitchen, history)
+    [offer] = offers_of(kettle)
+    assert offer.price == Decimal("6.00")
+    assert offer.lowest_price == Decimal(shown)
+    assert offer.as_json()["lowestPrice"] == shown
+
+
+def test_the_moment_is_the_promotions_start_else_its_first_publication(kitchen):
+    # Started 40 days ago: the 8.00 came later and does not count.
+    kettle = kettle_at_six(kitchen, RECENT_LOW, start=timezone.now() - 40 * DAY)
+    [offer] = offers_of(kettle)
+    assert offer.lowest_price == Decimal("10.00")
+    # No start: from its first publication (now).
+    VariantPrice.objects.all().delete()
+    cup = make_product("Cup", price=Decimal("10.00"), main_category=kitchen["mugs"], stock=9)
+    set_history(only_variant(cup), RECENT_LOW)
+    promotion = make_promotion("Cups", [condition([reward(cup, "fixed_price", given_price="6")])])
+    assert promotion.start is None
+    [offer] = offers_of(cup)
+    assert offer.promotion.start == promotion.first_published_at
+    assert offer.lowest_price == Decimal("8.00")
+
+
+def test_two_promotions_on_one_variant_each_read_before_its_own_start(
+    kitchen, django_assert_num_queries
+):
+    kettle = kettle_at_six(kitchen, RECENT_LOW)  # from now: 8.00
+    make_promotion(
+        "Old kettle deal",
+        [condition([reward(kettle, "fixed_price", given_price="7.00")], threshold_min=2)],
+        start=timezone.now() - 40 * DAY,  # before the 8.00: 10.00
+    )
+    variant = only_variant(kettle)
+    with django_assert_num_queries(2):  # the offers, their lowest prices
+        offers = offers_for_variants([variant.pk])[variant.pk]
+    assert [(o.price, o.lowest_price) for o in offers] == [
+        (Decimal("6.00"), Decimal("8.00")),
+        (Decimal("7.00"), Decimal("10.00")),
+    ]
+
+
+def test_a_gift_has_no_lowest_price_and_costs_no_query(kitchen, django_assert_num_queries):
+    tote_from_100(kitchen)
+    variant = only_variant(kitchen["pan"])
+    with django_assert_num_queries(1):
+        [offer] = offers_for_variants([variant.pk])[variant.pk]
+    assert offer.is_gift
+    assert offer.lowest_price is None
+    assert offer.as_json()["lowestPrice"] is None
+
+
+def offer_lowest_lines(soup):
+    return [
+        node.get_text(" ", strip=True)
+        for node in soup.select(".offer [data-offer-lowest-price]")
+        if not node.has_attr("hidden")
+    ]
+
+
+def test_the_product_page_shows_it_under_the_promoted_price(client, kitchen):
+    kettle = kettle_at_six(kitchen, RECENT_LOW)
+    tote_from_100(kitchen)
+    html = client.get(f"/shop/p/{kettle.slug}/").content.decode()
+    soup = BeautifulSoup(html, "html.parser")
+    offers = soup.select("[data-offers] .offer")
+    assert [o.select_one(".offer__text").get_text() for o in offers] == [
+        "6.00 each",
+        "+ free Tote bag from 100.00",
+    ]
+    price_offer, gift = offers
+    assert offer_lowest_lines(price_offer) == [f"{LOWEST_TEXT} 8.00 EUR"]
+    assert not gift.select("[data-offer-lowest-price]")
+    # Its own attribute: the compare-at price's line (none here) is another.
+    assert not soup.select_one("[data-offers] [data-lowest-price]")
+    compare_at_line = soup.select_one("[data-lowest-price]")
+    assert compare_at_line is None or compare_at_line.has_attr("hidden")
+
+
+def test_the_tile_shows_it_under_the_promoted_price(client, kitchen):
+    kettle_at_six(kitchen, OLD_LOW)
+    mug_at_five(kitchen)  # no history but its first price, recorded as it was published
+    html = client.get("/shop/c/home/kitchen/mugs/").content.decode()
+    tiles = {
+        tile.select_one(".product-tile__name").get_text(strip=True): tile
+        for tile in BeautifulSoup(html, "html.parser").select(".product-tile")
+    }
+    assert offer_lowest_lines(tiles["Kettle"]) == [f"{LOWEST_TEXT} 10.00 EUR"]
+    assert offer_lowest_lines(tiles["Blue mug"]) == [f"{LOWEST_TEXT} 8.00 EUR"]
+    assert not tiles["Kettle"].select("[data-lowest-price]")  # no compare-at reduction
+
+
+def test_the_pickers_data_and_template_carry_it(client, kitchen):
+    size, (small, large) = make_attribute("Size", ["S", "L"], varies_per_variant=True)
+    shirt = make_product(
+        "Shirt",
+        axes=[size],
+        main_category=kitchen["kitchen"],
+        variants=[
+            {"sku": "SHIRT-S", "price": Decimal("10.00"), "options": [small], "stock": 3},
+            {"sku": "SHIRT-L", "price": Decimal("10.00"), "options": [large], "stock": 3},
+        ],
+    )
+    small_shirt = shirt.variants.get(sku="SHIRT-S")
+    large_shirt = shirt.variants.get(sku="SHIRT-L")
+    set_history(small_shirt, RECENT_LOW)
+    set_history(large_shirt, OLD_LOW)
+    make_promotion(
+        "Shirts",
+        [
+            condition(
+                [
+                    reward(small_shirt, "fixed_price", given_price="6.00"),
+                    reward(large_shirt, "fixed_price", given_price="6.00"),
+                ]
+            )
+        ],
+        start=timezone.now(),
+    )
+    soup = BeautifulSoup(client.get(f"/shop/p/{shirt.slug}/").content.decode(), "html.parser")
+    data = json.loads(soup.select_one("#variant-data").string)
+    lowest = {v["sku"]: [o["lowestPrice"] for o in v["offers"]] for v in data["variants"]}
+    assert lowest == {"SHIRT-S": ["8.00"], "SHIRT-L": ["10.00"]}
+    # The line the picker's script copies for an offer: the include's, its own attribute.
+    template = soup.select_one("[data-offers] ~ template[data-offer-lowest-template]")
+    # (Beautiful Soup keeps a <template>'s content as text, as a browser keeps it inert.)
+    line = BeautifulSoup(template.decode_contents(), "html.parser").select_one(
+        "[data-offer-lowest-price]"
+    )
+    assert line.get_text(" ", strip=True) == f"{LOWEST_TEXT} 0.00 EUR"
+    assert not line.has_attr("data-lowest-price")
 
 
 # --- The promotion page -------------------------------------------------------------------
@@ -533,8 +713,26 @@ PAGES = {
 }
 
 
+def one_price_promotion(kitchen):
+    """A promoted price on a tile of every budget page and on the product page's mug."""
+    from commerce.models import Product
+
+    cup = Product.objects.get(name="Sturdy cup 00")
+    make_promotion(
+        "One price",
+        [
+            condition(
+                [
+                    reward(kitchen["mug"], "fixed_price", given_price="2.00"),
+                    reward(cup, "fixed_price", given_price="2.00"),
+                ]
+            )
+        ],
+    )
+
+
 @pytest.mark.parametrize("kind", [*PAGES, "product"])
-def test_pages_cost_the_same_with_0_and_20_promotions(
+def test_pages_cost_the_same_with_1_and_20_promotions(
     client, promoted_catalog, kind, django_assert_max_num_queries
 ):
     from tests.commerce.test_catalog_queries import LISTING_QUERY_BUDGET, PRODUCT_QUERY_BUDGET
@@ -543,21 +741,64 @@ def test_pages_cost_the_same_with_0_and_20_promotions(
     budget = PRODUCT_QUERY_BUDGET if kind == "product" else LISTING_QUERY_BUDGET
     none, html = count_queries(client, url)
     assert "offer__text" not in html
+    one_price_promotion(promoted_catalog)
+    one, html = count_queries(client, url)
+    assert offer_lowest_lines(BeautifulSoup(html, "html.parser"))
     twenty_promotions(promoted_catalog)
     many, html = count_queries(client, url)
-    assert "offer__text" in html
-    print(f"{kind}: {none} queries with no promotion, {many} with 20")
-    assert none == many
+    assert offer_lowest_lines(BeautifulSoup(html, "html.parser"))
+    print(f"{kind}: {none} queries with no promotion, {one} with 1, {many} with 21")
+    # A promoted price costs one query for the page (its 30-day lowest price), then no more.
+    assert none + 1 == one == many
     with django_assert_max_num_queries(budget):
         client.get(url)
 
 
+def test_a_listing_of_24_costs_the_same_with_1_or_24_promoted(client, shop):
+    from commerce.models import ProductVariant
+    from tests.factories.catalog import make_bulk_catalog
+
+    products = make_bulk_catalog(24)
+    variants = list(ProductVariant.objects.filter(product__in=products).order_by("pk"))
+    for variant in variants:
+        variant.offered = False
+    url = "/shop/?per_page=24"
+
+    def listing_queries(promoted):
+        for index, variant in enumerate(variants[:promoted]):
+            if variant.offered:
+                continue
+            variant.offered = True
+            set_history(variant, [(40, "50.00"), (10, "9.00")])
+            # Each its own promotion and start: one lowest price read per start.
+            make_promotion(
+                f"Thing {index}",
+                [condition([reward(variant, "percent", reward_value=10)])],
+                start=timezone.now() - index * timedelta(minutes=1),
+            )
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        text = BeautifulSoup(response.content, "html.parser").get_text(" ", strip=True)
+        assert text.count(f"{LOWEST_TEXT} 9.00 EUR") == promoted
+        return len(queries)
+
+    assert listing_queries(1) == listing_queries(24)
+
+
 def test_the_promotion_page_costs_the_same_however_many_products(client, promoted_catalog):
+    from commerce.models import ProductVariant
+
     tote = tote_from_100(promoted_catalog)
-    few, _ = count_queries(client, f"/shop/promotions/{tote.short_code}/?page=2")
+    # Every tile with a promoted price too: its 30-day lowest price on both pages.
+    everything = [reward(v, "percent", reward_value=10) for v in ProductVariant.objects.all()]
+    make_promotion("Everything", [condition(everything)])
+    few, html = count_queries(client, f"/shop/promotions/{tote.short_code}/?page=2")
+    assert offer_lowest_lines(BeautifulSoup(html, "html.parser"))
     twenty_promotions(promoted_catalog)
     for index in range(20):
         make_product(f"More {index}", main_category=promoted_catalog["mugs"], stock=1)
     many, html = count_queries(client, f"/shop/promotions/{tote.short_code}/")
     assert html.count('<article class="product-tile') == 24
+    assert offer_lowest_lines(BeautifulSoup(html, "html.parser"))
     assert few == many

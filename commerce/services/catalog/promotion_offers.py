@@ -7,12 +7,13 @@ condition. What a cart really gets is the engine's decision
 (`commerce.services.pricing.promotions.evaluate`) at the cart; these texts announce
 the same rules, not a second computation of a cart.
 
-Cost: `offers_for_variants` is ONE query for a whole page, however many promotions are
-running and however many variants the page shows: the reward rows of the running
-promotions the shopper may get, with their condition, promotion and variant, each gift
-reward with the page variants its condition counts (joined in the database, see
-`_counted_page_variants`) and its stock (a gift with no units left is not announced:
-the cart could not give it).
+Cost: `offers_for_variants` is one query (two, below) for a whole page, however many
+promotions are running and however many variants the page shows: the reward rows of the
+running promotions the shopper may get, with their condition, promotion and variant,
+each gift reward with the page variants its condition counts (joined in the database,
+see `_counted_page_variants`) and its stock (a gift with no units left is not
+announced: the cart could not give it). When some offer has a price, one more: the 30-day lowest
+prices before the promotions' starts (`with_lowest_prices`).
 
 A tile shows the offers of its cheapest variant (`attach_offers`): the price on the
 tile is that variant's, so the promoted price next to it is about the same unit. The
@@ -21,7 +22,7 @@ variant's so the offer follows the choice.
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -48,6 +49,7 @@ from commerce.models import (
 from commerce.models.promotions import Measure, Qualifying, ValueType
 from commerce.money import format_amount
 from commerce.services.inventory import available_stock_subquery
+from commerce.services.price_history import lowest_prices_before_each, shown_lowest_price
 from commerce.services.pricing.promotions import reward_unit_price
 from pages.clock import shop_now
 
@@ -78,6 +80,9 @@ class Offer:
     min_quantity: int
     gift_name: str = ""
     gift_quantity: int = 0
+    # The EU's 30-day lowest price before the promotion started (`price_history`); None
+    # for a gift.
+    lowest_price: Decimal | None = None
 
     @property
     def is_gift(self) -> bool:
@@ -90,6 +95,9 @@ class Offer:
             "price": format_amount(self.price) if self.price is not None else None,
             "promotion": self.promotion.name,
             "url": self.promotion.url,
+            "lowestPrice": format_amount(self.lowest_price)
+            if self.lowest_price is not None
+            else None,
         }
 
 
@@ -279,8 +287,9 @@ def offers_for_variants(
     variant_ids, *, user=None, now=None, shop=None, request=None
 ) -> dict[int, list[Offer]]:
     """{variant id: its offers} for the running promotions this shopper may get at `now`
-    (default: the shop's now, which a dated preview moves). One query; no query at all
-    for no variants. `shop` (and `request`) give the promotions' page URLs.
+    (default: the shop's now, which a dated preview moves). One query, two when some
+    offer has a price (its 30-day lowest price); no query at all for no variants.
+    `shop` (and `request`) give the promotions' page URLs.
 
     Each variant's offers: price offers first, by the units they need then the price,
     then gifts. Variants without offers are left out."""
@@ -341,9 +350,39 @@ def offers_for_variants(
                     gift_quantity=row.quantity,
                 )
             )
+    offers = with_lowest_prices(offers)
     for variant_offers in offers.values():
         variant_offers.sort(key=_offer_order)
     return offers
+
+
+def with_lowest_prices(offers: dict[int, list[Offer]]) -> dict[int, list[Offer]]:
+    """The offers, each price offer with the lowest price its variant had in the 30 days
+    before its promotion started (`PromotionLink.start`), as the EU requires wherever a
+    reduced price is announced. One query for the page; none when no offer has a price."""
+    pairs = {
+        (offer.variant_id, offer.promotion.start)
+        for variant_offers in offers.values()
+        for offer in variant_offers
+        if not offer.is_gift
+    }
+    if not pairs:
+        return offers
+    lowest = lowest_prices_before_each(pairs)
+    return {
+        variant_id: [
+            offer
+            if offer.is_gift
+            else replace(
+                offer,
+                lowest_price=shown_lowest_price(
+                    lowest[(offer.variant_id, offer.promotion.start)], offer.price
+                ),
+            )
+            for offer in variant_offers
+        ]
+        for variant_id, variant_offers in offers.items()
+    }
 
 
 def _offer_order(offer: Offer):
@@ -352,8 +391,8 @@ def _offer_order(offer: Offer):
 
 def attach_offers(products, *, user=None, now=None, shop=None, request=None):
     """Each tile's `offers`: those of its cheapest (matching) variant, the one whose price
-    the tile shows (`cheapest_variant_id` from `annotate_variant_summary`). One query for
-    the page."""
+    the tile shows (`cheapest_variant_id` from `annotate_variant_summary`). One or two
+    queries for the page (`offers_for_variants`)."""
     products = list(products)
     by_variant = offers_for_variants(
         [getattr(p, "cheapest_variant_id", None) for p in products],

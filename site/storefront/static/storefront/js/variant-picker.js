@@ -67,10 +67,13 @@
     summary.querySelectorAll(selector).forEach(function (node) { node.textContent = text; });
   }
 
-  // The chosen variant's promotions (the same markup as commerce/includes/offer.html).
+  // The chosen variant's promotions (the same markup as commerce/includes/offer.html),
+  // each promoted price with its 30-day lowest price (the line from the page's template,
+  // whose amount is set; its own attribute, apart from the compare-at price's line).
   function showOffers(variant) {
     var list = summary.querySelector("[data-offers]");
     if (!list) return;
+    var lowestLine = summary.querySelector("[data-offer-lowest-template]");
     var offers = variant && variant.offers ? variant.offers : [];
     while (list.firstChild) list.removeChild(list.firstChild);
     offers.forEach(function (offer) {
@@ -86,6 +89,12 @@
       if (offer.url) name.href = offer.url;
       name.textContent = offer.promotion;
       item.appendChild(name);
+      if (offer.price !== null && offer.lowestPrice && lowestLine) {
+        var line = lowestLine.content.querySelector("[data-offer-lowest-price]").cloneNode(true);
+        line.hidden = false;
+        line.querySelector(".money__amount").textContent = offer.lowestPrice;
+        item.appendChild(line);
+      }
       list.appendChild(item);
     });
     list.hidden = !offers.length;
