@@ -316,8 +316,6 @@ class TestEmbeddedVariants:
             "pictures": [],
             "url": f"/shop/p/{coat.slug}/?variant=COAT-M-RED",
             "offers": [],  # running promotions' (test_promotion_storefront.py)
-            # No earlier price in its history: the reduced price itself (test_price_history.py).
-            "lowestPrice": "130.00",
         }
         assert by_sku["COAT/M GREEN"]["availability"] == "out_of_stock"
         assert by_sku["COAT/M GREEN"]["url"].endswith("?variant=COAT%2FM%20GREEN")
