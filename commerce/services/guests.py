@@ -8,6 +8,8 @@ forgets the key once the cart and the lists have moved to the account
 (services.accounts, on `user_logged_in`); signing out flushes the session.
 """
 
+from django.conf import settings
+
 from commerce.models import ShoppingList
 from commerce.tokens import is_token, new_token
 
@@ -15,6 +17,19 @@ GUEST_SESSION_KEY = "storefront_guest"
 # Sessions from before the one key held two: the guest cart's token and the lists' key.
 # They are carried over on the guest's next request, until such sessions have expired.
 LEGACY_SESSION_KEYS = ("storefront_cart", "storefront_lists")
+
+
+def signed_in_user(request):
+    """The visitor's account, or None, without loading a session they do not have.
+
+    Reading `request.user` touches the session, and a touched session makes the answer
+    vary by cookie: no CDN could share the anonymous pages any more. Without a session
+    cookie nobody is signed in, so there is nothing to read.
+    """
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return None
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
 
 
 def guest_key(request, *, create: bool = False) -> str | None:

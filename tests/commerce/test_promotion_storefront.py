@@ -802,3 +802,15 @@ def test_the_promotion_page_costs_the_same_however_many_products(client, promote
     assert html.count('<article class="product-tile') == 24
     assert offer_lowest_lines(BeautifulSoup(html, "html.parser"))
     assert few == many
+
+
+@pytest.mark.parametrize("path", ["/shop/", "/shop/c/kitchen/mugs/", "/shop/p/blue-mug/"])
+def test_offers_do_not_make_anonymous_pages_vary_by_cookie(client, kitchen, path):
+    """Whose offers they are is asked only of visitors with a session: touching a session
+    for everyone would make every page vary by cookie, so no CDN could share it."""
+    mug_at_five(kitchen)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "5.00 each from 10 pcs" in response.content.decode()
+    assert "Cookie" not in response.get("Vary", "")
+    assert not response.cookies

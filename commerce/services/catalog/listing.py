@@ -28,6 +28,7 @@ from commerce.models import (
 )
 from commerce.models.catalog import ean_format_ok
 from commerce.services.catalog_version import catalog_version
+from commerce.services.guests import signed_in_user
 from commerce.services.price_history import attach_lowest_prices
 
 from .listing_query import (
@@ -261,7 +262,7 @@ def tile_details(products, shop, request, *, variant_skus=None):
     price shown (one query each)."""
     attach_urls(products, shop, request, variant_skus=variant_skus)
     attach_lowest_prices(products)  # price history
-    attach_offers(products, user=getattr(request, "user", None), shop=shop, request=request)
+    attach_offers(products, user=signed_in_user(request), shop=shop, request=request)
     return attach_stocked_options(products)
 
 

@@ -22,6 +22,7 @@ from wagtail.images import get_image_model
 
 from commerce.models import AttributeDefinition, AttributeOption, Product, ProductVariant, ShopPage
 from commerce.money import format_amount
+from commerce.services.guests import signed_in_user
 from commerce.services.inventory import available_stock_subquery, product_stock_subquery
 from commerce.services.line_limits import max_line_quantity
 from commerce.services.price_history import attach_variant_lowest_prices
@@ -346,7 +347,7 @@ def product_detail_context(product, request, preview=False):
     # Every variant's offers in one query: the picker's data carries them all.
     offers = offers_for_variants(
         [v.pk for v in variants],
-        user=getattr(request, "user", None),
+        user=signed_in_user(request),
         shop=shop if not preview else None,
         request=request,
     )

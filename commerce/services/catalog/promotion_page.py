@@ -19,6 +19,7 @@ from django.db.models import Prefetch, Q
 from commerce.models import Category, ProductVariant, PromotionCondition, PromotionReward
 from commerce.models.promotions import Measure, Promotion, Qualifying, ValueType
 from commerce.money import format_amount
+from commerce.services.guests import signed_in_user
 from pages.clock import shop_now
 
 from .listing import (
@@ -149,7 +150,7 @@ def promotion_products_q(promotion, conditions) -> Q:
 
 def promotion_page(shop, request, short_code):
     """(template, context, status) for the promotion page; None for a 404."""
-    user = getattr(request, "user", None)
+    user = signed_in_user(request)
     found = find_promotion(short_code, user, shop_now())
     if found is None:
         return None
