@@ -304,8 +304,9 @@ class PromotionCondition(Orderable, ClusterableModel):
         verbose_name = "condition"
 
     def __str__(self):
-        upper = f"–{self.threshold_max.normalize()}" if self.threshold_max else "+"
-        return f"{self.threshold_min.normalize()}{upper} ({self.get_measure_display()})"
+        # ":f": normalize() alone writes 10 as "1E+1".
+        upper = f"–{self.threshold_max.normalize():f}" if self.threshold_max else "+"
+        return f"{self.threshold_min.normalize():f}{upper} ({self.get_measure_display()})"
 
     def clean(self):
         super().clean()

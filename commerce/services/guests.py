@@ -26,7 +26,8 @@ def signed_in_user(request):
     vary by cookie: no CDN could share the anonymous pages any more. Without a session
     cookie nobody is signed in, so there is nothing to read.
     """
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+    # No request at all: a block rendered outside one (the admin's block previews).
+    if request is None or settings.SESSION_COOKIE_NAME not in request.COOKIES:
         return None
     user = getattr(request, "user", None)
     return user if user is not None and user.is_authenticated else None
