@@ -2,6 +2,7 @@
 then its invariants by property. Pure Python: no database."""
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -635,7 +636,7 @@ def carts(draw):
 def rewards(draw):
     kind = draw(st.sampled_from(["fixed_price", "percent", "amount", "gift"]))
     return RewardRule(
-        id=draw(st.integers(1, 10**6)),
+        id=0,  # numbered by promotion_lists: ids are unique, as in the database
         variant_id=draw(st.sampled_from(VARIANTS)),
         value_type=kind,
         given_price=draw(money) if kind == "fixed_price" else None,
@@ -652,7 +653,7 @@ def conditions(draw):
     low = draw(st.decimals(D("0.5"), D("300") if measure == "value" else D("40"), places=1))
     high = draw(st.sampled_from([D(0), low, low + draw(st.decimals(0, 100, places=1))]))
     return ConditionRule(
-        id=draw(st.integers(1, 10**6)),
+        id=0,  # numbered by promotion_lists
         threshold_min=low,
         threshold_max=high,
         measure=measure,
@@ -672,6 +673,21 @@ def conditions(draw):
     )
 
 
+def _numbered(conditions, promotion_id):
+    """Gives conditions and rewards ids unique across the drawn promotions."""
+    return tuple(
+        replace(
+            condition,
+            id=promotion_id * 100 + c,
+            rewards=tuple(
+                replace(reward, id=promotion_id * 10_000 + c * 100 + r)
+                for r, reward in enumerate(condition.rewards, 1)
+            ),
+        )
+        for c, condition in enumerate(conditions, 1)
+    )
+
+
 @st.composite
 def promotion_lists(draw):
     count = draw(st.integers(0, 4))
@@ -682,7 +698,7 @@ def promotion_lists(draw):
             id=pid,
             name=f"P{pid}",
             short_code=f"p{pid}",
-            conditions=tuple(draw(st.lists(conditions(), min_size=1, max_size=3))),
+            conditions=_numbered(draw(st.lists(conditions(), min_size=1, max_size=3)), pid),
             start=draw(st.sampled_from(starts)),
             use_promotion_price_for_threshold=draw(st.booleans()),
             start_using_default_price=draw(st.booleans()),
