@@ -19,5 +19,9 @@ class CommerceConfig(AppConfig):
         from commerce.admin.exports import install as install_safe_exports
 
         install_safe_exports()
+        # A failed task with tries left goes back on the queue (services/tasks.py).
+        from commerce.services.tasks import connect_signals as connect_task_retries
+
+        connect_task_retries()
         # Signal receiver: a guest's cart and lists merge into the account's on login.
         from commerce.services import accounts  # noqa: F401

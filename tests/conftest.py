@@ -23,6 +23,7 @@ def _test_server_settings():
     - HTTPS: the test client and live_server speak plain HTTP, so no redirect
       to https:// and no Secure-only cookies. check --deploy is tested with
       the real values in a subprocess.
+    - Tasks: run at once in the test's process (ImmediateBackend).
     - Cache: in this process's memory whatever CACHE_URL says, so each parallel
       worker (pytest-xdist) has its own; a shared Redis would serve one worker's
       pages to another, keep them from an earlier run, and be cleared under a
@@ -41,6 +42,15 @@ def _test_server_settings():
             "default": {
                 "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                 "OPTIONS": {"MAX_ENTRIES": 2000},
+            }
+        },
+        # Tasks run at once, in the test's process: a test sees an e-mail the moment the
+        # order commits. tests/storefront/test_tasks_worker.py runs the database queue
+        # with a real worker process.
+        TASKS={
+            "default": {
+                "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+                "QUEUES": ["default"],
             }
         },
         SECURE_SSL_REDIRECT=False,

@@ -1,4 +1,5 @@
 from .addresses import Address
+from .background import ScheduledRun, SentEmail
 from .cart import Cart, CartLine, Checkout
 from .catalog import (
     AttributeDefinition,
@@ -38,6 +39,8 @@ from .variants import ProductVariant, option_key_for, variant_set_errors
 
 __all__ = [
     "Address",
+    "ScheduledRun",
+    "SentEmail",
     "Audience",
     "Measure",
     "Promotion",

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "wagtail.search",
     "wagtail.admin",
     "wagtail",
+    "django_tasks",
+    "django_tasks_db",
     "modelcluster",
     "taggit",
     "django_filters",
@@ -138,6 +140,28 @@ else:
 # Longest time a cached storefront page is served (a safety net: changes bump the
 # catalog version and take effect at once). 0 turns the page cache off.
 STOREFRONT_PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+
+# --- Background tasks -------------------------------------------------------
+# Every side effect (e-mails, feed builds, search index, renditions) is a task
+# (commerce/services/tasks.py). TASK_BACKEND picks what runs them:
+# - "database" (default): a queue table in the shop's own database, run by
+#   `manage.py db_worker`; nothing else to install.
+# - "rq": Redis through RQ (`pip install ".[redis]"`, REDIS_URL), run by `manage.py rqworker`.
+# - "immediate": in the web process, at once (the tests; never for a real shop).
+
+TASK_BACKEND = os.environ.get("TASK_BACKEND", "database").strip()
+TASK_QUEUES = ["default"]
+if TASK_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES}}
+elif TASK_BACKEND == "immediate":
+    TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": TASK_QUEUES,
+        }
+    }
+else:
+    raise ImproperlyConfigured(f"TASK_BACKEND must be database or immediate, not {TASK_BACKEND!r}.")
 
 # Price-comparison feeds (commerce/integrations/services/price_feeds.py): each finished feed is a
 # file here, named by feed, site and catalog version, served until the catalog

@@ -1,0 +1,171 @@
+"""Background tasks: how the shop defines, queues and retries them.
+
+The shop's side effects (e-mails, feed builds, renditions, search index) run as
+tasks of Django's task API (the `django-tasks` backport Wagtail 8 uses), so the
+code queues them one way whatever runs them (settings.TASK_BACKEND):
+
+- Define a task with `@background_task(...)` beside the service it belongs to;
+  it is a plain `django_tasks.Task` that also carries a retry policy.
+- Queue it with `enqueue_on_commit(task, *args)`. On the database queue (the
+  default) the task's row is written in the caller's transaction: it becomes
+  visible to the worker when the change commits, and vanishes with a rollback,
+  so an order can neither lose its confirmation nor mail one it never had (the
+  transactional outbox). On any other backend it is queued after the commit.
+- Arguments are JSON: pass ids, not model instances; a task reads fresh rows.
+- Tasks must be idempotent: a retried task runs its body again (e-mails record
+  what was sent, feeds build under a lock).
+
+Retries: when a task raises one of its policy's transient errors (a mail server
+that is down, a storage timeout) and has tries left, the same queue row goes
+back to "ready" with a later `run_after`: backoff × 2^(tries so far − 1), at most
+`max_backoff`. Its tries are the row's worker ids; its last error stays on the row
+until it succeeds. Past its last try, or on any other error, it stays failed,
+and staff see and retry it in the admin's "Background tasks" report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks import TaskResultStatus, task, task_backends
+from django_tasks.signals import task_finished
+
+logger = logging.getLogger(__name__)
+
+#: Errors that usually pass: a server down or slow, a connection dropped. OSError covers
+#: refused and reset connections and socket timeouts; SMTPException is an OSError too.
+TRANSIENT_ERRORS: tuple[str, ...] = (
+    "builtins.OSError",
+    "smtplib.SMTPException",
+    "botocore.exceptions.EndpointConnectionError",
+    "botocore.exceptions.ConnectionError",
+    "botocore.exceptions.ReadTimeoutError",
+    "redis.exceptions.ConnectionError",
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a task is tried, and how long it waits in between."""
+
+    attempts: int = 6  # tries in all, the first included
+    backoff: float = 30.0  # seconds before the second try; doubles after each
+    max_backoff: float = 3600.0
+    on: tuple[str, ...] = TRANSIENT_ERRORS  # exception classes, as import paths
+
+    def delay_after(self, tries: int) -> timedelta:
+        """The wait before try `tries + 1`."""
+        return timedelta(seconds=min(self.backoff * 2 ** max(tries - 1, 0), self.max_backoff))
+
+    def retries(self, exception_class_path: str, tries: int) -> bool:
+        return tries < self.attempts and _is_subclass(exception_class_path, self.on)
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+#: Task module path → its policy; filled by @background_task.
+_policies: dict[str, RetryPolicy] = {}
+
+
+def background_task(
+    function: Callable | None = None,
+    *,
+    retry: RetryPolicy | None = None,
+    priority: int = 0,
+    queue_name: str = "default",
+):
+    """`django_tasks.task` plus a retry policy (RetryPolicy() unless given; NO_RETRY for none)."""
+    policy = retry if retry is not None else RetryPolicy()
+
+    def wrap(f: Callable):
+        defined = task(priority=priority, queue_name=queue_name)(f)
+        _policies[defined.module_path] = policy
+        return defined
+
+    return wrap(function) if function is not None else wrap
+
+
+def policy_for(task_path: str) -> RetryPolicy | None:
+    return _policies.get(task_path)
+
+
+def enqueue_on_commit(defined_task, *args, **kwargs) -> None:
+    """Queues `defined_task(*args, **kwargs)` with the current transaction's commit.
+
+    On the database queue the row joins the transaction (see the module's docstring);
+    elsewhere the task is queued after the commit, and a queue that is down is logged,
+    never turned into an error for a change that already committed.
+    """
+    if _queue_is_transactional(defined_task):
+        defined_task.enqueue(*args, **kwargs)
+        return
+    transaction.on_commit(lambda: defined_task.enqueue(*args, **kwargs), robust=True)
+
+
+def _queue_is_transactional(defined_task) -> bool:
+    from django_tasks_db import DatabaseBackend
+
+    return isinstance(task_backends[defined_task.backend], DatabaseBackend)
+
+
+def retry_failed_task(sender, task_result, **kwargs) -> None:
+    """task_finished: puts a failed database-queue task back with a delay, if its policy says so."""
+    if task_result.status != TaskResultStatus.FAILED or not task_result.errors:
+        return
+    policy = policy_for(task_result.task.module_path)
+    db_result = getattr(task_result, "db_result", None)
+    if policy is None or db_result is None:
+        return  # not ours, or not on the database queue (the immediate backend never retries)
+    tries = len(task_result.worker_ids)
+    error = task_result.errors[-1].exception_class_path
+    if not policy.retries(error, tries):
+        return
+    run_after = timezone.now() + policy.delay_after(tries)
+    type(db_result).objects.filter(pk=db_result.pk, status=TaskResultStatus.FAILED).update(
+        status=TaskResultStatus.READY, run_after=run_after, finished_at=None
+    )
+    logger.warning(
+        "Task %s (%s) failed with %s on try %d of %d; tried again after %s",
+        task_result.id,
+        task_result.task.module_path,
+        error,
+        tries,
+        policy.attempts,
+        run_after.isoformat(),
+    )
+
+
+def connect_signals() -> None:
+    task_finished.connect(retry_failed_task, dispatch_uid="storefront-task-retry")
+
+
+def _is_subclass(exception_class_path: str, bases: tuple[str, ...]) -> bool:
+    try:
+        exception_class = import_string(exception_class_path)
+    except ImportError:
+        return False
+    for base_path in bases:
+        try:
+            base = import_string(base_path)
+        except ImportError:
+            continue  # an optional library that is not installed
+        if isinstance(exception_class, type) and issubclass(exception_class, base):
+            return True
+    return False
+
+
+__all__ = [
+    "NO_RETRY",
+    "TRANSIENT_ERRORS",
+    "RetryPolicy",
+    "background_task",
+    "connect_signals",
+    "enqueue_on_commit",
+    "policy_for",
+]
