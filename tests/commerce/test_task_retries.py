@@ -17,9 +17,7 @@ from django_tasks_db.models import DBTaskResult
 
 from commerce.services.tasks import NO_RETRY, RetryPolicy, background_task, enqueue_on_commit
 
-DATABASE_QUEUE = {
-    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
-}
+DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 calls: list[str] = []
 
 
@@ -107,9 +105,7 @@ def test_a_bug_fails_at_once_and_a_task_without_retries_fails_on_its_first_error
     once.enqueue("c")
     run_ready_tasks()
     assert sorted(calls) == ["b", "c"]
-    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {
-        TaskResultStatus.FAILED
-    }
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {TaskResultStatus.FAILED}
 
 
 @pytest.mark.django_db
