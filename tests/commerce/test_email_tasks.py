@@ -6,12 +6,15 @@ loopback (tests/processes.py), taken down where a test says so.
 """
 
 import re
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.db import transaction
+from django.core.mail.backends import locmem
+from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -183,6 +186,36 @@ def test_a_mail_server_down_for_every_try_leaves_the_task_failed_after_the_last(
     assert len(row.worker_ids) == EMAIL_RETRY.attempts == 6
     assert row.exception_class_path == "builtins.ConnectionRefusedError"
     assert not SentEmail.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_one_message_at_once_send_it_once(monkeypatch):
+    """Two workers on one task (a task re-queued while its first run was still sending):
+    the second waits on the first's SentEmail row and finds it sent."""
+    order = make_order([(make_product(), 1)])
+    original = locmem.EmailBackend.send_messages
+
+    def slow_send(backend, messages):
+        time.sleep(0.3)  # the other run arrives while this one holds the row
+        return original(backend, messages)
+
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", slow_send)
+    results = []
+
+    def run():
+        try:
+            results.append(send_order_email_task.call(order.pk, ORDER_PLACED))
+        finally:
+            connection.close()
+
+    runs = [threading.Thread(target=run) for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join(10)
+    assert sorted(results) == ["nothing to send", "sent"]
+    assert len(mail.outbox) == 1
+    assert sent_keys() == {f"order_placed:{order.pk}"}
 
 
 def test_a_deleted_order_is_no_error_and_mails_nobody(smtp):
