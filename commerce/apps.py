@@ -27,5 +27,9 @@ class CommerceConfig(AppConfig):
         from commerce.services.renditions import connect_renditions
 
         connect_renditions()
+        # A category rename reindexes its products' search documents.
+        from commerce.services.search_index import connect_search_index
+
+        connect_search_index()
         # Signal receiver: a guest's cart and lists merge into the account's on login.
         from commerce.services import accounts  # noqa: F401
