@@ -132,7 +132,7 @@ def test_a_feed_past_its_age_is_served_while_its_rebuild_waits(
     make_product("Kettle", stock=1)
     feeds.build_feed_task.call("ceneo", site.pk)
     build = PriceFeedBuild.objects.get()
-    PriceFeedBuild.objects.update(generated_at=build.generated_at - timedelta(seconds=599))
+    PriceFeedBuild.objects.update(generated_at=build.generated_at - timedelta(seconds=590))
     assert fetch(client)[0][CACHE] == "hit"
     assert queued_builds() == []
     PriceFeedBuild.objects.update(generated_at=build.generated_at - timedelta(seconds=600))

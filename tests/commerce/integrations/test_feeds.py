@@ -465,10 +465,16 @@ def test_a_stock_count_change_shows_once_the_file_is_old(client, shop, settings)
     assert ceneo_offers(client)[oid(product)].get("stock") == "1"
     set_stock_levels({only_variant(product).pk: {make_warehouse("main").pk: 5}})  # no bump
 
-    make_old(PriceFeedBuild.objects.get(), 3599)
+    build = PriceFeedBuild.objects.get()
+    at = build.generated_at
+    assert not build.is_stale(build.version, now=at + timedelta(seconds=3599))
+    assert build.is_stale(build.version, now=at + timedelta(seconds=3600))
+    assert build.is_stale(build.version + 1, now=at)
+
+    make_old(build, 3500)
     assert fetch(client, "ceneo")[0][CACHE] == "hit"
     assert ceneo_offers(client)[oid(product)].get("stock") == "1"
-    make_old(PriceFeedBuild.objects.get(), 1)  # 3600 s: the maximum age
+    make_old(PriceFeedBuild.objects.get(), 100)  # 3600 s: the maximum age
     response, body = fetch(client, "ceneo")
     assert response[CACHE] == "miss"
     assert ceneo_offers(client)[oid(product)].get("stock") == "5"
