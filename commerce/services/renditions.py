@@ -115,11 +115,29 @@ def on_product_published(sender, instance, **kwargs):
     )
 
 
+def on_page_published(sender, instance, **kwargs):
+    """The pictures a published page shows: every image its fields and blocks refer to.
+
+    Read from the page itself with the scan Wagtail's reference index uses: the index
+    is filled by a task of its own (wagtail.tasks.update_reference_index_task), which
+    may not have run yet when this page is published. No queries for chooser blocks.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import ReferenceIndex
+
+    image_type = ContentType.objects.get_for_model(get_image_model())
+    references = ReferenceIndex._extract_references_from_object(instance.specific)
+    queue_warm_renditions(
+        int(object_id) for type_id, object_id, *_ in references if type_id == image_type.pk
+    )
+
+
 def connect_renditions():
     """Called once from CommerceConfig.ready()."""
-    from wagtail.signals import published
+    from wagtail.signals import page_published, published
 
     from commerce.models import Product
 
     post_save.connect(on_image_saved, sender=get_image_model(), dispatch_uid="warm_renditions")
     published.connect(on_product_published, sender=Product, dispatch_uid="warm_product_renditions")
+    page_published.connect(on_page_published, dispatch_uid="warm_page_renditions")

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from wagtail.images.models import Filter
 
 from commerce.services import renditions
-from tests.factories.catalog import make_image, make_product
+from tests.factories.catalog import hero_value, make_image, make_product
 
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 WARM_TASK = renditions.warm_renditions_task.module_path
@@ -80,6 +80,19 @@ def test_publishing_a_product_queues_its_pictures(database_queue):
     DBTaskResult.objects.all().delete()  # the uploads' own
     product.save_revision().publish()
     assert queued_images() == gallery
+
+
+@pytest.mark.django_db
+def test_publishing_a_page_queues_the_pictures_its_blocks_show(homepage, database_queue):
+    hero, second, unused = make_image("Hero"), make_image("Second"), make_image("Unused")
+    DBTaskResult.objects.all().delete()  # the uploads' own
+    homepage.body = [
+        ("hero_banner", hero_value("Sale", image=hero)),
+        ("hero_banner", hero_value("New in", image=second)),
+    ]
+    homepage.save_revision().publish()
+    assert queued_images() == sorted([hero.pk, second.pk])
+    assert unused.pk not in queued_images()
 
 
 @pytest.mark.django_db
