@@ -23,5 +23,13 @@ class CommerceConfig(AppConfig):
         from commerce.services.tasks import connect_signals as connect_task_retries
 
         connect_task_retries()
+        # Renditions are made on a worker after an upload or a product's publication.
+        from commerce.services.renditions import connect_renditions
+
+        connect_renditions()
+        # A category rename reindexes its products' search documents.
+        from commerce.services.search_index import connect_search_index
+
+        connect_search_index()
         # Signal receiver: a guest's cart and lists merge into the account's on login.
         from commerce.services import accounts  # noqa: F401

@@ -150,3 +150,43 @@ class TokenFamily(models.Model):
 
     def __str__(self):
         return f"{self.sid} ({self.user})"
+
+
+class PriceFeedBuildQuerySet(models.QuerySet):
+    def of(self, feed: str, site_id: int):
+        """This feed's builds for this site, newest first."""
+        return self.filter(feed=feed, site_id=site_id).order_by("-generated_at", "-pk")
+
+
+class PriceFeedBuild(models.Model):
+    """A finished price-comparison feed: a file in the default (media) storage.
+
+    A row, not a directory listing, says which file is newest, so every app server
+    finds the same feed with one indexed query, whatever the storage (listing an S3
+    prefix on each request would cost a round trip and see deletions late).
+    Written only by `services.price_feeds.build_feed`, under its lock.
+    """
+
+    feed = models.CharField(max_length=16)
+    site = models.ForeignKey("wagtailcore.Site", on_delete=models.CASCADE, related_name="+")
+    version = models.BigIntegerField(help_text="The catalog version it was built from.")
+    generated_at = models.DateTimeField()
+    file_name = models.CharField(max_length=255, help_text="Name in the default storage.")
+    size = models.BigIntegerField()
+
+    objects = PriceFeedBuildQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["feed", "site", "-generated_at"], name="price_feed_newest")]
+
+    def __str__(self):
+        return f"{self.feed} feed of site {self.site_id}, v{self.version}"
+
+    def is_stale(self, current_version: int, now=None) -> bool:
+        """Built from an older catalog, or `STOREFRONT_FEED_MAX_AGE_SECONDS` old: stock
+        counts change without a version bump (0: only a new version makes it stale)."""
+        if self.version != current_version:
+            return True
+        max_age = settings.STOREFRONT_FEED_MAX_AGE_SECONDS
+        now = now or timezone.now()
+        return max_age > 0 and (now - self.generated_at).total_seconds() >= max_age

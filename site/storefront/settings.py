@@ -163,11 +163,10 @@ elif TASK_BACKEND == "immediate":
 else:
     raise ImproperlyConfigured(f"TASK_BACKEND must be database or immediate, not {TASK_BACKEND!r}.")
 
-# Price-comparison feeds (commerce/integrations/services/price_feeds.py): each finished feed is a
-# file here, named by feed, site and catalog version, served until the catalog
-# changes or it is FEED_MAX_AGE_SECONDS old (stock counts change without a version
-# bump). 0 keeps a feed until the catalog changes. Per machine; never committed.
-STOREFRONT_FEED_CACHE_DIR = Path(os.environ.get("FEED_CACHE_DIR", BASE_DIR / "feed-cache"))
+# Price-comparison feeds (commerce/integrations/services/price_feeds.py): built by a task
+# into the default (media) storage under feeds/, so every app server serves the same file;
+# rebuilt when the catalog changes or a feed is FEED_MAX_AGE_SECONDS old (stock counts
+# change without a version bump). 0 rebuilds only on catalog changes.
 STOREFRONT_FEED_MAX_AGE_SECONDS = env_int("FEED_MAX_AGE_SECONDS", 3600)
 # Products read per query while a feed is generated: memory stays bounded by this.
 STOREFRONT_FEED_CHUNK_SIZE = 500

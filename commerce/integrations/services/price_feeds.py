@@ -22,40 +22,60 @@ chunk of objects in memory.
 Each chunk is written as XML text (escaped with `xml.sax.saxutils`, free text in
 CDATA sections for Ceneo) and handed on as bytes.
 
-Caching keeps both properties. The finished feed is a file in
-`STOREFRONT_FEED_CACHE_DIR` named by feed, site and catalog version
-(`commerce.services.catalog_version`, bumped in the same transaction as every change
-shoppers see, including a product going in or out of stock). A cold request
-streams the feed to the client while writing the same bytes to a temporary file,
-renamed into place only once complete (a failure or a client that goes away
-leaves nothing behind). Later requests at the same version are served from that
-file in blocks (two queries: the site and the catalog version). A new version
-makes the next request regenerate and removes the older files. Stock counts
-change without a version bump, so a file is also regenerated once it is
-`STOREFRONT_FEED_MAX_AGE_SECONDS` old.
+Building and serving. A finished feed is a file in Django's default storage (the
+media storage: local disk, or S3 shared by every app server) under `feeds/`, recorded
+by a `PriceFeedBuild` row (feed, site, catalog version, time); the newest two are kept.
+Only `build_feed_task` builds, on a worker, holding a lock per feed and site (a
+PostgreSQL advisory lock), so two workers never build the same feed at once; a second
+builder returns at once, and a build queued after a fresh one finished does nothing.
+A request serves the newest build (two queries: the site, and the build with the
+catalog version). A stale one (older catalog version, or `STOREFRONT_FEED_MAX_AGE_SECONDS`
+old, since stock counts change without a version bump) is still served while
+`queue_feed_build` queues its rebuild, once (the queue table, under an advisory lock,
+says whether one waits). With no build at all the request queues one and answers 503
+with Retry-After. `rebuild_stale_feeds_task`, run by the scheduler, rebuilds stale
+feeds before anyone asks. The file appears only once complete: it is rendered to a
+local temporary file first, so a failure leaves nothing behind.
 """
 
+import hashlib
 import logging
-import os
 import re
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urljoin
 from xml.sax.saxutils import escape, quoteattr
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.core.cache import cache
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import connection, transaction
+from django.db.models import Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce
+from django_tasks import TaskResultStatus, task_backends
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
+from wagtail.models import Site
 
-from commerce.models import AttributeOption, Category, ProductImage, ProductVariant, ShopPage
+from commerce.integrations.models import PriceFeedBuild
+from commerce.models import (
+    AttributeOption,
+    CatalogVersion,
+    Category,
+    ProductImage,
+    ProductVariant,
+    ShopPage,
+)
 from commerce.money import shop_currency
+from commerce.services.catalog_version import catalog_version
 from commerce.services.inventory import available_stock_subquery
+from commerce.services.tasks import NO_RETRY, RetryPolicy, background_task
 from commerce.text import rich_text_to_plain
 
 logger = logging.getLogger(__name__)
@@ -64,7 +84,6 @@ logger = logging.getLogger(__name__)
 FEED_IMAGE_FILTER = "max-800x800|format-jpeg"
 GOOGLE_TITLE_LIMIT = 150
 GOOGLE_DESCRIPTION_LIMIT = 5000
-TEMP_FILE_MAX_AGE = 24 * 3600  # a generation's temporary file older than this was abandoned
 
 
 # --- What goes into a feed ------------------------------------------------------------------
@@ -415,85 +434,227 @@ def render_feed(kind: str, site: FeedSite, chunk_size: int | None = None) -> Ite
     yield writer.footer(site).encode()
 
 
-# --- The file cache -------------------------------------------------------------------------
+# --- Built feeds: in the default storage, built by tasks under a lock -----------------------
 
-
-def cache_dir() -> Path:
-    return Path(settings.STOREFRONT_FEED_CACHE_DIR)
-
-
-def cache_path(kind: str, site_id: int, version: int) -> Path:
-    return cache_dir() / f"{kind}-site{site_id}-v{version}.xml"
+STORAGE_PREFIX = "feeds/"
+KEEP_BUILDS = 2  # the newest and the one before: a server may still be reading it
+# Without the database queue there is no queue row to ask whether a build is waiting, so a
+# cache entry marks it; it expires on its own if the worker never gets to it.
+QUEUED_MARK_SECONDS = 15 * 60
+# A build lock in the cache (no PostgreSQL) outlives a builder that died without freeing it
+# by this much at most.
+CACHE_LOCK_SECONDS = 30 * 60
 
 
 def etag(kind: str, site_id: int, version: int, generated_at: int) -> str:
     return f'"{kind}-{site_id}-{version}-{generated_at}"'
 
 
-@dataclass
-class CachedFeed:
-    file: object  # an open binary file; whoever serves it closes it
-    size: int
-    generated_at: int
+def newest_build(kind: str, site_id: int) -> PriceFeedBuild | None:
+    """The newest finished feed, with the current catalog version as `current_version`:
+    one query, so a fresh feed is served for two (this and the site)."""
+    current = CatalogVersion.objects.filter(pk=1).values("version")[:1]
+    return (
+        PriceFeedBuild.objects.of(kind, site_id)
+        .annotate(current_version=Coalesce(Subquery(current), Value(0)))
+        .first()
+    )
 
 
-def open_cached_feed(kind: str, site_id: int, version: int) -> CachedFeed | None:
-    """The finished feed for this catalog version, opened, or None (missing or too old).
+def build_to_serve(kind: str, site) -> tuple[PriceFeedBuild | None, str]:
+    """The build a request for this feed gets, and how it was found: "hit" (fresh),
+    "stale" (served while its rebuild is queued; None when there is no build yet),
+    "miss" (built just now: the immediate task backend runs the queued build at once),
+    or "no shop" (None: the site has no live, public shop page).
 
-    Opened before it is checked, so another worker replacing or removing the file
-    afterwards cannot take it away mid-answer.
+    The shop is checked only when the newest build is from an older catalog version, or
+    missing: hits stay at one query, and every change to the shop page or its
+    restrictions bumps the version, so a shop that went private serves no old feed.
     """
+    build = newest_build(kind, site.pk)
+    if build is not None and not build.is_stale(build.current_version):
+        return build, "hit"
+    if (build is None or build.version != build.current_version) and feed_site(site) is None:
+        return None, "no shop"
+    result = queue_feed_build(kind, site.pk)
+    if result is not None and result.status == TaskResultStatus.SUCCESSFUL:
+        return newest_build(kind, site.pk), "miss"
+    return build, "stale"
+
+
+def open_build(build: PriceFeedBuild):
+    """The build's file, opened, or None if it is gone: pruned since the query, or lost
+    (media wiped). Its row goes with it, so the next request serves the build before it
+    or queues a new one, instead of answering from a row with no file forever."""
     try:
-        file = open(cache_path(kind, site_id, version), "rb")  # noqa: SIM115 (the response closes it)
+        return default_storage.open(build.file_name, "rb")
     except FileNotFoundError:
+        PriceFeedBuild.objects.filter(pk=build.pk).delete()
         return None
-    stat = os.fstat(file.fileno())
-    max_age = settings.STOREFRONT_FEED_MAX_AGE_SECONDS
-    if max_age > 0 and time.time() - stat.st_mtime >= max_age:
-        file.close()
-        return None
-    return CachedFeed(file=file, size=stat.st_size, generated_at=int(stat.st_mtime))
 
 
-def generate_and_store(
-    kind: str, site: FeedSite, version: int, generated_at: int, chunk_size: int | None = None
-) -> Iterator[bytes]:
-    """Streams the feed while writing it to the cache; the file appears only when complete.
+def storage_name(kind: str, site_id: int, version: int, generated_at: int) -> str:
+    return f"{STORAGE_PREFIX}{kind}-site{site_id}-v{version}-{generated_at}.xml"
 
-    Concurrent cold requests each write their own temporary file; the renames are
-    atomic, so readers only ever open a whole feed. The file's modification time
-    is set to `generated_at`, so Last-Modified and the ETag stay the same when
-    the file is served later.
+
+def build_feed(kind: str, site_id: int, chunk_size: int | None = None) -> PriceFeedBuild | None:
+    """Renders the feed to a local temporary file, then saves it to the default storage and
+    records it: the row appears only once the whole file is stored, so readers never see a
+    partial feed, and a failure leaves nothing behind but the temporary file, which the
+    system removes. Call it under `build_lock` (build_feed_task does).
+
+    None, and the site's old builds removed, when the site has no live, public shop: a
+    shop that got a password must not go on serving its last feed.
     """
-    directory = cache_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    final = cache_path(kind, site.site_id, version)
-    fd, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{final.stem}.", suffix=".tmp")
-    done = False
+    site = Site.objects.filter(pk=site_id).first()
+    target = feed_site(site) if site is not None else None
+    if target is None:
+        prune_builds(kind, site_id, keep=0)
+        return None
+    version = catalog_version()
+    generated_at = int(time.time())
+    with tempfile.TemporaryFile() as out:
+        for block in render_feed(kind, target, chunk_size):
+            out.write(block)
+        size = out.tell()
+        out.seek(0)
+        name = default_storage.save(
+            storage_name(kind, site_id, version, generated_at), File(out, name="feed.xml")
+        )
+    build = PriceFeedBuild.objects.create(
+        feed=kind,
+        site_id=site_id,
+        version=version,
+        generated_at=datetime.fromtimestamp(generated_at, tz=UTC),
+        file_name=name,
+        size=size,
+    )
+    prune_builds(kind, site_id, keep=KEEP_BUILDS)
+    return build
+
+
+def prune_builds(kind: str, site_id: int, keep: int) -> None:
+    """Removes all but the newest `keep` builds, file first: a file that cannot be removed
+    now (storage down) keeps its row, and is tried again after the next build."""
+    for old in PriceFeedBuild.objects.of(kind, site_id)[keep:]:
+        default_storage.delete(old.file_name)
+        old.delete()
+
+
+@contextmanager
+def build_lock(kind: str, site_id: int) -> Iterator[bool]:
+    """Yields whether this builder holds the feed's lock; another builder holding it
+    makes it False at once (never waits: the other one is building the same feed).
+
+    PostgreSQL: a session advisory lock keyed by feed and site, so the build runs
+    outside a transaction (a long one would hold back vacuum) and a worker that dies
+    frees it with its connection. Elsewhere (SQLite: development, one machine) an entry
+    added to the cache, which expires should its builder die.
+    """
+    if connection.vendor == "postgresql":
+        key = lock_key(f"price-feed-build:{kind}:{site_id}")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            locked = cursor.fetchone()[0]
+        try:
+            yield locked
+        finally:
+            if locked:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        return
+    cache_key = f"price-feed-build-lock:{kind}:{site_id}"
+    locked = cache.add(cache_key, 1, timeout=CACHE_LOCK_SECONDS)
     try:
-        with os.fdopen(fd, "wb") as out:
-            for block in render_feed(kind, site, chunk_size):
-                out.write(block)
-                yield block
-        os.utime(temp_name, (generated_at, generated_at))
-        os.replace(temp_name, final)
-        done = True
+        yield locked
     finally:
-        if not done:  # an error, or the client went away (GeneratorExit)
-            with suppress(FileNotFoundError):
-                os.unlink(temp_name)
-    remove_old_files(kind, site.site_id, keep=final)
+        if locked:
+            cache.delete(cache_key)
 
 
-def remove_old_files(kind: str, site_id: int, keep: Path) -> None:
-    """Feeds of older catalog versions, and abandoned temporary files."""
-    directory = cache_dir()
-    for path in directory.glob(f"{kind}-site{site_id}-v*.xml"):
-        if path != keep:
-            with suppress(FileNotFoundError):
-                path.unlink()
-    cutoff = time.time() - TEMP_FILE_MAX_AGE
-    for path in directory.glob(f".{kind}-site{site_id}-v*.tmp"):
-        with suppress(FileNotFoundError):
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key (Python's hash() differs per process)."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@background_task(retry=RetryPolicy(attempts=4, backoff=60))
+def build_feed_task(feed: str, site_id: int) -> str:
+    """Builds one feed of one site, unless another builder holds its lock or a fresh build
+    already exists (a second queued build, or one queued before the last build finished,
+    then costs one query). Returns what it did: "built", "fresh", "locked", "no shop"."""
+    try:
+        if feed not in FEEDS:
+            return "unknown feed"
+        with build_lock(feed, site_id) as locked:
+            if not locked:
+                return "locked"
+            newest = newest_build(feed, site_id)
+            if newest is not None and not newest.is_stale(newest.current_version):
+                return "fresh"
+            return "built" if build_feed(feed, site_id) is not None else "no shop"
+    finally:
+        cache.delete(queued_mark_key(feed, site_id))
+
+
+def queue_feed_build(kind: str, site_id: int):
+    """Queues build_feed_task for this feed unless one is already waiting or running;
+    returns its task result, or None when one was already queued.
+
+    On the database queue the queue table is the record: its check and insert run in
+    one transaction under an advisory lock (PostgreSQL), so requests arriving together
+    queue one build. Elsewhere a cache entry, added atomically, marks the queued build
+    until the task ends. The task's own lock and freshness check make a duplicate that
+    slips through cost nothing.
+    """
+    if _queue_is_database(build_feed_task):
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    key = lock_key(f"price-feed-queue:{kind}:{site_id}")
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+            if build_pending(kind, site_id):
+                return None
+            return build_feed_task.enqueue(kind, site_id)
+    if not cache.add(queued_mark_key(kind, site_id), 1, timeout=QUEUED_MARK_SECONDS):
+        return None
+    return build_feed_task.enqueue(kind, site_id)
+
+
+def build_pending(kind: str, site_id: int) -> bool:
+    """Whether the database queue holds a build of this feed that is waiting (a retry
+    included) or running."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        task_path=build_feed_task.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        args_kwargs__args=[kind, site_id],
+    ).exists()
+
+
+def queued_mark_key(kind: str, site_id: int) -> str:
+    return f"price-feed-queued:{kind}:{site_id}"
+
+
+def _queue_is_database(defined_task) -> bool:
+    from django_tasks_db import DatabaseBackend
+
+    return isinstance(task_backends[defined_task.backend], DatabaseBackend)
+
+
+@background_task(retry=NO_RETRY)
+def rebuild_stale_feeds_task() -> list[str]:
+    """Queues a build of every feed someone has asked for (it has a build) whose newest
+    build is stale: from an older catalog version or past its maximum age. Run by the
+    scheduler every few minutes, so a comparison site that fetches after a change gets the
+    new feed, not the stale one that was served while a rebuild waited. Returns the
+    "feed:site" pairs it queued (its own next run covers one that fails)."""
+    queued = []
+    pairs = PriceFeedBuild.objects.order_by().values_list("feed", "site_id").distinct()
+    for kind, site_id in sorted(pairs):
+        newest = newest_build(kind, site_id)
+        stale = newest is not None and newest.is_stale(newest.current_version)
+        if stale and queue_feed_build(kind, site_id) is not None:
+            queued.append(f"{kind}:{site_id}")
+    return queued

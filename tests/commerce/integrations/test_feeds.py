@@ -7,13 +7,15 @@ with entity expansion refused), as the sitemap tests do.
 """
 
 import math
-import os
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from defusedxml import ElementTree as ET
+from django.core.files.storage import default_storage
 from wagtail.models import PageViewRestriction, Site
 
+from commerce.integrations.models import PriceFeedBuild
 from commerce.integrations.services import price_feeds as feeds
 from commerce.models import ProductImage, ProductStatus, Warehouse
 from commerce.services.catalog_version import catalog_version
@@ -376,18 +378,20 @@ def test_a_variant_going_inactive_or_selling_out_leaves_the_feeds(client, coat):
 
 
 def cache_files():
-    directory = feeds.cache_dir()
-    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
+    """Names of the stored feeds (the default storage's feeds/ folder)."""
+    if not default_storage.exists("feeds"):
+        return []
+    return sorted(default_storage.listdir("feeds")[1])
 
 
 def test_headers(client, shop):
     make_product("Kettle", stock=1)
     response, body = fetch(client, "ceneo")
-    assert response.streaming
     assert response["Content-Type"] == "application/xml; charset=utf-8"
-    assert response[CACHE] == "miss"
+    assert response[CACHE] == "miss"  # built at once: the tests' immediate task backend
     assert response["ETag"] and response["Last-Modified"]
     assert "public" in response["Cache-Control"]
+    assert response["Content-Length"] == str(len(body))
 
     again, again_body = fetch(client, "ceneo")
     assert again[CACHE] == "hit"
@@ -397,7 +401,7 @@ def test_headers(client, shop):
     assert (again["ETag"], again["Last-Modified"]) == (response["ETag"], response["Last-Modified"])
 
 
-def test_a_cached_feed_costs_two_queries(client, shop, django_assert_max_num_queries):
+def test_a_stored_feed_costs_two_queries(client, shop, django_assert_max_num_queries):
     make_product("Kettle", stock=1, images=1)
     for kind in ("ceneo", "google"):
         first, body = fetch(client, kind)
@@ -406,10 +410,12 @@ def test_a_cached_feed_costs_two_queries(client, shop, django_assert_max_num_que
             response, cached_body = fetch(client, kind)
         assert response[CACHE] == "hit"
         assert cached_body == body
-    assert cache_files() == [
-        f"ceneo-site{shop.get_site().pk}-v{catalog_version()}.xml",
-        f"google-site{shop.get_site().pk}-v{catalog_version()}.xml",
+    site_id, version = shop.get_site().pk, catalog_version()
+    assert [name.rsplit("-", 1)[0] for name in cache_files()] == [
+        f"ceneo-site{site_id}-v{version}",
+        f"google-site{site_id}-v{version}",
     ]
+    assert PriceFeedBuild.objects.count() == 2
 
 
 def test_a_product_change_regenerates_the_feed(client, shop):
@@ -424,8 +430,20 @@ def test_a_product_change_regenerates_the_feed(client, shop):
     assert response[CACHE] == "miss"
     assert b"Old name" not in body
     assert ceneo_offers(client)[oid(product)].findtext("name") == "New & improved"
-    # Only the current version's file is kept.
-    assert len([name for name in cache_files() if name.startswith("ceneo-")]) == 1
+
+
+def test_only_the_two_newest_builds_are_kept(client, shop):
+    product = make_product("Kettle", stock=1)
+    site = shop.get_site()
+    versions = []
+    for name in ("One", "Two", "Three"):
+        product.name = name
+        product.save_revision().publish()
+        assert feeds.build_feed_task.call("ceneo", site.pk) == "built"
+        versions.append(catalog_version())
+    builds = list(PriceFeedBuild.objects.of("ceneo", site.pk))
+    assert [b.version for b in builds] == [versions[2], versions[1]]
+    assert cache_files() == sorted(b.file_name.removeprefix("feeds/") for b in builds)
 
 
 def test_selling_out_takes_the_product_off_the_feed(client, shop):
@@ -435,16 +453,28 @@ def test_selling_out_takes_the_product_off_the_feed(client, shop):
     assert google_items(client) == {}
 
 
+def make_old(build, seconds):
+    PriceFeedBuild.objects.filter(pk=build.pk).update(
+        generated_at=build.generated_at - timedelta(seconds=seconds)
+    )
+
+
 def test_a_stock_count_change_shows_once_the_file_is_old(client, shop, settings):
     settings.STOREFRONT_FEED_MAX_AGE_SECONDS = 3600
     product = make_product("Kettle", stock=1)
     assert ceneo_offers(client)[oid(product)].get("stock") == "1"
     set_stock_levels({only_variant(product).pk: {make_warehouse("main").pk: 5}})  # no bump
 
+    build = PriceFeedBuild.objects.get()
+    at = build.generated_at
+    assert not build.is_stale(build.version, now=at + timedelta(seconds=3599))
+    assert build.is_stale(build.version, now=at + timedelta(seconds=3600))
+    assert build.is_stale(build.version + 1, now=at)
+
+    make_old(build, 3500)
+    assert fetch(client, "ceneo")[0][CACHE] == "hit"
     assert ceneo_offers(client)[oid(product)].get("stock") == "1"
-    [path] = feeds.cache_dir().glob("ceneo-*.xml")
-    old = path.stat().st_mtime - 3600
-    os.utime(path, (old, old))
+    make_old(PriceFeedBuild.objects.get(), 100)  # 3600 s: the maximum age
     response, body = fetch(client, "ceneo")
     assert response[CACHE] == "miss"
     assert ceneo_offers(client)[oid(product)].get("stock") == "5"
@@ -458,32 +488,19 @@ def test_an_unchanged_feed_answers_304(client, shop):
     assert response["ETag"] == first["ETag"]
 
 
-def test_head_generates_nothing(client, shop):
+def test_head_answers_headers_only(client, shop):
     make_product("Kettle", stock=1)
     response = client.head("/feeds/ceneo.xml")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/xml; charset=utf-8"
-    assert cache_files() == []
+    assert response.content == b""
     _, body = fetch(client, "ceneo")
     response = client.head("/feeds/ceneo.xml")
     assert response[CACHE] == "hit"
     assert response["Content-Length"] == str(len(body))
 
 
-def test_an_interrupted_generation_leaves_no_file(client, shop):
-    make_product("Kettle", stock=1)
-    site = Site.objects.get(is_default_site=True)
-    stream = feeds.generate_and_store(
-        "ceneo", feeds.feed_site(site), catalog_version(), 1_700_000_000
-    )
-    assert next(stream).startswith(b"<?xml")
-    stream.close()  # what StreamingHttpResponse.close() does when the client goes away
-    assert cache_files() == []
-    assert fetch(client, "ceneo")[0][CACHE] == "miss"
-    assert fetch(client, "ceneo")[0][CACHE] == "hit"
-
-
-def test_a_failed_generation_leaves_no_file(client, shop, monkeypatch):
+def test_a_failed_build_leaves_no_file(client, shop, monkeypatch):
     make_product("Kettle", stock=1)
 
     def broken(*args, **kwargs):
@@ -491,12 +508,26 @@ def test_a_failed_generation_leaves_no_file(client, shop, monkeypatch):
 
     monkeypatch.setattr(feeds, "category_names", broken)
     site = Site.objects.get(is_default_site=True)
-    stream = feeds.generate_and_store(
-        "ceneo", feeds.feed_site(site), catalog_version(), 1_700_000_000
-    )
     with pytest.raises(RuntimeError):
-        list(stream)
+        feeds.build_feed("ceneo", site.pk)
     assert cache_files() == []
+    assert not PriceFeedBuild.objects.exists()
+    # Through a request: the (immediate) task fails, and the shopper's client gets a 503.
+    response, _ = fetch(client, "ceneo")
+    assert response.status_code == 503
+    monkeypatch.undo()
+    assert fetch(client, "ceneo")[0][CACHE] == "miss"
+
+
+def test_a_lost_file_is_rebuilt(client, shop):
+    make_product("Kettle", stock=1)
+    _, body = fetch(client, "ceneo")
+    default_storage.delete(PriceFeedBuild.objects.get().file_name)
+    response, _ = fetch(client, "ceneo")
+    assert response.status_code == 503  # the row with no file is dropped
+    response, again = fetch(client, "ceneo")
+    assert response[CACHE] == "miss"
+    assert again == body
 
 
 # --- Bounded work per chunk -------------------------------------------------------------------
@@ -545,6 +576,11 @@ def test_queries_grow_per_chunk_not_per_variant(client, shop, pans, settings):
         return len(queries), body
 
     fetch(client, "ceneo")  # Wagtail caches the site's root paths on first use
+    # Two builds of each feed already, so every build measured removes the oldest one.
+    site_id = shop.get_site().pk
+    for kind in ("ceneo", "google"):
+        feeds.build_feed(kind, site_id)
+        feeds.build_feed(kind, site_id)
     add_products(few)
     counts_few = {kind: cold_feed_queries(kind) for kind in ("ceneo", "google")}
     add_products(many - few)
@@ -556,7 +592,10 @@ def test_queries_grow_per_chunk_not_per_variant(client, shop, pans, settings):
     extra_chunks = math.ceil(many / chunk) - math.ceil(few / chunk)
     for kind in ("ceneo", "google"):
         assert counts_many[kind][0] - counts_few[kind][0] == per_chunk * extra_chunks
-        assert counts_few[kind][0] <= 8 + per_chunk * math.ceil(few / chunk)
+        # Around the chunks: the request (site, newest build, the shop), the task (lock,
+        # freshness, the shop again, catalog version, categories) and the bookkeeping (the
+        # build's row, removing the oldest, the newest build to serve).
+        assert counts_few[kind][0] <= 22 + per_chunk * math.ceil(few / chunk)
     assert len(ceneo_offers(client)) == many
     assert all(
         o.find("imgs/main") is not None and o.get("stock") == "2"
