@@ -200,6 +200,10 @@ class TestReport:
         assert queued.count("–") == 3  # no next try, not finished, no error
         assert "retrying" not in queued
 
+    def test_the_header_offers_retry_all_failed(self, admin_client, db):
+        html = admin_client.get(REPORT_URL).content.decode()
+        assert f'href="{REPORT_URL}retry-failed/"' in html and "Retry all failed" in html
+
     def test_a_task_retried_past_its_planned_tries_says_so(self, admin_client):
         make_row(TaskResultStatus.READY, tries=3, error=True)
         html = admin_client.get(REPORT_URL).content.decode()
@@ -311,9 +315,10 @@ class TestRetry:
 
     def test_retry_all_failed(self, admin_client, one_of_each):
         other = make_row(TaskResultStatus.FAILED, tries=1, error=True)
-        assert "Queue all 2 failed tasks again" in admin_client.get(
-            f"{REPORT_URL}retry-failed/"
-        ).content.decode()
+        assert (
+            "Queue all 2 failed tasks again"
+            in admin_client.get(f"{REPORT_URL}retry-failed/").content.decode()
+        )
         assert DBTaskResult.objects.failed().count() == 2  # GET changed nothing
         response = admin_client.post(f"{REPORT_URL}retry-failed/", follow=True)
         assert "2 failed tasks queued again" in response.content.decode()
