@@ -77,6 +77,15 @@ class BackgroundTask(DBTaskResult):
         return lines[-1].strip() if lines else ""
 
     @property
+    def error_message(self) -> str:
+        """The last error's message: the traceback's last line without the class it names."""
+        line = self.error_line
+        for prefix in (self.exception_class_path, self.error_name):
+            if prefix and (line == prefix or line.startswith(f"{prefix}:")):
+                return line[len(prefix) :].removeprefix(":").strip()
+        return line
+
+    @property
     def state_label(self) -> str:
         return {
             TaskResultStatus.READY: "queued",
