@@ -13,7 +13,6 @@ number of queries whatever its length: every column is read from the row itself.
 import django_filters
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -48,13 +47,13 @@ STATUS_CHOICES = [
     ("all", "All"),
 ]
 STATUS_FILTERS = {
-    NOT_SUCCESSFUL: ~Q(status=TaskResultStatus.SUCCESSFUL),
-    "queued": Q(status=TaskResultStatus.READY),
-    "retrying": Q(status=TaskResultStatus.READY) & ~Q(exception_class_path=""),
-    "running": Q(status=TaskResultStatus.RUNNING),
-    "failed": Q(status=TaskResultStatus.FAILED),
-    "successful": Q(status=TaskResultStatus.SUCCESSFUL),
-    "all": Q(),
+    NOT_SUCCESSFUL: lambda tasks: tasks.not_successful(),
+    "queued": lambda tasks: tasks.filter(status=TaskResultStatus.READY),
+    "retrying": lambda tasks: tasks.retrying(),
+    "running": lambda tasks: tasks.running(),
+    "failed": lambda tasks: tasks.failed(),
+    "successful": lambda tasks: tasks.successful(),
+    "all": lambda tasks: tasks,
 }
 
 
@@ -79,12 +78,12 @@ class BackgroundTaskFilterSet(WagtailFilterSet):
         fields = []
 
     def filter_status(self, queryset, name, value):
-        return queryset.filter(STATUS_FILTERS[value])
+        return STATUS_FILTERS[value](queryset)
 
     def filter_queryset(self, queryset):
         # An empty choice never reaches filter_status: the default is applied here.
         if not self.form.cleaned_data.get("status"):
-            queryset = queryset.filter(STATUS_FILTERS[NOT_SUCCESSFUL])
+            queryset = STATUS_FILTERS[NOT_SUCCESSFUL](queryset)
         return super().filter_queryset(queryset)
 
 
@@ -101,7 +100,7 @@ class BackgroundTasksReportView(ReportView):
     permission_required = "view"
     paginate_by = 50
     verbose_name_plural = "background tasks"
-    # Newest first; the pk breaks ties between rows queued in the same transaction.
+    # Newest first; the pk makes the order total, so that pages never repeat or skip a row.
     default_ordering = ("-enqueued_at", "-id")
 
     @cached_property
@@ -117,7 +116,7 @@ class BackgroundTasksReportView(ReportView):
         queryset = super().filter_queryset(queryset)
         if self.filters and not self.filters.is_valid():
             # An unknown ?status= shows the default list rather than everything.
-            queryset = queryset.filter(STATUS_FILTERS[NOT_SUCCESSFUL])
+            queryset = STATUS_FILTERS[NOT_SUCCESSFUL](queryset)
         return queryset
 
     def decorate_paginated_queryset(self, object_list):
@@ -224,7 +223,7 @@ class RetryAllFailedView(WagtailAdminTemplateMixin, TemplateView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        failed = BackgroundTask.objects.filter(status=TaskResultStatus.FAILED).count()
+        failed = BackgroundTask.objects.failed().count()
         return {**super().get_context_data(**kwargs), "failed": failed}
 
     def post(self, request, *args, **kwargs):

@@ -94,7 +94,7 @@ def queue_elsewhere_note() -> str:
 
 
 def _failed():
-    return BackgroundTask.objects.filter(status=TaskResultStatus.FAILED)
+    return BackgroundTask.objects.failed()
 
 
 def _back_on_the_queue() -> dict:
