@@ -1,7 +1,15 @@
-from django.urls import path
+from django.contrib.auth.models import Permission
+from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
+from commerce.admin.background_tasks import (
+    BackgroundTaskDetailView,
+    BackgroundTasksMenuItem,
+    BackgroundTasksReportView,
+    RetryAllFailedView,
+    RetryTaskView,
+)
 from commerce.admin.delete_views import WarehouseDeleteBulkAction
 from commerce.admin.variant_chooser import variant_chooser_viewset
 from commerce.admin.views import product_stock
@@ -22,3 +30,60 @@ def stock_urls():
     return [
         path("shop/products/<int:product_id>/stock/", product_stock, name="commerce_product_stock")
     ]
+
+
+# --- Background tasks report (Reports → Background tasks) ------------------------------------
+# commerce/admin/background_tasks.py: queued, running and failed tasks of the database queue;
+# a failed task is retried by POST. Seen with commerce.view_backgroundtask, retried with
+# commerce.retry_backgroundtask (superusers have both; so does the "Shop managers" group).
+
+
+@hooks.register("register_admin_urls")
+def background_tasks_urls():
+    base = "reports/background-tasks/"
+    return [
+        path(base, BackgroundTasksReportView.as_view(), name="commerce_background_tasks"),
+        path(
+            f"{base}results/",
+            BackgroundTasksReportView.as_view(results_only=True),
+            name="commerce_background_tasks_results",
+        ),
+        path(
+            f"{base}retry-failed/",
+            RetryAllFailedView.as_view(),
+            name="commerce_background_tasks_retry_failed",
+        ),
+        path(
+            f"{base}<uuid:result_id>/",
+            BackgroundTaskDetailView.as_view(),
+            name="commerce_background_task",
+        ),
+        path(
+            f"{base}<uuid:result_id>/retry/",
+            RetryTaskView.as_view(),
+            name="commerce_background_task_retry",
+        ),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def background_tasks_menu_item():
+    return BackgroundTasksMenuItem(
+        "Background tasks",
+        reverse("commerce_background_tasks"),
+        name="background-tasks",
+        icon_name="cogs",
+        order=1300,
+    )
+
+
+@hooks.register("register_permissions")
+def background_task_permissions():
+    # The group editor offers them under "Background task": view (the report) and retry.
+    return Permission.objects.filter(
+        content_type__app_label="commerce",
+        codename__in=["view_backgroundtask", "retry_backgroundtask"],
+    )
+
+
+# --- end of the background tasks report --------------------------------------------------------

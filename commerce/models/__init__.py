@@ -35,10 +35,12 @@ from .promotions import (
     VariantPrice,
 )
 from .shop_page import ShopPage
+from .task_results import BackgroundTask
 from .variants import ProductVariant, option_key_for, variant_set_errors
 
 __all__ = [
     "Address",
+    "BackgroundTask",
     "ScheduledRun",
     "SentEmail",
     "Audience",
