@@ -160,8 +160,9 @@ RQ_RETRY_OF_META = "storefront_retry_of"
 RQ_RETRIED_BY_META = "storefront_retried_by"
 #: The meta key where django-tasks-rq's failure callback records the exception class.
 _RQ_EXCEPTIONS_META = "_django_tasks_rq_exceptions"
-#: The new job's try count is written just after it is queued; it must not be due before.
-RQ_MIN_RETRY_DELAY = timedelta(seconds=1)
+#: The new job's try count is written just after it is queued, so it must not be due
+#: before: RQ's scheduler counts whole seconds, so 2 s is at least one.
+RQ_MIN_RETRY_DELAY = timedelta(seconds=2)
 
 
 def retry_failed_rq_task(sender, task_result, **kwargs) -> None:
