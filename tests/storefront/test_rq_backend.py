@@ -32,6 +32,7 @@ from commerce.services.tasks import (
 from storefront.redis_settings import rq_queues
 from tests.redis_support import redis_url, unique_name
 from tests.storefront import rq_tasks
+from tests.storefront.test_deploy_settings import PRODUCTION, manage
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The queue's own database number; the cache tests use the one in REDIS_URL.
@@ -265,3 +266,12 @@ def test_transient_failures_are_retried_up_to_the_policy(rq_queue):
         assert (rq.count, rq.scheduled_job_registry.count) == (0, 0)
     finally:
         connection.delete(*keys.values())
+
+
+def test_the_rq_backend_without_redis_url_refuses_to_start():
+    """(With it, the worker above starts: `rqworker` runs the system checks, django-tasks-rq's
+    among them: django_rq installed, every task queue an RQ queue.)"""
+    env = PRODUCTION | {"TASK_BACKEND": "rq", "REDIS_URL": ""}
+    result = manage("check", env=env, timeout=120)
+    assert result.returncode != 0
+    assert "TASK_BACKEND=rq needs REDIS_URL" in result.stderr
