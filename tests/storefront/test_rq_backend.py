@@ -34,6 +34,10 @@ from tests.redis_support import redis_url, unique_name
 from tests.storefront import rq_tasks
 from tests.storefront.test_deploy_settings import PRODUCTION, manage
 
+# All in pytest-django's database group (which runs first), so the tests stay together and
+# share one worker process.
+pytestmark = pytest.mark.django_db
+
 ROOT = Path(__file__).resolve().parents[2]
 #: The queue's own database number; the cache tests use the one in REDIS_URL.
 RQ_TEST_DB = 1
@@ -183,7 +187,6 @@ def test_a_queued_task_is_run_by_the_worker(rq_queue, counter):
     assert RQ_TRIES_META not in job.meta  # a first try
 
 
-@pytest.mark.django_db
 def test_enqueue_on_commit_queues_after_the_commit_only(
     rq_queue, counter, django_capture_on_commit_callbacks
 ):
