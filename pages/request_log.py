@@ -38,6 +38,8 @@ class AccessLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        # The id rides on the record itself too, so any handler (not only the console's,
+        # which has the filter) sees it.
         logger.info(
             "%s %s %s %sms",
             request.method,
@@ -49,6 +51,7 @@ class AccessLogMiddleware:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
+                "request_id": guid.get() or "-",
             },
         )
         return response
