@@ -32,6 +32,15 @@ from django_tasks_db.models import DBTaskResult
 from pages import health
 from storefront.env import LOG_FORMATS, database, database_pool, logging_config
 from storefront.sentry import init_sentry, tag_request_id
+from tests.storefront import test_s3_media
+
+# A real S3-compatible server on loopback for the media check (test_s3_media.py's fixtures).
+s3_endpoint, s3, bucket, s3_media = (
+    test_s3_media.s3_endpoint,
+    test_s3_media.s3,
+    test_s3_media.bucket,
+    test_s3_media.s3_media,
+)
 
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 POSTGRES = "postgres://shop:secret@db.internal:5432/shop"
@@ -230,6 +239,18 @@ def test_readyz_is_503_when_media_storage_fails_or_hangs(client, settings, monke
     assert response.json()["checks"]["media_storage"] == {
         "status": "failed",
         "error": "TimeoutError",
+    }
+
+
+@pytest.mark.django_db
+def test_readyz_lists_media_on_s3_and_is_503_when_the_bucket_is_gone(client, s3_media, s3, bucket):
+    assert client.get("/readyz/").json()["checks"]["media_storage"] == {"status": "ok"}
+    s3.delete_bucket(Bucket=bucket)
+    response = client.get("/readyz/")
+    assert response.status_code == 503
+    assert response.json()["checks"]["media_storage"] == {
+        "status": "failed",
+        "error": "NoSuchBucket",
     }
 
 
