@@ -116,4 +116,75 @@ def database(environ: Environ = os.environ, *, sqlite_path: Path) -> dict:
         # JIT compilation costs tens of milliseconds per query and pays off only for
         # long analytical queries; web requests are many short ones (bench/catalog.py).
         config.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+        pool = database_pool(environ)
+        if pool:
+            config["OPTIONS"]["pool"] = pool
+            # Django refuses a pool beside persistent connections: the pool keeps them now.
+            config["CONN_MAX_AGE"] = 0
     return config
+
+
+def database_pool(environ: Environ = os.environ) -> dict | None:
+    """psycopg's connection pool for PostgreSQL (Django's OPTIONS["pool"]), or None.
+
+    Off by default: Django's persistent connections (DATABASE_CONN_MAX_AGE) keep one
+    connection per thread. A pool is per process: each gunicorn worker has its own, shared
+    by its threads, so the database sees up to processes × DATABASE_POOL_MAX_SIZE
+    connections (README, "Health checks and logs" and "Configuration").
+    """
+    max_size = env_int("DATABASE_POOL_MAX_SIZE", 0, environ)
+    if max_size <= 0:
+        return None
+    min_size = env_int("DATABASE_POOL_MIN_SIZE", min(2, max_size), environ)
+    if not 0 <= min_size <= max_size:
+        raise ImproperlyConfigured(
+            f"DATABASE_POOL_MIN_SIZE must be between 0 and DATABASE_POOL_MAX_SIZE ({max_size}), "
+            f"not {min_size}."
+        )
+    timeout = env_int("DATABASE_POOL_TIMEOUT", 10, environ)
+    if timeout <= 0:
+        raise ImproperlyConfigured(f"DATABASE_POOL_TIMEOUT must be positive, not {timeout}.")
+    # timeout: how long a request waits for a free connection before it fails (PoolTimeout).
+    return {"min_size": min_size, "max_size": max_size, "timeout": timeout}
+
+
+LOG_FORMATS = {
+    "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    # One JSON object a line; fields passed as `extra` (the access line's) become keys too.
+    "json": {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    },
+}
+
+
+def logging_config(environ: Environ = os.environ) -> dict:
+    """LOGGING: everything to the console (stderr, for systemd or the container runtime),
+    as text or JSON lines (LOG_FORMAT=json), each record carrying the request id, or the
+    task id in a worker (pages/request_log.py)."""
+    log_format = environ.get("LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in LOG_FORMATS:
+        raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {log_format!r}.")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "pages.request_log.RequestIdFilter"}},
+        "formatters": {log_format: LOG_FORMATS[log_format]},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "filters": ["request_id"],
+                "formatter": log_format,
+            }
+        },
+        "root": {"handlers": ["console"], "level": environ.get("LOG_LEVEL", "WARNING")},
+        "loggers": {
+            "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+            # The one line per request, whatever LOG_LEVEL says; it reaches the root's handler.
+            "storefront.access": {"level": "INFO"},
+            # django-guid logs an INFO line per request ("generated a new id") and a warning
+            # per malformed header a client sends: noise beside the access line.
+            "django_guid": {"level": "ERROR"},
+        },
+    }

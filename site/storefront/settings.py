@@ -13,9 +13,19 @@ from pathlib import Path
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import admin_base_url, database, env_bool, env_int, env_list, env_rate, secret_key
+from .env import (
+    admin_base_url,
+    database,
+    env_bool,
+    env_int,
+    env_list,
+    env_rate,
+    logging_config,
+    secret_key,
+)
 from .redis_settings import redis_cache, rq_queues
 from .s3 import media_storage
+from .sentry import init_sentry
 
 PROJECT_DIR = Path(__file__).resolve().parent  # site/storefront/
 BASE_DIR = PROJECT_DIR.parent.parent  # the repository root
@@ -111,7 +121,8 @@ TEMPLATES = [
 # production). Without it the shop runs on a SQLite file in the repository.
 
 SQLITE_PATH = BASE_DIR / "db.sqlite3"
-# SQLite: WAL and queued writers; PostgreSQL: no JIT (storefront/env.py, database()).
+# SQLite: WAL and queued writers; PostgreSQL: no JIT, and psycopg's connection pool when
+# DATABASE_POOL_MAX_SIZE > 0 (storefront/env.py, database(); README, "Health checks and logs").
 DATABASES = {"default": database(sqlite_path=SQLITE_PATH)}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -260,8 +271,8 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# The health check answers plain HTTP from a load balancer.
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+# The health checks answer plain HTTP from a load balancer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", r"^readyz/$"]
 
 # --- E-mail -----------------------------------------------------------------
 
@@ -351,17 +362,39 @@ INTEGRATION_ORDER_PAYMENT_PROVIDER = os.environ.get(
     "INTEGRATION_ORDER_PAYMENT_PROVIDER", "bank_transfer"
 )
 
-# --- Logging ----------------------------------------------------------------
+# --- Logging, request ids, errors and readiness ------------------------------
+# README, "Health checks and logs". One line per request with its id (pages/request_log.py);
+# LOG_FORMAT=json for JSON lines; errors to Sentry when SENTRY_DSN is set.
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    "loggers": {
-        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-    },
+LOGGING = logging_config()
+
+INSTALLED_APPS += ["django_guid"]
+MIDDLEWARE = [
+    # Outermost: the access line times the whole answer and sees its final status.
+    "pages.request_log.AccessLogMiddleware",
+    # The request id: X-Request-ID from the proxy when it is a UUID, else a new one.
+    "django_guid.middleware.guid_middleware",
+    *MIDDLEWARE,
+]
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,  # no cross-origin script reads it
 }
+
+# Errors to Sentry when SENTRY_DSN is set (storefront/sentry.py; sentry-sdk is optional).
+init_sentry()
+
+# /readyz/ (pages/health.py): the task queue counts as not ready when more than
+# READYZ_QUEUE_MAX_LATE tasks have been due for READYZ_QUEUE_LATE_SECONDS (no worker is
+# keeping up; 0 leaves the queue out), and as degraded (still 200) past
+# READYZ_QUEUE_MAX_FAILED failed tasks (staff retry them in the admin).
+STOREFRONT_READYZ_QUEUE_LATE_SECONDS = env_int("READYZ_QUEUE_LATE_SECONDS", 300)
+STOREFRONT_READYZ_QUEUE_MAX_LATE = env_int("READYZ_QUEUE_MAX_LATE", 100)
+STOREFRONT_READYZ_QUEUE_MAX_FAILED = env_int("READYZ_QUEUE_MAX_FAILED", 100)
+# Seconds media storage (S3 over the network) may take to answer before it counts as down.
+STOREFRONT_READYZ_STORAGE_TIMEOUT = env_int("READYZ_STORAGE_TIMEOUT", 3)
 
 # --- Wagtail ----------------------------------------------------------------
 

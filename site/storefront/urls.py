@@ -17,6 +17,7 @@ urlpatterns = [
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", pages_views.robots_txt, name="robots_txt"),
     path("healthz/", pages_views.healthz, name="healthz"),
+    path("readyz/", pages_views.readyz, name="readyz"),
     path("account/", include("commerce.urls.account")),
     path("cart/", include("commerce.urls.cart")),
     path("checkout/", include("commerce.urls.checkout")),
