@@ -60,7 +60,10 @@ def expire_checkouts_task() -> int:
 
 @background_task(retry=NO_RETRY)
 def prune_task_results_task() -> int:
-    return prune_task_results(days=settings.STOREFRONT_TASK_RESULT_DAYS)
+    return prune_task_results(
+        days=settings.STOREFRONT_TASK_RESULT_DAYS,
+        failed_days=settings.STOREFRONT_FAILED_TASK_RESULT_DAYS,
+    )
 
 
 @background_task(retry=NO_RETRY)
@@ -116,14 +119,22 @@ class WorkerLost(Exception):
     """Recorded on a task that was running when its worker died and has no tries left."""
 
 
-def prune_task_results(*, days: int, now=None) -> int:
-    """Deletes finished (successful or failed) task results older than `days`.
+def prune_task_results(*, days: int, failed_days: int, now=None) -> int:
+    """Deletes successful task results older than `days`, failed ones older than
+    `failed_days`.
 
-    django-tasks-db's `prune_db_task_results` command does the same by hand; this is
-    it on a schedule. Queued and running tasks are never pruned.
+    Failed tasks are kept longer: staff act on them in the admin's "Background tasks"
+    report (retry, or read what went wrong). django-tasks-db's `prune_db_task_results`
+    command prunes by hand; this is it on a schedule. Queued and running tasks are never
+    pruned.
     """
-    cutoff = (now or timezone.now()) - timedelta(days=days)
-    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days)
+    failed_cutoff = now - timedelta(days=failed_days)
+    deleted, _ = DBTaskResult.objects.filter(
+        Q(status=TaskResultStatus.SUCCESSFUL, finished_at__lt=cutoff)
+        | Q(status=TaskResultStatus.FAILED, finished_at__lt=failed_cutoff)
+    ).delete()
     if deleted:
         logger.info("Pruned %d task results finished before %s", deleted, cutoff.isoformat())
     return deleted

@@ -344,6 +344,8 @@ STOREFRONT_STALE_CART_DAYS = env_int("STALE_CART_DAYS", 30)
 STOREFRONT_EXPIRED_CHECKOUT_DAYS = env_int("EXPIRED_CHECKOUT_DAYS", 7)
 # Finished background tasks are kept this long for the admin's report, then pruned.
 STOREFRONT_TASK_RESULT_DAYS = env_int("TASK_RESULT_DAYS", 14)
+# Failed tasks stay longer: staff read and retry them in the admin's report.
+STOREFRONT_FAILED_TASK_RESULT_DAYS = env_int("FAILED_TASK_RESULT_DAYS", 90)
 # A task still running after this long lost its worker (killed, machine gone): it is
 # queued again. Longer than any task runs (a feed of the whole catalog takes minutes).
 STOREFRONT_TASK_STUCK_MINUTES = env_int("TASK_STUCK_MINUTES", 60)

@@ -303,22 +303,29 @@ def test_finished_task_results_are_pruned_after_the_kept_days_and_queued_ones_ne
     database_queue, settings
 ):
     settings.STOREFRONT_TASK_RESULT_DAYS = 14
+    settings.STOREFRONT_FAILED_TASK_RESULT_DAYS = 90
     now = timezone.now()
-    old_done, old_failed, recent_done, old_ready = (every_minute.enqueue() for _ in range(4))
+    old_done, old_failed, recent_done, recent_failed, old_ready = (
+        every_minute.enqueue() for _ in range(5)
+    )
     DBTaskResult.objects.filter(pk__in=[old_done.id, recent_done.id]).update(
         status=TaskResultStatus.SUCCESSFUL
     )
-    DBTaskResult.objects.filter(pk=old_failed.id).update(status=TaskResultStatus.FAILED)
-    DBTaskResult.objects.filter(pk__in=[old_done.id, old_failed.id]).update(
-        finished_at=now - timedelta(days=15)
+    DBTaskResult.objects.filter(pk__in=[old_failed.id, recent_failed.id]).update(
+        status=TaskResultStatus.FAILED
     )
+    DBTaskResult.objects.filter(pk=old_done.id).update(finished_at=now - timedelta(days=15))
     DBTaskResult.objects.filter(pk=recent_done.id).update(finished_at=now - timedelta(days=13))
-    DBTaskResult.objects.filter(pk=old_ready.id).update(enqueued_at=now - timedelta(days=30))
+    # A failed task is kept for staff well past the successful ones' 14 days.
+    DBTaskResult.objects.filter(pk=old_failed.id).update(finished_at=now - timedelta(days=91))
+    DBTaskResult.objects.filter(pk=recent_failed.id).update(finished_at=now - timedelta(days=89))
+    DBTaskResult.objects.filter(pk=old_ready.id).update(enqueued_at=now - timedelta(days=300))
 
     assert maintenance.prune_task_results_task.call() == 2
 
     assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {
         _uuid(recent_done.id),
+        _uuid(recent_failed.id),
         _uuid(old_ready.id),
     }
 
