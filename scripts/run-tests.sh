@@ -10,6 +10,9 @@ if [ -z "${DATABASE_URL:-}" ]; then
   DATABASE_URL=$("$here/ensure-postgres.sh")
 fi
 export DATABASE_URL
+# The Redis-backed tests (cache, page cache, rate limits, the RQ queue) need a real server;
+# an unset REDIS_URL gets a private one on 127.0.0.1:6390 (scripts/ensure-redis.sh).
+export REDIS_URL; REDIS_URL=$("$here/ensure-redis.sh")
 export CHROMIUM_PATH; CHROMIUM_PATH=$("$here/ensure-chromium.sh")
 # Tests run with DEBUG off, as production does; the key only signs test sessions.
 export SECRET_KEY=${SECRET_KEY:-test-only-$(date +%s)-not-a-secret}
@@ -34,5 +37,5 @@ for arg in "$@"; do
   esac
 done
 
-echo "tests: pytest on PostgreSQL at ${DATABASE_URL#*@} (Chromium: $CHROMIUM_PATH)"
+echo "tests: pytest on PostgreSQL at ${DATABASE_URL#*@}, Redis at ${REDIS_URL#*@} (Chromium: $CHROMIUM_PATH)"
 exec .venv/bin/pytest ${parallel[@]+"${parallel[@]}"} "$@"

@@ -21,6 +21,10 @@ back to "ready" with a later `run_after`: backoff × 2^(tries so far − 1), at 
 `max_backoff`. Its tries are the row's worker ids; its last error stays on the row
 until it succeeds. Past its last try, or on any other error, it stays failed,
 and staff see and retry it in the admin's "Background tasks" report.
+
+On RQ (TASK_BACKEND=rq) a job runs once, so a retry is a new job of the same task,
+arguments and policy, with the same delays; its try count travels in the job's meta
+(see "Retries on RQ" below).
 """
 
 from __future__ import annotations
@@ -141,8 +145,86 @@ def retry_failed_task(sender, task_result, **kwargs) -> None:
     )
 
 
+# --- Retries on RQ (TASK_BACKEND=rq) ------------------------------------------------------
+# An RQ job runs once: a retry is a NEW job of the same task and arguments, queued with
+# `task.using(run_after=...)` (RQ's scheduler, `rqworker --with-scheduler`, moves it onto
+# the queue when due). Which try a job is travels in the job's meta, beside django-tasks-rq's
+# own keys, so the task's arguments stay its own:
+#   meta["storefront_tries"]      the try this job is (absent on the first: 1)
+#   meta["storefront_retry_of"]   the failed job it retries
+#   meta["storefront_retried_by"] on a failed job: the job that tries it again
+# The failed job stays in RQ's failed registry with its error.
+
+RQ_TRIES_META = "storefront_tries"
+RQ_RETRY_OF_META = "storefront_retry_of"
+RQ_RETRIED_BY_META = "storefront_retried_by"
+#: The meta key where django-tasks-rq's failure callback records the exception class.
+_RQ_EXCEPTIONS_META = "_django_tasks_rq_exceptions"
+#: The new job's try count is written just after it is queued; it must not be due before.
+RQ_MIN_RETRY_DELAY = timedelta(seconds=1)
+
+
+def retry_failed_rq_task(sender, task_result, **kwargs) -> None:
+    """task_finished on RQ: queues a failed task again, later, if its policy says so.
+
+    Runs in the worker, inside django-tasks-rq's failure callback: an error here would
+    replace the task's own as the job's recorded failure, so it is logged instead.
+    """
+    if task_result.status != TaskResultStatus.FAILED or not _is_rq_backend(sender):
+        return
+    policy = policy_for(task_result.task.module_path)
+    if policy is None:
+        return
+    try:
+        _retry_rq_job(task_result, policy)
+    except Exception:
+        logger.exception("Could not queue a retry of RQ task %s", task_result.id)
+
+
+def _retry_rq_job(task_result, policy: RetryPolicy) -> None:
+    import django_rq
+    from django_tasks_rq.backend import Job
+
+    connection = django_rq.get_connection(task_result.task.queue_name)
+    job = Job.fetch(task_result.id, connection=connection)
+    tries = int(job.meta.get(RQ_TRIES_META, 1))
+    # The callback runs before RQ stores the failure, so task_result.errors is still empty.
+    exceptions = job.meta.get(_RQ_EXCEPTIONS_META) or ["builtins.Exception"]
+    error = exceptions[-1]
+    if not policy.retries(error, tries):
+        return
+    run_after = timezone.now() + max(policy.delay_after(tries), RQ_MIN_RETRY_DELAY)
+    retry = task_result.task.using(run_after=run_after).enqueue(
+        *task_result.args, **task_result.kwargs
+    )
+    retry_job = Job.fetch(retry.id, connection=connection)
+    retry_job.meta.update({RQ_TRIES_META: tries + 1, RQ_RETRY_OF_META: job.id})
+    retry_job.save_meta()
+    job.meta[RQ_RETRIED_BY_META] = retry.id
+    job.save_meta()
+    logger.warning(
+        "Task %s (%s) failed with %s on try %d of %d; tried again as %s after %s",
+        task_result.id,
+        task_result.task.module_path,
+        error,
+        tries,
+        policy.attempts,
+        retry.id,
+        run_after.isoformat(),
+    )
+
+
+def _is_rq_backend(backend_class) -> bool:
+    try:
+        from django_tasks_rq import RQBackend
+    except ImportError:
+        return False  # the redis extra is not installed
+    return isinstance(backend_class, type) and issubclass(backend_class, RQBackend)
+
+
 def connect_signals() -> None:
     task_finished.connect(retry_failed_task, dispatch_uid="storefront-task-retry")
+    task_finished.connect(retry_failed_rq_task, dispatch_uid="storefront-task-retry-rq")
 
 
 def _is_subclass(exception_class_path: str, bases: tuple[str, ...]) -> bool:
@@ -168,4 +250,5 @@ __all__ = [
     "connect_signals",
     "enqueue_on_commit",
     "policy_for",
+    "retry_failed_rq_task",
 ]

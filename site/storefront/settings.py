@@ -14,6 +14,7 @@ from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from .env import admin_base_url, database, env_bool, env_int, env_list, env_rate, secret_key
+from .redis_settings import redis_cache, rq_queues
 from .s3 import media_storage
 
 PROJECT_DIR = Path(__file__).resolve().parent  # site/storefront/
@@ -116,16 +117,18 @@ DATABASES = {"default": database(sqlite_path=SQLITE_PATH)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
-# Storefront pages (commerce.services.page_cache) and image renditions. Per
-# process by default: correct with any number of workers, because cached pages
-# are keyed by a catalog version kept in the database. CACHE_URL=redis://... shares
-# one cache between workers and machines (needs `pip install redis`).
+# Storefront pages (commerce.services.page_cache), rate-limit counters and image
+# renditions. Per process by default: pages stay correct with any number of workers,
+# because they are keyed by a catalog version kept in the database, but each process
+# counts rate limits on its own. CACHE_URL=redis://host:6379/0 shares one cache between
+# workers and machines (`pip install ".[redis]"`); recommended in production. Timeouts
+# and reconnects: storefront/redis_settings.py. CACHE_KEY_PREFIX starts every key, so
+# several shops can share a Redis.
 
 CACHE_URL = os.environ.get("CACHE_URL", "").strip()
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "storefront").strip()
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
-    }
+    CACHES = {"default": redis_cache(CACHE_URL, CACHE_KEY_PREFIX)}
 elif CACHE_URL:
     raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}.")
 else:
@@ -160,8 +163,27 @@ elif TASK_BACKEND == "immediate":
             "QUEUES": TASK_QUEUES,
         }
     }
+elif TASK_BACKEND == "rq":
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}
 else:
-    raise ImproperlyConfigured(f"TASK_BACKEND must be database or immediate, not {TASK_BACKEND!r}.")
+    raise ImproperlyConfigured(
+        f"TASK_BACKEND must be database, rq or immediate, not {TASK_BACKEND!r}."
+    )
+
+# --- Task queue on Redis (TASK_BACKEND=rq) ----------------------------------
+# RQ through django-tasks-rq: each queue above is an RQ queue at REDIS_URL, worked by
+# `manage.py rqworker default --with-scheduler` (the scheduler moves delayed jobs, such as
+# retries, onto the queue when due). Retries: commerce/services/tasks.py.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if TASK_BACKEND == "rq":
+    if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            "TASK_BACKEND=rq needs REDIS_URL (redis://host:6379/1), not " + repr(REDIS_URL)
+        )
+    INSTALLED_APPS += ["django_rq"]
+    RQ_QUEUES = rq_queues(REDIS_URL, TASK_QUEUES)
+    # Finished jobs' results stay a day (RQ: 500 seconds); failed jobs stay a year.
+    RQ = {"DEFAULT_RESULT_TTL": 24 * 3600}
 
 # Price-comparison feeds (commerce/integrations/services/price_feeds.py): each finished feed is a
 # file here, named by feed, site and catalog version, served until the catalog
