@@ -281,7 +281,7 @@ STOREFRONT_CHECKOUT_IDLE_MINUTES = env_int("CHECKOUT_IDLE_MINUTES", 30)
 # The most units of one product a cart line may hold, whatever the stock.
 STOREFRONT_MAX_LINE_QUANTITY = env_int("MAX_LINE_QUANTITY", 99)
 # Guests' shopping lists are kept this long after their last change
-# (python manage.py purge_guest_lists deletes older ones; run it from cron).
+# (the scheduler's purge_guest_lists job deletes older ones, daily).
 STOREFRONT_GUEST_LIST_DAYS = env_int("GUEST_LIST_DAYS", 30)
 # Who hears about new orders (comma-separated e-mail addresses).
 STOREFRONT_ORDER_NOTIFICATION_EMAILS = [
@@ -295,6 +295,41 @@ STOREFRONT_PAYMENT_PROVIDERS = [
     "commerce.payments.offline.CashOnDeliveryProvider",
     "commerce.payments.offline.BankTransferProvider",
 ]
+
+# --- Scheduled jobs ---------------------------------------------------------
+# Run by `manage.py run_scheduler` (any number of them, on any machines: each job
+# runs once per interval; commerce/services/scheduler.py). Each job is
+# (name, interval in seconds, task import path); adding a job is one line here plus
+# a @background_task. SCHEDULE_SCALE multiplies every interval (0.5 runs them twice
+# as often; tests shrink them to seconds); an interval never drops below a second.
+
+SCHEDULE_SCALE = float(os.environ.get("SCHEDULE_SCALE", "1") or 1)
+STOREFRONT_SCHEDULE = [
+    (name, max(1, round(seconds * SCHEDULE_SCALE)), path)
+    for name, seconds, path in [
+        ("publish_scheduled", 60, "commerce.services.maintenance.publish_scheduled_task"),
+        ("requeue_stuck_tasks", 300, "commerce.services.maintenance.requeue_stuck_tasks_task"),
+        ("expire_checkouts", 900, "commerce.services.maintenance.expire_checkouts_task"),
+        (
+            "rebuild_stale_feeds",
+            900,
+            "commerce.integrations.services.price_feeds.rebuild_stale_feeds_task",
+        ),
+        ("purge_stale_carts", 86400, "commerce.services.maintenance.purge_stale_carts_task"),
+        ("purge_guest_lists", 86400, "commerce.services.maintenance.purge_guest_lists_task"),
+        ("prune_task_results", 86400, "commerce.services.maintenance.prune_task_results_task"),
+    ]
+]
+# Guest carts idle this long are deleted (accounts' carts never are).
+STOREFRONT_STALE_CART_DAYS = env_int("STALE_CART_DAYS", 30)
+# An expired checkout still holding the shopper's answers (e-mail, addresses) is kept
+# this long, so a shopper who comes back finds them filled in; then it is deleted.
+STOREFRONT_EXPIRED_CHECKOUT_DAYS = env_int("EXPIRED_CHECKOUT_DAYS", 7)
+# Finished background tasks are kept this long for the admin's report, then pruned.
+STOREFRONT_TASK_RESULT_DAYS = env_int("TASK_RESULT_DAYS", 14)
+# A task still running after this long lost its worker (killed, machine gone): it is
+# queued again. Longer than any task runs (a feed of the whole catalog takes minutes).
+STOREFRONT_TASK_STUCK_MINUTES = env_int("TASK_STUCK_MINUTES", 60)
 
 # --- Integrations -------------------------------------------------------------
 
