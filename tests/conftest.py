@@ -131,3 +131,30 @@ def wsgi_app_in_test_transaction():
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def redis_cache():
+    """Django's cache on the real Redis at REDIS_URL for this test (the session-wide cache
+    is per process on purpose, see `_test_server_settings`): `caches["default"]` and
+    `caches["second_node"]` (tests.redis_support.SECOND_NODE, another app server's view of
+    the same keys), both with production's options and a key prefix of this test's own.
+
+    Yields a RedisCacheUnderTest (url, prefix, client(), stored_keys()). Skipped when
+    REDIS_URL is unset; `make test` always sets it. The test's keys are deleted afterwards,
+    and only they: the server is shared by parallel workers.
+    """
+    from tests.redis_support import (
+        RedisCacheUnderTest,
+        delete_keys,
+        redis_cache_settings,
+        redis_url,
+        unique_name,
+    )
+
+    under_test = RedisCacheUnderTest(url=redis_url(), prefix=unique_name("cache"))
+    try:
+        with override_settings(CACHES=redis_cache_settings(under_test.url, under_test.prefix)):
+            yield under_test
+    finally:
+        delete_keys(under_test.client(), under_test.prefix)

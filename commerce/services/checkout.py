@@ -12,15 +12,14 @@ nothing deadlocks. Everything the order says is computed again from the
 locked rows, promotions included: the order is placed only if its prices and
 gifts are those the shopper was last shown (the cart lines' stored prices and
 gift lines, `services.cart.acknowledge_changes`), else `TotalChanged`, and a
-gift is given only from stock this placement holds. E-mails go out only after
-commit.
+gift is given only from stock this placement holds. E-mails are tasks queued
+in the placement's transaction: they go out only if the order commits.
 
 A checkout that became an order answers for it from then on: a repeated
 submit, or a step written after the order was placed, gets `CheckoutPlaced`;
 `placed_order` and `order_that_emptied` find the order for a later request.
 """
 
-import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -52,8 +51,6 @@ from .cart import CartSummary, cart_lines, gift_changes, line_change, stock_vari
 from .catalog_version import bump_if_availability_changed
 from .inventory import units_by_variant
 from .promotions import load_rules
-
-logger = logging.getLogger(__name__)
 
 
 class CheckoutError(Exception):
@@ -221,10 +218,11 @@ def place_order(
             placement = _place(
                 checkout_token, user, payment_data or {}, expected_total, currency, cart, source
             )
+            if placement.created:
+                # Tasks that commit with the order (services.notifications).
+                notifications.queue_order_placed(placement.order)
     except PaymentDeclined as declined:
         raise CheckoutError(str(declined)) from None
-    if placement.created:
-        transaction.on_commit(lambda: _after_placement(placement.order))
     return placement
 
 
@@ -434,11 +432,3 @@ def _authorize_payment(order: Order, cart: Cart, checkout: Checkout, payment_dat
             note=f"Paid through {provider.name}.",
         )
     order.save(update_fields=fields)
-
-
-def _after_placement(order: Order) -> None:
-    """Runs after commit: a failure here is logged, never undoes the order."""
-    try:
-        notifications.send_order_placed(order)
-    except Exception:  # noqa: BLE001 - an e-mail outage must not fail a placed order
-        logger.exception("Could not send the e-mails for order %s", order.number)

@@ -54,7 +54,7 @@ from commerce.payments import registry
 from commerce.services import locks
 from commerce.services.catalog_version import bump_if_availability_changed
 from commerce.services.inventory import offered_row_ids, units_by_variant
-from commerce.services.notifications import STATUS_CHANGE_EMAILS, send_status_changed
+from commerce.services.notifications import queue_status_changed
 
 #: Allowed changes: {from: {to, ...}}. Anything else raises OrderTransitionError.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -160,19 +160,15 @@ def _apply(locked: Order, to_status: str, *, by, note: str, extra_fields=()) -> 
     from_status = locked.status
     locked.status = to_status
     locked.save(update_fields=["status", "updated_at", *extra_fields])
-    OrderStatusChange.objects.create(
+    change = OrderStatusChange.objects.create(
         order=locked,
         from_status=from_status,
         to_status=to_status,
         changed_by=by if getattr(by, "pk", None) else None,
         note=(note or "")[:255],
     )
-    if to_status in STATUS_CHANGE_EMAILS:
-        order_id = locked.pk
-        # robust: a mail server that is down must not undo or hide a committed change.
-        transaction.on_commit(
-            lambda: send_status_changed(Order.objects.get(pk=order_id)), robust=True
-        )
+    # A task that commits with the change: a mail server that is down cannot undo it.
+    queue_status_changed(locked, change)
 
 
 def _sync(order: Order, locked: Order) -> None:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from commerce.forms.account import AddressForm, EmailAuthenticationForm, SignUpForm
 from commerce.inputs import next_url, normalise_email, redirect_to_next
 from commerce.services import limits
+from commerce.services.accounts import QueuedPasswordResetForm
 from commerce.services.addresses import (
     addresses_of,
     default_address,
@@ -93,6 +94,8 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "commerce/account/password_reset.html"
+    # Its e-mail is a background task, as every e-mail the shop sends.
+    form_class = QueuedPasswordResetForm
     email_template_name = "commerce/account/email/password_reset.txt"
     subject_template_name = "commerce/account/email/password_reset_subject.txt"
     success_url = reverse_lazy("account:password_reset_done")

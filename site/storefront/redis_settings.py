@@ -40,10 +40,10 @@ def redis_cache(location: str, key_prefix: str) -> dict[str, Any]:
             "socket_connect_timeout": CACHE_CONNECT_TIMEOUT,
             "socket_timeout": CACHE_SOCKET_TIMEOUT,
             "health_check_interval": CACHE_HEALTH_CHECK_SECONDS,
-            # One immediate reconnect when a connection breaks (a restart, a failover);
-            # a Redis that stays down fails the second time, at once.
-            "retry": Retry(NoBackoff(), 1),
-            "retry_on_error": [RedisConnectionError],
+            # One immediate reconnect when a connection breaks (a restart, a failover); a
+            # Redis that stays down fails the second time, at once. Not on a timeout: that
+            # would double the wait on a server that hangs.
+            "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         },
     }
 

@@ -274,6 +274,12 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shop@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- E-mail retries -----------------------------------------------------------
+# E-mails are tasks (commerce/services/notifications.py): while the mail server is down
+# one is tried again after this many seconds, then twice as long each time (at most an
+# hour, six tries in all). Tests set 1.
+STOREFRONT_EMAIL_RETRY_BACKOFF_SECONDS = env_int("EMAIL_RETRY_BACKOFF_SECONDS", 30)
+
 # --- Shop -------------------------------------------------------------------
 
 # A checkout left alone this long expires; the cart stays, the shopper starts again.
