@@ -161,7 +161,8 @@ def requeue_stuck_tasks(*, minutes: int, now=None) -> int:
                 row.save(update_fields=["status", "started_at", "run_after"])
                 requeued += 1
                 logger.warning(
-                    "Task %s (%s) was running since %s, its worker lost: queued again (try %d of %d)",
+                    "Task %s (%s) was running since %s; its worker is gone: "
+                    "queued again (try %d of %d)",
                     row.pk,
                     row.task_path,
                     running_since.isoformat(),

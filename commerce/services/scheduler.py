@@ -42,7 +42,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_tasks import Task, task_backends
+from django_tasks import task_backends
+from django_tasks.base import Task
 from django_tasks_db import DatabaseBackend
 
 from commerce.models import ScheduledRun
@@ -110,16 +111,23 @@ def _enqueue(task: Task, run: ScheduledRun) -> None:
         transaction.on_commit(enqueue, robust=True)
 
 
+#: Jobs already reported as not loading, so a scheduler says it once, not every tick.
+_reported: set[Job] = set()
+
+
 def _load_task(job: Job) -> Task | None:
     try:
         task = import_string(job.task_path)
     except ImportError:
-        logger.error("Scheduled job %s skipped: cannot import %s", job.name, job.task_path)
-        return None
-    if not isinstance(task, Task):
-        logger.error("Scheduled job %s skipped: %s is not a task", job.name, job.task_path)
-        return None
-    return task
+        problem = "cannot import"
+    else:
+        if isinstance(task, Task):
+            return task
+        problem = "not a task:"
+    if job not in _reported:
+        _reported.add(job)
+        logger.error("Scheduled job %s skipped: %s %s", job.name, problem, job.task_path)
+    return None
 
 
 __all__ = ["Job", "run_due_jobs", "scheduled_jobs"]

@@ -7,7 +7,10 @@ from commerce.services.cart import purge_stale_guest_carts
 
 
 class Command(BaseCommand):
-    help = "Delete guest carts (and their open checkouts) idle for more than --days (STALE_CART_DAYS) days."
+    help = (
+        "Delete guest carts (and their open checkouts) idle for more than --days "
+        "(STALE_CART_DAYS) days."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--days", type=int, default=None)
