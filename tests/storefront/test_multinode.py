@@ -24,7 +24,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -544,10 +543,10 @@ def test_two_schedulers_publish_a_scheduled_product_once(cluster, committed, all
     from commerce.models import Product, ScheduledRun
 
     product = make_product(f"Scheduled {uuid.uuid4().hex[:6]}", stock=2, publish=False)
-    go_live = timezone.now() + timedelta(seconds=1)
-    product.save_revision(approved_go_live_at=go_live)
     path = product.get_url()
     assert cluster.b.get(path).status_code == 404
+    # Approved to go live now: the next publish_scheduled slot's task publishes it.
+    product.save_revision(approved_go_live_at=timezone.now())
 
     wait_until(
         lambda: Product.objects.filter(pk=product.pk, live=True).exists(), timeout=30, interval=0.1
