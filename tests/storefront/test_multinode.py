@@ -242,16 +242,22 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
             EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
             EMAIL_HOST=LOOPBACK,
             EMAIL_PORT=str(free_port()),
-            EMAIL_TIMEOUT="2",
         )
         env.pop("DEBUG", None)
         a_port, b_port = free_port(), free_port()
-        a = Node("A", a_port, Process("web-a", commands["web"], {**env, "PORT": str(a_port)}, tmp))
-        b = Node("B", b_port, Process("web-b", commands["web"], {**env, "PORT": str(b_port)}, tmp))
-        worker = Process("worker", commands["worker"], {**env, **smtp.env()}, tmp)
-        schedulers = [Process(f"scheduler-{n}", commands["scheduler"], env, tmp) for n in (1, 2)]
-        cluster = Cluster(a, b, worker, schedulers, smtp, prefix)
+        started = []
+
+        def start(name, command, **extra):
+            process = Process(name, command, {**env, **extra}, tmp)
+            started.append(process)
+            return process
+
         try:
+            a = Node("A", a_port, start("web-a", commands["web"], PORT=str(a_port)))
+            b = Node("B", b_port, start("web-b", commands["web"], PORT=str(b_port)))
+            worker = start("worker", commands["worker"], **smtp.env())
+            schedulers = [start(f"scheduler-{n}", commands["scheduler"]) for n in (1, 2)]
+            cluster = Cluster(a, b, worker, schedulers, smtp, prefix)
             try:
                 wait_until(lambda: a.is_up() and b.is_up(), timeout=START_TIMEOUT, interval=0.2)
             except TimeoutError:
@@ -261,7 +267,7 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
             assert a.get("/").status_code == 200, a.process.log()
             yield cluster
         finally:
-            for process in cluster.processes:
+            for process in started:
                 process.stop()
             _delete_redis_keys(prefix)
             # What a transaction=True test leaves: an empty database.
