@@ -17,7 +17,11 @@ SMTP server, app servers, schedulers) start them with these, always in a
   (manage.py, gunicorn): this process's environment, the test database, the database
   task queue, e-mail through `smtp` if given; `overrides` last (None removes a variable).
 - `start_worker(env=None, extra_args=(), *, smtp=None)`: a `manage.py db_worker`
-  subprocess (polling every 0.1 s) with `process_env`; `env` is merged over it.
+  subprocess (polling every 0.1 s, no start-up delay, no reloader, no system checks)
+  with `process_env`; `env` is merged over it. `running_worker(...)`: the same as a
+  context manager. `start_manage(args, env=None, *, smtp=None)`: any manage.py command.
+  A worker takes a few seconds to start (imports; far more on a loaded machine): wait
+  for what it does with `wait_until`, with generous timeouts.
   Its output goes to a file (`popen.log_path`, `read_log(popen)`), never to a pipe
   that could fill up and block it.
 - `stop_process(popen, timeout=5)`: SIGTERM, wait, then SIGKILL.
@@ -232,7 +236,16 @@ def start_worker(
     """`manage.py db_worker` on the test database, polling every 0.1 s; stop it with
     `stop_process`. `env` entries are merged over `process_env(smtp)` (None removes one)."""
     return start_manage(
-        ["db_worker", "--interval", "0.1", "--no-startup-delay", "--no-reload", *extra_args],
+        [
+            "db_worker",
+            "--interval",
+            "0.1",
+            "--no-startup-delay",
+            "--no-reload",
+            # The suite runs the checks itself; they cost a second of a loaded test machine.
+            "--skip-checks",
+            *extra_args,
+        ],
         env=env,
         smtp=smtp,
     )

@@ -30,6 +30,7 @@ arguments and policy, with the same delays; its try count travels in the job's m
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -160,8 +161,9 @@ RQ_RETRY_OF_META = "storefront_retry_of"
 RQ_RETRIED_BY_META = "storefront_retried_by"
 #: The meta key where django-tasks-rq's failure callback records the exception class.
 _RQ_EXCEPTIONS_META = "_django_tasks_rq_exceptions"
-#: The new job's try count is written just after it is queued; it must not be due before.
-RQ_MIN_RETRY_DELAY = timedelta(seconds=1)
+#: The new job's try count is written just after it is queued, so it must not be due
+#: before: RQ's scheduler counts whole seconds, so 2 s is at least one.
+RQ_MIN_RETRY_DELAY = timedelta(seconds=2)
 
 
 def retry_failed_rq_task(sender, task_result, **kwargs) -> None:
@@ -215,11 +217,13 @@ def _retry_rq_job(task_result, policy: RetryPolicy) -> None:
 
 
 def _is_rq_backend(backend_class) -> bool:
-    try:
-        from django_tasks_rq import RQBackend
-    except ImportError:
-        return False  # the redis extra is not installed
-    return isinstance(backend_class, type) and issubclass(backend_class, RQBackend)
+    # Never loaded, never used: no import (and its side effects) for the other backends.
+    rq_backend = sys.modules.get("django_tasks_rq")
+    return (
+        rq_backend is not None
+        and isinstance(backend_class, type)
+        and issubclass(backend_class, rq_backend.RQBackend)
+    )
 
 
 def connect_signals() -> None:

@@ -180,10 +180,11 @@ if TASK_BACKEND == "rq":
         raise ImproperlyConfigured(
             "TASK_BACKEND=rq needs REDIS_URL (redis://host:6379/1), not " + repr(REDIS_URL)
         )
-    INSTALLED_APPS += ["django_rq"]
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     RQ_QUEUES = rq_queues(REDIS_URL, TASK_QUEUES)
-    # Finished jobs' results stay a day (RQ: 500 seconds); failed jobs stay a year.
-    RQ = {"DEFAULT_RESULT_TTL": 24 * 3600}
+    # The worker runs a job through django-tasks-rq's job class, which calls the task and
+    # reports its end (plain RQ jobs cannot call a Task); no --job-class needed.
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
 
 # Price-comparison feeds (commerce/integrations/services/price_feeds.py): each finished feed is a
 # file here, named by feed, site and catalog version, served until the catalog

@@ -19,6 +19,7 @@ from commerce.models import (
     OrderStatus,
     PaymentStatus,
     ProductVariant,
+    SentEmail,
     Stock,
 )
 from commerce.services import cart as carts
@@ -666,7 +667,7 @@ def test_saved_addresses_prefill_the_details_but_only_the_shoppers_own(client, m
     assert "Secretville" not in foreign.content.decode()
 
 
-def test_placing_sends_the_confirmation_after_commit_and_a_failure_is_only_logged(
+def test_placing_queues_the_confirmation_with_the_commit_and_a_mail_failure_keeps_the_order(
     methods, settings, mailoutbox, django_capture_on_commit_callbacks, monkeypatch, caplog
 ):
     settings.STOREFRONT_ORDER_NOTIFICATION_EMAILS = ["orders@shop.example"]
@@ -681,16 +682,25 @@ def test_placing_sends_the_confirmation_after_commit_and_a_failure_is_only_logge
         ("orders@shop.example",),
     ]
     assert any(order.number in message.subject for message in mailoutbox)
+    assert set(SentEmail.objects.filter(order=order, sent_at__isnull=False).values_list("key")) == {
+        (f"order_placed:{order.pk}",),
+        (f"order_placed_staff:{order.pk}",),
+    }
 
-    def mail_server_down(order):
+    def mail_server_down(backend, messages):
         raise ConnectionRefusedError("SMTP down")
 
-    monkeypatch.setattr(checkouts.notifications, "send_order_placed", mail_server_down)
+    monkeypatch.setattr(
+        "django.core.mail.backends.locmem.EmailBackend.send_messages", mail_server_down
+    )
     second = make_cart([(make_product(stock=5), 1)], delivery=methods[0], payment=methods[1])
     with django_capture_on_commit_callbacks(execute=True):
         placed = checkouts.place_order(ready_checkout(second).token, payment_data=GOOD_CARD)
     assert Order.objects.filter(pk=placed.order.pk).exists()
-    assert "Could not send the e-mails" in caplog.text
+    # The e-mail task failed (the database queue would try it again), and nothing says sent.
+    assert "send_order_email_task state=FAILED" in caplog.text
+    assert "ConnectionRefusedError: SMTP down" in caplog.text
+    assert not SentEmail.objects.filter(order=placed.order).exists()
 
 
 def test_the_review_page_queries_do_not_grow_with_lines_variants_or_axes(client, methods, homepage):

@@ -15,7 +15,7 @@ from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.messages import get_messages
 from django.core import mail
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -204,7 +204,9 @@ def test_the_lock_out_ends_after_the_cool_off(shopper, failure_limit):
 
 
 def reset(client, email):
-    return client.post(reverse("account:password_reset"), {"email": email})
+    # E-mails are tasks queued with the commit (services.notifications): run them.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse("account:password_reset"), {"email": email})
 
 
 def test_password_reset_is_limited_per_address(shopper, limits):
@@ -237,7 +239,8 @@ def test_password_reset_is_limited_per_ip(shopper, limits):
 def test_the_admin_offers_no_unlimited_password_reset_of_its_own(client, shopper):
     """Wagtail's own reset form would mail any account, with no limit: it is switched off,
     and staff reset through the shop's limited page."""
-    answer = client.post("/admin/password_reset/", {"email": "anna@example.com"})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        answer = client.post("/admin/password_reset/", {"email": "anna@example.com"})
 
     assert answer.status_code == 404
     assert mail.outbox == []
@@ -247,9 +250,11 @@ NEW_PASSWORD = "plum-tractor-velvet-91"
 
 
 def signup(client, email, password=NEW_PASSWORD):
-    return client.post(
-        reverse("account:signup"), {"email": email, "password1": password, "password2": password}
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(
+            reverse("account:signup"),
+            {"email": email, "password1": password, "password2": password},
+        )
 
 
 def test_signup_is_limited_per_ip(limits):
