@@ -10,12 +10,13 @@ PORT ?= 8000
 # A failed step must not leave a half-made target that later runs trust.
 .DELETE_ON_ERROR:
 
-## run: install, migrate SQLite, seed demo content, serve on http://127.0.0.1:8000
+## run: install, migrate SQLite, seed demo content, then serve on http://127.0.0.1:8000 with a
+## task worker and the scheduler beside it (Procfile.dev; Ctrl-C stops all three)
 run: export DEBUG = 1
 run: $(VENV)/.installed-run
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
-	$(MANAGE) runserver $(HOST):$(PORT)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" HOST=$(HOST) $(VENV)/bin/honcho start -f Procfile.dev -p $(PORT)
 
 ## test: install the test extra, PostgreSQL and Chromium, run the whole suite
 test: $(VENV)/.installed-test

@@ -90,12 +90,6 @@ def _media_in_tmp(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _feed_cache_in_tmp(settings, tmp_path_factory):
-    """Cached price-comparison feeds of a test never land in the repository's feed-cache/."""
-    settings.STOREFRONT_FEED_CACHE_DIR = str(tmp_path_factory.mktemp("feeds"))
-
-
-@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: the page cache is keyed by the catalog
     version, which every test's rolled-back transaction brings back to the same number."""
