@@ -225,8 +225,8 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
             SESSION_COOKIE_SECURE="0",
             CSRF_COOKIE_SECURE="0",
             STATIC_ROOT=str(tmp / "static"),
+            # One media folder for both nodes, as S3 would be (feeds, renditions).
             MEDIA_ROOT=str(tmp / "media"),
-            FEED_CACHE_DIR=str(tmp / "feeds"),
             CACHE_URL=os.environ["REDIS_URL"],
             CACHE_KEY_PREFIX=prefix,
             ORDER_NOTIFICATION_EMAILS="",
