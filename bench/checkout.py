@@ -166,29 +166,36 @@ def run_shoppers(port, shoppers, seconds, pick_product, ids, stop_when=None):
 
 
 def prepare(database_url, hot_stock):
-    """Stock for the scenarios, straight in the bench database (it is the bench's own)."""
+    """Stock for the scenarios, straight in the bench database (it is the bench's own).
+
+    Products sold as one variant: the shopper adds them by product id, and stock is per
+    variant (per warehouse)."""
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as conn:
-        ids = [
-            row[0]
-            for row in conn.execute(
-                "SELECT id FROM commerce_product WHERE live AND status = 'active' "
-                "ORDER BY id LIMIT %s",
-                [SPREAD_PRODUCTS + 1],
-            )
-        ]
-        hot, spread = ids[0], ids[1:]
+        rows = conn.execute(
+            "SELECT p.id, min(v.id) FROM commerce_product p "
+            "JOIN commerce_productvariant v ON v.product_id = p.id AND v.is_active "
+            "WHERE p.live AND p.status = 'active' "
+            "GROUP BY p.id HAVING count(v.id) = 1 ORDER BY p.id LIMIT %s",
+            [SPREAD_PRODUCTS + 1],
+        ).fetchall()
+        (hot, hot_variant), spread = rows[0], [product for product, _ in rows[1:]]
+        variants = [variant for _, variant in rows]
         warehouse = conn.execute(
             "SELECT id FROM commerce_warehouse WHERE is_active ORDER BY sort_order, id LIMIT 1"
         ).fetchone()[0]
-        conn.execute("UPDATE commerce_stock SET quantity = 0 WHERE product_id = ANY(%s)", [ids])
-        for product_id, quantity in [(hot, hot_stock)] + [(p, SPREAD_STOCK) for p in spread]:
+        conn.execute(
+            "UPDATE commerce_stock SET quantity = 0 WHERE variant_id = ANY(%s)", [variants]
+        )
+        for variant, quantity in [(hot_variant, hot_stock)] + [
+            (v, SPREAD_STOCK) for v in variants[1:]
+        ]:
             conn.execute(
-                "INSERT INTO commerce_stock (product_id, warehouse_id, quantity) "
-                "VALUES (%s, %s, %s) ON CONFLICT (product_id, warehouse_id) "
+                "INSERT INTO commerce_stock (variant_id, warehouse_id, quantity) "
+                "VALUES (%s, %s, %s) ON CONFLICT (variant_id, warehouse_id) "
                 "DO UPDATE SET quantity = EXCLUDED.quantity",
-                [product_id, warehouse, quantity],
+                [variant, warehouse, quantity],
             )
         delivery = conn.execute(
             "SELECT id FROM commerce_deliverymethod WHERE is_active ORDER BY sort_order LIMIT 1"
@@ -198,25 +205,26 @@ def prepare(database_url, hot_stock):
             "LIMIT 1"
         ).fetchone()[0]
         sold_before = conn.execute(
-            "SELECT coalesce(sum(quantity), 0) FROM commerce_orderline WHERE product_id = %s",
-            [hot],
+            "SELECT coalesce(sum(quantity), 0) FROM commerce_orderline WHERE variant_id = %s",
+            [hot_variant],
         ).fetchone()[0]
-    return hot, spread, (delivery, payment), sold_before
+    return hot, hot_variant, spread, (delivery, payment), sold_before
 
 
-def hot_product_audit(database_url, hot, sold_before, hot_stock):
+def hot_product_audit(database_url, hot_variant, sold_before, hot_stock):
     import psycopg
 
     with psycopg.connect(database_url) as conn:
         sold = (
             conn.execute(
-                "SELECT coalesce(sum(quantity), 0) FROM commerce_orderline WHERE product_id = %s",
-                [hot],
+                "SELECT coalesce(sum(quantity), 0) FROM commerce_orderline WHERE variant_id = %s",
+                [hot_variant],
             ).fetchone()[0]
             - sold_before
         )
         left = conn.execute(
-            "SELECT coalesce(sum(quantity), 0) FROM commerce_stock WHERE product_id = %s", [hot]
+            "SELECT coalesce(sum(quantity), 0) FROM commerce_stock WHERE variant_id = %s",
+            [hot_variant],
         ).fetchone()[0]
     return sold, left, max(0, sold - hot_stock)
 
@@ -256,7 +264,7 @@ def main():
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "seed_demo", "--products", str(args.products), "--no-admin")
         manage(env, "collectstatic", "--noinput", "-v", "0")
-        hot, spread, ids, sold_before = prepare(database_url, args.hot_stock)
+        hot, hot_variant, spread, ids, sold_before = prepare(database_url, args.hot_stock)
 
         port = free_port()
         log_path = Path(tmp) / "gunicorn.log"
@@ -280,7 +288,9 @@ def main():
                 ids,
                 stop_when=lambda outcomes: outcomes["refused"] >= args.shoppers * 2,
             )
-            sold, left, oversold = hot_product_audit(database_url, hot, sold_before, args.hot_stock)
+            sold, left, oversold = hot_product_audit(
+                database_url, hot_variant, sold_before, args.hot_stock
+            )
         finally:
             stop_server(server)
             log("gunicorn stopped")
