@@ -16,10 +16,10 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from playwright.sync_api import Page, expect
 
 from commerce.services.tasks import RetryPolicy, background_task
+from tests.task_queue import DATABASE_QUEUE
 
 pytestmark = pytest.mark.browser
 
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 PASSWORD = "correct-horse-battery-staple"
 TRACEBACK = (
     "Traceback (most recent call last):\n"

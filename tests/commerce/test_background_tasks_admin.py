@@ -12,7 +12,6 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks import TaskResultStatus
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from commerce.models import BackgroundTask
@@ -23,8 +22,8 @@ from commerce.services.task_admin import (
 )
 from commerce.services.tasks import RetryPolicy, background_task
 from tests.concurrency import run_at_once
+from tests.task_queue import DATABASE_QUEUE, keep_test_connection, run_ready_tasks
 
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 REPORT_URL = "/admin/reports/background-tasks/"
 HERE = __name__
 mail_server_up = {"up": False}
@@ -40,25 +39,9 @@ def send_test_mail(to: str) -> str:
 @pytest.fixture(autouse=True)
 def _database_queue(monkeypatch):
     mail_server_up["up"] = False
-    # The worker closes connections it thinks stale; a test's transaction looks stale to it.
-    monkeypatch.setattr(
-        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-    )
+    keep_test_connection(monkeypatch)
     with override_settings(TASKS=DATABASE_QUEUE):
         yield
-
-
-def run_ready_tasks():
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
 
 
 TRACEBACK = (

@@ -19,7 +19,6 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks import TaskResultStatus
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from commerce.models import Order, OrderStatus, OrderStatusChange, SentEmail
@@ -43,8 +42,8 @@ from tests.factories.checkout import (
 )
 from tests.factories.orders import make_order
 from tests.processes import smtp_server
+from tests.task_queue import DATABASE_QUEUE, keep_test_connection, run_ready_tasks
 
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 SEND_ORDER_EMAIL = "commerce.services.notifications.send_order_email_task"
 SEND_ACCOUNT_EMAIL = "commerce.services.accounts.send_account_email_task"
 
@@ -53,10 +52,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _database_queue(monkeypatch, settings):
-    # The worker closes connections it thinks stale; a test's transaction looks stale to it.
-    monkeypatch.setattr(
-        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-    )
+    keep_test_connection(monkeypatch)
     settings.STOREFRONT_ORDER_NOTIFICATION_EMAILS = []
     settings.STOREFRONT_EMAIL_RETRY_BACKOFF_SECONDS = 30
     with override_settings(TASKS=DATABASE_QUEUE):
@@ -71,19 +67,6 @@ def smtp(settings):
         settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
         settings.EMAIL_TIMEOUT = 5
         yield server
-
-
-def run_ready_tasks():
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
 
 
 def email_tasks():

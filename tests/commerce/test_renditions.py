@@ -9,38 +9,21 @@ from django.conf import settings
 from django.db import transaction
 from django.test import override_settings
 from django_tasks import TaskResultStatus
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from wagtail.images.models import Filter
 
 from commerce.services import renditions
 from tests.factories.catalog import hero_value, make_image, make_product
+from tests.task_queue import DATABASE_QUEUE, keep_test_connection, run_ready_tasks
 
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 WARM_TASK = renditions.warm_renditions_task.module_path
 
 
 @pytest.fixture
 def database_queue(monkeypatch):
-    # The worker closes connections it thinks stale; a test's transaction looks stale to it.
-    monkeypatch.setattr(
-        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-    )
+    keep_test_connection(monkeypatch)
     with override_settings(TASKS=DATABASE_QUEUE):
         yield
-
-
-def run_ready_tasks():
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
 
 
 def queued_images():

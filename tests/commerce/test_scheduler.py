@@ -17,7 +17,6 @@ from django.test import override_settings
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db import DatabaseBackend
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from wagtail.models import Revision
 
@@ -32,8 +31,8 @@ from tests.factories.catalog import make_product
 from tests.factories.checkout import GOOD_CARD, make_cart, make_payment_method, ready_checkout
 from tests.factories.orders import make_delivery_method
 from tests.processes import read_log, start_manage, stop_process
+from tests.task_queue import DATABASE_QUEUE, keep_test_connection, run_ready_tasks
 
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 BOUNDARY = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)  # a whole hour: a slot of 60 s and 3600 s
 calls: list[str] = []
 
@@ -59,25 +58,9 @@ def database_queue(monkeypatch, settings):
     """The real queue table; tasks wait there (or run through `run_ready_tasks`)."""
     calls.clear()
     settings.STOREFRONT_SCHEDULE = TEST_SCHEDULE
-    # The worker closes connections it thinks stale; a test's transaction looks stale to it.
-    monkeypatch.setattr(
-        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-    )
+    keep_test_connection(monkeypatch)
     with override_settings(TASKS=DATABASE_QUEUE):
         yield
-
-
-def run_ready_tasks():
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
 
 
 def queued_paths():

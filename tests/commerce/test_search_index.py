@@ -9,10 +9,10 @@ from django_tasks_db.models import DBTaskResult
 from commerce.services import search_index
 from commerce.services.catalog.listing import search_product_ids
 from tests.factories.catalog import make_category, make_product
+from tests.task_queue import DATABASE_QUEUE
 
 pytestmark = pytest.mark.django_db
 
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 REINDEX_TASK = search_index.reindex_products_task.module_path
 
 

@@ -12,12 +12,11 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 from django_tasks import TaskResultStatus
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from commerce.services.tasks import NO_RETRY, RetryPolicy, background_task, enqueue_on_commit
+from tests.task_queue import DATABASE_QUEUE, keep_test_connection, run_ready_tasks
 
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 calls: list[str] = []
 
 
@@ -48,25 +47,9 @@ def works(name: str) -> str:
 @pytest.fixture(autouse=True)
 def _database_queue(monkeypatch):
     calls.clear()
-    # The worker closes connections it thinks stale; a test's transaction looks stale to it.
-    monkeypatch.setattr(
-        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-    )
+    keep_test_connection(monkeypatch)
     with override_settings(TASKS=DATABASE_QUEUE):
         yield
-
-
-def run_ready_tasks():
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
 
 
 def make_due(row):

@@ -26,13 +26,13 @@ from django.test import override_settings
 from django.utils import timezone
 from django_guid.context import guid
 from django_tasks import task
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from pages import health
 from storefront.env import LOG_FORMATS, database, database_pool, logging_config
 from storefront.sentry import init_sentry, tag_request_id
 from tests.storefront import test_s3_media
+from tests.task_queue import DATABASE_QUEUE, keep_test_connection, run_ready_tasks
 
 # A real S3-compatible server on loopback for the media check (test_s3_media.py's fixtures).
 s3_endpoint, s3, bucket, s3_media = (
@@ -42,7 +42,6 @@ s3_endpoint, s3, bucket, s3_media = (
     test_s3_media.s3_media,
 )
 
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 POSTGRES = "postgres://shop:secret@db.internal:5432/shop"
 HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -466,20 +465,9 @@ def remember_log_id() -> None:
 def test_a_workers_log_lines_carry_the_task_id(settings, monkeypatch):
     settings.TASKS = DATABASE_QUEUE
     seen_ids.clear()
-    monkeypatch.setattr(
-        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-    )
+    keep_test_connection(monkeypatch)
     result = remember_log_id.enqueue()
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="ops-test",
-        excluded_queue_names=[],
-    ).run()
+    run_ready_tasks(worker_id="ops-test")
     assert seen_ids == [f"task:{result.id}"]
     assert guid.get() is None  # gone once the task finished
 

@@ -25,8 +25,8 @@ from tests.factories.checkout import (
     ready_checkout,
 )
 from tests.processes import running_worker, smtp_server, wait_until
+from tests.task_queue import DATABASE_QUEUE
 
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 SEND_ORDER_EMAIL = "commerce.services.notifications.send_order_email_task"
 
 

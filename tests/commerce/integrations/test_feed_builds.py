@@ -14,7 +14,6 @@ from django.core.files.storage import default_storage
 from django.db import connection, connections
 from django.test import override_settings
 from django_tasks import TaskResultStatus
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from wagtail.models import PageViewRestriction, Site
 
@@ -23,8 +22,8 @@ from commerce.integrations.services import price_feeds as feeds
 from commerce.services.catalog_version import catalog_version
 from pages.models import BrandingSettings, FooterSettings
 from tests.factories.catalog import make_product, make_shop, make_warehouse
+from tests.task_queue import DATABASE_QUEUE, keep_test_connection, run_ready_tasks
 
-DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 CACHE = "X-Storefront-Cache"
 BUILD_TASK = feeds.build_feed_task.module_path
 
@@ -46,25 +45,9 @@ def site(shop):
 
 @pytest.fixture
 def database_queue(monkeypatch):
-    # The worker closes connections it thinks stale; a test's transaction looks stale to it.
-    monkeypatch.setattr(
-        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
-    )
+    keep_test_connection(monkeypatch)
     with override_settings(TASKS=DATABASE_QUEUE):
         yield
-
-
-def run_ready_tasks():
-    Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
 
 
 def queued_builds():
