@@ -34,6 +34,10 @@ Who takes what:
 - Signing in with a guest cart, purging stale guest carts: 1 (the carts, by id),
   then 2 (a deleted cart's checkouts go with it).
 
+Rows outside this order, each locked alone in its own transaction and never while
+one of the rows above is held: an e-mail's `SentEmail` row (`notifications.send_once`)
+and a stuck task's queue row (`maintenance.requeue_stuck_tasks`).
+
 Why this order:
 
 - A cart's lock guards everything of that cart: its lines, coupon code, methods

@@ -149,7 +149,9 @@ def assert_placed_once(shopper, placement):
 
 def test_shared_rows_are_locked_only_through_services_locks():
     """One module holds the order; everything else asks it. Other locks guard rows no
-    checkout touches: the category tree, a user's addresses, shopping lists, API sign-ins."""
+    checkout touches, each locked alone in its transaction: the category tree, a user's
+    addresses, shopping lists, API sign-ins, an e-mail's SentEmail row (sent once), a
+    stuck task's queue row (the scheduler's re-queue)."""
     root = REPO_ROOT
     others = {
         "commerce/services/locks.py",
@@ -157,6 +159,8 @@ def test_shared_rows_are_locked_only_through_services_locks():
         "commerce/services/addresses.py",
         "commerce/services/shopping_lists.py",
         "commerce/integrations/jwt_auth.py",
+        "commerce/services/notifications.py",
+        "commerce/services/maintenance.py",
     }
     lockers = {
         str(path.relative_to(root))
