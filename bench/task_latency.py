@@ -41,46 +41,9 @@ from bench.catalog import (  # noqa: E402 - after the path fix above
     stop_server,
     wait_until_up,
 )
-from bench.checkout import run_shoppers  # noqa: E402
+from bench.checkout import SPREAD_STOCK, prepare, run_shoppers  # noqa: E402
 
 TASK = "commerce.services.notifications.send_order_email_task"
-PRODUCTS = 300
-STOCK = 1_000_000
-
-
-def prepare(database_url):
-    """Products sold as one variant (the shopper adds them by product id), well stocked.
-
-    bench/checkout.py's own `prepare` still writes stock by product; stock is per variant
-    since the variants issue, so this one does."""
-    import psycopg
-
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT p.id, min(v.id) FROM commerce_product p "
-            "JOIN commerce_productvariant v ON v.product_id = p.id AND v.is_active "
-            "WHERE p.live AND p.status = 'active' "
-            "GROUP BY p.id HAVING count(v.id) = 1 ORDER BY p.id LIMIT %s",
-            [PRODUCTS],
-        ).fetchall()
-        warehouse = conn.execute(
-            "SELECT id FROM commerce_warehouse WHERE is_active ORDER BY sort_order, id LIMIT 1"
-        ).fetchone()[0]
-        for _, variant in rows:
-            conn.execute(
-                "INSERT INTO commerce_stock (variant_id, warehouse_id, quantity) "
-                "VALUES (%s, %s, %s) ON CONFLICT (variant_id, warehouse_id) "
-                "DO UPDATE SET quantity = EXCLUDED.quantity",
-                [variant, warehouse, STOCK],
-            )
-        delivery = conn.execute(
-            "SELECT id FROM commerce_deliverymethod WHERE is_active ORDER BY sort_order LIMIT 1"
-        ).fetchone()[0]
-        payment = conn.execute(
-            "SELECT id FROM commerce_paymentmethod WHERE is_active AND provider = 'mock_card' "
-            "LIMIT 1"
-        ).fetchone()[0]
-    return [product for product, _ in rows], (delivery, payment)
 
 
 def start_task_workers(env, count, interval, log_file):
@@ -188,7 +151,9 @@ def main():
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "seed_demo", "--products", str(args.products), "--no-admin")
         manage(env, "collectstatic", "--noinput", "-v", "0")
-        spread, ids = prepare(database_url)
+        # checkout.py's products, all well stocked: its hot product joins the spread here.
+        hot, _, spread, ids, _ = prepare(database_url, SPREAD_STOCK)
+        spread = [hot, *spread]
 
         port = free_port()
         log_path = Path(tmp) / "processes.log"

@@ -15,7 +15,8 @@ shop needs, each check on its own, none allowed to raise:
   admin, and taking web nodes out of service would not bring them back.
 
 Two queries in all, whatever the queue holds: the late tasks are read through the queue's
-partial index of ready rows; failed ones are few, since the scheduler prunes finished rows.
+partial index of ready rows; failed ones are pruned by the scheduler after
+FAILED_TASK_RESULT_DAYS.
 
 Written here in a few lines rather than with django-health-check (not a dependency): its
 long-standing database and storage checks write a row and a file on every probe (its 4.x

@@ -29,11 +29,11 @@ from commerce.models import BackgroundTask
 from commerce.services.task_admin import (
     TaskNotRetryable,
     queue_elsewhere_note,
-    queue_is_in_the_database,
     retry_all_failed_now,
     retry_failed_task_now,
     retry_note,
 )
+from commerce.services.tasks import on_database_queue
 
 permission_policy = ModelPermissionPolicy(BackgroundTask)
 
@@ -105,7 +105,7 @@ class BackgroundTasksReportView(ReportView):
 
     @cached_property
     def queue_in_database(self):
-        return queue_is_in_the_database()
+        return on_database_queue()
 
     def get_base_queryset(self):
         if not self.queue_in_database:

@@ -42,11 +42,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_tasks import task_backends
 from django_tasks.base import Task
-from django_tasks_db import DatabaseBackend
 
 from commerce.models import ScheduledRun
+
+from .tasks import queue_with_commit
 
 logger = logging.getLogger(__name__)
 
@@ -105,10 +105,8 @@ def _enqueue(task: Task, run: ScheduledRun) -> None:
         result = task.enqueue()
         ScheduledRun.objects.filter(pk=run.pk).update(task_result_id=str(result.id))
 
-    if isinstance(task_backends[task.backend], DatabaseBackend):
-        enqueue()  # the task's row joins the run's transaction (services/tasks.py)
-    else:
-        transaction.on_commit(enqueue, robust=True)
+    # On the database queue the task's row joins the run's transaction.
+    queue_with_commit(task, enqueue)
 
 
 #: Jobs already reported as not loading, so a scheduler says it once, not every tick.

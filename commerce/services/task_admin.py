@@ -66,13 +66,6 @@ def retry_note(row: BackgroundTask) -> str:
     return f"retrying: try {next_try} of {policy.attempts}"
 
 
-def queue_is_in_the_database() -> bool:
-    """Whether tasks wait in the database table the report reads (TASK_BACKEND=database)."""
-    from django_tasks_db import DatabaseBackend
-
-    return isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend)
-
-
 def queue_elsewhere_note() -> str:
     """Where to look instead when tasks do not wait in the database."""
     backend = type(task_backends[DEFAULT_TASK_BACKEND_ALIAS])

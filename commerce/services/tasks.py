@@ -38,7 +38,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_tasks import TaskResultStatus, task, task_backends
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus, task, task_backends
 from django_tasks.signals import task_finished
 
 logger = logging.getLogger(__name__)
@@ -107,16 +107,26 @@ def enqueue_on_commit(defined_task, *args, **kwargs) -> None:
     elsewhere the task is queued after the commit, and a queue that is down is logged,
     never turned into an error for a change that already committed.
     """
-    if _queue_is_transactional(defined_task):
-        defined_task.enqueue(*args, **kwargs)
-        return
-    transaction.on_commit(lambda: defined_task.enqueue(*args, **kwargs), robust=True)
+    queue_with_commit(defined_task, lambda: defined_task.enqueue(*args, **kwargs))
 
 
-def _queue_is_transactional(defined_task) -> bool:
+def queue_with_commit(defined_task, queue: Callable[[], object]) -> None:
+    """Calls `queue` (which enqueues `defined_task`, and may record its result) where
+    `enqueue_on_commit` queues: at once on the database queue, inside the transaction;
+    after the commit elsewhere, a failure there logged, not raised."""
+    if on_database_queue(defined_task):
+        queue()
+    else:
+        transaction.on_commit(queue, robust=True)
+
+
+def on_database_queue(defined_task=None) -> bool:
+    """Whether `defined_task` (default: any task on the default backend) waits in the
+    shop's database table (TASK_BACKEND=database)."""
     from django_tasks_db import DatabaseBackend
 
-    return isinstance(task_backends[defined_task.backend], DatabaseBackend)
+    backend = defined_task.backend if defined_task is not None else DEFAULT_TASK_BACKEND_ALIAS
+    return isinstance(task_backends[backend], DatabaseBackend)
 
 
 def retry_failed_task(sender, task_result, **kwargs) -> None:
@@ -253,6 +263,7 @@ __all__ = [
     "background_task",
     "connect_signals",
     "enqueue_on_commit",
+    "on_database_queue",
     "policy_for",
     "retry_failed_rq_task",
 ]

@@ -58,7 +58,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
-from django_tasks import TaskResultStatus, task_backends
+from django_tasks import TaskResultStatus
 from wagtail.images import get_image_model
 from wagtail.images.models import Filter
 from wagtail.models import Site
@@ -75,7 +75,7 @@ from commerce.models import (
 from commerce.money import shop_currency
 from commerce.services.catalog_version import catalog_version
 from commerce.services.inventory import available_stock_subquery
-from commerce.services.tasks import NO_RETRY, RetryPolicy, background_task
+from commerce.services.tasks import NO_RETRY, RetryPolicy, background_task, on_database_queue
 from commerce.text import rich_text_to_plain
 
 logger = logging.getLogger(__name__)
@@ -607,7 +607,7 @@ def queue_feed_build(kind: str, site_id: int):
     until the task ends. The task's own lock and freshness check make a duplicate that
     slips through cost nothing.
     """
-    if _queue_is_database(build_feed_task):
+    if on_database_queue(build_feed_task):
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
@@ -635,12 +635,6 @@ def build_pending(kind: str, site_id: int) -> bool:
 
 def queued_mark_key(kind: str, site_id: int) -> str:
     return f"price-feed-queued:{kind}:{site_id}"
-
-
-def _queue_is_database(defined_task) -> bool:
-    from django_tasks_db import DatabaseBackend
-
-    return isinstance(task_backends[defined_task.backend], DatabaseBackend)
 
 
 @background_task(retry=NO_RETRY)
