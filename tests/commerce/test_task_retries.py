@@ -38,6 +38,14 @@ def once(name: str) -> None:
     raise OSError("down")
 
 
+@background_task(retry=RetryPolicy(attempts=3, backoff=60))
+def fails_once(name: str) -> str:
+    calls.append(name)
+    if calls.count(name) == 1:
+        raise ConnectionResetError("connection dropped")
+    return name
+
+
 @background_task
 def works(name: str) -> str:
     calls.append(name)
@@ -93,10 +101,18 @@ def test_a_bug_fails_at_once_and_a_task_without_retries_fails_on_its_first_error
 
 @pytest.mark.django_db
 def test_a_success_clears_the_error_of_an_earlier_try():
-    works.enqueue("d")
+    fails_once.enqueue("d")
     run_ready_tasks()
     row = DBTaskResult.objects.get()
+    assert row.status == TaskResultStatus.READY
+    assert row.exception_class_path == "builtins.ConnectionResetError"
+
+    make_due(row)
+    run_ready_tasks()
+    row.refresh_from_db()
     assert row.status == TaskResultStatus.SUCCESSFUL and row.return_value == "d"
+    assert (row.exception_class_path, row.traceback) == ("", "")
+    assert len(row.worker_ids) == 2 and calls == ["d", "d"]
 
 
 @pytest.mark.django_db(transaction=True)
