@@ -22,9 +22,14 @@ pytestmark = pytest.mark.browser
 
 
 def publish(page: Page):
-    """The footer's action menu: "Publish" (or "Schedule to publish" with a go-live date)."""
+    """The footer's action menu: "Publish" (or "Schedule to publish" with a go-live date).
+
+    Waits until the answer's page has loaded: a check made earlier could still read the
+    form the editor submitted (CI once published from a page whose save had not yet loaded).
+    """
     page.get_by_role("button", name="More actions").click()
-    page.locator('button[name="action-publish"]').click()
+    with page.expect_navigation():
+        page.locator('button[name="action-publish"]').click()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -48,7 +53,7 @@ def test_editor_builds_a_product_in_sizes_and_colours(live_server, page: Page, l
     for option in (small, green):
         page.locator(f'input[name="variants-0-options"][value="{option.pk}"]').check()
     publish(page)
-    expect(page.get_by_text(re.compile(r"'Heritage coat' .*published")).first).to_be_visible()
+    expect(page.locator(".messages")).to_contain_text(re.compile(r"'Heritage coat' .*published"))
     product = Product.objects.get(slug="heritage-coat")
     assert product.live and list(product.variants.values_list("sku", flat=True)) == ["COAT-S-GREEN"]
 
@@ -72,7 +77,7 @@ def test_editor_builds_a_product_in_sizes_and_colours(live_server, page: Page, l
     page.get_by_role("tab", name="Variants").click()
     expect(page.locator('input[name="variants-3-sku"]')).to_have_value("COAT-M-BLUE")
     publish(page)
-    expect(page.get_by_text(re.compile(r"'Heritage coat' .*published")).first).to_be_visible()
+    expect(page.locator(".messages")).to_contain_text(re.compile(r"'Heritage coat' .*published"))
     variants = {v.sku: v for v in product.variants.all()}
     assert set(variants) == {"COAT-S-GREEN", "COAT-S-BLUE", "COAT-M-GREEN", "COAT-M-BLUE"}
 
@@ -115,12 +120,15 @@ def test_editor_builds_a_product_in_sizes_and_colours(live_server, page: Page, l
     # The date picker closes when the editor clicks elsewhere in the dialog.
     page.get_by_role("heading", name="Set publishing schedule").click()
     # "Save schedule" saves a draft with the new price and the go-live date...
-    page.get_by_role("button", name="Save schedule").click()
-    expect(page.get_by_text(re.compile(r"'Heritage coat' .*updated")).first).to_be_visible()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save schedule").click()
+    expect(page.locator(".messages")).to_contain_text("'Heritage coat' updated.")
     assert product.variants.get(sku="COAT-M-GREEN").price == Decimal("110.00")
     # ...which "Publish" schedules.
     publish(page)
-    expect(page.get_by_text(re.compile("scheduled", re.IGNORECASE)).first).to_be_visible()
+    expect(page.locator(".messages")).to_contain_text(
+        "'Heritage coat' is live and this version has been scheduled for publishing."
+    )
 
     # The live price is unchanged; the change waits in a scheduled revision.
     assert product.variants.get(sku="COAT-M-GREEN").price == Decimal("110.00")
