@@ -120,3 +120,15 @@ def csp_violations(request):
     context.on("console", record)
     yield violations
     assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+@pytest.fixture
+def phone_page(browser, browser_context_args):
+    """A page in a phone-sized window (390 × 844, touch), beside the desktop `page`."""
+    from tests.browser.layout import PHONE
+
+    context = browser.new_context(
+        **{**browser_context_args, "viewport": PHONE, "is_mobile": True, "has_touch": True}
+    )
+    yield context.new_page()
+    context.close()
