@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "ninja",
+    "django_countries",
+    "phonenumber_field",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
