@@ -42,15 +42,19 @@ _OVERFLOWING = """() => {
 
 # Controls a shopper taps: buttons, selects, text inputs, menu toggles and links styled as
 # buttons or placed in navigation. Links inside running text are exempt, as WCAG exempts them.
-_SMALL_TARGETS = """(minimum) => {
+# `within` picks the regions searched and `skip` leaves some out (a page's header is the same on
+# every page: a walk can check it once, and the rest of each page everywhere).
+_SMALL_TARGETS = """([minimum, within, skip]) => {
   const selector = 'button, select, summary, .button, nav a, [role=button], '
     + 'input:not([type=hidden]):not([type=checkbox]):not([type=radio])';
   const small = [];
-  for (const element of document.querySelectorAll(selector)) {
+  const found = [...document.querySelectorAll(within)].flatMap(
+    (region) => [...region.querySelectorAll(selector)]);
+  for (const element of found) {
     const box = element.getBoundingClientRect();
     const style = getComputedStyle(element);
     const hidden = style.visibility === 'hidden' || element.closest('.visually-hidden');
-    if (!box.width || hidden) continue;
+    if (!box.width || hidden || (skip && element.closest(skip))) continue;
     if (box.height < minimum - 0.5) {
       const label = (element.innerText || element.getAttribute('aria-label') || element.name || '')
         .trim().slice(0, 40);
@@ -70,9 +74,10 @@ def assert_no_horizontal_scroll(page: Page):
     )
 
 
-def small_touch_targets(page: Page) -> list[str]:
-    """Visible controls lower than MIN_TOUCH_TARGET pixels, described for an assertion message."""
-    return page.evaluate(_SMALL_TARGETS, MIN_TOUCH_TARGET)
+def small_touch_targets(page: Page, within: str = "body", skip: str = "") -> list[str]:
+    """Visible controls lower than MIN_TOUCH_TARGET pixels inside the `within` elements and
+    outside the `skip` ones (CSS selectors), described for an assertion message."""
+    return page.evaluate(_SMALL_TARGETS, [MIN_TOUCH_TARGET, within, skip])
 
 
 def assert_no_axe_violations(page: Page):
