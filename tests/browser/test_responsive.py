@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.test import Client
 from playwright.sync_api import Page, expect
 
@@ -178,6 +179,9 @@ def walk_as_a_guest(walk: Walk, shop: Shop):
     walk.visit("/", "home", "proof", header=True)
     walk.visit(shop.content_url, "content page", "proof")
     walk.visit("/no-such-page/", "404", "proof", status=404)
+    # The 500 page as the server sends it, on the shop's origin (its stylesheet is a static file).
+    walk.page.set_content(render_to_string("500.html"))
+    walk.check("500", "proof")
     walk.visit("/account/login/", "log-in", "proof")
     walk.visit("/account/signup/", "sign-up", "proof")
     walk.visit(shop.shop_url, "catalog listing", "catalog")
@@ -202,7 +206,7 @@ def walk_checkout(walk: Walk, shop: Shop):
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(re.compile(r"/checkout/payment/$"))
     walk.check("checkout payment", "cart")
-    page.get_by_label(re.compile(r"^Card")).check()
+    page.get_by_role("radio", name=re.compile(r"^Card")).check()
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(re.compile(r"/checkout/review/$"))
     # The review's card fields and consent are the checkout form's (part "forms").
