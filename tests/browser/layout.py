@@ -96,7 +96,8 @@ def screenshot(page: Page, name: str) -> Path:
 
 
 def check_page(page: Page, name: str):
-    """The checks every page state gets at every width, then its screenshot."""
+    """The screenshot of a page state, then the checks every page state gets at every width
+    (screenshot first: the page that fails a check is the one to look at)."""
+    screenshot(page, name)
     assert_no_horizontal_scroll(page)
     assert_no_axe_violations(page)
-    screenshot(page, name)

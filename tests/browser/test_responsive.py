@@ -4,7 +4,7 @@ On each page: nothing scrolls sideways, axe-core finds no violations, a screensh
 build/screenshots/<page>-<width>.png (see the README's "Screenshots"), and at 390 px every
 control is at least 44 px high (`layout.small_touch_targets`). The header is the same on
 every page: its controls are measured in the states that change it (signed out; signed in
-with a full cart), the rest of every page on every page.
+with a full cart), everything below it on every page.
 
 One test builds the demo shop once and walks every page at both widths (one live server,
 the data reused across the pages): building the shop costs more than checking a page, so
@@ -138,7 +138,8 @@ class Walk:
 
     def check(self, name: str, part: str, *, header=False):
         """The page as it is now; `header`: its header's controls are measured too."""
-        screenshot(self.page, name)  # first: a page that fails is the one to look at
+        # layout.check_page's steps, one by one: a page's every problem is reported.
+        screenshot(self.page, name)
         for assertion in (assert_no_horizontal_scroll, assert_no_axe_violations):
             try:
                 assertion(self.page)
@@ -238,10 +239,18 @@ def walk_signed_in(walk: Walk, shop: Shop):
 def test_every_page_type_at_phone_and_desktop_width(live_server, page: Page, phone_page: Page):
     shop = build_shop(live_server.url)
     problems = []
+    # conftest's csp_violations watches the desktop page; the phone's context reports here.
+    phone_page.context.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text
+            and problems.append(("proof", f"CSP at phone on {phone_page.url}: {message.text}"))
+        ),
+    )
     for width, view in (("phone", phone_page), ("desktop", page)):
         walk = Walk(view, width, live_server.url)
         walk_as_a_guest(walk, shop)
-        walk_checkout(walk, shop)  # the guest's cart, kept when signing in below
+        walk_checkout(walk, shop)
         walk_signed_in(walk, shop)
         problems += walk.problems
     failing = [text for part, text in problems if part not in PENDING]

@@ -447,8 +447,10 @@ def test_order_detail_shows_lines_totals_addresses_status_and_history(shopper_cl
         "MUG-1",
         "Teapot",
         # Two variants of one product: each line names its options and has its own SKU.
-        "<td>Heritage coat — Size M, Colour Green</td>\n          <td>COAT-M-GRN</td>",
-        "<td>Heritage coat — Size S, Colour Green</td>\n          <td>COAT-S-GRN</td>",
+        '<td class="account-table__main">Heritage coat — Size M, Colour Green</td>\n'
+        '          <td data-label="SKU">COAT-M-GRN</td>',
+        '<td class="account-table__main">Heritage coat — Size S, Colour Green</td>\n'
+        '          <td data-label="SKU">COAT-S-GRN</td>',
         "25.00 PLN",  # 2 × 12.50
         "265.00 PLN",  # products
         "9.99 PLN",  # delivery
