@@ -329,4 +329,5 @@ def test_a_welcome_is_sent_once_per_account(smtp, homepage):
     (row,) = email_tasks().all()
     assert row.args_kwargs["args"][0] == f"account:welcome:{user.pk}"
     assert send_account_email_task.call(*row.args_kwargs["args"]) == "nothing to send"
-    assert [m.subject for m in smtp.received()] == ["Welcome to Storefront"]  # the shop's name, not the host
+    # The shop's name (Settings → Branding), not the host.
+    assert [m.subject for m in smtp.received()] == ["Welcome to Storefront"]
