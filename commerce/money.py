@@ -45,3 +45,9 @@ def format_amount(amount) -> str:
     all the way (the `money` tag adds the currency; the product page's script gets it)."""
     value = Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
     return f"{value:,.2f}"
+
+
+def format_money(amount, currency: str) -> str:
+    """An amount with its currency as plain text, "1,234.50 EUR": the `money` tag's
+    words without its markup, for e-mails' text parts, subjects and admin columns."""
+    return f"{format_amount(amount)} {currency}"

@@ -7,25 +7,43 @@ Who may do what with orders:
   complete, cancel, refund) with the buttons on the order page. It does *not* open
   a form to edit the order: orders come from checkout only, so nobody (superusers
   included) adds, edits or deletes them in the admin (`OrderPermissionPolicy`).
+
+Shipping, cancelling and refunding open a page first (`OrderActionView`, Wagtail's
+confirmation pattern: the GET asks, the POST does it). Shipping asks for the carrier
+and tracking number; cancelling and refunding say which units go back to which
+warehouse and what happens to the money (`services.orders.action_preview`). Each
+takes a note for the order's history. The one-click status URL refuses these three
+and sends staff to their page.
 """
 
 import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.timezone import localtime
+from django.views.generic import TemplateView
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import InspectView, SnippetViewSet
 
 from commerce.models import Order, OrderStatus, PaymentMethod, PaymentStatus
-from commerce.services.orders import OrderTransitionError, available_actions, change_status
+from commerce.money import format_money
+from commerce.services.orders import (
+    OrderTransitionError,
+    Tracking,
+    action_preview,
+    available_actions,
+    change_status,
+    check_transition,
+)
 
 STATUS_PERMISSION = "commerce.change_order"
 
@@ -86,9 +104,13 @@ def _placed(order):
 
 def _money(field):
     def accessor(order):
-        return f"{getattr(order, field)} {order.currency}"
+        return format_money(getattr(order, field), order.currency)
 
     return accessor
+
+
+def _tracking(order):
+    return " ".join(part for part in (order.carrier, order.tracking_number) if part)
 
 
 class OrderInspectView(InspectView):
@@ -113,9 +135,18 @@ class OrderInspectView(InspectView):
             history=order.history.select_related("changed_by"),
             can_change_status=can_change_status(self.request.user),
             actions=available_actions(order),
+            confirmed_actions=CONFIRMED_ACTIONS,
             status_url=reverse("wagtailsnippets_commerce_order:change_status", args=[order.pk]),
         )
         return context
+
+
+#: Changes that open their own page (OrderActionView) instead of acting on one click.
+CONFIRMED_ACTIONS = frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED, OrderStatus.REFUNDED})
+
+
+def action_url(order, to_status) -> str:
+    return reverse("wagtailsnippets_commerce_order:action", args=[order.pk, to_status])
 
 
 class StatusChangeForm(forms.Form):
@@ -137,6 +168,9 @@ def order_status_view(request, pk):
         messages.error(request, "That status change was not understood; nothing was done.")
         return redirect(inspect_url)
     data = form.cleaned_data
+    if data["to_status"] in CONFIRMED_ACTIONS:
+        messages.warning(request, "Confirm the change on this page first; nothing was done yet.")
+        return redirect(action_url(order, data["to_status"]))
     try:
         change_status(
             order,
@@ -150,6 +184,136 @@ def order_status_view(request, pk):
     else:
         messages.success(request, f"Order {order} is now {order.get_status_display().lower()}.")
     return redirect(inspect_url)
+
+
+class OrderActionForm(forms.Form):
+    # The status the page was shown for: a change made meanwhile refuses (expected_from).
+    from_status = forms.ChoiceField(choices=OrderStatus.choices, widget=forms.HiddenInput)
+    note = forms.CharField(
+        label="Note for the order’s history (optional)",
+        max_length=255,
+        required=False,
+        help_text="Staff see it on this order; the customer does not.",
+    )
+
+
+class ShipForm(OrderActionForm):
+    carrier = forms.CharField(max_length=100, required=False, help_text="For example DHL, UPS.")
+    tracking_number = forms.CharField(max_length=100, required=False)
+    tracking_url = forms.URLField(
+        label="Tracking link",
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text="Where the customer follows the parcel, if the carrier has such a page.",
+    )
+
+    field_order = ["carrier", "tracking_number", "tracking_url", "note", "from_status"]
+
+
+class OrderActionView(WagtailAdminTemplateMixin, TemplateView):
+    """Ship, cancel or refund one order: the GET says what will happen and asks, the
+    POST does it through services.orders (which re-checks under the row lock)."""
+
+    template_name = "commerce/admin/order_action.html"
+    header_icon = "list-ul"
+    _titles = {
+        OrderStatus.SHIPPED: "Mark as shipped",
+        OrderStatus.CANCELLED: "Cancel order",
+        OrderStatus.REFUNDED: "Refund order",
+    }
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_change_status(request.user):
+            raise PermissionDenied
+        if self.kwargs["to_status"] not in CONFIRMED_ACTIONS:
+            raise Http404("No such order action.")
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def order(self):
+        return get_object_or_404(Order, pk=self.kwargs["pk"])
+
+    @property
+    def to_status(self) -> str:
+        return self.kwargs["to_status"]
+
+    def inspect_url(self):
+        return reverse("wagtailsnippets_commerce_order:inspect", args=[self.order.pk])
+
+    def get_page_title(self):
+        return self._titles[self.to_status]
+
+    def get_page_subtitle(self):
+        return str(self.order)
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse("wagtailsnippets_commerce_order:list"), "label": "Orders"},
+            {"url": self.inspect_url(), "label": str(self.order)},
+            {"url": "", "label": self.get_page_title()},
+        ]
+
+    def form_class(self):
+        return ShipForm if self.to_status == OrderStatus.SHIPPED else OrderActionForm
+
+    def preview_or_refusal(self):
+        """(what cancelling or refunding will do, or None for shipping; why the change
+        cannot be made now, or ""), in the service's words."""
+        try:
+            if self.to_status == OrderStatus.SHIPPED:
+                check_transition(self.order.status, OrderStatus.SHIPPED)
+                return None, ""
+            return action_preview(self.order, self.to_status), ""
+        except OrderTransitionError as error:
+            return None, str(error)
+
+    def get(self, request, *args, **kwargs):
+        preview, refusal = self.preview_or_refusal()
+        if refusal:
+            # A stale page (the order moved on, say in another tab): say so, change nothing.
+            messages.error(request, refusal)
+            return redirect(self.inspect_url())
+        form = self.form_class()(initial={"from_status": self.order.status})
+        return self.render_to_response(self.get_context_data(form=form, preview=preview))
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "order": self.order,
+            "to_status": self.to_status,
+            "inspect_url": self.inspect_url(),
+        }
+
+    def post(self, request, *args, **kwargs):
+        form = self.form_class()(request.POST)
+        if not form.is_valid():
+            if form.errors.keys() <= {"from_status"}:
+                messages.error(request, "That change was not understood; nothing was done.")
+                return redirect(self.inspect_url())
+            preview, _ = self.preview_or_refusal()
+            context = self.get_context_data(form=form, preview=preview)
+            return self.render_to_response(context, status=400)
+        data = form.cleaned_data
+        tracking = None
+        if self.to_status == OrderStatus.SHIPPED:
+            tracking = Tracking(data["carrier"], data["tracking_number"], data["tracking_url"])
+        order = self.order
+        try:
+            change_status(
+                order,
+                self.to_status,
+                by=request.user,
+                note=data["note"],
+                expected_from=data["from_status"],
+                tracking=tracking,
+            )
+        except OrderTransitionError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Order {order} is now {order.get_status_display().lower()}.")
+        return redirect(self.inspect_url())
 
 
 class OrderViewSet(SnippetViewSet):
@@ -177,6 +341,7 @@ class OrderViewSet(SnippetViewSet):
         Column(
             "grand_total", label="Total", accessor=_money("grand_total"), sort_key="grand_total"
         ),
+        Column("tracking_number", label="Tracking", accessor=_tracking),
     ]
     list_export = [
         "number",
@@ -194,6 +359,8 @@ class OrderViewSet(SnippetViewSet):
         "vat_total",
         "grand_total",
         "currency",
+        "carrier",
+        "tracking_number",
     ]
     export_headings = {
         "created_at": "Placed",
@@ -222,4 +389,9 @@ class OrderViewSet(SnippetViewSet):
         return [
             *super().get_urlpatterns(),
             path("status/<int:pk>/", order_status_view, name="change_status"),
+            path(
+                "action/<int:pk>/<slug:to_status>/",
+                OrderActionView.as_view(),
+                name="action",
+            ),
         ]

@@ -57,6 +57,11 @@ class Order(models.Model):
     delivery_method_name = models.CharField(max_length=100)
     delivery_cost = models.DecimalField(max_digits=12, decimal_places=2)
     delivery_vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    # Entered by staff when they mark the order shipped (services.orders.ship_order);
+    # the shipped e-mail and the shopper's order page show them.
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    tracking_url = models.URLField(max_length=500, blank=True)
 
     payment_method = models.ForeignKey(
         "commerce.PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -5,7 +5,9 @@ e-mail, so Django's own login view, password reset and admin work unchanged.
 
 Account e-mails (the welcome, a password reset, "you already have an account")
 are background tasks like the order e-mails (services.notifications): queued on
-commit, sent once per key, tried again while the mail server is down.
+commit, sent once per key, tried again while the mail server is down. They name
+the shop as the order e-mails do (`notifications.shop_name`, Settings → Branding),
+not the request's host; their links go to the host the shopper used.
 """
 
 from django.contrib.auth import get_user_model
@@ -27,7 +29,7 @@ from commerce.inputs import normalise_email
 
 from .cart import merge_guest_cart
 from .guests import forget_guest
-from .notifications import EMAIL_RETRY, send_once
+from .notifications import EMAIL_RETRY, send_once, shop_name
 from .shopping_lists import merge_guest_lists
 from .tasks import background_task, enqueue_on_commit
 
@@ -105,7 +107,7 @@ def site_of(request) -> dict[str, str]:
     """What an account e-mail needs of the request, as task arguments."""
     site = get_current_site(request)
     return {
-        "site_name": site.name,
+        "site_name": shop_name(),
         "domain": site.domain,
         "protocol": "https" if request.is_secure() else "http",
     }
@@ -181,7 +183,8 @@ class QueuedPasswordResetForm(PasswordResetForm):
         queue_account_email(
             purpose,
             context["user"],
-            site_name=context["site_name"],
+            # Django's context names the host ("Reset your password at 127.0.0.1:8000").
+            site_name=shop_name(),
             domain=context["domain"],
             protocol=context["protocol"],
         )

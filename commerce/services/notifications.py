@@ -1,9 +1,17 @@
 """E-mails about orders: the shopper's confirmation, the staff notice, status changes.
 
 Each shopper e-mail has a plain-text body and an HTML alternative, rendered from
-commerce/templates/commerce/emails/<name>.{subject.txt,txt,html}. The .txt
+commerce/templates/commerce/emails/<name>.{subject.txt,txt,html}: order_placed,
+order_placed_staff, and one set per status the shopper hears about
+(order_shipped, order_cancelled, order_refunded). The .txt
 templates switch autoescaping off (plain text must show `&` as `&`); the HTML
 ones escape everything the shopper typed.
+
+What every shopper e-mail carries: the shop's name (Settings → Branding), a link
+to the order's page, absolute from the default site's root URL (`order_url`: the
+account's order page for an order placed signed in, the order's token link for a
+guest's), and money through the `money` tag (`plain=True` in the text parts), so an
+amount reads as it does on the site.
 
 Every e-mail is a background task (commerce/services/tasks.py), queued with the
 change it tells about (`queue_order_placed`, `queue_status_changed`): on the
@@ -32,7 +40,7 @@ from commerce.models import Order, OrderStatus, OrderStatusChange, SentEmail
 
 from .tasks import RetryPolicy, background_task, enqueue_on_commit
 
-#: Statuses the shopper hears about (one template set, order_status_changed.*).
+#: Statuses the shopper hears about, each with its template set (order_<status>.*).
 STATUS_CHANGE_EMAILS = frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED, OrderStatus.REFUNDED})
 
 #: Kinds of order e-mail (SentEmail.kind, and the template names).
@@ -160,7 +168,7 @@ def order_message(order: Order, kind: str, *, status: str | None = None) -> Emai
         status = status or order.status
         if status not in STATUS_CHANGE_EMAILS:
             return None
-        return _message("order_status_changed", {**context, "status": status}, [order.email])
+        return _message(f"order_{status}", {**context, "status": status}, [order.email])
     raise ValueError(f"Unknown order e-mail {kind!r}.")
 
 
@@ -173,15 +181,37 @@ def send_order_placed(order: Order) -> None:
             message.send()
 
 
-def shop_name() -> str:
+def _default_site():
     from wagtail.models import Site
 
+    return Site.objects.filter(is_default_site=True).first()
+
+
+def shop_name() -> str:
+    """The shop's name as the storefront shows it (Settings → Branding): every e-mail's
+    subject and signature, order and account e-mails alike."""
     from pages.models import BrandingSettings
 
-    site = Site.objects.filter(is_default_site=True).first()
+    site = _default_site()
     if site is not None:
         return BrandingSettings.for_site(site).shop_name
     return getattr(settings, "WAGTAIL_SITE_NAME", "Storefront")
+
+
+def site_url(path: str) -> str:
+    """`path` as an absolute URL on the default site (its root URL, as Wagtail builds page
+    links); without a site, the admin's base URL, which production must set anyway."""
+    site = _default_site()
+    root = site.root_url if site is not None else getattr(settings, "WAGTAILADMIN_BASE_URL", "")
+    return root.rstrip("/") + path
+
+
+def order_url(order: Order) -> str:
+    """Where the shopper sees `order`: their account's order page if they placed it signed
+    in, else the order's unguessable token link (the confirmation page guests reach)."""
+    if order.user_id is not None and order.number:
+        return site_url(reverse("account:order_detail", args=[order.number]))
+    return site_url(reverse("checkout:confirmation", args=[order.token]))
 
 
 def order_context(order) -> dict:
@@ -193,6 +223,7 @@ def order_context(order) -> dict:
         "order": order,
         "lines": list(order.lines.all()),
         "shop_name": shop_name(),
+        "order_url": order_url(order),
         "is_bank_transfer": order.awaits_bank_transfer,
         "payment_instructions": payment_instructions,
         "delivery_address": order.delivery_address_text,

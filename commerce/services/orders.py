@@ -12,10 +12,16 @@ Workflow (TRANSITIONS below is the whole rule):
   payment is voided (a captured one refunded).
 - paid/fulfilled → refunded: the goods never left, so stock goes back.
 - shipped/completed → refunded: the goods left; stock does not come back.
+- fulfilled → shipped: `ship_order`, with the carrier and tracking number staff
+  enter (both optional: a parcel handed over at the counter has none).
 - new → paid: only on the payment provider's word. Offline providers (cash on
   delivery, bank transfer) are settled by staff through `mark_paid`, which asks the
   provider to capture; card payments are settled at placement, so their order may
   move to paid only once its payment status already says paid.
+
+Cancelling and refunding are asked for first: `action_preview` says, from the same
+rules the change applies, which units go back to which warehouse and what happens
+to the money; the admin shows it on the confirmation page.
 
 Every change locks the order row and re-reads its status before deciding, so
 two staff clicking at once cannot both apply a change, and writes an
@@ -73,6 +79,51 @@ RESTOCK_ON_REFUND = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED})
 
 class OrderTransitionError(Exception):
     """The change is not allowed now; the message is meant for staff."""
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Where a shipped parcel can be followed; every part may be empty."""
+
+    carrier: str = ""
+    number: str = ""
+    url: str = ""
+
+
+#: Money after a cancel or refund, by the payment status before it (see _release_payment).
+MONEY_REFUNDED, MONEY_VOIDED, MONEY_NONE = "refunded", "voided", "none"
+
+
+@dataclass(frozen=True)
+class StockReturn:
+    description: str
+    sku: str
+    warehouse: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ActionPreview:
+    """What cancelling or refunding `order` would do now, for the confirmation page."""
+
+    order: Order
+    to_status: str
+    #: Units that go back on the shelf, per line and warehouse.
+    stock_returns: tuple[StockReturn, ...]
+    #: The goods left (shipped, completed): a refund puts nothing back.
+    goods_left: bool
+    #: Lines whose variant was deleted: their units have nowhere to go back to.
+    lost_lines: tuple[str, ...]
+    #: MONEY_REFUNDED (the amount goes back), MONEY_VOIDED (the reservation is released)
+    #: or MONEY_NONE (nothing was paid yet).
+    money: str
+    amount: Decimal
+    currency: str
+    payment_method_name: str
+
+    @property
+    def units_returned(self) -> int:
+        return sum(item.quantity for item in self.stock_returns)
 
 
 @dataclass(frozen=True)
@@ -145,6 +196,70 @@ def available_actions(order) -> list[Action]:
 # --- The one place a status changes ---------------------------------------------
 
 
+# --- What a cancel or refund would do (read only) --------------------------------
+
+
+def _check_refundable(payment_status: str) -> None:
+    if payment_status not in (PaymentStatus.AUTHORIZED, PaymentStatus.PAID):
+        raise OrderTransitionError(
+            "There is no payment to refund (the payment is "
+            f"{PaymentStatus(payment_status).label.lower()})."
+        )
+
+
+def _check_release(order, to_status: str) -> None:
+    """The checks `cancel_order` and `refund_order` make before they change anything."""
+    if order.status == to_status:
+        raise OrderTransitionError(
+            f"The order is already {label(to_status).lower()}; nothing was done."
+        )
+    check_transition(order.status, to_status)
+    if to_status == OrderStatus.REFUNDED:
+        _check_refundable(order.payment_status)
+
+
+def action_preview(order, to_status: str) -> ActionPreview:
+    """What `cancel_order` / `refund_order` would do to `order` as it is now; raises
+    OrderTransitionError, with the words the change itself would use, when it may not.
+    Nothing is locked: the change re-checks under the row lock (`expected_from`)."""
+    if to_status not in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+        raise OrderTransitionError("Only cancelling and refunding are previewed.")
+    _check_release(order, to_status)
+    restock = to_status == OrderStatus.CANCELLED or order.status in RESTOCK_ON_REFUND
+    returns, lost = [], []
+    if restock:
+        allocations = (
+            OrderLineAllocation.objects.filter(line__order=order)
+            .select_related("line", "warehouse")
+            .order_by("line_id", "id")
+        )
+        for allocation in allocations:
+            line = allocation.line
+            if line.variant_id is None:
+                lost.append(f"{allocation.quantity} × {line.description} ({line.sku})")
+                continue
+            returns.append(
+                StockReturn(
+                    line.description, line.sku, allocation.warehouse.name, allocation.quantity
+                )
+            )
+    money = {
+        PaymentStatus.PAID: MONEY_REFUNDED,
+        PaymentStatus.AUTHORIZED: MONEY_VOIDED,
+    }.get(order.payment_status, MONEY_NONE)
+    return ActionPreview(
+        order=order,
+        to_status=to_status,
+        stock_returns=tuple(returns),
+        goods_left=not restock,
+        lost_lines=tuple(lost),
+        money=money,
+        amount=order.grand_total,
+        currency=order.currency,
+        payment_method_name=order.payment_method_name,
+    )
+
+
 def _lock(order, expected_from=None) -> Order:
     locked = locks.lock_order(order.pk)
     if expected_from is not None and locked.status != expected_from:
@@ -173,19 +288,33 @@ def _apply(locked: Order, to_status: str, *, by, note: str, extra_fields=()) -> 
 
 def _sync(order: Order, locked: Order) -> None:
     """Copies the committed state back onto the caller's instance."""
-    for field in ("status", "payment_status", "payment_reference", "updated_at"):
+    for field in (
+        "status",
+        "payment_status",
+        "payment_reference",
+        "carrier",
+        "tracking_number",
+        "tracking_url",
+        "updated_at",
+    ):
         setattr(order, field, getattr(locked, field))
 
 
-def change_status(order, to_status, *, by=None, note="", expected_from=None) -> Order:
+def change_status(
+    order, to_status, *, by=None, note="", expected_from=None, tracking: Tracking | None = None
+) -> Order:
     """Moves `order` to `to_status`, if the workflow allows it from the status the
     locked row has; records who did it. `expected_from`: refuse if the order is no
     longer in the status the caller saw (a stale admin page).
 
-    Paying, cancelling and refunding have side effects (payment provider, stock,
-    coupon) and are delegated to `mark_paid`, `cancel_order` and `refund_order`, so
-    every path obeys the same rules.
+    Paying, shipping, cancelling and refunding have side effects (payment provider,
+    tracking, stock, coupon) and are delegated to `mark_paid`, `ship_order`,
+    `cancel_order` and `refund_order`, so every path obeys the same rules.
     """
+    if to_status == OrderStatus.SHIPPED:
+        return ship_order(
+            order, by=by, note=note, expected_from=expected_from, tracking=tracking or Tracking()
+        )
     if to_status == OrderStatus.CANCELLED:
         return cancel_order(order, by=by, note=note, expected_from=expected_from)
     if to_status == OrderStatus.REFUNDED:
@@ -211,6 +340,21 @@ def _settled_by_staff(order) -> bool:
         return provider_for(order).settled_by_staff
     except OrderTransitionError:
         return False
+
+
+def ship_order(order, *, by=None, note="", expected_from=None, tracking=Tracking()) -> Order:
+    """Marks a fulfilled order shipped and keeps where the parcel can be followed; the
+    shipped e-mail, queued with the change, reads them from the order."""
+    with transaction.atomic():
+        locked = _lock(order, expected_from)
+        check_transition(locked.status, OrderStatus.SHIPPED)
+        locked.carrier = tracking.carrier.strip()[:100]
+        locked.tracking_number = tracking.number.strip()[:100]
+        locked.tracking_url = tracking.url.strip()[:500]
+        fields = ["carrier", "tracking_number", "tracking_url"]
+        _apply(locked, OrderStatus.SHIPPED, by=by, note=note, extra_fields=fields)
+    _sync(order, locked)
+    return order
 
 
 def mark_paid(order, *, by, note="", expected_from=None) -> Order:
@@ -245,9 +389,7 @@ def cancel_order(order, *, by=None, note="", expected_from=None) -> Order:
     payment voided or refunded, history written; all or nothing."""
     with transaction.atomic():
         locked = _lock(order, expected_from)
-        if locked.status == OrderStatus.CANCELLED:
-            raise OrderTransitionError("The order is already cancelled; nothing was done.")
-        check_transition(locked.status, OrderStatus.CANCELLED)
+        _check_release(locked, OrderStatus.CANCELLED)
         _release_coupon(locked)
         units, lost = _return_stock(locked)
         # The provider last: if it refuses, the stock and coupon changes roll back.
@@ -267,14 +409,7 @@ def refund_order(order, *, by=None, note="", expected_from=None) -> Order:
     never left (paid, fulfilled); the coupon use is released."""
     with transaction.atomic():
         locked = _lock(order, expected_from)
-        if locked.status == OrderStatus.REFUNDED:
-            raise OrderTransitionError("The order is already refunded; nothing was done.")
-        check_transition(locked.status, OrderStatus.REFUNDED)
-        if locked.payment_status not in (PaymentStatus.AUTHORIZED, PaymentStatus.PAID):
-            raise OrderTransitionError(
-                "There is no payment to refund (the payment is "
-                f"{PaymentStatus(locked.payment_status).label.lower()})."
-            )
+        _check_release(locked, OrderStatus.REFUNDED)
         restock = locked.status in RESTOCK_ON_REFUND
         _release_coupon(locked)
         units, lost = _return_stock(locked) if restock else ({"before": {}, "after": {}}, "")

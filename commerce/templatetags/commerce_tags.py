@@ -9,22 +9,25 @@ from django.utils.safestring import mark_safe
 from wagtail.images.templatetags.wagtailimages_tags import PictureNode
 from wagtail.images.templatetags.wagtailimages_tags import image as parse_image_tag
 
-from commerce.money import format_amount, shop_currency
+from commerce.money import format_amount, format_money, shop_currency
 from commerce.services.catalog.structured_data import product_structured_data
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def money(context, amount, currency=None):
+def money(context, amount, currency=None, plain=False):
     """A price with the shop's currency, e.g. "25.43 EUR"; Decimal all the way.
 
     Orders pass their own `currency`: they keep the one they were placed in.
+    `plain=True`: the same words without markup (e-mails' text parts, subjects).
     """
     if amount is None:
         return ""
     if currency is None:
         currency = shop_currency(context.get("request"))
+    if plain:
+        return format_money(amount, currency)
     return format_html(
         '<span class="money"><span class="money__amount">{}</span> '
         '<span class="money__currency">{}</span></span>',

@@ -229,7 +229,7 @@ def test_a_status_email_per_status_change(smtp):
         f"order_status:{changes[OrderStatus.REFUNDED]}",
     }
     subjects = sorted(m.subject.split(order.number)[1] for m in smtp.received())
-    assert subjects == [" is on its way", " was refunded"]
+    assert subjects == [" is on its way", " was refunded (25.00 EUR)"]
     # Each change's task again: nothing more.
     for row in email_tasks().all():
         assert send_order_email_task.call(*row.args_kwargs["args"]) == "nothing to send"
@@ -329,4 +329,5 @@ def test_a_welcome_is_sent_once_per_account(smtp, homepage):
     (row,) = email_tasks().all()
     assert row.args_kwargs["args"][0] == f"account:welcome:{user.pk}"
     assert send_account_email_task.call(*row.args_kwargs["args"]) == "nothing to send"
-    assert [m.subject for m in smtp.received()] == ["Welcome to testserver"]
+    # The shop's name (Settings → Branding), not the host.
+    assert [m.subject for m in smtp.received()] == ["Welcome to Storefront"]
