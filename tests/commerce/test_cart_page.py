@@ -203,8 +203,8 @@ def test_the_stepper_buttons_post_to_the_line_view(client):
     response = client.post(url, {"quantity": "2", "adjust": "1"}, follow=True)
     assert [str(m) for m in response.context["messages"]] == ["Quantity updated."]
     assert CartLine.objects.get().quantity == 3
-    client.post(url, {"quantity": "3", "adjust": "-1"})
-    client.post(url, {"quantity": "7"})  # Update (or Enter): the typed quantity
+    client.post(url, {"quantity": "3", "adjust": "-1"}, follow=True)
+    client.post(url, {"quantity": "7"}, follow=True)  # Update (or Enter): the typed quantity
     assert CartLine.objects.get().quantity == 7
     response = client.post(url, {"quantity": "7", "adjust": "5"}, follow=True)
     assert response.status_code == 200 and CartLine.objects.get().quantity == 7
