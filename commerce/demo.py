@@ -378,18 +378,22 @@ def ensure_checkout_options():
     """Delivery and payment methods, and a welcome coupon: enough to check out."""
     from commerce.models import Coupon, DeliveryMethod, PaymentMethod
 
-    for order, (name, price, free_from) in enumerate(
+    # The home page's banner promises "Free delivery on orders over 50" and "Delivery in
+    # two working days" (home/demo.py): the methods keep that promise, also in a database
+    # seeded before (update, not get-or-create).
+    for order, (name, price, free_from, delivery_time) in enumerate(
         [
-            ("Parcel locker", "9.99", "200.00"),
-            ("Courier", "14.99", "300.00"),
-            ("Pick-up in store", "0", None),
+            ("Parcel locker", "4.99", "50.00", "1–2 working days"),
+            ("Courier", "9.99", "50.00", "Next working day"),
+            ("Pick-up in store", "0", None, "Ready in 2 hours"),
         ]
     ):
-        DeliveryMethod.objects.get_or_create(
+        DeliveryMethod.objects.update_or_create(
             name=name,
             defaults={
                 "price": Decimal(price),
                 "free_from": Decimal(free_from) if free_from else None,
+                "delivery_time": delivery_time,
                 "sort_order": order,
             },
         )

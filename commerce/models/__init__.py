@@ -1,5 +1,6 @@
 from .addresses import Address
 from .background import ScheduledRun, SentEmail
+from .bank_details import BankDetails
 from .cart import Cart, CartLine, Checkout
 from .catalog import (
     AttributeDefinition,
@@ -41,6 +42,7 @@ from .variants import ProductVariant, option_key_for, variant_set_errors
 __all__ = [
     "Address",
     "BackgroundTask",
+    "BankDetails",
     "ScheduledRun",
     "SentEmail",
     "Audience",

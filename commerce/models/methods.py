@@ -29,6 +29,11 @@ class DeliveryMethod(models.Model):
         validators=[MinValueValidator(ZERO)],
         help_text="Delivery costs nothing when the products (after discount) reach this value.",
     )
+    delivery_time = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text='How long it takes, as shoppers read it: "1–2 working days".',
+    )
     vat_rate = models.DecimalField(
         "VAT rate (%)",
         max_digits=5,
@@ -46,6 +51,16 @@ class DeliveryMethod(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_free(self) -> bool:
+        """Costs nothing whatever the cart holds (pick-up in store)."""
+        return self.price == ZERO
+
+    @property
+    def has_free_threshold(self) -> bool:
+        """Becomes free from some value of products (`free_from`); a free method has none."""
+        return self.free_from is not None and not self.is_free
 
 
 class PaymentMethod(models.Model):

@@ -25,8 +25,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
+from wagtail.images import get_image_model
 
 from commerce.inputs import parse_int
 from commerce.models import (
@@ -37,6 +38,7 @@ from commerce.models import (
     DeliveryMethod,
     PaymentMethod,
     Product,
+    ProductImage,
     ProductVariant,
     ShopPage,
 )
@@ -257,8 +259,27 @@ def _refuse_gift(line: CartLine) -> None:
         )
 
 
-def set_line_quantity(cart: Cart, line_id, quantity) -> str:
-    quantity = parse_quantity(quantity)
+#: What a stepper button may add to a line's quantity (the cart's − and + buttons).
+STEPS = (-1, 1)
+
+
+def parse_adjustment(raw) -> int:
+    step = parse_int(raw)
+    if step not in STEPS:
+        raise CartError("Use the − and + buttons, or type the quantity.")
+    return step
+
+
+def set_line_quantity(cart: Cart, line_id, quantity=None, *, adjust=None) -> str:
+    """Sets a bought line's quantity: `quantity`, or the quantity it has now plus `adjust`
+    (a stepper's −1 or +1, counted from the stored quantity, so a stale page or a double
+    click steps from what the cart holds). The quantity is at least 1: the − of a line of
+    one is refused, Remove takes a line out; stock and the per-line maximum cap it (with
+    a note), as when adding.
+    """
+    step = parse_adjustment(adjust) if adjust is not None else None
+    if step is None:
+        quantity = parse_quantity(quantity)
     with transaction.atomic():
         locks.lock_cart(cart.pk)
         line = _own_line(cart, line_id)
@@ -267,6 +288,12 @@ def set_line_quantity(cart: Cart, line_id, quantity) -> str:
             raise CartError(
                 f"{line.product_name} is no longer available; remove it from your cart."
             )
+        if step is not None:
+            quantity = line.quantity + step
+            if quantity < 1:
+                raise CartError(
+                    f"You have one {line.product_name} in your cart; use Remove to take it out."
+                )
         variant, available = _buyable_variant(line.variant_id)
         final, note = _capped(variant, quantity, available)
         line.quantity = final
@@ -345,10 +372,24 @@ class LineState:
     is_gift: bool = False
     gift: Gift | None = None  # on a gift line: what the engine gives
     url: str = ""  # the variant on its product page, while the product is live (`link_lines`)
+    thumbnail: ProductImage | None = None  # its first picture (`link_lines`)
 
     @property
     def product(self) -> Product | None:
         return self.variant.product if self.variant is not None else None
+
+    @property
+    def product_name(self) -> str:
+        """The product's name now; the description as added if the variant is gone."""
+        product = self.product
+        return product.name if product is not None else self.line.product_name
+
+    @property
+    def options_label(self) -> str:
+        """ "Size: M, Colour: Blue": the variant's options, "" without axes or variant."""
+        if self.variant is None:
+            return ""
+        return ", ".join(f"{o.definition.name}: {o.value}" for o in self.variant.sorted_options)
 
     @property
     def name(self) -> str:
@@ -663,8 +704,10 @@ def _apply_coupon(priced: list[LineState], code, user, email, now, coupon) -> Co
 
 
 def link_lines(summary: CartSummary, request) -> CartSummary:
-    """Sets each line's `url`: its variant on the product page (`?variant=<SKU>`), for the
-    lines whose product is live. The shop's URL is looked up once, not per line."""
+    """Sets what showing the lines needs: each line's `thumbnail` (`add_thumbnails`) and
+    `url`, its variant on the product page (`?variant=<SKU>`), for the lines whose product
+    is live. The shop's URL is looked up once, not per line."""
+    add_thumbnails(summary.lines)
     shop = ShopPage.for_request(request)
     base = shop.get_url(request=request) if shop is not None else None
     if base is None:
@@ -674,6 +717,74 @@ def link_lines(summary: CartSummary, request) -> CartSummary:
         if product is not None and product.live:
             state.url = shop.with_variant(base + shop.product_subpath(product), state.sku)
     return summary
+
+
+def continue_shopping_url(request) -> str:
+    """Where "Continue shopping" leads: the site's shop page, else its home page."""
+    shop = ShopPage.for_request(request)
+    return (shop.get_url(request=request) if shop is not None else None) or "/"
+
+
+def add_thumbnails(states: list[LineState]) -> None:
+    """Sets each line's `thumbnail`: the first of its variant's pictures in gallery order,
+    else the product's first picture; None for a line without either. Three queries
+    however many lines (variant pictures, galleries with their images, renditions), none
+    for a cart without variants."""
+    variants = [state.variant for state in states if state.variant is not None]
+    if not variants:
+        return
+    gallery = ProductImage.objects.order_by("sort_order", "pk").select_related("image")
+    prefetch_related_objects(
+        variants,
+        Prefetch("images", queryset=get_image_model().objects.only("pk"), to_attr="picked"),
+        Prefetch("product__images", queryset=gallery, to_attr="gallery"),
+        "product__gallery__image__renditions",
+    )
+    for state in states:
+        if state.variant is None:
+            continue
+        pictures = state.variant.product.gallery
+        picked = {image.pk for image in state.variant.picked}
+        chosen = [picture for picture in pictures if picture.image_id in picked]
+        state.thumbnail = (chosen or pictures or [None])[0]
+
+
+# --- Free delivery -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FreeDelivery:
+    """How far the cart is from free delivery by `method`."""
+
+    method: DeliveryMethod
+    remaining: Decimal  # 0: reached
+
+    @property
+    def reached(self) -> bool:
+        return self.remaining <= ZERO
+
+
+def free_delivery(summary: CartSummary, methods=None) -> FreeDelivery | None:
+    """What the cart still needs for free delivery, or None when no threshold applies.
+
+    The threshold is the chosen method's, if the cart has an active one (None if that one
+    has no threshold or is free anyway); else the lowest threshold among the active
+    methods (`methods`, the active ones if not given). It counts what pricing counts
+    (`pricing.calculate`): the products at promoted prices, gifts at 0, after the coupon's
+    discount, so the message and the delivery charge agree to the cent: exactly at the
+    threshold is free.
+    """
+    chosen = summary.cart.delivery_method if summary.cart.delivery_method_id else None
+    if chosen is not None and chosen.is_active:
+        candidates = [chosen]
+    else:
+        candidates = list(DeliveryMethod.objects.active() if methods is None else methods)
+    with_threshold = [method for method in candidates if method.has_free_threshold]
+    if not with_threshold or summary.is_empty:
+        return None
+    method = min(with_threshold, key=lambda m: (m.free_from, m.sort_order, m.pk))
+    goods = summary.totals.subtotal - summary.totals.discount
+    return FreeDelivery(method, max(ZERO, round_money(method.free_from - goods)))
 
 
 # --- What changed since the shopper last looked ----------------------------------

@@ -31,18 +31,23 @@ def _email(request):
 def cart_detail(request):
     cart = carts.get_cart(request)
     summary = None
+    free_delivery = None
+    delivery_form = DeliveryChoiceForm(
+        initial={"delivery_method": cart.delivery_method_id if cart else None}
+    )
     if cart is not None:
         summary = carts.link_lines(
             carts.summarize(cart, user=request.user, email=_email(request)), request
         )
         for change in carts.acknowledge_changes(summary):
             messages.warning(request, change)
+        free_delivery = carts.free_delivery(summary)
     context = {
         "cart": cart,
         "summary": summary,
-        "delivery_form": DeliveryChoiceForm(
-            initial={"delivery_method": cart.delivery_method_id if cart else None}
-        ),
+        "free_delivery": free_delivery,
+        "continue_url": carts.continue_shopping_url(request),
+        "delivery_form": delivery_form,
         "payment_form": PaymentChoiceForm(
             initial={"payment_method": cart.payment_method_id if cart else None}
         ),
@@ -84,7 +89,10 @@ def cart_line_update(request, line_id):
     try:
         if cart is None:
             raise CartError("Your cart is empty.")
-        note = carts.set_line_quantity(cart, line_id, request.POST.get("quantity"))
+        # A stepper button (− / +) posts `adjust`; "Update" and Enter post the typed quantity.
+        note = carts.set_line_quantity(
+            cart, line_id, request.POST.get("quantity"), adjust=request.POST.get("adjust")
+        )
     except CartError as error:
         messages.error(request, str(error))
     else:

@@ -48,7 +48,7 @@ def test_shopper_buys_two_products_with_a_coupon(live_server, page: Page, log_in
     page.locator('input[name="password"]').fill(SHOPPER_PASSWORD)
     page.locator('form button[type="submit"]').last.click()
     page.goto(f"{live_server.url}/cart/")
-    lines = page.locator("table.cart-lines tbody tr")
+    lines = page.locator(".cart-lines .cart-line")
     expect(lines).to_have_count(2)
 
     # A coupon, applied case-insensitively.

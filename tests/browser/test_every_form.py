@@ -169,7 +169,7 @@ def add_to_cart_from_product_page(page: Page, base, product, quantity="2"):
 
 def update_cart_quantity(page: Page, base, product, quantity):
     page.goto(f"{base}/cart/")
-    row = page.locator("tr.cart-line", has_text=product.name)
+    row = page.locator(".cart-line", has_text=product.name)
     row.get_by_label(f"Quantity of {product.name}").fill(quantity)
     submit(page, row.get_by_role("button", name="Update"))
     says(page, "Quantity updated")

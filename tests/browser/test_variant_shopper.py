@@ -175,7 +175,7 @@ def test_shopper_picks_size_and_colour_and_buys_two_variants(live_server, page: 
 
     # --- The cart holds both variants; check out with the mock card. ---
     page.goto(f"{live_server.url}/cart/")
-    lines = page.locator("table.cart-lines tbody tr")
+    lines = page.locator(".cart-lines .cart-line")
     expect(lines).to_have_count(2)
     expect(lines.filter(has_text="Size M, Colour Red")).to_have_count(1)
     expect(lines.filter(has_text="Size M, Colour Green")).to_have_count(1)
@@ -190,7 +190,7 @@ def test_shopper_picks_size_and_colour_and_buys_two_variants(live_server, page: 
     )
     order = Order.objects.get()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Thank you! Order {order.number}")
-    rows = page.locator("table.cart-lines tbody tr")
+    rows = page.locator(".cart-lines .cart-line")
     expect(rows).to_have_count(2)
     expect(
         rows.filter(has_text="Heritage coat").filter(has_text="Size M, Colour Red")
