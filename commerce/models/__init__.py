@@ -35,6 +35,7 @@ from .promotions import (
     VariantPrice,
 )
 from .shop_page import ShopPage
+from .stock_alerts import StockSubscription
 from .task_results import BackgroundTask
 from .variants import ProductVariant, option_key_for, variant_set_errors
 
@@ -80,6 +81,7 @@ __all__ = [
     "ShoppingList",
     "ShoppingListItem",
     "Stock",
+    "StockSubscription",
     "Warehouse",
     "option_key_for",
     "variant_set_errors",

@@ -383,6 +383,13 @@ def product_detail_context(product, request, preview=False):
         "next_url": variant_url(request.path, variant)
         if variant is not None and axes
         else request.path,
+        # "Notify me when back in stock": a chosen variant that is for sale but sold out
+        # (stock_alerts.subscribe's rule); signed-in shoppers' pages are never cached,
+        # so their address may be filled in.
+        "stock_alert": variant is not None and variant.availability == "out_of_stock",
+        "stock_alert_email": request.user.email
+        if getattr(request, "user", None) is not None and request.user.is_authenticated
+        else "",
         # The form's own bound; the cart applies the same limit (services.line_limits).
         "max_line_quantity": max_line_quantity(),
     }

@@ -156,6 +156,10 @@
     summary.querySelectorAll("[data-buy]").forEach(function (control) {
       control.disabled = !buyable;
     });
+    // "Notify me when back in stock" is for a chosen variant that is sold out.
+    summary.querySelectorAll("[data-stock-alert]").forEach(function (alertForm) {
+      alertForm.hidden = !(variant && availability === "out_of_stock");
+    });
     var url = variant ? variant.url : window.location.pathname;
     summary.querySelectorAll("[data-next-field]").forEach(function (field) { field.value = url; });
     if (window.history && window.history.replaceState) {
