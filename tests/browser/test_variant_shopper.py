@@ -69,7 +69,7 @@ def option(page: Page, axis: str, name: str):
 
 
 def summary(page: Page):
-    return page.locator(".product__summary")
+    return page.locator("[data-variant-summary]")
 
 
 @pytest.mark.django_db(transaction=True)

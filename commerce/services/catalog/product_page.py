@@ -234,18 +234,15 @@ def picker_groups(axes, variants, chosen) -> list[AxisGroup]:
 
 
 def gallery_for(product, variant) -> list[tuple]:
-    """[(product image, shown)]: the variant's own pictures first and shown, the rest of
-    the gallery hidden (the script shows them for another variant); the whole gallery
-    when the variant has no pictures of its own or none is chosen."""
+    """[(product image, selected)] in the gallery's order, one of them selected for the
+    large view: the variant's first own picture, else the gallery's first. Every picture
+    stays in the thumbnails, so a shopper can look at all of them whatever is chosen."""
     gallery = list(product.images.all())
-    own = picture_ids(variant) if variant is not None else []
-    if not own:
-        return [(image, True) for image in gallery]
-    first = [image for image in gallery if image.image_id in own]
-    if not first:
-        return [(image, True) for image in gallery]
-    rest = [image for image in gallery if image.image_id not in own]
-    return [(image, True) for image in first] + [(image, False) for image in rest]
+    own = set(picture_ids(variant)) if variant is not None else set()
+    first = next((image for image in gallery if image.image_id in own), None)
+    if first is None and gallery:
+        first = gallery[0]
+    return [(image, image is first) for image in gallery]
 
 
 def picture_ids(variant) -> list[int]:

@@ -100,15 +100,14 @@
     list.hidden = !offers.length;
   }
 
+  // The large view shows the variant's first own picture (the gallery's radio buttons,
+  // in the gallery's order); every picture stays among the thumbnails.
   function showPictures(variant) {
-    if (!gallery) return;
-    var own = variant && variant.pictures.length ? variant.pictures.map(String) : null;
-    var figures = Array.prototype.slice.call(gallery.querySelectorAll("[data-image]"));
-    var shown = figures.filter(function (f) { return !own || own.indexOf(f.dataset.image) >= 0; });
-    if (!shown.length) shown = figures;
-    figures.forEach(function (f) { f.hidden = shown.indexOf(f) < 0; });
-    // The first shown picture is the large one (the gallery's first child).
-    shown.slice().reverse().forEach(function (f) { gallery.insertBefore(f, gallery.firstChild); });
+    if (!gallery || !variant || !variant.pictures.length) return;
+    var own = variant.pictures.map(String);
+    var choices = Array.prototype.slice.call(gallery.querySelectorAll("[data-image-choice]"));
+    var first = choices.filter(function (c) { return own.indexOf(c.value) >= 0; })[0];
+    if (first) first.checked = true;
   }
 
   function show(variant, options) {
