@@ -213,17 +213,19 @@ def test_catalog_and_cart_forms(live_server, page: Page):
     # Product page: add to cart, save to the default list, save to a new list.
     add_to_cart_from_product_page(page, base, lamp, "2")
     submit(page, page.get_by_role("button", name="Save", exact=True))
-    says(page, "Added to “My list”")
+    says(page, f"Saved {lamp.name} to “My list”")
+    # The name field appears only once "New list…" is chosen.
+    expect(page.get_by_label("Name of the new list")).to_be_hidden()
     page.get_by_label("Save to list").select_option("new")
-    page.get_by_placeholder("New list name").fill("Gifts")
+    page.get_by_label("Name of the new list").fill("Gifts")
     submit(page, page.get_by_role("button", name="Save", exact=True))
-    says(page, "Added to “Gifts”")
+    says(page, f"Saved {lamp.name} to “Gifts”")
 
     # Tiles on the shop, category and search pages save to the default list.
     for path in ("/shop/", "/shop/c/lamps/", "/shop/search/?q=vase"):
         page.goto(base + path)
         submit(page, page.get_by_role("button", name=re.compile(r"^Save to list\W+Glass vase$")))
-        says(page, "Added to “My list”")
+        says(page, "Saved Glass vase to “My list”")
         expect(page).to_have_url(base + path)
 
     # A tile's add-to-cart (a product without axes), back to the same listing.

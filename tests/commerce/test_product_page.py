@@ -537,4 +537,7 @@ class TestQueryBudget:
 
 
 # +1: the running promotions' offers for the product's variants (one query, however many).
-PRODUCT_PAGE_QUERY_BUDGET = 21
+# +10 (issue 16): the delivery-and-returns setting (1), "You may also like" (the chosen ids,
+# the category's when none, then the tiles as a listing loads them: tile query, images,
+# renditions, tile attributes, lowest prices, offers, stocked options), fixed however many.
+PRODUCT_PAGE_QUERY_BUDGET = 31

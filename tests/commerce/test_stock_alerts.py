@@ -236,7 +236,7 @@ def test_a_resubscription_after_the_e_mail_is_a_new_alert(pan, django_capture_on
     assert len(mail.outbox) == 2
 
 
-# --- Unsubscribing -----------------------------------------------------------------------------
+# --- Unsubscribing ------------------------------------------------------------
 
 
 def test_unsubscribe_asks_on_get_and_removes_on_post(pan):
@@ -269,7 +269,7 @@ def test_one_token_cannot_touch_another_subscription(pan):
     assert StockSubscription.objects.filter(pk=grace.pk).exists()
 
 
-# --- The product page --------------------------------------------------------------------------
+# --- The product page ------------------------------------------------------------
 
 
 def notify_form(response):

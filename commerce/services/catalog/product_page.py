@@ -27,7 +27,13 @@ from commerce.services.inventory import available_stock_subquery, product_stock_
 from commerce.services.line_limits import max_line_quantity
 from commerce.services.price_history import attach_variant_lowest_prices
 
-from .listing import breadcrumb_links, image_prefetches, storefront_trail
+from .listing import (
+    breadcrumb_links,
+    image_prefetches,
+    storefront_trail,
+    tile_details,
+    tile_queryset,
+)
 from .promotion_offers import offers_for_variants
 
 VARIANT_PARAMETER = "variant"
@@ -325,6 +331,17 @@ def choose_prompt(axes) -> str:
     return f"Choose {listed}."
 
 
+def related_tiles(product, shop, request) -> list:
+    """ "You may also like": the tiles of `Product.objects.related_to(product)`, in its
+    order, loaded as every listing's tiles are (a fixed number of queries)."""
+    ids = Product.objects.related_to(product)
+    if not ids:
+        return []
+    loaded = {tile.pk: tile for tile in tile_queryset().filter(pk__in=ids)}
+    tiles = [loaded[pk] for pk in ids if pk in loaded]
+    return tile_details(tiles, shop, request)
+
+
 def product_detail_context(product, request, preview=False):
     from commerce.models import ShopPage
 
@@ -387,6 +404,8 @@ def product_detail_context(product, request, preview=False):
         "stock_alert_email": request.user.email
         if getattr(request, "user", None) is not None and request.user.is_authenticated
         else "",
+        # An editor's preview shows the product as drafted, without the live neighbours.
+        "related_products": related_tiles(product, shop, request) if not preview else [],
         # The form's own bound; the cart applies the same limit (services.line_limits).
         "max_line_quantity": max_line_quantity(),
     }
