@@ -13,7 +13,12 @@ and bench/ left out); `test_the_list_below_is_every_post_form` keeps it complete
 
     templates/includes/account_links.html          log out                    account
     commerce/product_detail.html                   add to cart                catalog, js off
-    commerce/lists/add_form.html                   save to list / new list    catalog
+    commerce/lists/add_form.html                   save to list / new list    catalog; product
+                                                                              page shopper, js off
+    commerce/stock_alerts/notify_form.html         notify me when back in
+                                                   stock                      product page shopper,
+                                                                              js on and off
+    commerce/stock_alerts/unsubscribe.html         unsubscribe                product page shopper
     commerce/includes/product_tile.html (2)        add to cart (products
                                                    without axes), save to
                                                    list                       catalog: shop,
@@ -67,6 +72,8 @@ SHOPPER_POST_FORMS = {
     "templates/includes/account_links.html": 1,
     "commerce/templates/commerce/product_detail.html": 1,
     "commerce/templates/commerce/lists/add_form.html": 1,
+    "commerce/templates/commerce/stock_alerts/notify_form.html": 1,
+    "commerce/templates/commerce/stock_alerts/unsubscribe.html": 1,
     "commerce/templates/commerce/includes/product_tile.html": 2,
     "commerce/templates/commerce/includes/cart_lines.html": 2,
     "commerce/templates/commerce/cart.html": 2,
