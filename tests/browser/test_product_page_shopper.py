@@ -97,7 +97,7 @@ def test_a_shopper_subscribes_to_a_sold_out_size_and_gets_one_e_mail_when_staff_
     alert.get_by_label("E-mail address").fill(SHOPPER)
     alert.get_by_role("button", name="Notify me").click()
     expect(phone.get_by_role("status")).to_contain_text(
-        f"We will e-mail {SHOPPER} once when Field coat — Size M, Colour Green is back in stock"
+        f"We will e-mail {SHOPPER} once when Field coat — Colour Green, Size M is back in stock"
     )
     expect(phone).to_have_url(re.compile(r"\?variant=COAT-M-G$"))
     # The sold-out state with the form, at both widths.
