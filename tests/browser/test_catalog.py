@@ -198,7 +198,7 @@ def test_shopper_filters_a_category_and_opens_a_product(live_server, page: Page)
     expect(page.locator("form.add-to-cart input[name=variant]")).to_have_value(
         str(teapot.variants.get().pk)
     )
-    expect(page.get_by_role("button", name="Add to cart")).to_be_enabled()
+    expect(page.get_by_role("button", name="Add to cart", exact=True)).to_be_enabled()
     breadcrumb = page.get_by_role("navigation", name="Breadcrumb")
     expect(breadcrumb.get_by_role("listitem")).to_have_text(
         ["Home", "Shop", "Home & living", "Tea", "Ochre teapot"]

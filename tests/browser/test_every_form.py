@@ -170,7 +170,7 @@ def no_js_page(browser, browser_context_args):
 def add_to_cart_from_product_page(page: Page, base, product, quantity="2"):
     page.goto(f"{base}/shop/p/{product.slug}/")
     page.get_by_label("Quantity").fill(quantity)
-    submit(page, page.get_by_role("button", name="Add to cart"))
+    submit(page, page.get_by_role("button", name="Add to cart", exact=True))
     says(page, "Added to your cart")
 
 
