@@ -1,4 +1,5 @@
-"""Rich text (the HTML Wagtail's editor stores) as plain text, one way for every reader.
+"""Text shoppers read, one way for every reader: rich text (the HTML Wagtail's editor stores)
+as plain text, and units of measure in words.
 
 The integration API v1 and the price feeds both send product descriptions
 as plain text; they read them through `rich_text_to_plain`, so a tag the one
@@ -27,3 +28,46 @@ def rich_text_to_plain(value: str) -> str:
     text = html.unescape(strip_tags(text))
     paragraphs = (part.strip() for part in _BLANK_LINE.split(text))
     return "\n\n".join(part for part in paragraphs if part)
+
+
+# --- Units of measure in words ------------------------------------------------------------
+# Products store their unit as staff and imports write it ("pcs", "szt.", "kg"); shoppers
+# read words: "per piece", "from 10 pieces". One table, singular and plural; a unit not
+# in it is shown as it was written.
+UNIT_WORDS: dict[str, tuple[str, str]] = {
+    "pcs": ("piece", "pieces"),
+    "pc": ("piece", "pieces"),
+    "pce": ("piece", "pieces"),
+    "piece": ("piece", "pieces"),
+    "szt": ("piece", "pieces"),
+    "szt.": ("piece", "pieces"),
+    "ea": ("item", "items"),
+    "kg": ("kilogram", "kilograms"),
+    "g": ("gram", "grams"),
+    "l": ("litre", "litres"),
+    "ml": ("millilitre", "millilitres"),
+    "m": ("metre", "metres"),
+    "cm": ("centimetre", "centimetres"),
+    "m2": ("square metre", "square metres"),
+    "m²": ("square metre", "square metres"),
+    "pair": ("pair", "pairs"),
+    "pr": ("pair", "pairs"),
+    "set": ("set", "sets"),
+    "pack": ("pack", "packs"),
+    "box": ("box", "boxes"),
+    "roll": ("roll", "rolls"),
+}
+
+
+def unit_name(unit: str, quantity=1) -> str:
+    """The unit in words for `quantity` of it: "piece" for 1, "pieces" otherwise."""
+    key = (unit or "").strip()
+    words = UNIT_WORDS.get(key.lower())
+    if words is None:
+        return key
+    return words[0] if quantity == 1 else words[1]
+
+
+def quantity_with_unit(quantity, unit: str) -> str:
+    """ "1 piece", "10 pieces", "2.5 kilograms"."""
+    return f"{quantity} {unit_name(unit, quantity)}"

@@ -216,6 +216,20 @@ class ProductViewSet(SnippetViewSet):
                 ],
                 heading="Categories and attributes",
             ),
+            # product part: "You may also like" on the product page, in this order; without
+            # a choice the page shows others of the main category (Product.objects.related_to).
+            ObjectList(
+                [
+                    InlinePanel(
+                        "related_links",
+                        heading="You may also like",
+                        label="Related product",
+                        help_text="Shown on the product page in this order. Leave empty to "
+                        "show other products of the main category.",
+                    )
+                ],
+                heading="Related",
+            ),
             ObjectList([StockPanel(heading="Stock per variant and warehouse")], heading="Stock"),
             # Go-live/expiry dates, shown in the status side panel: schedule a
             # price change by publishing the new prices with a go-live date.

@@ -9,6 +9,7 @@ from .catalog import (
     Product,
     ProductImage,
     ProductStatus,
+    RelatedProduct,
 )
 from .catalog_version import CatalogVersion
 from .coupons import Coupon, CouponKind, CouponRedemption, CouponScope
@@ -36,6 +37,8 @@ from .promotions import (
     VariantPrice,
 )
 from .shop_page import ShopPage
+from .shop_settings import ProductPageSettings
+from .stock_alerts import StockSubscription
 from .task_results import BackgroundTask
 from .variants import ProductVariant, option_key_for, variant_set_errors
 
@@ -76,12 +79,15 @@ __all__ = [
     "PaymentStatus",
     "Product",
     "ProductImage",
+    "ProductPageSettings",
     "ProductStatus",
     "ProductVariant",
+    "RelatedProduct",
     "ShopPage",
     "ShoppingList",
     "ShoppingListItem",
     "Stock",
+    "StockSubscription",
     "Warehouse",
     "option_key_for",
     "variant_set_errors",

@@ -254,6 +254,25 @@ class ProductQuerySet(SearchableQuerySetMixin, models.QuerySet):
         `Product.is_purchasable` is the same rule for one loaded row."""
         return self.filter(live=True, status=ProductStatus.ACTIVE)
 
+    def related_to(self, product, limit: int = 4) -> list[int]:
+        """The ids of the products shown as "You may also like" on `product`'s page, in
+        order: the ones staff chose (`Product.related_links`, in their order), else the
+        others of its main category (featured first, then by name); storefront-visible
+        ones only, `product` itself never. One query, two when nothing chosen is visible."""
+        visible = self.visible().exclude(pk=product.pk)
+        chosen = list(
+            visible.filter(related_from__product=product)
+            .order_by("related_from__sort_order", "related_from__pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if chosen or product.main_category_id is None:
+            return chosen
+        return list(
+            visible.filter(main_category_id=product.main_category_id)
+            .order_by("-is_featured", "name", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+
     def annotate_approved_schedule(self):
         """Whether a publication is scheduled, in the query (as Wagtail's pages do), so a
         listing that shows `listing_status` costs no query per row."""
@@ -525,3 +544,28 @@ class ProductImage(Orderable):
     @property
     def alt(self):
         return self.alt_text or self.image.default_alt_text
+
+
+class RelatedProduct(Orderable):
+    """A product staff chose to show on another's page ("You may also like"), in order.
+    Part of the product's cluster: drafts, revisions and publishing carry the choice."""
+
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="related_links")
+    related = models.ForeignKey(
+        Product,
+        on_delete=models.CASCADE,
+        related_name="related_from",
+        verbose_name="product",
+    )
+
+    panels = [FieldPanel("related")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "related product"
+        constraints = [
+            models.UniqueConstraint(fields=["product", "related"], name="related_product_once")
+        ]
+
+    def clean(self):
+        if self.related_id is not None and self.related_id == self.product_id:
+            raise ValidationError({"related": "A product cannot be related to itself."})

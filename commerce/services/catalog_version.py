@@ -132,6 +132,7 @@ def storefront_models():
         Category,
         Product,
         ProductImage,
+        ProductPageSettings,
         ProductVariant,
         Promotion,
         PromotionCondition,
@@ -165,6 +166,8 @@ def storefront_models():
         Site,
         BrandingSettings,
         FooterSettings,
+        # The delivery-and-returns note on every product page.
+        ProductPageSettings,
         get_image_model(),
     )
 

@@ -6,6 +6,7 @@ from django.db.models import Count, Sum
 from commerce.models import OrderLineAllocation, Stock
 from commerce.services import locks
 from commerce.services.catalog_version import bump_if_availability_changed
+from commerce.services.stock_alerts import queue_restocked
 
 
 def available_stock_subquery(variant_ref="pk"):
@@ -68,7 +69,9 @@ def set_stock_levels(levels: dict[int, dict[int, int]]) -> None:
     locked in id order (services.locks.lock_stock, as order placement locks
     them), so an edit in the admin and a checkout never deadlock or interleave.
     When a variant goes in or out of stock, the catalog version is bumped in
-    the same transaction, after the stock (catalog_version.bump_if_availability_changed).
+    the same transaction, after the stock (catalog_version.bump_if_availability_changed),
+    and a variant that comes back has its back-in-stock alerts queued with the commit
+    (stock_alerts.queue_restocked).
     """
     if any(q < 0 for per_warehouse in levels.values() for q in per_warehouse.values()):
         raise ValueError("Stock cannot be negative.")
@@ -89,7 +92,10 @@ def set_stock_levels(levels: dict[int, dict[int, int]]) -> None:
             if quantity is not None and stock.quantity != quantity:
                 stock.quantity = quantity
                 stock.save(update_fields=["quantity"])
-        bump_if_availability_changed(before=before, after=units_by_variant(rows, counted=offered))
+        after = units_by_variant(rows, counted=offered)
+        # Alerts before the bump: the version row is locked last (services.locks).
+        queue_restocked(before=before, after=after)
+        bump_if_availability_changed(before=before, after=after)
 
 
 class WarehouseInUse(Exception):

@@ -11,6 +11,7 @@ from wagtail.images.templatetags.wagtailimages_tags import image as parse_image_
 
 from commerce.money import format_amount, format_money, shop_currency
 from commerce.services.catalog.structured_data import product_structured_data
+from commerce.text import unit_name as unit_in_words
 
 register = template.Library()
 
@@ -92,3 +93,9 @@ def product_picture(parser, token):
     return PictureNodeWithParsedFilters(
         node.image_expr, node.filter_specs, output_var_name=node.output_var_name, attrs=node.attrs
     )
+
+
+@register.filter
+def unit_name(unit, quantity=1):
+    """A product's unit in words (commerce.text.unit_name): "per {{ product.unit|unit_name }}"."""
+    return unit_in_words(unit, quantity)

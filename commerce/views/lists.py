@@ -62,7 +62,7 @@ def create(request):
 @limit_writes("list_writes")
 def add(request):
     """From a product page or tile: a variant (or a product's only one) into a chosen list,
-    the default one, or a new one."""
+    the default one, or a new one (named in `new_name`); the message names both."""
     owner = lists.owner_for(request, create=True)
     target = request.POST.get("list", "")
     try:
@@ -73,7 +73,7 @@ def add(request):
             shopping_list = lists.own_list(owner, target)
         else:
             shopping_list = lists.default_list(owner)
-        lists.add_item(
+        item = lists.add_item(
             shopping_list,
             variant,
             request.POST.get("quantity", "1"),
@@ -82,7 +82,8 @@ def add(request):
     except ListError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Added to “{shopping_list.name}”.")
+        messages.success(request, f"Saved {item.product_name} to “{shopping_list.name}”.")
+    # Back where the shopper was (a tile's listing page, the product page), if on this site.
     return redirect_back(request, default="lists:index")
 
 

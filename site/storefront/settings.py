@@ -465,6 +465,12 @@ STOREFRONT_RATE_LIMITS = {
     "cart_writes": env_rate("LIMIT_CART_WRITES_PER_SESSION", "120/m"),
     "list_writes": env_rate("LIMIT_LIST_WRITES_PER_SESSION", "120/m"),
 }
+# --- product part: back-in-stock alerts (commerce.views.stock_alerts) ---
+STOREFRONT_RATE_LIMITS |= {
+    "stock_alert_ip": env_rate("LIMIT_STOCK_ALERT_PER_IP", "30/h"),
+    "stock_alert_address": env_rate("LIMIT_STOCK_ALERT_PER_ADDRESS", "10/h"),
+}
+# --- end product part ---
 # After this many refused coupon codes in an hour (per cart or per address), every
 # refusal reads the same, whether the code exists or not.
 STOREFRONT_COUPON_GUESS_AFTER = env_int("COUPON_GUESS_AFTER", 3)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("cart/", include("commerce.urls.cart")),
     path("checkout/", include("commerce.urls.checkout")),
     path("lists/", include("commerce.urls.lists")),
+    path("stock-alerts/", include("commerce.urls.stock_alerts")),  # product part
     path("", include("commerce.integrations.urls")),
 ]
 

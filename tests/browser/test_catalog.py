@@ -191,14 +191,14 @@ def test_shopper_filters_a_category_and_opens_a_product(live_server, page: Page)
         has=page.get_by_role("rowheader", name="Glaze", exact=True)
     )
     expect(colour_row.get_by_role("cell")).to_have_text("Ochre")
-    expect(page.locator(".product__summary .availability")).to_have_text("In stock")
+    expect(page.locator("[data-variant-summary] .availability")).to_have_text("In stock")
     # Sold as one variant: its SKU, no picker, and the forms carry that variant.
     expect(page.locator(".product__sku")).to_have_text(f"SKU {teapot.variants.get().sku}")
     expect(page.locator("form.variant-picker")).to_have_count(0)
     expect(page.locator("form.add-to-cart input[name=variant]")).to_have_value(
         str(teapot.variants.get().pk)
     )
-    expect(page.get_by_role("button", name="Add to cart")).to_be_enabled()
+    expect(page.get_by_role("button", name="Add to cart", exact=True)).to_be_enabled()
     breadcrumb = page.get_by_role("navigation", name="Breadcrumb")
     expect(breadcrumb.get_by_role("listitem")).to_have_text(
         ["Home", "Shop", "Home & living", "Tea", "Ochre teapot"]

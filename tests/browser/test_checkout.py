@@ -35,11 +35,11 @@ def test_shopper_buys_two_products_with_a_coupon(live_server, page: Page, log_in
 
     # As a guest: two products into the cart from their pages.
     page.goto(f"{live_server.url}/shop/p/{teapot.slug}/")
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Added to your cart")
     page.goto(f"{live_server.url}/shop/p/{cups.slug}/")
     page.get_by_label("Quantity").fill("2")
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     expect(page.locator(".cart-link")).to_contain_text("3")
 
     # Sign in: the guest cart comes along.

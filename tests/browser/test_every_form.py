@@ -13,7 +13,12 @@ and bench/ left out); `test_the_list_below_is_every_post_form` keeps it complete
 
     templates/includes/account_links.html          log out                    account
     commerce/product_detail.html                   add to cart                catalog, js off
-    commerce/lists/add_form.html                   save to list / new list    catalog
+    commerce/lists/add_form.html                   save to list / new list    catalog; product
+                                                                              page shopper, js off
+    commerce/stock_alerts/notify_form.html         notify me when back in
+                                                   stock                      product page shopper,
+                                                                              js on and off
+    commerce/stock_alerts/unsubscribe.html         unsubscribe                product page shopper
     commerce/includes/product_tile.html (2)        add to cart (products
                                                    without axes), save to
                                                    list                       catalog: shop,
@@ -67,6 +72,8 @@ SHOPPER_POST_FORMS = {
     "templates/includes/account_links.html": 1,
     "commerce/templates/commerce/product_detail.html": 1,
     "commerce/templates/commerce/lists/add_form.html": 1,
+    "commerce/templates/commerce/stock_alerts/notify_form.html": 1,
+    "commerce/templates/commerce/stock_alerts/unsubscribe.html": 1,
     "commerce/templates/commerce/includes/product_tile.html": 2,
     "commerce/templates/commerce/includes/cart_lines.html": 2,
     "commerce/templates/commerce/cart.html": 2,
@@ -163,7 +170,7 @@ def no_js_page(browser, browser_context_args):
 def add_to_cart_from_product_page(page: Page, base, product, quantity="2"):
     page.goto(f"{base}/shop/p/{product.slug}/")
     page.get_by_label("Quantity").fill(quantity)
-    submit(page, page.get_by_role("button", name="Add to cart"))
+    submit(page, page.get_by_role("button", name="Add to cart", exact=True))
     says(page, "Added to your cart")
 
 
@@ -213,17 +220,19 @@ def test_catalog_and_cart_forms(live_server, page: Page):
     # Product page: add to cart, save to the default list, save to a new list.
     add_to_cart_from_product_page(page, base, lamp, "2")
     submit(page, page.get_by_role("button", name="Save", exact=True))
-    says(page, "Added to “My list”")
+    says(page, f"Saved {lamp.name} to “My list”")
+    # The name field appears only once "New list…" is chosen.
+    expect(page.get_by_label("Name of the new list")).to_be_hidden()
     page.get_by_label("Save to list").select_option("new")
-    page.get_by_placeholder("New list name").fill("Gifts")
+    page.get_by_label("Name of the new list").fill("Gifts")
     submit(page, page.get_by_role("button", name="Save", exact=True))
-    says(page, "Added to “Gifts”")
+    says(page, f"Saved {lamp.name} to “Gifts”")
 
     # Tiles on the shop, category and search pages save to the default list.
     for path in ("/shop/", "/shop/c/lamps/", "/shop/search/?q=vase"):
         page.goto(base + path)
         submit(page, page.get_by_role("button", name=re.compile(r"^Save to list\W+Glass vase$")))
-        says(page, "Added to “My list”")
+        says(page, "Saved Glass vase to “My list”")
         expect(page).to_have_url(base + path)
 
     # A tile's add-to-cart (a product without axes), back to the same listing.

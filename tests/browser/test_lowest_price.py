@@ -50,7 +50,7 @@ def test_the_lowest_price_follows_the_chosen_variant(live_server, page: Page):
         )
 
     page.goto(f"{live_server.url}/shop/p/{coat.slug}/")
-    lowest = page.locator(".product__summary [data-lowest-price]")
+    lowest = page.locator("[data-variant-summary] [data-lowest-price]")
     expect(lowest).to_be_hidden()  # nothing chosen yet
 
     def choose(name):
@@ -63,5 +63,5 @@ def test_the_lowest_price_follows_the_chosen_variant(live_server, page: Page):
     choose("M")
     expect(lowest).to_have_text("Lowest price in the 30 days before the reduction: 95.00 EUR")
     choose("L")  # not reduced
-    expect(page.locator(".product__summary [data-compare-at]")).to_be_hidden()
+    expect(page.locator("[data-variant-summary] [data-compare-at]")).to_be_hidden()
     expect(lowest).to_be_hidden()

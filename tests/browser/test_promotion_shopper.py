@@ -53,7 +53,7 @@ def test_shopper_reaches_a_threshold_and_gets_the_price_and_the_gift(live_server
     make_payment_method("mock_card", name="Card")
 
     page.goto(f"{live_server.url}/shop/p/{mug.slug}/")
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     page.goto(f"{live_server.url}/cart/")
     set_quantity(page, "Mug", 9)
 

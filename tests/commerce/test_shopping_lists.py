@@ -494,9 +494,9 @@ def test_a_deactivated_variant_shows_unavailable_and_cannot_go_to_the_cart(user,
 def test_the_add_form_takes_a_variant_or_the_only_variant_of_a_product(client, coat):
     plain = make_product("Mug", stock=2)
     assert post_add(client, variant=variant("COAT-M").pk, product=coat.pk) == [
-        "Added to “My list”."
+        f"Saved {variant('COAT-M').description} to “My list”."
     ]
-    assert post_add(client, product=plain.pk) == ["Added to “My list”."]
+    assert post_add(client, product=plain.pk) == ["Saved Mug to “My list”."]
     assert set(ShoppingListItem.objects.values_list("sku", flat=True)) == {
         "COAT-M",
         only_variant(plain).sku,

@@ -380,7 +380,9 @@ class TestProductPage:
     def test_gallery_uses_responsive_webp_renditions(self, client, shop):
         product = make_product("Pictured", images=2)
         html = client.get(f"/shop/p/{product.slug}/").content.decode()
-        assert html.count("<picture>") == 2
+        # Two large views and their two thumbnails.
+        assert html.count("<picture>") == 4
+        assert html.count('<figure class="gallery__view"') == 2
         assert 'type="image/webp"' in html
         assert re.search(r'srcset="[^"]+ 480w, [^"]+ 960w', html)
 

@@ -27,7 +27,13 @@ from commerce.services.inventory import available_stock_subquery, product_stock_
 from commerce.services.line_limits import max_line_quantity
 from commerce.services.price_history import attach_variant_lowest_prices
 
-from .listing import breadcrumb_links, image_prefetches, storefront_trail
+from .listing import (
+    breadcrumb_links,
+    image_prefetches,
+    storefront_trail,
+    tile_details,
+    tile_queryset,
+)
 from .promotion_offers import offers_for_variants
 
 VARIANT_PARAMETER = "variant"
@@ -234,18 +240,15 @@ def picker_groups(axes, variants, chosen) -> list[AxisGroup]:
 
 
 def gallery_for(product, variant) -> list[tuple]:
-    """[(product image, shown)]: the variant's own pictures first and shown, the rest of
-    the gallery hidden (the script shows them for another variant); the whole gallery
-    when the variant has no pictures of its own or none is chosen."""
+    """[(product image, selected)] in the gallery's order, one of them selected for the
+    large view: the variant's first own picture, else the gallery's first. Every picture
+    stays in the thumbnails, so a shopper can look at all of them whatever is chosen."""
     gallery = list(product.images.all())
-    own = picture_ids(variant) if variant is not None else []
-    if not own:
-        return [(image, True) for image in gallery]
-    first = [image for image in gallery if image.image_id in own]
-    if not first:
-        return [(image, True) for image in gallery]
-    rest = [image for image in gallery if image.image_id not in own]
-    return [(image, True) for image in first] + [(image, False) for image in rest]
+    own = set(picture_ids(variant)) if variant is not None else set()
+    first = next((image for image in gallery if image.image_id in own), None)
+    if first is None and gallery:
+        first = gallery[0]
+    return [(image, image is first) for image in gallery]
 
 
 def picture_ids(variant) -> list[int]:
@@ -328,6 +331,17 @@ def choose_prompt(axes) -> str:
     return f"Choose {listed}."
 
 
+def related_tiles(product, shop, request) -> list:
+    """ "You may also like": the tiles of `Product.objects.related_to(product)`, in its
+    order, loaded as every listing's tiles are (a fixed number of queries)."""
+    ids = Product.objects.related_to(product)
+    if not ids:
+        return []
+    loaded = {tile.pk: tile for tile in tile_queryset().filter(pk__in=ids)}
+    tiles = [loaded[pk] for pk in ids if pk in loaded]
+    return tile_details(tiles, shop, request)
+
+
 def product_detail_context(product, request, preview=False):
     from commerce.models import ShopPage
 
@@ -383,6 +397,15 @@ def product_detail_context(product, request, preview=False):
         "next_url": variant_url(request.path, variant)
         if variant is not None and axes
         else request.path,
+        # "Notify me when back in stock": a chosen variant that is for sale but sold out
+        # (stock_alerts.subscribe's rule); signed-in shoppers' pages are never cached,
+        # so their address may be filled in.
+        "stock_alert": variant is not None and variant.availability == "out_of_stock",
+        "stock_alert_email": request.user.email
+        if getattr(request, "user", None) is not None and request.user.is_authenticated
+        else "",
+        # An editor's preview shows the product as drafted, without the live neighbours.
+        "related_products": related_tiles(product, shop, request) if not preview else [],
         # The form's own bound; the cart applies the same limit (services.line_limits).
         "max_line_quantity": max_line_quantity(),
     }

@@ -100,15 +100,14 @@
     list.hidden = !offers.length;
   }
 
+  // The large view shows the variant's first own picture (the gallery's radio buttons,
+  // in the gallery's order); every picture stays among the thumbnails.
   function showPictures(variant) {
-    if (!gallery) return;
-    var own = variant && variant.pictures.length ? variant.pictures.map(String) : null;
-    var figures = Array.prototype.slice.call(gallery.querySelectorAll("[data-image]"));
-    var shown = figures.filter(function (f) { return !own || own.indexOf(f.dataset.image) >= 0; });
-    if (!shown.length) shown = figures;
-    figures.forEach(function (f) { f.hidden = shown.indexOf(f) < 0; });
-    // The first shown picture is the large one (the gallery's first child).
-    shown.slice().reverse().forEach(function (f) { gallery.insertBefore(f, gallery.firstChild); });
+    if (!gallery || !variant || !variant.pictures.length) return;
+    var own = variant.pictures.map(String);
+    var choices = Array.prototype.slice.call(gallery.querySelectorAll("[data-image-choice]"));
+    var first = choices.filter(function (c) { return own.indexOf(c.value) >= 0; })[0];
+    if (first) first.checked = true;
   }
 
   function show(variant, options) {
@@ -155,6 +154,10 @@
     var buyable = availability === "in_stock";
     summary.querySelectorAll("[data-buy]").forEach(function (control) {
       control.disabled = !buyable;
+    });
+    // "Notify me when back in stock" is for a chosen variant that is sold out.
+    summary.querySelectorAll("[data-stock-alert]").forEach(function (alertForm) {
+      alertForm.hidden = !(variant && availability === "out_of_stock");
     });
     var url = variant ? variant.url : window.location.pathname;
     summary.querySelectorAll("[data-next-field]").forEach(function (field) { field.value = url; });
