@@ -83,8 +83,8 @@ def added_message(variant_id, note: str = ""):
     else:
         text = "Added to your cart."
     return format_html(
-        '{} <a class="message__link" href="{}">View cart</a> '
-        '<a class="message__link" href="{}">Checkout</a>',
+        '{} <span class="message__actions"><a class="message__link" href="{}">View cart</a> '
+        '<a class="message__link" href="{}">Checkout</a></span>',
         text,
         reverse("cart:detail"),
         reverse("checkout:start"),
