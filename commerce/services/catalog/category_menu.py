@@ -5,8 +5,10 @@ Editors switch it per shop page ("Show categories in the menu", Promote tab) bes
 "Show in menus"; categories come and go with the storefront rule
 (`Category.objects.on_storefront()`). Registered as a `pages.navigation` hook
 (commerce/wagtail_hooks.py): two queries whatever the number of categories, none when the
-categories when no shop page in the menu shows them.
+menu has no shop page.
 """
+
+from django.contrib.contenttypes.models import ContentType
 
 from commerce.models import Category, ShopPage
 from pages.navigation import MenuItem
@@ -16,7 +18,12 @@ MENU_DEPTH = 2  # top categories and their children; deeper ones are a click awa
 
 def category_menu(request, pages) -> dict[int, list[MenuItem]]:
     """{shop page id: its category items} for the shop pages among the menu's `pages`."""
-    by_id = {page.pk: page for page in pages}
+    # Content types are cached per process (Django's ContentTypeManager): no query here, and
+    # none at all for a menu without a shop page.
+    shop_type = ContentType.objects.get_for_model(ShopPage).pk
+    by_id = {page.pk: page for page in pages if page.content_type_id == shop_type}
+    if not by_id:
+        return {}
     shops = list(ShopPage.objects.filter(pk__in=by_id, categories_in_menu=True).only("pk"))
     if not shops:
         return {}
