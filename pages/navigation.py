@@ -52,7 +52,6 @@ def build_main_menu(request, current_page=None) -> list[MenuItem]:
             "url_path",
             "draft_title",
             "locale_id",
-            "content_type_id",
         )
     )
     current_path = current_page.path if current_page is not None else None

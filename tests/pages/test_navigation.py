@@ -1,7 +1,6 @@
 """Main menu from the page tree; footer and branding from site settings."""
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from wagtail.models import PageViewRestriction, Site
 
@@ -61,8 +60,9 @@ def test_menu_costs_the_same_queries_for_any_number_of_pages(
     # Wagtail keeps the sites' root paths in the cache, filled by any earlier page view
     # (tests start with an empty cache, so fill it here).
     Site.get_site_root_paths()
-    # Content types too (the menu's hooks ask whether a page is the shop).
-    ContentType.objects.get_for_model(ShopPage)
+    # The request's shop page (none here), looked up once per request by the header: the
+    # shop's menu hook reads it (commerce.services.catalog.category_menu).
+    ShopPage.for_request(request)
 
     with django_assert_num_queries(2) as small:
         build_main_menu(request)
