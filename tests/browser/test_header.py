@@ -55,7 +55,7 @@ def test_on_a_phone_the_menu_is_closed_until_menu_is_tapped(live_server, shop, p
         assert header_height(page) < 120, url
         expect(menu_link(page, "Kitchen")).to_be_hidden()
         expect(page.get_by_role("link", name="Log in")).to_be_hidden()
-        expect(page.get_by_role("searchbox", name="Search products")).to_be_visible()
+        expect(page.get_by_role("searchbox", name="Search the shop")).to_be_visible()
         assert small_touch_targets(page) == [], url
         check_page(page, f"header {url} closed")
 
@@ -93,7 +93,7 @@ def test_a_phone_shopper_searches_by_code_adds_and_sees_the_mini_cart(
 ):
     page = phone_page
     page.goto(live_server.url + "/")
-    search = page.get_by_role("searchbox", name="Search products")
+    search = page.get_by_role("searchbox", name="Search the shop")
     search.fill(" rain-m ")
     search.press("Enter")
     expect(page).to_have_url(re.compile(rf"/shop/p/{shop['coat'].slug}/\?variant=RAIN-M$"))
@@ -129,7 +129,7 @@ def test_without_javascript_search_cart_link_and_mini_cart_work(live_server, sho
     page.goto(f"{live_server.url}/shop/p/{shop['pan'].slug}/")
     page.get_by_role("button", name="Add to cart").click()
     expect(page.locator(".messages")).to_contain_text("Added to your cart: Iron pan.")
-    page.get_by_role("searchbox", name="Search products").fill("pan")
+    page.get_by_role("searchbox", name="Search the shop").fill("pan")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page).to_have_url(re.compile(r"/shop/search/\?q=pan$"))
     page.get_by_text("Show what is in your cart").click()
