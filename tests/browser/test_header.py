@@ -47,7 +47,7 @@ def small_header_targets(page: Page) -> list[str]:
             'header a, header button, header summary, header input, .message__link')]
           .filter((e) => e.getBoundingClientRect().width && !e.closest('.visually-hidden'))
           .filter((e) => e.getBoundingClientRect().height < minimum - 0.5)
-          .map((e) => `${e.tagName} "${e.innerText.trim()}" ${e.getBoundingClientRect().height}px`)""",
+          .map((e) => `${e.tagName} "${e.innerText.trim()}" is ${e.offsetHeight}px high`)""",
         MIN_TOUCH_TARGET,
     )
 
