@@ -44,7 +44,8 @@ def small_header_targets(page: Page) -> list[str]:
     every visible link, button, summary and field in it."""
     return page.evaluate(
         """(minimum) => [...document.querySelectorAll(
-            'header a, header button, header summary, header input, .message__link')]
+            '.site-header a, .site-header button, .site-header summary, .site-header input,'
+            + '.message__link')]
           .filter((e) => e.getBoundingClientRect().width && !e.closest('.visually-hidden'))
           .filter((e) => e.getBoundingClientRect().height < minimum - 0.5)
           .map((e) => `${e.tagName} "${e.innerText.trim()}" is ${e.offsetHeight}px high`)""",
