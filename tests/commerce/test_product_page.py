@@ -519,4 +519,5 @@ class TestQueryBudget:
 
 
 # +1: the running promotions' offers for the product's variants (one query, however many).
-PRODUCT_PAGE_QUERY_BUDGET = 21
+# +1: the shop's categories in the main menu (one query for the whole tree).
+PRODUCT_PAGE_QUERY_BUDGET = 22
