@@ -14,6 +14,8 @@ from commerce.admin.delete_views import WarehouseDeleteBulkAction
 from commerce.admin.variant_chooser import variant_chooser_viewset
 from commerce.admin.views import product_stock
 from commerce.admin.viewsets import ShopViewSetGroup
+from commerce.services.catalog.category_menu import category_menu
+from pages.navigation import MENU_CHILDREN_HOOK
 
 register_snippet(ShopViewSetGroup)
 # After Wagtail's own (order 0), so that it replaces the generic delete for warehouses.
@@ -87,3 +89,7 @@ def background_task_permissions():
 
 
 # --- end of the background tasks report --------------------------------------------------------
+
+
+# The shop's categories in the main menu, under the shop page's item (pages.navigation).
+hooks.register(MENU_CHILDREN_HOOK, category_menu)

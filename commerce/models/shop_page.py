@@ -18,6 +18,14 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
     """Editors place it in the page tree; its intro is editable, its routes are code."""
 
     intro = models.TextField(blank=True, max_length=600)
+    categories_in_menu = models.BooleanField(
+        "show categories in the menu",
+        default=True,
+        help_text=(
+            "Under this page's menu item: the top categories shoppers can reach and their "
+            'subcategories. Needs "Show in menus" above.'
+        ),
+    )
 
     max_count = 1
     parent_page_types = ["home.HomePage"]
@@ -25,7 +33,11 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
     base_form_class = StorefrontPageForm
 
     content_panels = [*Page.content_panels, FieldPanel("intro")]
-    promote_panels = [*Page.promote_panels, *SeoMixin.seo_panels]
+    promote_panels = [
+        *Page.promote_panels,
+        FieldPanel("categories_in_menu"),
+        *SeoMixin.seo_panels,
+    ]
 
     class Meta:
         verbose_name = "shop"
@@ -129,9 +141,17 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
 
     @path("search/", name="search")
     def search(self, request):
+        from commerce.services.catalog.exact_match import exact_match
         from commerce.services.catalog.listing import listing_context
 
         request._storefront_shop_page = self
+        # A search from the header with just a code: straight to that variant.
+        if set(request.GET) == {"q"}:
+            variant = exact_match(request.GET.get("q"))
+            if variant is not None:
+                return redirect(
+                    self.with_variant(self.product_url(variant.product, request), variant.sku)
+                )
         context = listing_context(self, request, search=True)
         return TemplateResponse(
             request, "commerce/catalog.html", self.get_context(request) | context

@@ -4,11 +4,14 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from commerce.forms.checkout import DeliveryChoiceForm, PaymentChoiceForm
 from commerce.inputs import next_url, redirect_to_next
+from commerce.models import ProductVariant
 from commerce.services import cart as carts
 from commerce.services import limits
 from commerce.services.cart import CartError
@@ -69,8 +72,28 @@ def cart_add(request):
     except CartError as error:
         messages.error(request, str(error))
         return _back_to_product(request, variant_id, product_id)
-    messages.success(request, note or "Added to your cart.")
+    messages.success(request, added_message(variant_id, note))
     return redirect_back(request)
+
+
+def added_message(variant_id, note: str = ""):
+    """ "Added to your cart: Heritage coat — Size M.", or the note when the quantity was
+    capped, then links to the cart and the checkout. Built with format_html: the names are
+    escaped and the message is safe HTML (messages keep that through their storage)."""
+    variant = carts.with_descriptions(ProductVariant.objects.filter(pk=variant_id)).first()
+    if note:
+        text = note
+    elif variant is not None:
+        text = f"Added to your cart: {variant.description}."
+    else:
+        text = "Added to your cart."
+    return format_html(
+        '{} <span class="message__actions"><a class="message__link" href="{}">View cart</a> '
+        '<a class="message__link" href="{}">Checkout</a></span>',
+        text,
+        reverse("cart:detail"),
+        reverse("checkout:start"),
+    )
 
 
 def _back_to_product(request, variant_id, product_id):

@@ -540,4 +540,5 @@ class TestQueryBudget:
 # +10 (issue 16): the delivery-and-returns setting (1), "You may also like" (the chosen ids,
 # the category's when none, then the tiles as a listing loads them: tile query, images,
 # renditions, tile attributes, lowest prices, offers, stocked options), fixed however many.
-PRODUCT_PAGE_QUERY_BUDGET = 31
+# +1: the shop's categories in the main menu (one query for the whole tree).
+PRODUCT_PAGE_QUERY_BUDGET = 32

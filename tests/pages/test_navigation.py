@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from wagtail.models import PageViewRestriction, Site
 
+from commerce.models import ShopPage
 from pages.models import BrandingSettings, ContentPage, FooterSettings
 from pages.navigation import build_main_menu
 from tests.factories.catalog import add_content_page
@@ -59,6 +60,9 @@ def test_menu_costs_the_same_queries_for_any_number_of_pages(
     # Wagtail keeps the sites' root paths in the cache, filled by any earlier page view
     # (tests start with an empty cache, so fill it here).
     Site.get_site_root_paths()
+    # The request's shop page (none here), looked up once per request by the header: the
+    # shop's menu hook reads it (commerce.services.catalog.category_menu).
+    ShopPage.for_request(request)
 
     with django_assert_num_queries(2) as small:
         build_main_menu(request)
@@ -75,10 +79,15 @@ def test_menu_costs_the_same_queries_for_any_number_of_pages(
         assert len(build_main_menu(request)) == 12
 
 
-def test_menu_renders_with_a_mobile_toggle(client, tree):
+def test_menu_renders_with_a_mobile_toggle_closed_on_load(client, tree):
     html = client.get("/").content.decode()
     assert '<nav class="main-nav" aria-label="Main">' in html
-    assert '<summary class="main-nav__button">Menu</summary>' in html
+    # Closed on every load; the menu follows the toggle, so CSS shows it while it is open
+    # (phones) or always (wide screens).
+    assert '<details class="site-header__toggle">' in html
+    assert '<summary class="site-header__menu-button">Menu</summary>' in html
+    assert html.index("site-header__toggle") < html.index('class="main-nav"')
+    assert "<details open" not in html
     assert 'class="main-nav__submenu"' in html
 
 
