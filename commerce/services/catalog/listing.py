@@ -36,6 +36,7 @@ from .listing_query import (
     SORTS,
     ListingQuery,
     VariantFilter,
+    active_filters,
     annotate_variant_summary,
     has_matching_variant,
     parse_listing_query,
@@ -370,15 +371,23 @@ def cached_facet_counts(key: str, count_options) -> dict:
     return counts
 
 
-def build_facets(definitions, counts: dict, selected_ids: set):
-    """Filterable attributes with, per option, how many products choosing it would show."""
+def build_facets(definitions, counts: dict, selected_ids: set, offered: dict | None = None):
+    """Filterable attributes with, per option, how many products choosing it would show.
+
+    `offered` are the counts of the same listing without filters: an option it has
+    stays in its group with its count under the filters, 0 included (`option.blocked`:
+    choosing it would show nothing), so a combination with no results still shows
+    every group the listing has, for the shopper to change.
+    """
+    offered = counts if offered is None else offered
     facets = []
     for definition in definitions:
         options = []
         for option in definition.options.all():
             option.count = counts.get(option.pk, 0)
             option.selected = option.pk in selected_ids
-            if option.count or option.selected:
+            option.blocked = not option.count and not option.selected
+            if option.count or option.selected or offered.get(option.pk):
                 options.append(option)
         if options:
             facets.append(Facet(definition, options))
@@ -423,11 +432,12 @@ def listing_context(shop, request, *, category=None, search=False):
     elif search:
         products = products.none()
 
+    unfiltered = products
     if variants.in_stock:
         # "In stock" means "can be bought now": a disabled product is not, whatever its stock.
         products = products.purchasable()
 
-    def count_options():
+    def count_options(products, variants, shared):
         # Each facet counts with every filter but its own attribute's (see option_counts).
         counts = shared_option_counts(apply_variant_filter(products, variants), shared)
         if axis_ids:
@@ -436,8 +446,18 @@ def listing_context(shop, request, *, category=None, search=False):
             )
         return counts
 
-    counts = cached_facet_counts(facet_key(listing, category, search), count_options)
-    facets = build_facets(definitions, counts, set(listing.option_ids))
+    counts = cached_facet_counts(
+        facet_key(listing, category, search), lambda: count_options(products, variants, shared)
+    )
+    offered = counts
+    if listing.filtered:
+        # One more count, shared (cached) with the same place unfiltered: which options
+        # the listing has at all, so no group vanishes when the filters leave it empty.
+        offered = cached_facet_counts(
+            facet_key(listing.unfiltered(), category, search),
+            lambda: count_options(unfiltered, VariantFilter(), {}),
+        )
+    facets = build_facets(definitions, counts, set(listing.option_ids), offered)
 
     products = apply_attribute_filters(apply_variant_filter(products, variants), shared)
     page = paginate(products, listing, ranked_ids, request.GET.get("page"))
@@ -451,6 +471,10 @@ def listing_context(shop, request, *, category=None, search=False):
         "is_search": search,
         "listing": listing,
         "filter_errors": errors,
+        # Open where something needs fixing; closed on phones otherwise (results first).
+        "filters_open": bool(errors),
+        "price_inputs": price_inputs(listing, errors, request.GET),
+        "active_filters": active_filters(listing, definitions, path=request.path, search=search),
         "products": page,
         "facets": facets,
         "sorts": [
@@ -460,6 +484,17 @@ def listing_context(shop, request, *, category=None, search=False):
         ],
         "page_sizes": PAGE_SIZES,
         "querystring_without_page": querystring_without(request.GET, "page"),
+    }
+
+
+def price_inputs(listing: ListingQuery, errors: dict, params) -> dict[str, str]:
+    """What the price fields show: the price in use, or what the shopper typed when it
+    was refused, so they see the number the error beside it is about."""
+    return {
+        name: params.get(name, "")[:30]
+        if name in errors
+        else ("" if getattr(listing, name) is None else str(getattr(listing, name)))
+        for name in ("min_price", "max_price")
     }
 
 
