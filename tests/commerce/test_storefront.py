@@ -561,19 +561,21 @@ class TestVariantFilters:
     def test_facet_counts_of_two_chosen_variant_filters(self, client, wardrobe):
         m, green = wardrobe["m"], wardrobe["green"]
         facets = facet_labels(client.get("/shop/", [("option", m.pk), ("option", green.pk)]))
-        # Sizes among green variants; colours among size-M variants.
-        assert facets["Size"] == ["S (1)", "M (1)"]
+        # Sizes among green variants; colours among size-M variants. Options the listing
+        # has stay, at 0 (no green L).
+        assert facets["Size"] == ["S (1)", "M (1)", "L (0)"]
         assert facets["Colour"] == ["Green (1)", "Blue (1)"]
         # Material (shared) among the products listed: the coat.
-        assert facets["Material"] == ["Wool (1)"]
+        assert facets["Material"] == ["Wool (1)", "Ceramic (0)"]
 
     def test_facet_counts_with_in_stock(self, client, wardrobe):
         m, green = wardrobe["m"], wardrobe["green"]
         response = client.get("/shop/", [("option", m.pk), ("option", green.pk), ("in_stock", 1)])
         facets = facet_labels(response)
-        assert facets["Size"] == ["S (1)", "M (0)"]  # a chosen option stays, at 0
+        assert facets["Size"] == ["S (1)", "M (0)", "L (0)"]  # a chosen option stays, at 0
         assert facets["Colour"] == ["Green (0)", "Blue (1)"]
-        assert "Material" not in facets  # nothing listed
+        # Nothing listed, and the group stays for the shopper to change the filters.
+        assert facets["Material"] == ["Wool (0)", "Ceramic (0)"]
 
     def test_facet_counts_count_products_not_variants(self, client, wardrobe):
         facets = facet_labels(client.get("/shop/"))
@@ -593,8 +595,9 @@ class TestFacetCountCache:
             client.get("/shop/", {"in_stock": 1})
         with CaptureQueriesContext(connection) as second:
             response = client.get("/shop/", {"in_stock": 1, "sort": "price"})
-        # The two count queries (shared attributes, axes) are not run again.
-        assert len(second) == len(first) - 2
+        # The four count queries (shared attributes and axes, with these filters and, for
+        # the options the listing has, without) are not run again.
+        assert len(second) == len(first) - 4
         assert facet_labels(response)["Size"] == ["S (2)", "M (1)", "L (2)"]
 
     def test_a_variant_selling_out_changes_the_counts_at_once(self, client, wardrobe):

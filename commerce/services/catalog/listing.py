@@ -350,25 +350,32 @@ def facet_key(listing: ListingQuery, category, search: bool) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def cached_facet_counts(key: str, count_options) -> dict:
-    """The facet counts for these filters at this catalog version, counted once.
+def cached_facet_counts(counters: dict) -> dict:
+    """{key: facet counts} for {key: a function counting them}, each counted once per
+    catalog version and filter set.
 
     Counting options over every variant of the catalog is the dearest query of a
     listing (about 100 ms at 40,000 variants), and its answer changes only with the
     catalog: the page cache does not serve shoppers with a cart or an account, and
     pages that differ only in sort or page share their counts. Keyed on the catalog
     version, which every catalog write and every availability flip bumps, so a count is
-    never older than the catalog (the same rule as the page cache's).
+    never older than the catalog (the same rule as the page cache's). One version
+    query and one cache round trip for all the keys.
     """
     seconds = settings.STOREFRONT_PAGE_CACHE_SECONDS  # one switch for the shop's caches
     if seconds <= 0:
-        return count_options()
-    cache_key = f"storefront:facets:{catalog_version()}:{key}"
-    counts = cache.get(cache_key)
-    if counts is None:
-        counts = count_options()
-        cache.set(cache_key, counts, seconds)
-    return counts
+        return {key: count() for key, count in counters.items()}
+    version = catalog_version()
+    cache_keys = {key: f"storefront:facets:{version}:{key}" for key in counters}
+    found = cache.get_many(list(cache_keys.values()))
+    results = {}
+    for key, count in counters.items():
+        counts = found.get(cache_keys[key])
+        if counts is None:
+            counts = count()
+            cache.set(cache_keys[key], counts, seconds)
+        results[key] = counts
+    return results
 
 
 def build_facets(definitions, counts: dict, selected_ids: set, offered: dict | None = None):
@@ -446,18 +453,15 @@ def listing_context(shop, request, *, category=None, search=False):
             )
         return counts
 
-    counts = cached_facet_counts(
-        facet_key(listing, category, search), lambda: count_options(products, variants, shared)
-    )
-    offered = counts
-    if listing.filtered:
-        # One more count, shared (cached) with the same place unfiltered: which options
-        # the listing has at all, so no group vanishes when the filters leave it empty.
-        offered = cached_facet_counts(
-            facet_key(listing.unfiltered(), category, search),
-            lambda: count_options(unfiltered, VariantFilter(), {}),
-        )
-    facets = build_facets(definitions, counts, set(listing.option_ids), offered)
+    key = facet_key(listing, category, search)
+    counters = {key: lambda: count_options(products, variants, shared)}
+    # Filtered, the same place's unfiltered counts too (shared, in the cache, with its
+    # plain page): the options the listing has at all, so no group vanishes when the
+    # filters leave it nothing.
+    offered_key = facet_key(listing.unfiltered(), category, search)
+    counters.setdefault(offered_key, lambda: count_options(unfiltered, VariantFilter(), {}))
+    found = cached_facet_counts(counters)
+    facets = build_facets(definitions, found[key], set(listing.option_ids), found[offered_key])
 
     products = apply_attribute_filters(apply_variant_filter(products, variants), shared)
     page = paginate(products, listing, ranked_ids, request.GET.get("page"))
