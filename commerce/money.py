@@ -51,3 +51,14 @@ def format_money(amount, currency: str) -> str:
     """An amount with its currency as plain text, "1,234.50 EUR": the `money` tag's
     words without its markup, for e-mails' text parts, subjects and admin columns."""
     return f"{format_amount(amount)} {currency}"
+
+
+def percent_off(price, compare_at) -> int | None:
+    """How many whole percent `price` is below the former `compare_at` price, for a "Sale
+    −20 %" badge; None when the price is not reduced (no compare-at price, or one not
+    above the price). Rounded down, so the badge never promises more than the shopper
+    saves: 100.00 → 79.99 is 20 %, and a cut under 1 % is 0 (a sale, without a figure)."""
+    if price is None or compare_at is None or price < 0 or compare_at <= price:
+        return None
+    cut = (Decimal(compare_at) - Decimal(price)) * 100 / Decimal(compare_at)
+    return int(cut)  # int() truncates, which is rounding down for a positive cut

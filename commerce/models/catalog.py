@@ -25,6 +25,8 @@ from wagtail.models import (
 from wagtail.search import index
 from wagtail.search.queryset import SearchableQuerySetMixin
 
+from commerce.money import percent_off
+
 ZERO = Decimal("0.00")
 
 
@@ -482,6 +484,14 @@ class Product(
         price_min = getattr(self, "price_min", None)
         compare_at = getattr(self, "compare_at_of_cheapest", None)
         return price_min is not None and compare_at is not None and compare_at > price_min
+
+    @property
+    def percent_off(self):
+        """The cheapest (matching) variant's reduction in whole percent (`money.percent_off`),
+        None when not reduced. From the listing's annotations, as `is_discounted`."""
+        return percent_off(
+            getattr(self, "price_min", None), getattr(self, "compare_at_of_cheapest", None)
+        )
 
     @cached_property
     def available_quantity(self):

@@ -31,6 +31,8 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
+from commerce.money import percent_off
+
 from .catalog import ProductStatus, ean_checksum_ok, ean_format_ok, ean_validator
 
 ZERO = Decimal("0.00")
@@ -179,6 +181,11 @@ class ProductVariant(Orderable, ClusterableModel):
     @property
     def is_discounted(self):
         return self.compare_at_price is not None and self.compare_at_price > self.price
+
+    @property
+    def percent_off(self):
+        """The reduction in whole percent for a "Sale" badge (`money.percent_off`), or None."""
+        return percent_off(self.price, self.compare_at_price)
 
     @cached_property
     def available_quantity(self):

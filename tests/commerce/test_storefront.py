@@ -170,15 +170,23 @@ class TestFilters:
         ]
         assert sorted(names(client.get(f"/shop/?option={red}&option={oak}"))) == ["Garden spade"]
 
-    def test_price_range_inclusive_and_swapped_when_reversed(self, client, catalog):
+    def test_price_range_inclusive_and_a_reversed_one_is_said_beside_the_minimum(
+        self, client, catalog
+    ):
         assert sorted(names(client.get("/shop/?min_price=20&max_price=30"))) == [
             "Old kettle",
             "Steel pan",
         ]
-        assert sorted(names(client.get("/shop/?min_price=30&max_price=20"))) == [
-            "Old kettle",
-            "Steel pan",
-        ]
+        response = client.get("/shop/?min_price=30&max_price=20")
+        # The maximum holds meanwhile; the minimum is shown as typed, with what to do.
+        assert sorted(names(response)) == ["Oak pot", "Old kettle"]
+        soup = BeautifulSoup(response.content, "html.parser")
+        assert soup.select_one("#min_price")["value"] == "30"
+        assert soup.select_one("#min_price")["aria-describedby"] == "min_price-error"
+        assert soup.select_one("#min_price-error").get_text(strip=True) == (
+            "Enter a minimum price up to the maximum."
+        )
+        assert soup.select_one("details.filters-panel").has_attr("open")
 
     def test_in_stock_only_means_buyable_now(self, client, catalog):
         # The disabled kettle has stock but cannot be bought.
@@ -195,7 +203,11 @@ class TestFilters:
         labels = [label.get_text(" ", strip=True) for label in soup.select(".filters label")]
         # With Oak chosen: colours among oak products; materials among red products.
         assert {"Red (1)", "Blue (1)", "Steel (1)", "Oak (1)"} <= set(labels)
-        assert not any(label.startswith("Green") for label in labels)
+        # Green is in the listing but not with Oak: it stays, at 0, and cannot be ticked.
+        assert "Green (0)" in labels
+        green = soup.find("input", {"name": "option", "value": str(catalog["green"].pk)})
+        assert green.has_attr("disabled")
+        assert not soup.find("input", {"name": "option", "value": str(red)}).has_attr("disabled")
 
     def test_facet_counts_follow_the_results(self, client, catalog):
         soup = BeautifulSoup(client.get("/shop/c/garden/").content, "html.parser")
@@ -551,19 +563,21 @@ class TestVariantFilters:
     def test_facet_counts_of_two_chosen_variant_filters(self, client, wardrobe):
         m, green = wardrobe["m"], wardrobe["green"]
         facets = facet_labels(client.get("/shop/", [("option", m.pk), ("option", green.pk)]))
-        # Sizes among green variants; colours among size-M variants.
-        assert facets["Size"] == ["S (1)", "M (1)"]
+        # Sizes among green variants; colours among size-M variants. Options the listing
+        # has stay, at 0 (no green L).
+        assert facets["Size"] == ["S (1)", "M (1)", "L (0)"]
         assert facets["Colour"] == ["Green (1)", "Blue (1)"]
         # Material (shared) among the products listed: the coat.
-        assert facets["Material"] == ["Wool (1)"]
+        assert facets["Material"] == ["Wool (1)", "Ceramic (0)"]
 
     def test_facet_counts_with_in_stock(self, client, wardrobe):
         m, green = wardrobe["m"], wardrobe["green"]
         response = client.get("/shop/", [("option", m.pk), ("option", green.pk), ("in_stock", 1)])
         facets = facet_labels(response)
-        assert facets["Size"] == ["S (1)", "M (0)"]  # a chosen option stays, at 0
+        assert facets["Size"] == ["S (1)", "M (0)", "L (0)"]  # a chosen option stays, at 0
         assert facets["Colour"] == ["Green (0)", "Blue (1)"]
-        assert "Material" not in facets  # nothing listed
+        # Nothing listed, and the group stays for the shopper to change the filters.
+        assert facets["Material"] == ["Wool (0)", "Ceramic (0)"]
 
     def test_facet_counts_count_products_not_variants(self, client, wardrobe):
         facets = facet_labels(client.get("/shop/"))
@@ -583,8 +597,9 @@ class TestFacetCountCache:
             client.get("/shop/", {"in_stock": 1})
         with CaptureQueriesContext(connection) as second:
             response = client.get("/shop/", {"in_stock": 1, "sort": "price"})
-        # The two count queries (shared attributes, axes) are not run again.
-        assert len(second) == len(first) - 2
+        # The four count queries (shared attributes and axes, with these filters and, for
+        # the options the listing has, without) are not run again.
+        assert len(second) == len(first) - 4
         assert facet_labels(response)["Size"] == ["S (2)", "M (1)", "L (2)"]
 
     def test_a_variant_selling_out_changes_the_counts_at_once(self, client, wardrobe):

@@ -36,6 +36,7 @@ from .listing_query import (
     SORTS,
     ListingQuery,
     VariantFilter,
+    active_filters,
     annotate_variant_summary,
     has_matching_variant,
     parse_listing_query,
@@ -349,36 +350,51 @@ def facet_key(listing: ListingQuery, category, search: bool) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def cached_facet_counts(key: str, count_options) -> dict:
-    """The facet counts for these filters at this catalog version, counted once.
+def cached_facet_counts(counters: dict) -> dict:
+    """{key: facet counts} for {key: a function counting them}, each counted once per
+    catalog version and filter set.
 
     Counting options over every variant of the catalog is the dearest query of a
     listing (about 100 ms at 40,000 variants), and its answer changes only with the
     catalog: the page cache does not serve shoppers with a cart or an account, and
     pages that differ only in sort or page share their counts. Keyed on the catalog
     version, which every catalog write and every availability flip bumps, so a count is
-    never older than the catalog (the same rule as the page cache's).
+    never older than the catalog (the same rule as the page cache's). One version
+    query and one cache round trip for all the keys.
     """
     seconds = settings.STOREFRONT_PAGE_CACHE_SECONDS  # one switch for the shop's caches
     if seconds <= 0:
-        return count_options()
-    cache_key = f"storefront:facets:{catalog_version()}:{key}"
-    counts = cache.get(cache_key)
-    if counts is None:
-        counts = count_options()
-        cache.set(cache_key, counts, seconds)
-    return counts
+        return {key: count() for key, count in counters.items()}
+    version = catalog_version()
+    cache_keys = {key: f"storefront:facets:{version}:{key}" for key in counters}
+    found = cache.get_many(list(cache_keys.values()))
+    results = {}
+    for key, count in counters.items():
+        counts = found.get(cache_keys[key])
+        if counts is None:
+            counts = count()
+            cache.set(cache_keys[key], counts, seconds)
+        results[key] = counts
+    return results
 
 
-def build_facets(definitions, counts: dict, selected_ids: set):
-    """Filterable attributes with, per option, how many products choosing it would show."""
+def build_facets(definitions, counts: dict, selected_ids: set, offered: dict | None = None):
+    """Filterable attributes with, per option, how many products choosing it would show.
+
+    `offered` are the counts of the same listing without filters: an option it has
+    stays in its group with its count under the filters, 0 included (`option.blocked`:
+    choosing it would show nothing), so a combination with no results still shows
+    every group the listing has, for the shopper to change.
+    """
+    offered = counts if offered is None else offered
     facets = []
     for definition in definitions:
         options = []
         for option in definition.options.all():
             option.count = counts.get(option.pk, 0)
             option.selected = option.pk in selected_ids
-            if option.count or option.selected:
+            option.blocked = not option.count and not option.selected
+            if option.count or option.selected or offered.get(option.pk):
                 options.append(option)
         if options:
             facets.append(Facet(definition, options))
@@ -423,11 +439,12 @@ def listing_context(shop, request, *, category=None, search=False):
     elif search:
         products = products.none()
 
+    unfiltered = products
     if variants.in_stock:
         # "In stock" means "can be bought now": a disabled product is not, whatever its stock.
         products = products.purchasable()
 
-    def count_options():
+    def count_options(products, variants, shared):
         # Each facet counts with every filter but its own attribute's (see option_counts).
         counts = shared_option_counts(apply_variant_filter(products, variants), shared)
         if axis_ids:
@@ -436,8 +453,15 @@ def listing_context(shop, request, *, category=None, search=False):
             )
         return counts
 
-    counts = cached_facet_counts(facet_key(listing, category, search), count_options)
-    facets = build_facets(definitions, counts, set(listing.option_ids))
+    key = facet_key(listing, category, search)
+    counters = {key: lambda: count_options(products, variants, shared)}
+    # Filtered, the same place's unfiltered counts too (shared, in the cache, with its
+    # plain page): the options the listing has at all, so no group vanishes when the
+    # filters leave it nothing.
+    offered_key = facet_key(listing.unfiltered(), category, search)
+    counters.setdefault(offered_key, lambda: count_options(unfiltered, VariantFilter(), {}))
+    found = cached_facet_counts(counters)
+    facets = build_facets(definitions, found[key], set(listing.option_ids), found[offered_key])
 
     products = apply_attribute_filters(apply_variant_filter(products, variants), shared)
     page = paginate(products, listing, ranked_ids, request.GET.get("page"))
@@ -451,6 +475,10 @@ def listing_context(shop, request, *, category=None, search=False):
         "is_search": search,
         "listing": listing,
         "filter_errors": errors,
+        # Open where something needs fixing; closed on phones otherwise (results first).
+        "filters_open": bool(errors),
+        "price_inputs": price_inputs(listing, errors, request.GET),
+        "active_filters": active_filters(listing, definitions, path=request.path, search=search),
         "products": page,
         "facets": facets,
         "sorts": [
@@ -460,6 +488,17 @@ def listing_context(shop, request, *, category=None, search=False):
         ],
         "page_sizes": PAGE_SIZES,
         "querystring_without_page": querystring_without(request.GET, "page"),
+    }
+
+
+def price_inputs(listing: ListingQuery, errors: dict, params) -> dict[str, str]:
+    """What the price fields show: the price in use, or what the shopper typed when it
+    was refused, so they see the number the error beside it is about."""
+    return {
+        name: params.get(name, "")[:30]
+        if name in errors
+        else ("" if getattr(listing, name) is None else str(getattr(listing, name)))
+        for name in ("min_price", "max_price")
     }
 
 

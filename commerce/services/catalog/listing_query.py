@@ -1,8 +1,10 @@
 """A listing's GET parameters, and what they mean for the variants a product is sold in.
 
 - The filter form and the ListingQuery it parses into: anything a shopper (or a
-  crawler) puts in the query string is either understood or dropped with a note;
-  never a 500.
+  crawler) puts in the query string is either understood or dropped with a note in
+  plain words beside its field; never a 500.
+- The active filters (`active_filters`): the one list the "Filters (2)" button counts
+  and the removable chips show, each with the listing's URL without it.
 - The matching variants: a product is sold as variants (size M in green), so the
   variant-level filters (variant axes, "in stock only", the price range) hold for ONE
   variant: "size M, green, in stock" is a product with a green M in stock, not a
@@ -17,6 +19,7 @@
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django import forms
 from django.db.models import Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
@@ -38,21 +41,66 @@ SORTS = {
 }
 
 
+# Shown beside the field they are about, so they name no field: "Enter a price", not
+# "min_price: Enter a number.".
+PRICE_ERRORS = {
+    "invalid": "Enter a price, such as 25 or 12.50.",
+    "min_value": "Enter a price of 0 or more.",
+    "max_digits": "Enter a smaller price.",
+    "max_whole_digits": "Enter a smaller price.",
+    "max_decimal_places": "Enter a price in whole cents, such as 12.50.",
+}
+PRICE_ORDER_ERROR = "Enter a minimum price up to the maximum."
+CHOICE_GONE = "That choice is no longer offered; it was left out."
+
+
+class PriceField(forms.DecimalField):
+    """A price bound as shoppers type it: "12.50", or "12,50" as much of Europe writes it."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and "," in value and "." not in value:
+            value = value.replace(",", ".", 1)
+        return super().to_python(value)
+
+
+def price_field():
+    return PriceField(
+        required=False, min_value=0, max_digits=12, decimal_places=2, error_messages=PRICE_ERRORS
+    )
+
+
 class CatalogFilterForm(forms.Form):
     """The listing's GET parameters. Anything invalid is dropped, never a 500."""
 
-    q = forms.CharField(required=False, max_length=100, label="Search")
-    sort = forms.ChoiceField(required=False, choices=[(k, v[0]) for k, v in SORTS.items()])
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        error_messages={"max_length": "Search with up to %(limit_value)d characters."},
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[(k, v[0]) for k, v in SORTS.items()],
+        error_messages={"invalid_choice": CHOICE_GONE},
+    )
     per_page = forms.TypedChoiceField(
         required=False,
         coerce=int,
         choices=[(str(size), str(size)) for size in PAGE_SIZES],
         label="Per page",
+        error_messages={"invalid_choice": CHOICE_GONE},
     )
-    min_price = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)
-    max_price = forms.DecimalField(required=False, min_value=0, max_digits=12, decimal_places=2)
+    min_price = price_field()
+    max_price = price_field()
     in_stock = forms.BooleanField(required=False, label="In stock only")
-    option = forms.TypedMultipleChoiceField(required=False, coerce=int, label="Attributes")
+    option = forms.TypedMultipleChoiceField(
+        required=False,
+        coerce=int,
+        label="Attributes",
+        error_messages={
+            "invalid_choice": "A filter in this link is no longer offered; it was left out."
+        },
+    )
 
     def __init__(self, data, *, option_ids=(), search=False):
         super().__init__(data)
@@ -78,13 +126,30 @@ class ListingQuery:
     in_stock: bool = False
     option_ids: tuple[int, ...] = ()
 
+    @property
+    def filtered(self) -> bool:
+        """Whether a shopper's filter narrows the listing (the search words, the sort
+        and the page size do not count)."""
+        return bool(self.option_ids) or self.in_stock or self.has_price_range
 
-def parse_listing_query(data, *, filterable_options, search=False) -> tuple[ListingQuery, list]:
+    @property
+    def has_price_range(self) -> bool:
+        return self.min_price is not None or self.max_price is not None
+
+    def unfiltered(self) -> "ListingQuery":
+        """The same listing (place, search words, order) without its filters."""
+        return ListingQuery(query=self.query, sort=self.sort, per_page=self.per_page)
+
+
+def parse_listing_query(
+    data, *, filterable_options, search=False
+) -> tuple[ListingQuery, dict[str, list[str]]]:
+    """The listing a query string asks for, and {field: [what was wrong, in plain words]}
+    for the parts left out."""
     form = CatalogFilterForm(data, option_ids=[o.pk for o in filterable_options], search=search)
     clean = form.valid_data()
     query = (clean.get("q") or "").strip()
-    default_sort = "relevance" if search and query else "name"
-    sort = clean.get("sort") or default_sort
+    sort = clean.get("sort") or default_sort(query, search=search)
     if sort == "relevance" and not query:
         sort = "name"
     listing = ListingQuery(
@@ -96,15 +161,85 @@ def parse_listing_query(data, *, filterable_options, search=False) -> tuple[List
         in_stock=bool(clean.get("in_stock")),
         option_ids=tuple(sorted(set(clean.get("option") or ()))),
     )
+    errors = {name: list(messages) for name, messages in form.errors.items()}
     both_prices = listing.min_price is not None and listing.max_price is not None
     if both_prices and listing.min_price > listing.max_price:
-        listing.min_price, listing.max_price = listing.max_price, listing.min_price
-    errors = [
-        f"{form.fields[name].label or name}: {err}"
-        for name, errs in form.errors.items()
-        for err in errs
-    ]
+        # Said, not silently swapped: the shopper sees which number to fix, and the
+        # maximum they typed still holds meanwhile.
+        errors["min_price"] = [PRICE_ORDER_ERROR]
+        listing.min_price = None
     return listing, errors
+
+
+def default_sort(query: str, *, search: bool) -> str:
+    return "relevance" if search and query else "name"
+
+
+# --- Active filters -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActiveFilter:
+    """One filter the shopper set, as a removable chip: its `label` ("Colour: Red", "In
+    stock only"; "From" or "Up to" before an `amount`, which templates write with the
+    money formatter) and `remove_url`, this listing without it."""
+
+    label: str
+    remove_url: str
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ActiveFilters:
+    """The filters set on a listing, and `clear_url`: the listing without any (its search
+    words, order and page size kept). Its length is the "Filters (2)" count."""
+
+    filters: tuple[ActiveFilter, ...]
+    clear_url: str
+
+    def __iter__(self):
+        return iter(self.filters)
+
+    def __len__(self):
+        return len(self.filters)
+
+
+def active_filters(listing: ListingQuery, definitions, *, path: str, search: bool):
+    """The listing's filters, in the order of the filter form, each with the URL of the
+    same listing without it. Built from the parsed listing, not the raw query string, so
+    a dropped or repeated parameter never turns into a chip or sticks to a link."""
+    kept_before = [("q", listing.query)] if search and listing.query else []
+    kept_after = []
+    if listing.sort != default_sort(listing.query, search=search):
+        kept_after.append(("sort", listing.sort))
+    if listing.per_page != DEFAULT_PAGE_SIZE:
+        kept_after.append(("per_page", str(listing.per_page)))
+
+    chips = []  # (label, amount, its query parameter)
+    chosen = set(listing.option_ids)
+    for definition in definitions:
+        for option in definition.options.all():
+            if option.pk in chosen:
+                chips.append((f"{definition.name}: {option.value}", None, ("option", option.pk)))
+    if listing.min_price is not None:
+        chips.append(("From", listing.min_price, ("min_price", listing.min_price)))
+    if listing.max_price is not None:
+        chips.append(("Up to", listing.max_price, ("max_price", listing.max_price)))
+    if listing.in_stock:
+        chips.append(("In stock only", None, ("in_stock", 1)))
+
+    def url(params):
+        query = urlencode([*kept_before, *params, *kept_after])
+        return f"{path}?{query}" if query else path
+
+    params = [param for _, _, param in chips]
+    return ActiveFilters(
+        filters=tuple(
+            ActiveFilter(label, url([p for p in params if p != param]), amount)
+            for label, amount, param in chips
+        ),
+        clear_url=url([]),
+    )
 
 
 # --- Matching variants --------------------------------------------------------------------
