@@ -4,7 +4,8 @@ delivery and payment methods come from their own *_viewsets.py modules)."""
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.functional import cached_property
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.panels import (
     FieldPanel,
@@ -15,7 +16,13 @@ from wagtail.admin.panels import (
     TabbedInterface,
 )
 from wagtail.admin.ui.tables import Column, UpdatedAtColumn
-from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.admin.widgets.button import HeaderButton
+from wagtail.snippets.views.snippets import (
+    EditView,
+    IndexView,
+    SnippetViewSet,
+    SnippetViewSetGroup,
+)
 
 from commerce.admin.forms import ProductForm
 from commerce.admin.list_viewsets import ShoppingListViewSet
@@ -114,6 +121,24 @@ class ProductIndexView(IndexView):
         return super().to_row_dict(item)
 
 
+class ProductEditView(EditView):
+    @cached_property
+    def header_buttons(self):
+        # Stock is not part of the form (nor of its drafts): its editor is a page of its own,
+        # linked from the header of every tab, not only from the Stock tab's panel.
+        buttons = list(super().header_buttons)
+        if self.request.user.has_perm("commerce.change_stock"):
+            buttons.append(
+                HeaderButton(
+                    "Stock levels",
+                    url=reverse("commerce_product_stock", args=[self.object.pk]),
+                    icon_name="clipboard-list",
+                    attrs={"data-stock-link": ""},
+                )
+            )
+        return buttons
+
+
 class ProductViewSet(SnippetViewSet):
     """Products: one row per product (its variants counted, their prices as a range, their
     stock summed over active variants); the export is one row per product too, with all
@@ -123,6 +148,7 @@ class ProductViewSet(SnippetViewSet):
     icon = "tag"
     menu_label = "Products"
     index_view_class = ProductIndexView
+    edit_view_class = ProductEditView
     filterset_class = ProductFilterSet
     delete_view_class = ProductDeleteView
     delete_template_name = IMPACT_TEMPLATE

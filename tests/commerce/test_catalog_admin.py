@@ -453,6 +453,41 @@ class TestStockEditor:
     def test_unknown_product_is_404(self, admin_client):
         assert admin_client.get(reverse("commerce_product_stock", args=[999999])).status_code == 404
 
+    def test_has_a_title_and_a_breadcrumb_back_to_the_product(self, admin_client, coat):
+        soup = BeautifulSoup(admin_client.get(self.url(coat)).content, "html.parser")
+        assert soup.title.get_text(strip=True).startswith("Stock: Heritage coat")
+        assert soup.h1.get_text(strip=True) == "Stock: Heritage coat"
+        assert soup.select_one("[data-stock-title]").get_text(strip=True) == (
+            "Stock of “Heritage coat”"
+        )
+        crumbs = soup.select("header nav[aria-label=Breadcrumb] li")
+        labels = [li.get_text(" ", strip=True) for li in crumbs]
+        assert labels[-3:] == ["Products", "Heritage coat", "Stock"]
+        links = [a["href"] for a in soup.select("header nav[aria-label=Breadcrumb] a[href]")]
+        assert LIST_URL in links and edit_url(coat) in links
+
+    def test_the_product_edit_page_links_to_it_from_its_header(self, admin_client, coat):
+        soup = BeautifulSoup(admin_client.get(edit_url(coat)).content, "html.parser")
+        links = soup.select("a[data-stock-link]")
+        # One in the header (every tab), one on the Stock tab's panel.
+        assert [a["href"] for a in links] == [self.url(coat)] * 2
+        assert links[0].find_parent("header") is not None
+        assert links[0].get_text(strip=True) == "Stock levels"
+
+    def test_editors_without_the_stock_permission_get_no_header_link(
+        self, client, django_user_model
+    ):
+        product = make_product(stock=1)
+        user = django_user_model.objects.create_user("clerk", password="pw-1234-abc")
+        user.groups.add(Group.objects.get(name="Editors"))
+        user.user_permissions.add(*Permission.objects.filter(codename="change_product"))
+        client.force_login(user)
+        response = client.get(edit_url(product))
+        assert response.status_code == 200
+        soup = BeautifulSoup(response.content, "html.parser")
+        assert soup.select_one("form [name=name]") is not None  # the edit form itself
+        assert not soup.select("header [data-stock-link]")
+
 
 ADD_URL = reverse("wagtailsnippets_commerce_product:add")
 
