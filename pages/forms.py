@@ -2,11 +2,19 @@
 
 from collections import Counter
 
+from django import forms
 from wagtail.admin.forms import WagtailAdminPageForm
 
 from .preview import DatedPreviewFormMixin
 
 RAW_HTML_PERMISSION = "pages.use_raw_html"
+
+
+class ColourInput(forms.TextInput):
+    """The browser's colour picker, `<input type="color">`: editors pick, it sends #rrggbb
+    (the model's validator still checks what arrives, in plain words)."""
+
+    input_type = "color"
 
 
 def raw_html_values(stream_value):

@@ -55,6 +55,11 @@ def listed_rows(response):
     }
 
 
+def listed_cells(response):
+    """{product name: the row's cell texts, after the checkbox}."""
+    return listed_rows(response)
+
+
 EAN = "5901234123457"
 
 
@@ -129,23 +134,66 @@ class TestListing:
         response = admin_client.get(LIST_URL)
         soup = BeautifulSoup(response.content, "html.parser")
         (row,) = soup.select("tbody tr")
-        cells = [td.get_text(" ", strip=True) for td in row.select("td")[1:]]
-        # name (with row actions), image, SKU, status, variants, price, stock, sold, revenue
+        tds = row.select("td")[1:]
+        cells = [td.get_text(" ", strip=True) for td in tds]
+        # name (with row actions), image, SKU, status tag, on the shop, featured, variants,
+        # price, stock, sold, revenue
         assert cells[0].startswith("Steel pan")
-        assert cells[2:7] == ["PAN-1", "Active: listed and purchasable", "1", "30.00", "7"]
-        assert "fill-48x48" in row.select("td")[2].img["src"]
+        assert cells[2:5] == ["PAN-1", "live", "Active"]
+        assert cells[6:11] == ["1", "30.00 EUR", "7", "0", "0.00 EUR"]
+        assert "fill-48x48" in tds[1].img["src"]
         assert row.select_one("td.title a")["href"] == edit_url(product)
+        # Wagtail's status tag and boolean icon, SKUs and prices on one line.
+        assert tds[3].select_one(".w-status.w-status--primary")
+        assert tds[5].select_one("svg use[href='#icon-cross']")
+        assert "w-whitespace-nowrap" in tds[2]["class"]
+        assert tds[7].select_one(".money__currency").get_text() == "EUR"
+        assert "w-whitespace-nowrap" in tds[7]["class"]
 
-    def test_columns_of_a_product_with_variants(self, admin_client, coat):
-        row = listed_rows(admin_client.get(LIST_URL))["Heritage coat"]
-        # SKU, status, variants, price range (active only), stock (active only)
-        assert row[2:7] == [
-            "COAT-S-GREEN + 3 more",
-            "Active: listed and purchasable",
-            "4",
-            "90.00–120.00",
-            "7",
-        ]
+    @pytest.mark.parametrize(
+        ("publish", "featured", "status", "shop", "icon"),
+        [
+            ("live", True, "live", "Active", "check"),
+            ("draft", False, "draft", "Not on the shop", "cross"),
+            ("live + draft", False, "live + draft", "Active", "cross"),
+        ],
+    )
+    def test_status_tag_and_featured_icon(
+        self, admin_client, publish, featured, status, shop, icon
+    ):
+        product = make_product("Lamp", is_featured=featured)
+        if publish == "draft":
+            Product.objects.filter(pk=product.pk).update(live=False)
+        elif publish == "live + draft":
+            product.save_revision()
+            Product.objects.filter(pk=product.pk).update(has_unpublished_changes=True)
+        row = BeautifulSoup(admin_client.get(LIST_URL).content, "html.parser").select_one(
+            "tbody tr"
+        )
+        tds = row.select("td")[1:]
+        assert tds[3].get_text(strip=True) == status
+        assert tds[4].get_text(strip=True) == shop
+        assert tds[5].select_one(f"svg use[href='#icon-{icon}']")
+
+    def test_a_scheduled_product_is_tagged_scheduled(self, admin_client):
+        product = make_product("Lamp")
+        Product.objects.filter(pk=product.pk).update(live=False)
+        revision = Product.objects.get(pk=product.pk).save_revision()
+        revision.approved_go_live_at = timezone.now() + timedelta(days=1)
+        revision.save(update_fields=["approved_go_live_at"])
+        tds = listed_cells(admin_client.get(LIST_URL))["Lamp"]
+        assert tds[3:5] == ["scheduled", "Not on the shop"]
+
+    def test_revenue_and_prices_in_the_shops_currency(self, admin_client, homepage):
+        from pages.models import BrandingSettings
+
+        site = homepage.get_site()
+        BrandingSettings.objects.update_or_create(site=site, defaults={"currency_code": "PLN"})
+        product = make_product("Pan", price=Decimal("1234.5"))
+        make_order([(only_variant(product), 2)])
+        cells = listed_cells(admin_client.get(LIST_URL))["Pan"]
+        assert cells[7] == "1,234.50 PLN"
+        assert cells[10].endswith("PLN") and cells[10].startswith("2,469.00")
 
     def test_queries_do_not_grow_with_products_or_variants(self, admin_client):
         from django.db import connection
