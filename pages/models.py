@@ -10,7 +10,7 @@ from wagtail.search import index
 
 from .blocks import ContentStreamBlock, shown_blocks
 from .blocks.footer import FooterColumnBlock, SocialLinkBlock
-from .forms import ColourInput, StorefrontPageForm
+from .forms import BrandingSettingsForm, ColourInput, StorefrontPageForm, hex_colour
 from .preview import DATED_PREVIEW_PANEL, DatedPreviewMixin
 
 
@@ -83,8 +83,6 @@ class ContentPage(DatedPreviewMixin, SeoMixin, Page):
         return context
 
 
-# Plain words: the field is a colour picker, so only a typed (or scripted) value can fail.
-hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour like #1a73e8.")
 currency_code = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code such as EUR.")
 
 
@@ -115,6 +113,7 @@ class BrandingSettings(BaseSiteSetting):
     )
 
     select_related = ["logo"]
+    base_form_class = BrandingSettingsForm
     panels = [
         FieldPanel("shop_name"),
         FieldPanel("tagline"),

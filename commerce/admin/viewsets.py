@@ -19,8 +19,6 @@ from wagtail.admin.panels import (
 from wagtail.admin.ui.tables import (
     BooleanColumn,
     Column,
-    LiveStatusTagColumn,
-    UpdatedAtColumn,
 )
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.snippets.views.chooser import ChooseResultsView as SnippetChooseResultsView
@@ -54,7 +52,7 @@ from commerce.services.variants import (
     variant_count_subquery,
 )
 
-from .columns import MoneyColumn, ThumbnailColumn
+from .columns import MoneyColumn, ProductStatusColumn, SkuColumn, ThumbnailColumn
 from .coupon_viewsets import CouponViewSet
 from .delete_views import (
     IMPACT_TEMPLATE,
@@ -96,14 +94,6 @@ class ProductFilterSet(WagtailFilterSet):
         if level == "low":
             return queryset.filter(total_stock__gte=1, total_stock__lte=5)
         return queryset.filter(total_stock__gt=5)
-
-
-def _skus(product):
-    """The SKU of a one-variant product; the first and how many more otherwise."""
-    skus = [variant.sku for variant in product.variants.all()]
-    if len(skus) <= 1:
-        return skus[0] if skus else "—"
-    return f"{skus[0]} + {len(skus) - 1} more"
 
 
 class ProductIndexView(IndexView):
@@ -160,19 +150,18 @@ class ProductViewSet(SnippetViewSet):
     list_display = [
         "name",  # first: Wagtail links it to the edit view
         ThumbnailColumn("thumbnail", label="Image"),
-        Column("skus", label="SKU", accessor=_skus, classname="w-whitespace-nowrap"),
-        # Wagtail's own tag (live, draft, scheduled, live + draft...), then what shoppers get.
-        LiveStatusTagColumn(),
-        Column("shop_status", label="On the shop", accessor="listing_status", sort_key="status"),
+        SkuColumn("skus", label="SKU"),
+        ProductStatusColumn(),
         BooleanColumn("is_featured", label="Featured", sort_key="is_featured"),
         Column("variant_count", label="Variants", sort_key="variant_count"),
         # Active variants only; "—" when none is active.
         MoneyColumn("price_min", high_accessor="price_max", label="Price", sort_key="price_min"),
         Column("total_stock", label="Stock", sort_key="total_stock"),
         # Orders that stand (not cancelled or refunded); one subquery each, see get_queryset.
-        Column("units_sold", label="Units sold", sort_key="units_sold"),
+        Column("units_sold", label="Sold", sort_key="units_sold"),
         MoneyColumn("revenue", label="Revenue", sort_key="revenue"),
-        UpdatedAtColumn(),
+        # No "Updated" column: with it the row outgrew a 1280 px screen and the name, the one
+        # column staff read first, was squeezed to a few letters a line.
     ]
     list_export = [
         "name",

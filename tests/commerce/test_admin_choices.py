@@ -92,7 +92,9 @@ class TestProductForm:
         # Shared attributes only, grouped under the attribute's name.
         assert checkbox_labels(soup, "attribute_options") == ["Steel", "Wood"]
         field = soup.select_one("[data-contentpath=attribute_options]")
-        assert "Material" in field.get_text(" ") and "Size" not in field.get_text(" ")
+        labels = field.select(".commerce-checkbox-filter__list label")
+        groups = [label.get_text(strip=True) for label in labels if not label.input]
+        assert groups == ["Material"]  # not Size: a variant axis is the variants' option
         for name in ("additional_categories", "attribute_options"):
             box = soup.select_one(f"input[name={name}]").find_parent(
                 attrs={"data-checkbox-filter": True}

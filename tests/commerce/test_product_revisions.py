@@ -64,11 +64,16 @@ def the_day_comes(product):
 
 
 def listing_status(admin_client, product):
-    """The Status tag and the "On the shop" cell of the product's row in the admin listing."""
+    """The Status cell of the product's row in the admin listing: Wagtail's tag, then what
+    shoppers get."""
     page = admin_client.get(LIST_URL, {"q": first_variant(product).sku})
     soup = BeautifulSoup(page.content, "html.parser")
     (row,) = soup.select("tbody tr")
-    return tuple(td.get_text(" ", strip=True) for td in row.select("td")[4:6])
+    cell = row.select("td")[4]
+    return (
+        cell.select_one(".w-status").get_text(strip=True),
+        cell.select_one("[data-on-the-shop]").get_text(strip=True),
+    )
 
 
 def first_variant(product):
