@@ -9,6 +9,7 @@ from wagtail.models import Site
 
 from commerce.models import Product
 from pages.models import BrandingSettings
+from tests.browser.layout import assert_no_horizontal_scroll, screenshot
 from tests.factories.catalog import make_attribute, make_category, make_product
 
 pytestmark = pytest.mark.browser
@@ -65,7 +66,9 @@ def test_staff_filter_the_categories_and_tick_one(live_server, page: Page, log_i
 
 
 @pytest.mark.django_db(transaction=True)
-def test_editor_picks_the_brand_colour(live_server, page: Page, log_in_to_admin, homepage):
+def test_editor_picks_the_brand_colour(
+    live_server, page: Page, phone_page: Page, log_in_to_admin, homepage
+):
     site = Site.objects.get(is_default_site=True)
     BrandingSettings.for_site(site)
     log_in_to_admin(page)
@@ -78,6 +81,10 @@ def test_editor_picks_the_brand_colour(live_server, page: Page, log_in_to_admin,
     expect(page.locator(".messages")).to_contain_text("updated")
     assert BrandingSettings.for_site(site).primary_colour == "#1a73e8"
 
-    page.goto(live_server.url + "/")
-    expect(page.locator("footer [data-tagline]")).to_have_text("Tools that last")
-    assert "--brand: #1a73e8;" in page.content()
+    # The shop wears both, at desktop and at phone width.
+    for shopper in (page, phone_page):
+        shopper.goto(live_server.url + "/")
+        expect(shopper.locator("footer [data-tagline]")).to_have_text("Tools that last")
+        assert "--brand: #1a73e8;" in shopper.content()
+        assert_no_horizontal_scroll(shopper)
+        screenshot(shopper, "home-tagline")

@@ -48,6 +48,9 @@
     document.querySelectorAll("[data-checkbox-filter]").forEach(setUp);
   }
 
+  // Inline forms added with "Add" (a promotion's conditions) carry their own lists.
+  document.addEventListener("w-formset:added", setUpAll);
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", setUpAll);
   } else {
