@@ -197,10 +197,20 @@ class TestCouponForm:
 
 
 def test_a_promotion_conditions_products_and_categories_are_ticks_with_a_filter(admin_client, tree):
-    make_product("Lamp")
-    soup = soup_of(admin_client.get(reverse("wagtailsnippets_commerce_promotion:add")))
-    categories = soup.select("input[type=checkbox][name$=qualifying_categories]")
+    from tests.factories.promotions import condition, make_promotion
+
+    lamp = make_product("Lamp")
+    coats = tree[2]
+    promotion = make_promotion(
+        conditions=[condition([], qualifying="chosen", products=[lamp], categories=[coats])]
+    )
+    url = reverse("wagtailsnippets_commerce_promotion:edit", args=[promotion.pk])
+    soup = soup_of(admin_client.get(url))
+    categories = soup.select("input[type=checkbox][name=conditions-0-qualifying_categories]")
     labels = [box.find_parent("label").get_text(" ", strip=True) for box in categories]
     assert "Clothing › Outerwear › Coats" in labels
-    assert soup.select("input[type=checkbox][name$=qualifying_products]")
+    assert [box.has_attr("checked") for box in categories] == [
+        label == "Clothing › Outerwear › Coats" for label in labels
+    ]
+    assert soup.select("input[type=checkbox][name=conditions-0-qualifying_products]")
     assert not soup.select("select[name$=qualifying_categories], select[name$=qualifying_products]")
