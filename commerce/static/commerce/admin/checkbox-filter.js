@@ -17,7 +17,11 @@
       box.querySelectorAll("input[type=checkbox]"),
       function (checkbox) {
         var row = checkbox.closest("label").parentElement;
-        return { row: row, text: words(row.textContent) };
+        // An option under a group (an attribute) also matches the group's name.
+        var heading = row.parentElement && row.parentElement.firstElementChild;
+        var group = heading && heading.tagName === "LABEL" && !heading.querySelector("input")
+          ? heading.textContent + " " : "";
+        return { row: row, text: words(group + row.textContent) };
       }
     );
     function apply() {
