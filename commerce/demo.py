@@ -84,15 +84,59 @@ ATTRIBUTES = [
             ("Natural", "#d9c7a7"),
         ],
     ),
-    ("Material", True, False, False, ["Cotton", "Wool", "Linen", "Steel", "Oak", "Stoneware"]),
+    (
+        "Material",
+        True,
+        False,
+        False,
+        [
+            "Cotton",
+            "Wool",
+            "Linen",
+            "Steel",
+            "Oak",
+            "Stoneware",
+            "Nylon",
+            "Leather",
+            "Aluminium",
+            "Paper",
+        ],
+    ),
     ("Size", True, True, True, ["XS", "S", "M", "L", "XL"]),
     ("Shoe size", True, True, True, ["38", "39", "40", "41", "42", "43", "44", "45"]),
 ]
 
-# Clothing comes in sizes and colours, boots in shoe sizes and colours; everything else
-# (furniture, kitchenware, the office) is sold as one variant.
+# Clothing comes in sizes and colours (scarves in colours only), boots in shoe sizes and
+# colours; everything else (tents, furniture, kitchenware, the office) is one variant.
 AXES_BY_TOP_CATEGORY = {"clothing": ("Size", "Colour")}
-AXES_BY_LEAF = {"boots": ("Shoe size", "Colour")}
+AXES_BY_LEAF = {"boots": ("Shoe size", "Colour"), "scarves": ("Colour",)}
+# What each kind of thing is made of: a demo that offers a steel cushion or a linen knife
+# teaches staff nothing. A leaf missing here (cables, helmets) has no material.
+MATERIALS_BY_LEAF = {
+    "pans": ("Steel",),
+    "knives": ("Steel",),
+    "mugs": ("Stoneware",),
+    "lamps": ("Steel", "Oak"),
+    "cushions": ("Cotton", "Linen", "Wool"),
+    "rugs": ("Wool", "Cotton"),
+    "towels": ("Cotton", "Linen"),
+    "storage": ("Oak", "Steel"),
+    "backpacks": ("Nylon",),
+    "boots": ("Leather",),
+    "tents": ("Nylon",),
+    "tools": ("Steel", "Oak"),
+    "planters": ("Stoneware",),
+    "lights": ("Aluminium",),
+    "jumpers": ("Wool", "Cotton"),
+    "scarves": ("Wool", "Linen"),
+    "hats": ("Wool", "Cotton"),
+    "rain-jackets": ("Nylon",),
+    "coats": ("Wool",),
+    "notebooks": ("Paper",),
+    "pens": ("Steel", "Aluminium"),
+    "organisers": ("Oak", "Leather"),
+    "stands": ("Aluminium", "Oak"),
+}
 # The first demo products always show what variants look like, whatever the catalog's size:
 # a coat with a missing combination and a sold-out variant, boots, a lamp and a pan.
 SHOWCASE = {1: "coats", 2: "boots", 3: "lamps", 4: "pans"}
@@ -189,18 +233,17 @@ def ensure_attributes():
                 sort_order=order,
             )
             definition.save()
-            AttributeOption.objects.bulk_create(
-                AttributeOption(
-                    definition=definition,
-                    value=value,
-                    slug=slugify(value),
-                    swatch=swatch,
-                    sort_order=i,
-                )
-                for i, (value, swatch) in enumerate(
-                    v if isinstance(v, tuple) else (v, "") for v in values
-                )
+        # Options added to the demo since an attribute was made are topped up (by slug).
+        have = set(definition.options.values_list("slug", flat=True))
+        AttributeOption.objects.bulk_create(
+            AttributeOption(
+                definition=definition, value=value, slug=slugify(value), swatch=swatch, sort_order=i
             )
+            for i, (value, swatch) in enumerate(
+                v if isinstance(v, tuple) else (v, "") for v in values
+            )
+            if slugify(value) not in have
+        )
         options[name] = list(definition.options.all())
     return options
 
@@ -456,12 +499,12 @@ def _create_batch(rng, start, size, leaves, options, warehouses, pictures):
             for order, picture in enumerate(rng.sample(pictures, k=min(2, len(pictures)))):
                 images.append(ProductImage(product=product, image=picture, sort_order=order))
             # An axis is only ever an axis: a teapot's colour would not match the
-            # Colour filter, which looks at variants (Product.attribute_options).
-            shared = ["Material"]
-            for attribute in shared:
-                if rng.random() < 0.8:
-                    option = rng.choice(options[attribute])
-                    values.append(through(product_id=product.pk, attributeoption_id=option.pk))
+            # Colour filter, which looks at variants (Product.attribute_options). The one
+            # shared attribute, Material, is one its kind of thing is made of.
+            materials = _materials_for(product.main_category, options)
+            if materials and rng.random() < 0.8:
+                option = rng.choice(materials)
+                values.append(through(product_id=product.pk, attributeoption_id=option.pk))
             for axis in axes:
                 axis_rows.append(
                     axes_through(product_id=product.pk, attributedefinition_id=definitions[axis])
@@ -493,6 +536,11 @@ def _create_batch(rng, start, size, leaves, options, warehouses, pictures):
             Product,
             Product.objects.filter(pk__in=[p.pk for p in created]).select_related("main_category"),
         )
+
+
+def _materials_for(leaf, options):
+    allowed = MATERIALS_BY_LEAF.get(leaf.slug, ())
+    return [option for option in options["Material"] if option.value in allowed]
 
 
 def _axes_for(leaf):
@@ -527,6 +575,17 @@ def _variant_plan(rng, number, axes, options):
     base_sku = f"{DEMO_SKU_PREFIX}{number:06d}"
     if not axes:
         return [{"fields": fields(base_sku, 0, price), "options": [], "sold_out": False}]
+    if len(axes) == 1:  # colours only (scarves): a few of them, no sizes
+        colours = sorted(
+            rng.sample(options[axes[0]], k=rng.randint(3, 5)), key=lambda o: o.sort_order
+        )
+        plan = []
+        for index, colour in enumerate(colours):
+            spec = fields(f"{base_sku}-{slugify(colour.value).upper()}", index, price)
+            spec["option_key"] = option_key_for([colour.pk])
+            sold_out = rng.random() < SOLD_OUT_SHARE
+            plan.append({"fields": spec, "options": [colour], "sold_out": sold_out})
+        return plan
     first, second = (options[axis] for axis in axes)
     start = rng.randrange(0, max(1, len(first) - 3))
     sizes = first[start : start + rng.randint(3, min(5, len(first) - start))]

@@ -23,7 +23,11 @@ class SeedReport:
         (self.created if was_created else self.kept).append(label)
 
 
-# Colour pairs for the generated pictures; no files are fetched from anywhere.
+LOGO_HEIGHT = 48 * 4
+
+# Colour pairs for the generated pictures; no files are fetched from anywhere. Each is made
+# at the largest size its block shows it (the hero's fill-1920x720, the banners' 960x640,
+# the slides' 960x720): Wagtail never upscales, so a smaller source would be blurred.
 DEMO_IMAGES = {
     "hero": ("Autumn collection", (31, 111, 92), (233, 196, 106), (1920, 720)),
     "outdoors": ("Outdoors", (38, 70, 83), (42, 157, 143), (960, 640)),
@@ -33,29 +37,65 @@ DEMO_IMAGES = {
     "slide-linen": ("Linen tablecloths", (53, 80, 112), (234, 172, 139), (960, 720)),
     "slide-lamps": ("Desk lamps", (46, 64, 87), (255, 209, 102), (960, 720)),
     "team": ("Our team", (88, 129, 87), (163, 177, 138), (1280, 720)),
-    "logo": ("Storefront", (31, 111, 92), (31, 111, 92), (480, 120)),
+    # The header shows the logo 48 px high: drawn at four times that, so it stays sharp on
+    # screens of two and three device pixels per CSS pixel.
+    "logo": ("Storefront", (31, 111, 92), (31, 111, 92), (LOGO_HEIGHT * 4, LOGO_HEIGHT)),
 }
 
 
 def render_picture(caption: str, start: tuple, end: tuple, size: tuple) -> bytes:
-    """A diagonal gradient with a caption, as JPEG bytes (fast to encode and to resize)."""
+    """A stand-in photo as JPEG bytes: a diagonal gradient with a few soft discs, and no
+    words. The block's own heading, title or caption is the text; words baked into the
+    picture would fight it (and could not be translated or read out). `caption` only
+    varies the discs, so two pictures of the same colours still differ."""
     width, height = size
-    gradient = PILImage.linear_gradient("L").rotate(45, expand=True).resize(size)
+    # The square inside the turned gradient, so no corner of the turn shows as a wedge.
+    turned = PILImage.linear_gradient("L").rotate(45, expand=True, resample=PILImage.BICUBIC)
+    side, centre = int(256 / 2**0.5) - 2, turned.width / 2
+    box = (int(centre - side / 2), int(centre - side / 2))
+    gradient = turned.crop((*box, box[0] + side, box[1] + side)).resize(size)
     picture = PILImage.composite(
         PILImage.new("RGB", size, end), PILImage.new("RGB", size, start), gradient
     )
-    draw = ImageDraw.Draw(picture)
-    font = ImageFont.load_default(size=max(24, height // 8))
-    box = draw.textbbox((0, 0), caption, font=font)
-    text_size = (box[2] - box[0], box[3] - box[1])
+    discs = PILImage.new("RGBA", size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(discs)
+    seed = sum(caption.encode())
+    for n in range(5):
+        radius = height * (0.18 + 0.07 * ((seed + n * 3) % 5))
+        x = width * (((seed * (n + 3)) % 97) / 97)
+        y = height * (((seed * (n + 7)) % 89) / 89)
+        shade = (255, 255, 255, 28 + 8 * n) if n % 2 else (0, 0, 0, 24)
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=shade)
+    picture = PILImage.alpha_composite(picture.convert("RGBA"), discs).convert("RGB")
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=88)
+    return buffer.getvalue()
+
+
+def render_logo(name: str, colour: tuple, size: tuple) -> bytes:
+    """The shop's name beside a round mark, in the brand colour on a transparent PNG (sharp
+    edges, no JPEG ringing around the letters), `size[1]` pixels high."""
+    width, height = size
+    font = ImageFont.load_default(size=int(height * 0.62))
+    probe = ImageDraw.Draw(PILImage.new("RGBA", (1, 1)))
+    left, top, right, bottom = probe.textbbox((0, 0), name, font=font)
+    gap = height // 4
+    width = max(width, height + gap + (right - left) + gap // 2)
+    logo = PILImage.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(logo)
+    inset = height // 10
+    draw.ellipse((inset, inset, height - inset, height - inset), fill=(*colour, 255))
+    draw.ellipse(
+        (height * 0.36, height * 0.36, height * 0.64, height * 0.64), fill=(255, 255, 255, 255)
+    )
     draw.text(
-        ((width - text_size[0]) / 2, (height - text_size[1]) / 2),
-        caption,
+        (height + gap - left, (height - (bottom - top)) / 2 - top),
+        name,
         font=font,
-        fill=(255, 255, 255),
+        fill=(*colour, 255),
     )
     buffer = io.BytesIO()
-    picture.save(buffer, format="JPEG", quality=85)
+    logo.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
 
 
@@ -67,9 +107,12 @@ def ensure_images(report: SeedReport) -> dict:
         image = Image.objects.filter(title=title).first()
         created = image is None
         if created:
-            data = render_picture(caption, start, end, size)
+            if key == "logo":
+                data, name = render_logo(caption, start, size), f"demo-{key}.png"
+            else:
+                data, name = render_picture(caption, start, end, size), f"demo-{key}.jpg"
             image = Image(title=title, description=caption)
-            image.file = ImageFile(io.BytesIO(data), name=f"demo-{key}.jpg")
+            image.file = ImageFile(io.BytesIO(data), name=name)
             image.save()
         report.add(f"image {title}", created)
         images[key] = image

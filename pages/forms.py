@@ -2,11 +2,35 @@
 
 from collections import Counter
 
-from wagtail.admin.forms import WagtailAdminPageForm
+from django import forms
+from django.core.validators import RegexValidator
+from wagtail.admin.forms import WagtailAdminModelForm, WagtailAdminPageForm
 
 from .preview import DatedPreviewFormMixin
 
 RAW_HTML_PERMISSION = "pages.use_raw_html"
+
+
+# Plain words: the field is a colour picker, so only a typed (or scripted) value can fail.
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Enter a colour like #1a73e8.")
+
+
+class ColourInput(forms.TextInput):
+    """The browser's colour picker, `<input type="color">`: editors pick, it sends #rrggbb
+    (the validator still checks what arrives, in plain words)."""
+
+    input_type = "color"
+
+
+class BrandingSettingsForm(WagtailAdminModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        colour = self.fields.get("primary_colour")
+        if colour is not None:
+            # One message for anything that is not #rrggbb, too long included (the form
+            # field's own length check would say "Ensure this value has at most 7
+            # characters"); the model checks the same again on saving.
+            colour.validators = [hex_colour]
 
 
 def raw_html_values(stream_value):

@@ -10,7 +10,7 @@ from wagtail.search import index
 
 from .blocks import ContentStreamBlock, shown_blocks
 from .blocks.footer import FooterColumnBlock, SocialLinkBlock
-from .forms import StorefrontPageForm
+from .forms import BrandingSettingsForm, ColourInput, StorefrontPageForm, hex_colour
 from .preview import DATED_PREVIEW_PANEL, DatedPreviewMixin
 
 
@@ -83,16 +83,15 @@ class ContentPage(DatedPreviewMixin, SeoMixin, Page):
         return context
 
 
-hex_colour = RegexValidator(
-    r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #1f6f5c (it goes straight into CSS)."
-)
 currency_code = RegexValidator(r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code such as EUR.")
 
 
 @register_setting(icon="site")
 class BrandingSettings(BaseSiteSetting):
     shop_name = models.CharField(max_length=80, default="Storefront")
-    tagline = models.CharField(max_length=160, blank=True)
+    tagline = models.CharField(
+        max_length=160, blank=True, help_text="A line about the shop, shown in the footer."
+    )
     logo = models.ForeignKey(
         "wagtailimages.Image",
         null=True,
@@ -100,7 +99,12 @@ class BrandingSettings(BaseSiteSetting):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    primary_colour = models.CharField(max_length=7, default="#1f6f5c", validators=[hex_colour])
+    primary_colour = models.CharField(
+        max_length=7,
+        default="#1f6f5c",
+        validators=[hex_colour],
+        help_text="Buttons, links and highlights on the shop.",
+    )
     currency_code = models.CharField(
         max_length=3,
         default="EUR",
@@ -109,11 +113,12 @@ class BrandingSettings(BaseSiteSetting):
     )
 
     select_related = ["logo"]
+    base_form_class = BrandingSettingsForm
     panels = [
         FieldPanel("shop_name"),
         FieldPanel("tagline"),
         FieldPanel("logo"),
-        FieldPanel("primary_colour"),
+        FieldPanel("primary_colour", widget=ColourInput),
         FieldPanel("currency_code"),
     ]
 

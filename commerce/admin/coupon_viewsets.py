@@ -5,14 +5,20 @@ from django import forms
 from django.template.defaultfilters import pluralize
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from commerce.models import Coupon, CouponScope
+from commerce.admin.widgets import FilterableCheckboxSelectMultiple
+from commerce.models import Category, Coupon, CouponScope
 from commerce.models.coupons import scope_errors
 
 
 class CouponForm(WagtailAdminModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "categories" in self.fields:
+            self.fields["categories"].queryset = Category.objects.with_path_labels()
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("scope"):
@@ -57,12 +63,12 @@ class CouponViewSet(SnippetViewSet):
         "code",
         Column("kind", label="Kind", accessor="get_kind_display", sort_key="kind"),
         Column("value", label="Value", sort_key="value"),
-        Column("is_active", label="Active", sort_key="is_active"),
+        BooleanColumn("is_active", label="Active", sort_key="is_active"),
         Column("valid_from", label="From", sort_key="valid_from"),
         Column("valid_until", label="Until", sort_key="valid_until"),
         Column("usage_limit", label="Limit", sort_key="usage_limit"),
         Column("times_used", label="Used", sort_key="times_used"),
-        Column(
+        BooleanColumn(
             "combines_with_promotions",
             label="With promotions",
             sort_key="combines_with_promotions",
@@ -103,8 +109,14 @@ class CouponViewSet(SnippetViewSet):
             MultiFieldPanel(
                 [
                     FieldPanel("scope", widget=forms.RadioSelect),
-                    FieldPanel("categories", widget=forms.CheckboxSelectMultiple),
-                    FieldPanel("products"),
+                    FieldPanel(
+                        "categories",
+                        widget=FilterableCheckboxSelectMultiple(placeholder="Filter categories"),
+                    ),
+                    FieldPanel(
+                        "products",
+                        widget=FilterableCheckboxSelectMultiple(placeholder="Filter products"),
+                    ),
                 ],
                 heading="Applies to",
             ),

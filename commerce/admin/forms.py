@@ -11,19 +11,22 @@ from django import forms
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.images import get_image_model
 
-from commerce.models import AttributeOption, variant_set_errors
+from commerce.models import AttributeOption, Category, variant_set_errors
 from commerce.services.references import variant_delete_impacts
+
+
+def _option_choices(options):
+    """Attribute options grouped by attribute ("Material": Steel, Wood), in one query."""
+    groups: dict[str, list] = {}
+    options = options.select_related("definition")
+    for option in options.order_by("definition__sort_order", "definition__name", "sort_order"):
+        groups.setdefault(option.definition.name, []).append((option.pk, option.value))
+    return list(groups.items())
 
 
 def _variant_option_choices():
     """Options of every variant axis, grouped by axis, in one query."""
-    groups: dict[str, list] = {}
-    options = AttributeOption.objects.filter(definition__varies_per_variant=True).select_related(
-        "definition"
-    )
-    for option in options.order_by("definition__sort_order", "definition__name", "sort_order"):
-        groups.setdefault(option.definition.name, []).append((option.pk, option.value))
-    return list(groups.items())
+    return _option_choices(AttributeOption.objects.filter(definition__varies_per_variant=True))
 
 
 def _impact_note(impact) -> str:
@@ -49,10 +52,14 @@ class ProductForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         field = self.fields.get("attribute_options")
         if field is not None:
-            # Each option's label names its attribute: fetch them together.
-            field.queryset = AttributeOption.objects.select_related("definition").order_by(
-                "definition__sort_order", "definition__name", "sort_order"
-            )
+            # Ticks grouped under their attribute's name, loaded together (one query).
+            field.queryset = AttributeOption.objects.filter(
+                definition__varies_per_variant=False
+            ).select_related("definition")
+            field.choices = _option_choices(field.queryset)
+        categories = self.fields.get("additional_categories")
+        if categories is not None:
+            categories.queryset = Category.objects.with_path_labels()
         variants = self.formsets.get("variants")
         if variants is not None:
             variants.form = self._variant_form_class(variants.form)

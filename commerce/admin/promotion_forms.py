@@ -15,7 +15,7 @@ each message on the field it is about:
 from django.db.models import Q
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from commerce.models import Audience, ProductVariant, Promotion, Qualifying
+from commerce.models import Audience, Category, ProductVariant, Promotion, Qualifying
 from pages.preview import DatedPreviewFormMixin
 
 
@@ -54,6 +54,10 @@ class PromotionForm(DatedPreviewFormMixin, WagtailAdminModelForm):
         field = form.fields.get("qualifying_variants")
         if field is not None:
             _variant_field_queryset(field, form.initial.get("qualifying_variants"))
+        categories = form.fields.get("qualifying_categories")
+        if categories is not None:
+            # Path labels ("Clothing › Coats") for the whole list in one query.
+            categories.queryset = Category.objects.with_path_labels()
 
     def _condition_form_class(self, base):
         tune = self._tune_condition_form

@@ -34,6 +34,7 @@ from pages.preview import DATED_PREVIEW_PANEL
 
 from .promotion_forms import PromotionForm
 from .variant_chooser import variant_chooser_viewset
+from .widgets import FilterableCheckboxSelectMultiple
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 
@@ -111,9 +112,15 @@ CONDITION_PANELS = [
     FieldPanel("qualifying", widget=forms.RadioSelect),
     MultiFieldPanel(
         [
-            FieldPanel("qualifying_products"),
+            FieldPanel(
+                "qualifying_products",
+                widget=FilterableCheckboxSelectMultiple(placeholder="Filter products"),
+            ),
             FieldPanel("qualifying_variants"),
-            FieldPanel("qualifying_categories"),
+            FieldPanel(
+                "qualifying_categories",
+                widget=FilterableCheckboxSelectMultiple(placeholder="Filter categories"),
+            ),
         ],
         heading="Chosen products, variants and categories",
         help_text="Only with “the chosen products, variants and categories”.",

@@ -28,6 +28,22 @@ def edit_url(product):
     return reverse("wagtailsnippets_commerce_product:edit", args=[product.pk])
 
 
+def product_page_header(product, action: str, icon: str) -> dict:
+    """The slim header of a page that acts on one product: its title ("Stock: Heritage
+    coat") and Wagtail's breadcrumb Home › Products › <product> › <action>, as the
+    product's own edit page shows it, so staff see where they are and how to go back."""
+    return {
+        "header_title": f"{action}: {product}",
+        "header_icon": icon,
+        "breadcrumbs_items": [
+            {"url": reverse("wagtailadmin_home"), "label": "Home"},
+            {"url": reverse("wagtailsnippets_commerce_product:list"), "label": "Products"},
+            {"url": edit_url(product), "label": str(product)},
+            {"url": "", "label": action},
+        ],
+    }
+
+
 class StockGridForm(forms.Form):
     """One whole-number field per variant and warehouse: `stock-<variant>-<warehouse>`."""
 
@@ -88,7 +104,7 @@ def product_stock(request, product_id):
             "form": form,
             "warehouses": warehouses,
             "draft_only": draft_only_variants(product, variants),
-            "header_title": f"Stock: {product}",
+            **product_page_header(product, "Stock", "clipboard-list"),
         },
     )
 
@@ -138,6 +154,6 @@ def generate_variants_view(request, pk):
             "product": product,
             "form": form,
             "axes": axes,
-            "header_title": f"Create variants: {product}",
+            **product_page_header(product, "Create variants", "tag"),
         },
     )

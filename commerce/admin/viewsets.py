@@ -4,8 +4,10 @@ delivery and payment methods come from their own *_viewsets.py modules)."""
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.functional import cached_property
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.forms.choosers import BaseFilterForm
 from wagtail.admin.panels import (
     FieldPanel,
     FieldRowPanel,
@@ -14,8 +16,20 @@ from wagtail.admin.panels import (
     PublishingPanel,
     TabbedInterface,
 )
-from wagtail.admin.ui.tables import Column, UpdatedAtColumn
-from wagtail.snippets.views.snippets import IndexView, SnippetViewSet, SnippetViewSetGroup
+from wagtail.admin.ui.tables import (
+    BooleanColumn,
+    Column,
+)
+from wagtail.admin.widgets.button import HeaderButton
+from wagtail.snippets.views.chooser import ChooseResultsView as SnippetChooseResultsView
+from wagtail.snippets.views.chooser import ChooseView as SnippetChooseView
+from wagtail.snippets.views.chooser import SnippetChooserViewSet
+from wagtail.snippets.views.snippets import (
+    EditView,
+    IndexView,
+    SnippetViewSet,
+    SnippetViewSetGroup,
+)
 
 from commerce.admin.forms import ProductForm
 from commerce.admin.list_viewsets import ShoppingListViewSet
@@ -38,7 +52,7 @@ from commerce.services.variants import (
     variant_count_subquery,
 )
 
-from .columns import ThumbnailColumn
+from .columns import MoneyColumn, ProductStatusColumn, SkuColumn, ThumbnailColumn
 from .coupon_viewsets import CouponViewSet
 from .delete_views import (
     IMPACT_TEMPLATE,
@@ -49,6 +63,7 @@ from .delete_views import (
 from .method_viewsets import DeliveryMethodViewSet, PaymentMethodViewSet
 from .order_viewsets import OrderViewSet
 from .promotion_viewsets import PromotionViewSet
+from .widgets import FilterableCheckboxSelectMultiple
 
 STOCK_LEVELS = [("out", "Out of stock (0)"), ("low", "Low (1–5)"), ("in", "In stock (more than 5)")]
 
@@ -56,7 +71,7 @@ STOCK_LEVELS = [("out", "Out of stock (0)"), ("low", "Low (1–5)"), ("in", "In 
 class ProductFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(choices=ProductStatus.choices)
     main_category = django_filters.ModelChoiceFilter(
-        queryset=Category.objects.all(), label="Category", method="filter_category"
+        queryset=Category.objects.with_path_labels(), label="Category", method="filter_category"
     )
     stock_level = django_filters.ChoiceFilter(
         choices=STOCK_LEVELS, label="Stock", method="filter_stock_level"
@@ -81,21 +96,6 @@ class ProductFilterSet(WagtailFilterSet):
         return queryset.filter(total_stock__gt=5)
 
 
-def _price_range(product):
-    low, high = product.price_min, product.price_max
-    if low is None:
-        return "—"  # no active variant
-    return f"{low}" if low == high else f"{low}–{high}"
-
-
-def _skus(product):
-    """The SKU of a one-variant product; the first and how many more otherwise."""
-    skus = [variant.sku for variant in product.variants.all()]
-    if len(skus) <= 1:
-        return skus[0] if skus else "—"
-    return f"{skus[0]} + {len(skus) - 1} more"
-
-
 class ProductIndexView(IndexView):
     def search_queryset(self, queryset):
         """Name, or any variant's SKU or EAN (drafts' too, once saved): plain ORM, as an
@@ -114,6 +114,24 @@ class ProductIndexView(IndexView):
         return super().to_row_dict(item)
 
 
+class ProductEditView(EditView):
+    @cached_property
+    def header_buttons(self):
+        # Stock is not part of the form (nor of its drafts): its editor is a page of its own,
+        # linked from the header of every tab, not only from the Stock tab's panel.
+        buttons = list(super().header_buttons)
+        if self.request.user.has_perm("commerce.change_stock"):
+            buttons.append(
+                HeaderButton(
+                    "Stock levels",
+                    url=reverse("commerce_product_stock", args=[self.object.pk]),
+                    icon_name="clipboard-list",
+                    attrs={"data-stock-link": ""},
+                )
+            )
+        return buttons
+
+
 class ProductViewSet(SnippetViewSet):
     """Products: one row per product (its variants counted, their prices as a range, their
     stock summed over active variants); the export is one row per product too, with all
@@ -123,6 +141,7 @@ class ProductViewSet(SnippetViewSet):
     icon = "tag"
     menu_label = "Products"
     index_view_class = ProductIndexView
+    edit_view_class = ProductEditView
     filterset_class = ProductFilterSet
     delete_view_class = ProductDeleteView
     delete_template_name = IMPACT_TEMPLATE
@@ -131,15 +150,18 @@ class ProductViewSet(SnippetViewSet):
     list_display = [
         "name",  # first: Wagtail links it to the edit view
         ThumbnailColumn("thumbnail", label="Image"),
-        Column("skus", label="SKU", accessor=_skus),
-        Column("status", label="Status", accessor="listing_status", sort_key="status"),
+        SkuColumn("skus", label="SKU"),
+        ProductStatusColumn(),
+        BooleanColumn("is_featured", label="Featured", sort_key="is_featured"),
         Column("variant_count", label="Variants", sort_key="variant_count"),
-        Column("price", label="Price", accessor=_price_range, sort_key="price_min"),
+        # Active variants only; "—" when none is active.
+        MoneyColumn("price_min", high_accessor="price_max", label="Price", sort_key="price_min"),
         Column("total_stock", label="Stock", sort_key="total_stock"),
         # Orders that stand (not cancelled or refunded); one subquery each, see get_queryset.
-        Column("units_sold", label="Units sold", sort_key="units_sold"),
-        Column("revenue", label="Revenue", sort_key="revenue"),
-        UpdatedAtColumn(),
+        Column("units_sold", label="Sold", sort_key="units_sold"),
+        MoneyColumn("revenue", label="Revenue", sort_key="revenue"),
+        # No "Updated" column: with it the row outgrew a 1280 px screen and the name, the one
+        # column staff read first, was squeezed to a few letters a line.
     ]
     list_export = [
         "name",
@@ -210,8 +232,14 @@ class ProductViewSet(SnippetViewSet):
             ObjectList(
                 [
                     FieldPanel("main_category"),
-                    FieldPanel("additional_categories"),
-                    FieldPanel("attribute_options"),
+                    FieldPanel(
+                        "additional_categories",
+                        widget=FilterableCheckboxSelectMultiple(placeholder="Filter categories"),
+                    ),
+                    FieldPanel(
+                        "attribute_options",
+                        widget=FilterableCheckboxSelectMultiple(placeholder="Filter attributes"),
+                    ),
                     FieldPanel("is_featured"),
                 ],
                 heading="Categories and attributes",
@@ -263,18 +291,62 @@ class ProductViewSet(SnippetViewSet):
         ]
 
 
+class CategorySearchForm(BaseFilterForm):
+    q = forms.CharField(label="Search term", required=False)
+
+    def filter(self, objects):
+        objects = super().filter(objects)
+        if term := self.cleaned_data.get("q"):
+            self.is_searching, self.search_query = True, term
+            objects = objects.filter(Q(name__icontains=term) | Q(slug_path__icontains=term))
+        return objects
+
+
+class CategoryChooseMixin:
+    """The category chooser: each row titled with its path ("Clothing › Outerwear › Coats"),
+    all labels loaded together; plain ORM search on name and path."""
+
+    filter_form_class = CategorySearchForm
+    ordering = ["slug_path"]
+
+    def get_object_list(self):
+        return Category.objects.with_path_labels()
+
+
+class CategoryChooseView(CategoryChooseMixin, SnippetChooseView):
+    pass
+
+
+class CategoryChooseResultsView(CategoryChooseMixin, SnippetChooseResultsView):
+    pass
+
+
+class CategoryChooserViewSet(SnippetChooserViewSet):
+    choose_view_class = CategoryChooseView
+    choose_results_view_class = CategoryChooseResultsView
+
+
 class CategoryViewSet(SnippetViewSet):
     model = Category
+    chooser_viewset_class = CategoryChooserViewSet
     icon = "folder-open-inverse"
     menu_label = "Categories"
     delete_view_class = CategoryDeleteView
     delete_template_name = IMPACT_TEMPLATE
-    list_display = ["__str__", "slug", "is_active", "sort_order"]
+    list_display = [
+        "__str__",
+        "slug",
+        BooleanColumn("is_active", label="Active", sort_key="is_active"),
+        "sort_order",
+    ]
     list_filter = ["is_active"]
     search_fields = ["name", "slug"]
     search_backend_name = None
     ordering = ["slug_path"]
     list_export = ["name", "slug", "slug_path", "is_active"]
+
+    def get_queryset(self, request):
+        return Category.objects.with_path_labels()
 
 
 class AttributeViewSet(SnippetViewSet):
@@ -284,9 +356,9 @@ class AttributeViewSet(SnippetViewSet):
     list_display = [
         "name",
         "slug",
-        "varies_per_variant",
-        "is_filterable",
-        "show_on_tile",
+        BooleanColumn("varies_per_variant", label="Varies per variant"),
+        BooleanColumn("is_filterable", label="Filter"),
+        BooleanColumn("show_on_tile", label="On tiles"),
         "sort_order",
     ]
     list_filter = ["varies_per_variant"]
@@ -299,7 +371,12 @@ class WarehouseViewSet(SnippetViewSet):
     icon = "home"
     menu_label = "Warehouses"
     delete_view_class = WarehouseDeleteView
-    list_display = ["name", "code", "is_active", "sort_order"]
+    list_display = [
+        "name",
+        "code",
+        BooleanColumn("is_active", label="Active", sort_key="is_active"),
+        "sort_order",
+    ]
     search_fields = ["name", "code"]
     search_backend_name = None
 

@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.db.models.lookups import StartsWith
+from django.db.models.query import ModelIterable
 from django.utils.functional import cached_property
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
@@ -40,7 +41,28 @@ def _switched_off_at_or_above():
     )
 
 
+PATH_SEPARATOR = " › "
+
+
+class _PathLabelledIterable(ModelIterable):
+    """Categories with their path labels, all of them set by one more query."""
+
+    def __iter__(self):
+        categories = list(super().__iter__())
+        Category.label_paths(categories)
+        yield from categories
+
+
 class CategoryQuerySet(models.QuerySet):
+    def with_path_labels(self):
+        """Each category's `path_label` ("Clothing › Outerwear › Coats") set as the rows
+        load: one query for the names of all their ancestors, however many rows (admin
+        choices, choosers and listings read this; `str()` of a single category works too,
+        at one query each)."""
+        clone = self._chain()
+        clone._iterable_class = _PathLabelledIterable
+        return clone
+
     def on_storefront(self):
         """The categories shoppers can reach: active, and no inactive ancestor.
 
@@ -105,7 +127,7 @@ class Category(index.Indexed, models.Model):
         verbose_name_plural = "categories"
 
     def __str__(self):
-        return " › ".join(self.slug_path.split("/")) if self.depth > 1 else self.name
+        return self.path_label
 
     def save(self, *args, **kwargs):
         # Paths come from the database under a row lock, not from this
@@ -157,6 +179,28 @@ class Category(index.Indexed, models.Model):
     def branch_holds(self, slug_path: str) -> bool:
         """`descendants_q` for a path already loaded: this category's or one below it."""
         return slug_path == self.slug_path or slug_path.startswith(f"{self.slug_path}/")
+
+    @property
+    def path_label(self) -> str:
+        """The category's place in the tree in names: "Clothing › Outerwear › Coats"."""
+        if getattr(self, "_path_label", None) is None:
+            Category.label_paths([self])
+        return self._path_label
+
+    @staticmethod
+    def label_paths(categories) -> None:
+        """Sets `path_label` on each category, the one way a path label is built: ancestors'
+        names by their slug paths, one query for the whole list (none when every category
+        is at the top). The tree is small and shallow, so the query is too."""
+        wanted = {path for c in categories for path in c.ancestor_paths}
+        names = {}
+        if wanted:
+            names = dict(
+                Category.objects.filter(slug_path__in=wanted).values_list("slug_path", "name")
+            )
+        for category in categories:
+            parts = [names.get(path, path.rsplit("/", 1)[-1]) for path in category.ancestor_paths]
+            category._path_label = PATH_SEPARATOR.join([*parts, category.name])
 
     @property
     def ancestor_paths(self):
@@ -451,18 +495,16 @@ class Product(
 
     @property
     def listing_status(self):
-        """The admin listing's status: the shop status only while shoppers get this product.
+        """The admin listing's "On the shop": what shoppers get of the product now.
 
-        The status field alone said "Active" for products that were off the shop
-        (never published, or waiting for a scheduled go-live). Wagtail's own state
-        (live, live + draft, live + scheduled, draft, scheduled, expired) is added
-        whenever it is not plain "live".
+        Wagtail's own state (live, live + draft, live + scheduled, draft, scheduled,
+        expired) is the listing's Status tag beside it. The status field alone said
+        "Active" for products that were off the shop (never published, or waiting for a
+        scheduled go-live), so those say "Not on the shop" whatever their status.
         """
-        state = self.status_string
         if not self.live:
-            return f"Not on the shop ({state})"
-        label = self.get_status_display()
-        return label if state == "live" else f"{label} ({state})"
+            return "Not on the shop"
+        return self.get_status_display().split(":")[0]  # "Active: listed and …" → "Active"
 
     @property
     def is_purchasable(self):

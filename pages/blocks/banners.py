@@ -37,9 +37,19 @@ def banner_group_preview_value():
     }
 
 
+def starting_at_minimum(list_block: blocks.ListBlock) -> blocks.ListBlock:
+    """A list block that a new block starts with `min_num` empty items, not Wagtail's one:
+    an editor adding a banner group sees both banners it needs, not an error on saving.
+    Runtime only (like min_num, it is not part of the stored data), so no migration."""
+    list_block.meta.default = [
+        list_block.child_block.get_default() for _ in range(list_block.meta.min_num or 1)
+    ]
+    return list_block
+
+
 class BannerGroupBlock(CampaignBlock):
     heading = blocks.CharBlock(required=False, max_length=120)
-    banners = blocks.ListBlock(BannerBlock(), min_num=2, max_num=4)
+    banners = starting_at_minimum(blocks.ListBlock(BannerBlock(), min_num=2, max_num=4))
 
     class Meta:
         icon = "grip"

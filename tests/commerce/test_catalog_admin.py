@@ -55,6 +55,11 @@ def listed_rows(response):
     }
 
 
+def listed_cells(response):
+    """{product name: the row's cell texts, after the checkbox}."""
+    return listed_rows(response)
+
+
 EAN = "5901234123457"
 
 
@@ -129,23 +134,66 @@ class TestListing:
         response = admin_client.get(LIST_URL)
         soup = BeautifulSoup(response.content, "html.parser")
         (row,) = soup.select("tbody tr")
-        cells = [td.get_text(" ", strip=True) for td in row.select("td")[1:]]
-        # name (with row actions), image, SKU, status, variants, price, stock, sold, revenue
+        tds = row.select("td")[1:]
+        cells = [td.get_text(" ", strip=True) for td in tds]
+        # name (with row actions), image, SKU, status (Wagtail's tag, then what shoppers
+        # get), featured, variants, price, stock, sold, revenue
         assert cells[0].startswith("Steel pan")
-        assert cells[2:7] == ["PAN-1", "Active: listed and purchasable", "1", "30.00", "7"]
-        assert "fill-48x48" in row.select("td")[2].img["src"]
+        assert cells[2:4] == ["PAN-1", "live Active"]
+        assert cells[5:10] == ["1", "30.00 EUR", "7", "0", "0.00 EUR"]
+        assert "fill-48x48" in tds[1].img["src"]
         assert row.select_one("td.title a")["href"] == edit_url(product)
+        # Wagtail's status tag and boolean icon; a SKU and an amount are never broken.
+        assert tds[3].select_one(".w-status.w-status--primary").get_text(strip=True) == "live"
+        assert tds[4].select_one("svg use[href='#icon-cross']")
+        assert "w-whitespace-nowrap" in tds[2].select_one("[data-sku]")["class"]
+        amount = tds[6].select_one(".w-whitespace-nowrap .money")
+        assert amount.select_one(".money__currency").get_text() == "EUR"
 
-    def test_columns_of_a_product_with_variants(self, admin_client, coat):
-        row = listed_rows(admin_client.get(LIST_URL))["Heritage coat"]
-        # SKU, status, variants, price range (active only), stock (active only)
-        assert row[2:7] == [
-            "COAT-S-GREEN + 3 more",
-            "Active: listed and purchasable",
-            "4",
-            "90.00–120.00",
-            "7",
-        ]
+    @pytest.mark.parametrize(
+        ("publish", "featured", "status", "shop", "icon"),
+        [
+            ("live", True, "live", "Active", "check"),
+            ("draft", False, "draft", "Not on the shop", "cross"),
+            ("live + draft", False, "live + draft", "Active", "cross"),
+        ],
+    )
+    def test_status_tag_and_featured_icon(
+        self, admin_client, publish, featured, status, shop, icon
+    ):
+        product = make_product("Lamp", is_featured=featured)
+        if publish == "draft":
+            Product.objects.filter(pk=product.pk).update(live=False)
+        elif publish == "live + draft":
+            product.save_revision()
+            Product.objects.filter(pk=product.pk).update(has_unpublished_changes=True)
+        row = BeautifulSoup(admin_client.get(LIST_URL).content, "html.parser").select_one(
+            "tbody tr"
+        )
+        tds = row.select("td")[1:]
+        assert tds[3].select_one(".w-status").get_text(strip=True) == status
+        assert tds[3].select_one("[data-on-the-shop]").get_text(strip=True) == shop
+        assert tds[4].select_one(f"svg use[href='#icon-{icon}']")
+
+    def test_a_scheduled_product_is_tagged_scheduled(self, admin_client):
+        product = make_product("Lamp")
+        Product.objects.filter(pk=product.pk).update(live=False)
+        revision = Product.objects.get(pk=product.pk).save_revision()
+        revision.approved_go_live_at = timezone.now() + timedelta(days=1)
+        revision.save(update_fields=["approved_go_live_at"])
+        cells = listed_cells(admin_client.get(LIST_URL))["Lamp"]
+        assert cells[3] == "scheduled Not on the shop"
+
+    def test_revenue_and_prices_in_the_shops_currency(self, admin_client, homepage):
+        from pages.models import BrandingSettings
+
+        site = homepage.get_site()
+        BrandingSettings.objects.update_or_create(site=site, defaults={"currency_code": "PLN"})
+        product = make_product("Pan", price=Decimal("1234.5"))
+        make_order([(only_variant(product), 2)])
+        cells = listed_cells(admin_client.get(LIST_URL))["Pan"]
+        assert cells[6] == "1,234.50 PLN"
+        assert cells[9].endswith("PLN") and cells[9].startswith("2,469.00")
 
     def test_queries_do_not_grow_with_products_or_variants(self, admin_client):
         from django.db import connection
@@ -452,6 +500,41 @@ class TestStockEditor:
 
     def test_unknown_product_is_404(self, admin_client):
         assert admin_client.get(reverse("commerce_product_stock", args=[999999])).status_code == 404
+
+    def test_has_a_title_and_a_breadcrumb_back_to_the_product(self, admin_client, coat):
+        soup = BeautifulSoup(admin_client.get(self.url(coat)).content, "html.parser")
+        assert soup.title.get_text(strip=True).startswith("Stock: Heritage coat")
+        assert soup.h1.get_text(strip=True) == "Stock: Heritage coat"
+        assert soup.select_one("[data-stock-title]").get_text(strip=True) == (
+            "Stock of “Heritage coat”"
+        )
+        crumbs = soup.select("header nav[aria-label=Breadcrumb] li")
+        labels = [li.get_text(" ", strip=True) for li in crumbs]
+        assert labels[-3:] == ["Products", "Heritage coat", "Stock"]
+        links = [a["href"] for a in soup.select("header nav[aria-label=Breadcrumb] a[href]")]
+        assert LIST_URL in links and edit_url(coat) in links
+
+    def test_the_product_edit_page_links_to_it_from_its_header(self, admin_client, coat):
+        soup = BeautifulSoup(admin_client.get(edit_url(coat)).content, "html.parser")
+        links = soup.select("a[data-stock-link]")
+        # One in the header (every tab), one on the Stock tab's panel.
+        assert [a["href"] for a in links] == [self.url(coat)] * 2
+        assert links[0].find_parent("header") is not None
+        assert links[0].get_text(strip=True) == "Stock levels"
+
+    def test_editors_without_the_stock_permission_get_no_header_link(
+        self, client, django_user_model
+    ):
+        product = make_product(stock=1)
+        user = django_user_model.objects.create_user("clerk", password="pw-1234-abc")
+        user.groups.add(Group.objects.get(name="Editors"))
+        user.user_permissions.add(*Permission.objects.filter(codename="change_product"))
+        client.force_login(user)
+        response = client.get(edit_url(product))
+        assert response.status_code == 200
+        soup = BeautifulSoup(response.content, "html.parser")
+        assert soup.select_one("form [name=name]") is not None  # the edit form itself
+        assert not soup.select("header [data-stock-link]")
 
 
 ADD_URL = reverse("wagtailsnippets_commerce_product:add")
