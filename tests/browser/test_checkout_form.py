@@ -18,8 +18,8 @@ pytestmark = pytest.mark.browser
 
 # The form's own controls that a thumb taps (checkboxes are tapped through their label row).
 _SMALL_FORM_CONTROLS = """() => [...document.querySelectorAll(
-    '.checkout-form input:not([type=hidden]):not([type=checkbox]):not([type=radio]),'
-    + ' .checkout-form select, .checkout-form button, .checkout-form .form-field--checkbox label,'
+    'form.form input:not([type=hidden]):not([type=checkbox]):not([type=radio]),'
+    + ' form.form select, form.form button, form.form .form-field--checkbox label,'
     + ' .checkout-steps a')]
   .filter(element => element.getBoundingClientRect().width)
   .filter(element => element.getBoundingClientRect().height < 43.5)
@@ -148,3 +148,39 @@ def test_the_details_form_without_javascript_on_a_phone(live_server, browser, br
     assert checkout.delivery_address == checkout.billing_address
     assert checkout.billing_address["country"] == "DE"
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_account_address_form_in_the_same_style(live_server, page: Page, phone_page: Page):
+    from django.contrib.auth import get_user_model
+
+    from commerce.models import Address
+
+    make_shop(ensure_site())
+    shopper = get_user_model().objects.create_user("ada@example.com", "ada@example.com", "x")
+    for each in (page, phone_page):
+        each.context.add_cookies(live_server_session(live_server, shopper))
+        each.goto(f"{live_server.url}/account/addresses/add/")
+        expect(each.get_by_label("Country")).to_have_value("PL")  # as checkout pre-fills it
+        check_page(each, "account address form")
+        assert_form_fits_a_thumb(each)
+    phone_page.get_by_label("Full name").fill("Ada Lovelace")
+    phone_page.get_by_label("Address", exact=True).fill("1 Analytical Street")
+    phone_page.get_by_label("Postal code").fill("00-001")
+    phone_page.get_by_label("City").fill("Warsaw")
+    phone_page.get_by_label("Phone").fill("601 234 567")
+    phone_page.get_by_role("button", name="Save address").click()
+    expect(phone_page).to_have_url(re.compile(r"/account/addresses/$"))
+    expect(phone_page.get_by_text("+48 601 234 567")).to_be_visible()
+    assert Address.objects.get().phone.as_e164 == "+48601234567"
+
+
+def live_server_session(live_server, user):
+    """A session cookie of `user` for the live server (no log-in form to walk)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    return [{"name": cookie.key, "value": cookie.value, "url": live_server.url}]
