@@ -142,8 +142,9 @@ def test_the_details_form_without_javascript_on_a_phone(live_server, browser, br
     page.get_by_label("Country").first.select_option("DE")
     # Without the box, the delivery address is not asked for (and not judged).
     expect(page.get_by_role("group", name="Delivery address")).to_be_hidden()
-    check_page(page, "checkout details no js")
-    assert_form_fits_a_thumb(page)
+    # page.evaluate (axe-core, the width checks) never returns with JavaScript off: the same
+    # page state is checked with it on in the test above; here, the screenshot.
+    screenshot(page, "checkout details no js")
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(re.compile(r"/checkout/delivery/$"))
     checkout = Checkout.objects.get()
