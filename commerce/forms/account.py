@@ -1,7 +1,5 @@
 """Forms for shopper accounts: sign-up and log-in by e-mail, saved addresses."""
 
-import re
-
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
@@ -11,7 +9,8 @@ from commerce.models import Address
 from commerce.models.addresses import ADDRESS_KEYS
 from commerce.services.accounts import sign_up
 
-COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+from .checkout import AUTOCOMPLETE
+from .fields import PhoneField, country_field, phone_help_text
 
 
 class SignUpForm(forms.Form):
@@ -78,20 +77,29 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 class AddressForm(forms.ModelForm):
+    """A saved address: the same fields, labels and country select as checkout's, and the
+    phone checkout offers as the contact phone when the shopper picks this address."""
+
+    country = country_field(label="Country")
+    phone = PhoneField(required=False)
+
     class Meta:
         model = Address
-        fields = ["label", *ADDRESS_KEYS, "is_default"]
-        labels = {"is_default": "Use as my default address"}
-        widgets = {
-            "country": forms.TextInput(
-                attrs={"maxlength": 2, "size": 2, "autocomplete": "country"}
-            ),
+        fields = ["label", *ADDRESS_KEYS, "phone", "is_default"]
+        labels = {
+            "label": "Name of this address",
+            "full_name": "Full name",
+            "company": "Company",
+            "line1": "Address",
+            "line2": "Address (line 2)",
+            "postal_code": "Postal code",
+            "city": "City",
+            "is_default": "Use as my default address",
         }
 
-    def clean_country(self):
-        country = self.cleaned_data["country"].strip().upper()
-        if not COUNTRY_CODE.match(country):
-            raise forms.ValidationError(
-                "Enter the two-letter country code, e.g. PL or DE.", code="invalid_country"
-            )
-        return country
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A saved address may serve as billing or delivery address: no section token.
+        for name, token in AUTOCOMPLETE.items():
+            self.fields[name].widget.attrs["autocomplete"] = token
+        self.fields["phone"].help_text = phone_help_text()

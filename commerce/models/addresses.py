@@ -4,8 +4,19 @@ orders (`Address`)."""
 
 from django.conf import settings
 from django.db import models
+from django_countries.fields import CountryField
+from phonenumber_field.modelfields import PhoneNumberField
 
-ADDRESS_KEYS = ("full_name", "company", "line1", "line2", "postal_code", "city", "country", "phone")
+# The phone is not part of an address: a checkout and an order have one contact phone
+# (`Checkout.phone`, `Order.phone`). A saved address keeps a phone of its own, which
+# checkout offers as the contact phone when that address is picked.
+ADDRESS_KEYS = ("full_name", "company", "line1", "line2", "postal_code", "city", "country")
+
+
+def home_country() -> str:
+    """The country an empty address form starts with: the shop's own (its first shipping
+    country). Checkout and the account's address form both ask here."""
+    return settings.STOREFRONT_SHIPPING_COUNTRIES[0]
 
 
 class AddressFields(models.Model):
@@ -15,14 +26,16 @@ class AddressFields(models.Model):
     line2 = models.CharField("address (line 2)", max_length=200, blank=True)
     postal_code = models.CharField(max_length=20)
     city = models.CharField(max_length=100)
-    country = models.CharField(max_length=2, help_text="ISO 3166 code, e.g. PL or DE.")
-    phone = models.CharField(max_length=30, blank=True)
+    # Stored as the same two-letter ISO 3166 code as before; django-countries adds the names.
+    country = CountryField()
+    phone = PhoneNumberField(blank=True)
 
     class Meta:
         abstract = True
 
     def as_dict(self) -> dict[str, str]:
-        return {key: getattr(self, key) for key in ADDRESS_KEYS}
+        # str(): the country is a django-countries Country; snapshots keep its code.
+        return {key: str(getattr(self, key)) for key in ADDRESS_KEYS}
 
     def one_line(self) -> str:
         return format_address(self.as_dict(), separator=", ")

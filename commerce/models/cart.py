@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 
 from commerce.tokens import new_token
 
@@ -96,7 +97,7 @@ class Checkout(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="checkouts")
     email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=30, blank=True)
+    phone = PhoneNumberField(blank=True)  # E.164, e.g. "+48601234567"
     billing_address = models.JSONField(default=dict, blank=True)
     delivery_address = models.JSONField(default=dict, blank=True)
     customer_note = models.TextField(blank=True, max_length=1000)

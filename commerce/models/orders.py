@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from phonenumber_field.modelfields import PhoneNumberField
 
 from commerce.tokens import new_token
 
@@ -42,7 +43,7 @@ class Order(models.Model):
     )
     email = models.EmailField()
     full_name = models.CharField(max_length=150)
-    phone = models.CharField(max_length=30, blank=True)
+    phone = PhoneNumberField(blank=True)  # E.164, e.g. "+48601234567"
     billing_address = models.JSONField(default=dict)
     delivery_address = models.JSONField(default=dict)
     customer_note = models.TextField(blank=True)

@@ -28,16 +28,22 @@ def luhn_ok(number: str) -> bool:
 
 class MockCardForm(forms.Form):
     card_number = forms.CharField(
+        label="Card number",
         max_length=23,
         widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
     )
     expiry = forms.CharField(
+        label="Expiry",
         max_length=7,
-        help_text="MM/YY",
-        widget=forms.TextInput(attrs={"autocomplete": "cc-exp", "placeholder": "MM/YY"}),
+        help_text="Month and year, e.g. 04/29.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "cc-exp", "inputmode": "numeric", "placeholder": "MM/YY"}
+        ),
     )
     cvc = forms.CharField(
+        label="CVC",
         max_length=4,
+        help_text="The 3 or 4 digits on the back of the card.",
         widget=forms.TextInput(attrs={"autocomplete": "cc-csc", "inputmode": "numeric"}),
     )
 

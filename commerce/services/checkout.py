@@ -127,6 +127,18 @@ def unfinished_step(cart: Cart, checkout: Checkout) -> UnfinishedStep | None:
     return None
 
 
+#: The storefront's checkout steps, in order (the review places the order).
+STEPS = ("details", "delivery", "payment", "review")
+
+
+def open_steps(cart: Cart, checkout: Checkout) -> tuple[str, ...]:
+    """The steps the shopper may go to now: every step up to the first unfinished one
+    (all of them when none is unfinished). The steps' navigation links to these."""
+    missing = unfinished_step(cart, checkout)
+    last = missing.step if missing is not None else STEPS[-1]
+    return STEPS[: STEPS.index(last) + 1]
+
+
 def touch(checkout: Checkout) -> None:
     checkout.last_activity_at = timezone.now()
     Checkout.objects.filter(pk=checkout.pk).update(last_activity_at=checkout.last_activity_at)

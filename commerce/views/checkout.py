@@ -17,22 +17,23 @@ from commerce.forms.checkout import (
     DeliveryChoiceForm,
     PaymentChoiceForm,
     PlaceOrderForm,
-    PostalAddressForm,
+    billing_address_form,
     delivery_address_form,
 )
 from commerce.inputs import parse_int
 from commerce.models import Address, Order
+from commerce.models.addresses import ADDRESS_KEYS
 from commerce.money import shop_currency
 from commerce.services import cart as carts
 from commerce.services import checkout as checkouts
 from commerce.services.checkout import CartEmpty, CheckoutError, CheckoutExpired, CheckoutPlaced
 
-STEPS = [
-    ("details", "Your details"),
-    ("delivery", "Delivery"),
-    ("payment", "Payment"),
-    ("review", "Review"),
-]
+STEP_LABELS = {
+    "details": "Your details",
+    "delivery": "Delivery",
+    "payment": "Payment",
+    "review": "Review",
+}
 
 
 def checkout_step(view):
@@ -89,8 +90,18 @@ def _summary(request, cart, checkout):
     return summary
 
 
-def _render(request, template, step, context, status=200):
-    context = {"steps": STEPS, "current_step": step, **context}
+def _render(request, template, step, context, *, cart, checkout, status=200):
+    reachable = checkouts.open_steps(cart, checkout)
+    steps = [
+        {
+            "key": key,
+            "label": STEP_LABELS[key],
+            "url": f"checkout:{key}",
+            "reachable": key in reachable,
+        }
+        for key in checkouts.STEPS
+    ]
+    context = {"steps": steps, "current_step": step, **context}
     return TemplateResponse(request, template, context, status=status)
 
 
@@ -110,16 +121,17 @@ def _saved_addresses(request):
     return Address.objects.filter(user=request.user)
 
 
-def _initial_address(checkout_address, saved, chosen_id=None):
-    """The address to prefill: one the shopper picked from their own, else the last used."""
+def _initial_answers(checkout, saved, chosen_id=None):
+    """The billing address and phone to prefill: from the saved address the shopper picked,
+    else the checkout's last answers, else their default address. A saved address's phone
+    is offered only where the checkout has none."""
     chosen_id = parse_int(chosen_id, minimum=1)
     chosen = saved.filter(pk=chosen_id).first() if chosen_id is not None else None
+    if chosen is None and not checkout.billing_address:
+        chosen = saved.first()
     if chosen is not None:
-        return chosen.as_dict()
-    if checkout_address:
-        return checkout_address
-    default = saved.first()
-    return default.as_dict() if default else None
+        return chosen.as_dict(), checkout.phone or chosen.phone
+    return checkout.billing_address or None, checkout.phone
 
 
 @checkout_step
@@ -127,37 +139,37 @@ def details(request, cart, checkout):
     saved = _saved_addresses(request)
     if request.method == "POST":
         contact = ContactForm(request.POST)
-        billing = PostalAddressForm(request.POST, prefix="billing")
-        same = request.POST.get("delivery_same_as_billing") == "on"
-        delivery = delivery_address_form(request.POST, same_as_billing=same)
-        forms_ok = contact.is_valid() & billing.is_valid() & (same or delivery.is_valid())
+        billing = billing_address_form(request.POST)
+        elsewhere = request.POST.get("deliver_elsewhere") == "on"
+        delivery = delivery_address_form(request.POST, elsewhere=elsewhere)
+        forms_ok = contact.is_valid() & billing.is_valid() & (not elsewhere or delivery.is_valid())
         if forms_ok:
             checkouts.save_contact(
                 checkout,
                 email=contact.cleaned_data["email"],
                 phone=contact.cleaned_data["phone"],
                 billing_address=billing.address(),
-                delivery_address=billing.address() if same else delivery.address(),
+                delivery_address=delivery.address() if elsewhere else billing.address(),
                 note=contact.cleaned_data["customer_note"],
             )
             return redirect(next_step(cart, checkout))
         status = 400
     else:
         email = checkout.email or (request.user.email if request.user.is_authenticated else "")
-        same = checkout.delivery_address == checkout.billing_address
+        address, phone = _initial_answers(checkout, saved, request.GET.get("use"))
+        elsewhere = bool(checkout.delivery_address) and (
+            _address_only(checkout.delivery_address) != _address_only(checkout.billing_address)
+        )
         contact = ContactForm(
             initial={
                 "email": email,
-                "phone": checkout.phone,
-                "delivery_same_as_billing": same,
+                "phone": phone,
+                "deliver_elsewhere": elsewhere,
                 "customer_note": checkout.customer_note,
             }
         )
-        billing = PostalAddressForm(
-            initial=_initial_address(checkout.billing_address, saved, request.GET.get("use")),
-            prefix="billing",
-        )
-        delivery = delivery_address_form(initial=checkout.delivery_address or None)
+        billing = billing_address_form(initial=address)
+        delivery = delivery_address_form(initial=checkout.delivery_address if elsewhere else None)
         status = 200
     return _render(
         request,
@@ -170,8 +182,15 @@ def details(request, cart, checkout):
             "delivery_form": delivery,
             "saved_addresses": saved,
         },
+        cart=cart,
+        checkout=checkout,
         status=status,
     )
+
+
+def _address_only(snapshot):
+    # Snapshots saved before the phone left the address may still carry one.
+    return {key: snapshot.get(key, "") for key in ADDRESS_KEYS}
 
 
 def _method_step(request, cart, checkout, *, step, title, form_class, field, choose):
@@ -193,6 +212,8 @@ def _method_step(request, cart, checkout, *, step, title, form_class, field, cho
         "commerce/checkout/choice.html",
         step,
         {"summary": _summary(request, cart, checkout), "form": form, "title": title},
+        cart=cart,
+        checkout=checkout,
         status=400 if form.is_bound else 200,
     )
 
@@ -262,13 +283,21 @@ def review(request, cart, checkout):
     else:
         payment_form = _payment_form(cart)
     summary = _summary(request, cart, checkout)
-    place_form = (
-        PlaceOrderForm(
-            initial={"checkout": checkout.token, "expected_total": summary.totals.grand_total}
+    if status != 400:
+        # After a refusal (a declined card) the box stays as the shopper left it: they agreed
+        # to this total and only the payment needs another try. A new total needs a new yes.
+        agreed = (
+            status == 409
+            and place_form.cleaned_data.get("accept_terms", False)
+            and place_form.cleaned_data["expected_total"] == summary.totals.grand_total
         )
-        if status != 400
-        else place_form
-    )
+        place_form = PlaceOrderForm(
+            initial={
+                "checkout": checkout.token,
+                "expected_total": summary.totals.grand_total,
+                "accept_terms": agreed,
+            }
+        )
     return _render(
         request,
         "commerce/checkout/review.html",
@@ -279,6 +308,8 @@ def review(request, cart, checkout):
             "payment_form": payment_form,
             "place_form": place_form,
         },
+        cart=cart,
+        checkout=checkout,
         status=status,
     )
 

@@ -228,6 +228,20 @@ TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# --- Countries and phone numbers (issue 16, part "forms") ---------------------
+
+# The countries the shop delivers to, its home country first. The delivery methods carry no
+# countries, so this list is the one place: address forms offer these first in their country
+# select (django-countries' COUNTRIES_FIRST) and pre-fill the first; phone numbers typed
+# without "+" are read as numbers of the first (django-phonenumber-field's default region).
+STOREFRONT_SHIPPING_COUNTRIES = os.environ.get("SHIPPING_COUNTRIES", "PL,DE,CZ,SK,LT").split(",")
+COUNTRIES_FIRST = STOREFRONT_SHIPPING_COUNTRIES
+COUNTRIES_FIRST_BREAK = "──────────"
+PHONENUMBER_DEFAULT_REGION = STOREFRONT_SHIPPING_COUNTRIES[0]
+PHONENUMBER_DB_FORMAT = "E164"
+# Shown as "+48 601 234 567"; a number kept from before that does not parse shows as typed.
+PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"
+
 # --- Static files and media -------------------------------------------------
 
 STATIC_URL = "/static/"

@@ -141,7 +141,11 @@ def says(page: Page, text):
 
 def fill_by_name(page: Page, values: dict, prefix=""):
     for name, value in values.items():
-        page.locator(f'[name="{prefix}{name}"]').fill(value)
+        field = page.locator(f'[name="{prefix}{name}"]')
+        if field.evaluate("element => element.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
 
 
 def shop_with_products():
@@ -184,9 +188,9 @@ def update_cart_quantity(page: Page, base, product, quantity):
 
 
 def checkout_details_same_as_billing(page: Page, base, email="grace@example.com"):
-    """The details step with "Deliver to the billing address" ticked, first with an error."""
+    """The details step with "Deliver to a different address" not ticked, first with an error."""
     page.goto(f"{base}/checkout/details/")
-    expect(page.get_by_label("Deliver to the billing address")).to_be_checked()
+    expect(page.get_by_label("Deliver to a different address")).not_to_be_checked()
     page.locator('[name="email"]').fill("not-an-email")
     fill_by_name(page, BILLING, prefix="billing-")
     submit(page, page.get_by_role("button", name="Continue"), expect_status=400)
@@ -275,7 +279,7 @@ def test_checkout_forms(live_server, page: Page):
     checkout_details_same_as_billing(page, base)
     # Back to the details: delivery elsewhere this time.
     page.goto(f"{base}/checkout/details/")
-    page.get_by_label("Deliver to the billing address").uncheck()
+    page.get_by_label("Deliver to a different address").check()
     fill_by_name(page, {**BILLING, "full_name": "Grace's office", "city": "Kraków"}, "delivery-")
     submit(page, page.get_by_role("button", name="Continue"))
 
@@ -289,7 +293,7 @@ def test_checkout_forms(live_server, page: Page):
     expect(page).to_have_url(re.compile(r"/checkout/review/$"))
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
     page.get_by_label("Expiry").fill("12/39")
-    page.get_by_label("Cvc").fill("123")
+    page.get_by_label("CVC").fill("123")
     page.get_by_label(re.compile("I have checked my order")).check()
     submit(page, page.get_by_role("button", name=re.compile(r"^Place order")))
     order = Order.objects.get()

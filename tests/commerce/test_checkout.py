@@ -467,7 +467,7 @@ def test_a_failure_after_the_stock_update_rolls_everything_back(methods, monkeyp
 
 def walk_to_review(client, product, quantity=1):
     client.post(reverse("cart:add"), {"variant": as_variant(product).pk, "quantity": quantity})
-    details = {"email": "Ada@Example.com", "phone": "", "delivery_same_as_billing": "on"}
+    details = {"email": "Ada@Example.com", "phone": ""}
     details |= {f"billing-{key}": value for key, value in ADDRESS.items()}
     response = client.post(reverse("checkout:details"), details)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -577,12 +577,12 @@ def test_invalid_details_are_form_errors_not_failures(client, methods):
     assert {"email", "country", "full_name"} <= set(errors)
 
 
-def test_with_delivery_to_the_billing_address_an_error_marks_no_delivery_field(client, methods):
+def test_without_deliver_elsewhere_an_error_marks_no_delivery_field(client, methods):
     product = make_product(stock=3)
     client.post(reverse("cart:add"), {"product": product.pk, "quantity": 1})
-    details = {"email": "not-an-email", "delivery_same_as_billing": "on"}
+    details = {"email": "not-an-email"}
     details |= {f"billing-{key}": value for key, value in ADDRESS.items()}
-    details["delivery-city"] = "Kraków"  # typed before ticking the box: kept, not judged
+    details["delivery-city"] = "Kraków"  # typed before unticking the box: kept, not judged
     response = client.post(reverse("checkout:details"), details)
     assert response.status_code == 400
     assert set(response.context["contact_form"].errors) == {"email"}
@@ -590,8 +590,8 @@ def test_with_delivery_to_the_billing_address_an_error_marks_no_delivery_field(c
     html = response.content.decode()
     assert html.count("This field is required.") == 0
     assert 'name="delivery-city" value="Kraków"' in html
-    # Unticked, the delivery address is required again.
-    del details["delivery_same_as_billing"]
+    # Ticked, the delivery address is required.
+    details["deliver_elsewhere"] = "on"
     response = client.post(reverse("checkout:details"), details)
     assert {"full_name", "line1", "postal_code", "country"} <= set(
         response.context["delivery_form"].errors

@@ -97,7 +97,7 @@ class Shopper:
 
     @staticmethod
     def details():
-        data = {"email": "ada@example.com", "phone": "", "delivery_same_as_billing": "on"}
+        data = {"email": "ada@example.com", "phone": ""}
         return data | {f"billing-{key}": value for key, value in ADDRESS.items()}
 
     def tab(self):

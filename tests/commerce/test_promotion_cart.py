@@ -560,7 +560,7 @@ def test_the_review_page_after_a_promotion_ended_shows_the_new_total(client, mug
     promotion = bulk_mugs(mug)
     delivery, payment = methods
     client.post(reverse("cart:add"), {"variant": only_variant(mug).pk, "quantity": 10})
-    details = {"email": "ada@example.com", "phone": "", "delivery_same_as_billing": "on"}
+    details = {"email": "ada@example.com", "phone": ""}
     details |= {f"billing-{key}": value for key, value in ADDRESS.items()}
     client.post(reverse("checkout:details"), details)
     client.post(reverse("checkout:delivery"), {"delivery_method": delivery.pk})

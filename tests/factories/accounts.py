@@ -33,7 +33,6 @@ def address_data(**overrides):
         "postal_code": "00-001",
         "city": "Warszawa",
         "country": "PL",
-        "phone": "",
     }
     data.update(overrides)
     return data

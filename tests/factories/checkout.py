@@ -10,7 +10,6 @@ ADDRESS = {
     "postal_code": "00-001",
     "city": "Warsaw",
     "country": "PL",
-    "phone": "",
 }
 
 

@@ -28,7 +28,6 @@ ADDRESS = {
     "postal_code": "00-001",
     "city": "Warsaw",
     "country": "PL",
-    "phone": "",
 }
 
 _counter = {"n": 0}

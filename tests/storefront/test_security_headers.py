@@ -153,7 +153,7 @@ def test_shopper_pages_checkout_and_lists_have_the_shop_policy(client, site):
     client.force_login(customer)
 
     client.post(reverse("cart:add"), {"product": kettle.pk, "quantity": 1})
-    details = {"email": "ada@example.com", "phone": "", "delivery_same_as_billing": "on"}
+    details = {"email": "ada@example.com", "phone": ""}
     details |= {f"billing-{key}": value for key, value in ADDRESS.items()}
     assert client.post(reverse("checkout:details"), details).status_code == 302
     client.post(reverse("checkout:delivery"), {"delivery_method": delivery.pk})
