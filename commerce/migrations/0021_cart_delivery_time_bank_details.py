@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('commerce', '0020_admin_background_tasks'),
+        ("commerce", "0020_admin_background_tasks"),
         ('wagtailcore', '0098_apitoken'),
     ]
 

@@ -1,5 +1,7 @@
 """Stock: how much of a variant shoppers can buy, and warehouses coming and going."""
 
+from collections.abc import Mapping
+
 from django.db import transaction
 from django.db.models import Count, Sum
 
@@ -93,9 +95,7 @@ def set_stock_levels(levels: dict[int, dict[int, int]]) -> None:
                 stock.quantity = quantity
                 stock.save(update_fields=["quantity"])
         after = units_by_variant(rows, counted=offered)
-        # Alerts before the bump: the version row is locked last (services.locks).
-        queue_restocked(before=before, after=after)
-        bump_if_availability_changed(before=before, after=after)
+        availability_changed(before=before, after=after)
 
 
 class WarehouseInUse(Exception):
@@ -140,3 +140,13 @@ def delete_warehouse(warehouse) -> None:
             raise WarehouseInUse(refusal)
         Stock.objects.filter(warehouse=warehouse).delete()
         warehouse.delete()
+
+
+def availability_changed(*, before: Mapping[int, int], after: Mapping[int, int]) -> None:
+    """What a change in variants' sellable units sets off, inside the writer's transaction:
+    back-in-stock alerts for variants that came back (queued with the commit), then a new
+    catalog version if one went in or out of stock. Every writer that puts units back calls
+    it (the stock editor and imports here, cancel and refund in services.orders). Alerts come
+    first: the version row is locked last (services.locks)."""
+    queue_restocked(before=before, after=after)
+    bump_if_availability_changed(before=before, after=after)

@@ -58,8 +58,7 @@ from commerce.models import (
 )
 from commerce.payments import registry
 from commerce.services import locks
-from commerce.services.catalog_version import bump_if_availability_changed
-from commerce.services.inventory import offered_row_ids, units_by_variant
+from commerce.services.inventory import availability_changed, offered_row_ids, units_by_variant
 from commerce.services.notifications import queue_status_changed
 
 #: Allowed changes: {from: {to, ...}}. Anything else raises OrderTransitionError.
@@ -399,7 +398,7 @@ def cancel_order(order, *, by=None, note="", expected_from=None) -> Order:
         )
         # Returned stock may put a sold-out variant back on sale. After the provider's
         # answer: the version row is everyone's, not to be held across a network call.
-        bump_if_availability_changed(**units)
+        availability_changed(**units)
     _sync(order, locked)
     return order
 
@@ -417,7 +416,7 @@ def refund_order(order, *, by=None, note="", expected_from=None) -> Order:
         _apply(
             locked, OrderStatus.REFUNDED, by=by, note=_with_note(note, lost), extra_fields=fields
         )
-        bump_if_availability_changed(**units)
+        availability_changed(**units)
     _sync(order, locked)
     return order
 
@@ -451,7 +450,7 @@ def _return_stock(locked: Order) -> tuple[dict[str, dict[int, int]], str]:
     """Puts each allocation back into its variant's stock in the warehouse it came from.
 
     Returns the variants' units in active warehouses before and after, for
-    `bump_if_availability_changed`, and a note for the order's history naming the
+    `inventory.availability_changed`, and a note for the order's history naming the
     lines whose variant was deleted since: their units have no stock row to go back
     to (the variant's rows went with it), so they are not counted anywhere. A stock
     row deleted on its own (a warehouse emptied) is created again.

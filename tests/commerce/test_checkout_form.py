@@ -238,7 +238,7 @@ def test_the_account_address_form_normalises_its_phone(client):
 def test_the_migration_moves_address_phones_to_the_contact_phone_and_normalises():
     """0021: E.164 where the text parses, kept as typed where it does not; a checkout or
     order without a contact phone takes its billing (else delivery) address's phone."""
-    migration = import_module("commerce.migrations.0021_forms_country_phone")
+    migration = import_module("commerce.migrations.0022_forms_country_phone")
     order = make_order()
     shopper = make_customer()
     address = make_address(shopper)

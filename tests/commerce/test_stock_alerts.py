@@ -11,8 +11,10 @@ from django.urls import reverse
 from commerce.models import SentEmail, StockSubscription, Warehouse
 from commerce.services import stock_alerts
 from commerce.services.inventory import set_stock_levels
+from commerce.services.orders import cancel_order, refund_order
 from tests.factories.accounts import make_customer
 from tests.factories.catalog import make_product, make_shop, make_warehouse, only_variant
+from tests.factories.orders import make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -158,6 +160,23 @@ def test_stock_coming_back_mails_each_subscription_once(pan, django_capture_on_c
     # More stock (5 → 6) is no return: nothing new.
     restock(variant, 6, django_capture_on_commit_callbacks)
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.parametrize("status", ["new", "paid"])
+def test_a_cancel_or_refund_that_puts_the_last_units_back_mails_the_subscriber(
+    pan, status, django_capture_on_commit_callbacks
+):
+    # The order holds the variant's only unit: it is sold out until the order lets it go.
+    order = make_order([(pan, 1)], status=status)
+    stock_alerts.subscribe(variant_id=only_variant(pan).pk, email="ada@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        if status == "new":
+            cancel_order(order)
+        else:
+            refund_order(order)
+    assert [message.to for message in mail.outbox if "back in stock" in message.subject] == [
+        ["ada@example.com"]
+    ]
 
 
 def test_the_task_run_again_sends_nothing_new(pan, django_capture_on_commit_callbacks):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('commerce', '0020_admin_background_tasks'),
+        ("commerce", "0022_forms_country_phone"),
     ]
 
     operations = [

@@ -60,7 +60,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("commerce", "0020_admin_background_tasks"),
+        ("commerce", "0021_cart_delivery_time_bank_details"),
     ]
 
     operations = [
