@@ -68,6 +68,15 @@ def unit_name(unit: str, quantity=1) -> str:
     return words[0] if quantity == 1 else words[1]
 
 
+def counted(number: str, *, bulk_units: bool = False, qualifying: bool = False) -> str:
+    """A promotion's threshold count in words: "10 pieces", "1 piece", "3 qualifying pieces";
+    "10 units" when it counts bulk units (AMPER's cumulative converter), whose unit differs
+    from product to product. `number` is the count as the caller writes it ("10", "2.5")."""
+    singular, plural = ("unit", "units") if bulk_units else UNIT_WORDS["pcs"]
+    noun = singular if number == "1" else plural
+    return f"{number} qualifying {noun}" if qualifying else f"{number} {noun}"
+
+
 def quantity_with_unit(quantity, unit: str) -> str:
     """ "1 piece", "10 pieces", "2.5 kilograms"."""
     return f"{quantity} {unit_name(unit, quantity)}"

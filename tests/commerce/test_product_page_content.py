@@ -9,7 +9,7 @@ from django.urls import reverse
 from wagtail.models import Site
 
 from commerce.models import Product, ProductPageSettings, ProductStatus, RelatedProduct
-from commerce.text import quantity_with_unit, unit_name
+from commerce.text import counted, quantity_with_unit, unit_name
 from tests.factories.catalog import make_category, make_product, make_shop, only_variant
 
 pytestmark = pytest.mark.django_db
@@ -236,3 +236,19 @@ def test_a_new_list_without_a_name_is_refused_in_words(client, kitchen):
 def test_saving_never_goes_to_another_site(client, kitchen, target):
     response = post_add(client, variant=only_variant(kitchen["pan"]).pk, next=target)
     assert response["Location"] == "/lists/"
+
+
+@pytest.mark.parametrize(
+    ("number", "bulk_units", "qualifying", "words"),
+    [
+        ("1", False, False, "1 piece"),
+        ("10", False, False, "10 pieces"),
+        ("2.5", False, False, "2.5 pieces"),
+        ("1", True, False, "1 unit"),
+        ("10", True, False, "10 units"),
+        ("3", False, True, "3 qualifying pieces"),
+        ("1", True, True, "1 qualifying unit"),
+    ],
+)
+def test_a_promotion_threshold_counts_in_words(number, bulk_units, qualifying, words):
+    assert counted(number, bulk_units=bulk_units, qualifying=qualifying) == words

@@ -113,7 +113,7 @@ def test_a_fixed_price_applies_from_threshold_min(quantity, expected):
     assert price_of(result) == expected
     if expected:
         line = result.lines[PAN]
-        assert line.reason == "5.00 each from 10 pcs"
+        assert line.reason == "5.00 each from 10 pieces"
         assert line.regular_unit_price == D("7.00")
         assert (line.promotion_id, line.condition_id) == (rule.id, rule.conditions[0].id)
 
@@ -124,7 +124,7 @@ def test_threshold_max_is_the_last_quantity_that_qualifies(quantity, expected):
     result = evaluate([item(PAN, quantity, "7.00")], [rule])
     assert price_of(result) == expected
     if expected:
-        assert result.lines[PAN].reason == "5.00 each from 10 to 20 pcs"
+        assert result.lines[PAN].reason == "5.00 each from 10 to 20 pieces"
 
 
 def test_threshold_max_zero_is_no_upper_limit():
@@ -177,7 +177,7 @@ def test_multiply_reward_gives_the_gift_once_per_whole_threshold(quantity, gifts
     result = evaluate([item(PAN, quantity)], [rule])
     assert gifts_of(result).get(TOTE, 0) == gifts
     if gifts:
-        assert result.gifts[0].reason == "1 free per 10 pcs"
+        assert result.gifts[0].reason == "1 free per 10 pieces"
 
 
 @pytest.mark.parametrize("quantity", [10, 30, 31])
@@ -196,7 +196,7 @@ def test_a_multiplied_amount_comes_off_each_unit_once_per_threshold(quantity, un
     result = evaluate([item(PAN, quantity, "7.00")], [rule])
     assert (price_of(result) or D("7.00")) == D(unit)
     if quantity == 30:
-        assert result.lines[PAN].reason == "3.00 off each: 1.00 per 10 pcs"
+        assert result.lines[PAN].reason == "3.00 off each: 1.00 per 10 pieces"
 
 
 def test_a_multiplied_amount_stops_at_zero():
@@ -315,7 +315,7 @@ def test_percent_rounds_half_up_to_the_cent_per_unit(price, pct, expected):
 
 def test_a_percentage_reason_reads_without_trailing_zeros():
     result = evaluate([item(PAN, 1, "10.00")], [promo(cond(percent(PAN, "12.50")))])
-    assert result.lines[PAN].reason == "12.5% off from 1 pcs"
+    assert result.lines[PAN].reason == "12.5% off from 1 piece"
 
 
 @pytest.mark.parametrize(
@@ -324,7 +324,7 @@ def test_a_percentage_reason_reads_without_trailing_zeros():
 def test_an_amount_comes_off_each_unit_never_below_zero(value, expected):
     result = evaluate([item(PAN, 2, "7.00")], [promo(cond(amount(PAN, value)))])
     assert price_of(result) == D(expected)
-    assert result.lines[PAN].reason == f"{D(value):.2f} off each from 1 pcs"
+    assert result.lines[PAN].reason == f"{D(value):.2f} off each from 1 piece"
 
 
 @pytest.mark.parametrize("given_price", ["7.00", "8.00"])

@@ -269,7 +269,7 @@ def test_cart_lines_priced_end_to_end(mug):
     result = evaluate(cart_items(lines), load_rules())
     [(key, line)] = result.lines.items()
     assert key == lines[0].pk
-    assert (line.unit_price, line.reason) == (D("5.00"), "5.00 each from 10 pcs")
+    assert (line.unit_price, line.reason) == (D("5.00"), "5.00 each from 10 pieces")
 
 
 def test_rule_for_reads_an_unsaved_revision_in_memory(mug):

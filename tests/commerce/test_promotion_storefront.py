@@ -98,7 +98,7 @@ def texts(offers):
 def test_a_threshold_price_is_announced_with_its_condition(kitchen):
     mug_at_five(kitchen)
     [offer] = offers_of(kitchen["mug"])
-    assert offer.text == "5.00 each from 10 pcs"
+    assert offer.text == "5.00 each from 10 pieces"
     assert offer.price == Decimal("5.00")
     assert offer.regular_price == Decimal("8.00")
     assert offer.min_quantity == 10
@@ -117,7 +117,7 @@ def test_percent_and_amount_offers_say_what_they_take_off(kitchen):
         [condition([reward(kitchen["spade"], "amount", reward_value="2.50")], threshold_min=1)],
     )
     [pan] = offers_of(kitchen["pan"])
-    assert (pan.text, pan.price) == ("10% off from 3 pcs", Decimal("27.00"))
+    assert (pan.text, pan.price) == ("10% off from 3 pieces", Decimal("27.00"))
     [spade] = offers_of(kitchen["spade"])
     # Any quantity qualifies: no condition to state.
     assert (spade.text, spade.price, spade.min_quantity) == (
@@ -160,8 +160,8 @@ def test_a_gift_counts_chosen_products_and_variants(kitchen):
             )
         ],
     )
-    assert texts(offers_of(kitchen["spade"])) == ["+ free 2 × Tote bag from 2 pcs"]
-    assert texts(offers_of(kitchen["pan"])) == ["+ free 2 × Tote bag from 2 pcs"]
+    assert texts(offers_of(kitchen["spade"])) == ["+ free 2 × Tote bag from 2 pieces"]
+    assert texts(offers_of(kitchen["pan"])) == ["+ free 2 × Tote bag from 2 pieces"]
     assert offers_of(kitchen["mug"]) == []
 
 
@@ -191,7 +191,7 @@ def test_a_price_offers_condition_on_other_products_says_qualifying(kitchen):
             )
         ],
     )
-    assert texts(offers_of(kitchen["spade"])) == ["40.00 each from 3 qualifying pcs"]
+    assert texts(offers_of(kitchen["spade"])) == ["40.00 each from 3 qualifying pieces"]
 
 
 def test_tiers_are_listed_from_the_smallest_threshold(kitchen):
@@ -209,8 +209,8 @@ def test_tiers_are_listed_from_the_smallest_threshold(kitchen):
         ],
     )
     assert texts(offers_of(kitchen["mug"])) == [
-        "5.00 each from 10 pcs",
-        "4.50 each from 50 pcs",
+        "5.00 each from 10 pieces",
+        "4.50 each from 50 pieces",
     ]
 
 
@@ -232,7 +232,7 @@ def test_a_promotion_is_offered_from_its_start_to_just_before_its_end(kitchen):
     start, end = now + timedelta(days=1), now + timedelta(days=2)
     mug_at_five(kitchen, start=start, end=end)
     assert offers_of(kitchen["mug"], now=start - timedelta(microseconds=1)) == []
-    assert texts(offers_of(kitchen["mug"], now=start)) == ["5.00 each from 10 pcs"]
+    assert texts(offers_of(kitchen["mug"], now=start)) == ["5.00 each from 10 pieces"]
     assert offers_of(kitchen["mug"], now=end) == []
     # The shop's now, which a dated preview moves.
     assert offers_of(kitchen["mug"]) == []
@@ -255,7 +255,7 @@ def test_a_group_promotion_is_offered_to_members_only(kitchen):
     member.groups.add(members)
     assert guest_offers == []
     assert offers_of(kitchen["mug"], user=outsider) == []
-    assert texts(offers_of(kitchen["mug"], user=member)) == ["5.00 each from 10 pcs"]
+    assert texts(offers_of(kitchen["mug"], user=member)) == ["5.00 each from 10 pieces"]
 
 
 def test_offers_for_no_variants_cost_no_query(django_assert_num_queries):
@@ -302,7 +302,7 @@ def test_a_tile_shows_the_offer_and_links_the_promotion(client, kitchen):
     html = client.get("/shop/c/home/kitchen/mugs/").content.decode()
     tile = BeautifulSoup(html, "html.parser").select_one(".product-tile")
     offer = tile.select_one(".offer")
-    assert offer.select_one(".offer__text").get_text() == "5.00 each from 10 pcs"
+    assert offer.select_one(".offer__text").get_text() == "5.00 each from 10 pieces"
     link = offer.select_one("a.offer__promotion")
     assert link.get_text() == "Mug week"
     assert link["href"] == f"/shop/promotions/{promotion.short_code}/"
@@ -321,7 +321,7 @@ def test_the_product_page_shows_the_offers_and_the_gift(client, kitchen):
     html = client.get(f"/shop/p/{kitchen['mug'].slug}/").content.decode()
     offers = BeautifulSoup(html, "html.parser").select("[data-offers] .offer__text")
     assert [o.get_text() for o in offers] == [
-        "5.00 each from 10 pcs",
+        "5.00 each from 10 pieces",
         "+ free Tote bag from 100.00",
     ]
 
@@ -372,7 +372,7 @@ def test_a_group_offer_shows_to_a_signed_in_member_only(client, kitchen):
     member = make_customer()
     member.groups.add(members)
     client.force_login(member)
-    assert "5.00 each from 10 pcs" in client.get(url).content.decode()
+    assert "5.00 each from 10 pieces" in client.get(url).content.decode()
 
 
 # --- The 30-day lowest price before a promotion ------------------------------------------
@@ -562,7 +562,7 @@ def test_the_promotion_page_lists_conditions_and_products(client, kitchen):
     assert soup.h1.get_text() == "Mug week"
     assert "Stock up on mugs." in soup.get_text()
     conditions = soup.select_one(".promotion__conditions").get_text(" ", strip=True)
-    assert "From 10 pcs of the products below" in conditions
+    assert "From 10 pieces of the products below" in conditions
     assert "Blue mug: 5.00 each (instead of 8.00)" in conditions
     names = [t.get_text() for t in soup.select(".product-tile__name")]
     assert names == ["Blue mug"]
@@ -815,5 +815,5 @@ def test_offers_on_anonymous_pages_set_no_cookie(client, shop, kitchen):
     for url in ("/shop/", shop.product_url(kitchen["mug"])):
         response = client.get(url)
         assert response.status_code == 200
-        assert "5.00 each from 10 pcs" in response.content.decode()
+        assert "5.00 each from 10 pieces" in response.content.decode()
         assert settings.SESSION_COOKIE_NAME not in client.cookies

@@ -1,7 +1,7 @@
 """What running promotions offer on the storefront: the texts tiles and product pages show.
 
 An `Offer` is one reward a shopper could get on one variant, said in words: a promoted
-price ("5.00 each from 10 pcs", "10% off from 3 pcs") on a variant a reward names, or a
+price ("5.00 each from 10 pieces", "10% off from 3 pieces") on a variant a reward names, or a
 gift ("+ free Tote bag from 100.00") on a variant whose lines count toward a gift's
 condition. What a cart really gets is the engine's decision
 (`commerce.services.pricing.promotions.evaluate`) at the cart; these texts announce
@@ -51,6 +51,7 @@ from commerce.money import format_amount
 from commerce.services.inventory import available_stock_subquery
 from commerce.services.price_history import lowest_prices_before_each, shown_lowest_price
 from commerce.services.pricing.promotions import reward_unit_price
+from commerce.text import counted
 from pages.clock import shop_now
 
 CENT = Decimal("0.01")
@@ -73,7 +74,7 @@ class PromotionLink:
 class Offer:
     promotion: PromotionLink
     variant_id: int
-    text: str  # "5.00 each from 10 pcs", "+ free Tote bag from 100.00"
+    text: str  # "5.00 each from 10 pieces", "+ free Tote bag from 100.00"
     price: Decimal | None  # the promoted unit price; None for a gift
     regular_price: Decimal  # the variant's price now
     # Units of this variant alone that reach the condition (1 when any quantity does).
@@ -215,17 +216,20 @@ def promoted_price(reward, promotion) -> Decimal | None:
 
 
 def threshold_words(condition, promotion, *, counted_alone: bool) -> str:
-    """ "from 10 pcs", "from 100.00"; "" when any quantity qualifies. Of other products'
-    lines ("chosen"), "from 10 qualifying pcs": the promotion's page lists them."""
+    """ "from 10 pieces", "from 100.00"; "" when any quantity qualifies. Of other products'
+    lines ("chosen"), "from 10 qualifying pieces": the promotion's page lists them."""
     minimum = condition.threshold_min
     if condition.measure == Measure.VALUE:
         amount = format_amount(minimum)
         return f"from {amount}" if counted_alone else f"from {amount} of qualifying products"
     if minimum <= 1 and counted_alone:
         return ""
-    units = "units" if promotion.calculate_using_cumulative_units else "pcs"
-    count = f"{minimum.normalize():f}"
-    return f"from {count} {units}" if counted_alone else f"from {count} qualifying {units}"
+    count = counted(
+        f"{minimum.normalize():f}",
+        bulk_units=promotion.calculate_using_cumulative_units,
+        qualifying=not counted_alone,
+    )
+    return f"from {count}"
 
 
 def min_quantity(condition, promotion, variant, price: Decimal | None) -> int:

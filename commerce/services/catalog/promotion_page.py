@@ -20,6 +20,7 @@ from commerce.models import Category, ProductVariant, PromotionCondition, Promot
 from commerce.models.promotions import Measure, Promotion, Qualifying, ValueType
 from commerce.money import format_amount
 from commerce.services.guests import signed_in_user
+from commerce.text import counted
 from pages.clock import shop_now
 
 from .listing import (
@@ -75,17 +76,16 @@ def _variants_with_product():
 
 
 def threshold_text(condition, promotion) -> str:
-    """ "From 10 pcs", "From 100.00 to 199.99": the threshold as shoppers read it."""
+    """ "From 10 pieces", "From 100.00 to 199.99": the threshold as shoppers read it."""
     if condition.measure == Measure.VALUE:
         low, high = format_amount(condition.threshold_min), format_amount(condition.threshold_max)
-        unit = ""
-    else:
-        low = f"{condition.threshold_min.normalize():f}"
-        high = f"{condition.threshold_max.normalize():f}"
-        unit = " units" if promotion.calculate_using_cumulative_units else " pcs"
+        return f"From {low} to {high}" if condition.threshold_max else f"From {low}"
+    low = f"{condition.threshold_min.normalize():f}"
+    high = f"{condition.threshold_max.normalize():f}"
+    bulk = promotion.calculate_using_cumulative_units
     if condition.threshold_max:
-        return f"From {low} to {high}{unit}"
-    return f"From {low}{unit}"
+        return f"From {low} to {counted(high, bulk_units=bulk)}"
+    return f"From {counted(low, bulk_units=bulk)}"
 
 
 def counted_text(condition) -> str:
@@ -117,7 +117,7 @@ def reward_text(reward, promotion) -> str:
 
 
 def condition_lines(conditions, promotion) -> list[dict]:
-    """[{"threshold": "From 10 pcs of …", "rewards": [...]}] for the template."""
+    """[{"threshold": "From 10 pieces of …", "rewards": [...]}] for the template."""
     lines = []
     for condition in conditions:
         rewards = [reward_text(r, promotion) for r in condition.rewards.all()]

@@ -66,6 +66,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 
+from commerce.text import counted
+
 from .totals import CENT, round_money
 
 _ZERO = Decimal(0)
@@ -141,7 +143,7 @@ class LinePromotion:
     reward_id: int
     regular_unit_price: Decimal
     unit_price: Decimal  # after the promotion, whole cents
-    reason: str  # "5.00 each from 10 pcs"
+    reason: str  # "5.00 each from 10 pieces"
     color_in_cart: str = ""
     short_code: str = ""
 
@@ -658,12 +660,11 @@ def _number(value: Decimal) -> str:
 def _amount_text(promotion, condition, value: Decimal) -> str:
     if condition.measure == VALUE:
         return _money(value)
-    unit = "units" if promotion.calculate_using_cumulative_units else "pcs"
-    return f"{_number(value)} {unit}"
+    return counted(_number(value), bulk_units=promotion.calculate_using_cumulative_units)
 
 
 def _threshold_text(promotion, condition) -> str:
-    """ "from 10 pcs", "from 10 to 49 pcs", "from 100.00"."""
+    """ "from 10 pieces", "from 10 to 49 pieces", "from 100.00"."""
     low = _amount_text(promotion, condition, condition.threshold_min)
     if condition.threshold_max > 0:
         high = _amount_text(promotion, condition, condition.threshold_max)
@@ -689,14 +690,14 @@ def _price_reason(promotion, condition, reward, multiplier: int) -> str:
 
 
 def _gift_reason(promotion, condition, reward) -> str:
-    """ "Free with 3 or more", "Free with 100.00 or more", "1 free per 10 pcs"."""
+    """ "Free with 3 or more", "Free with 100.00 or more", "1 free per 10 pieces"."""
     if promotion.multiply_reward:
         per = _amount_text(promotion, condition, condition.threshold_min)
         return f"{reward.quantity} free per {per}"
     if condition.measure == VALUE:
         low = _money(condition.threshold_min)
     elif promotion.calculate_using_cumulative_units:
-        low = f"{_number(condition.threshold_min)} units"
+        low = counted(_number(condition.threshold_min), bulk_units=True)
     else:
         low = _number(condition.threshold_min)
     if condition.threshold_max > 0:
