@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from django.db import transaction
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from wagtail.contrib.settings.models import BaseSiteSetting
 
 from commerce.models import CatalogVersion
 
@@ -172,8 +173,13 @@ def storefront_models():
     )
 
 
-def bump_on_save(sender, instance, update_fields=None, **kwargs):
+def bump_on_save(sender, instance, created=False, update_fields=None, **kwargs):
     if not isinstance(instance, storefront_models()):
+        return
+    if created and isinstance(instance, BaseSiteSetting):
+        # `for_site` creates a setting's row with its defaults on the first page that reads
+        # it: the page already shows those defaults, and a bump would make the entry that
+        # very page is about to write stale at once.
         return
     if update_fields and set(update_fields) <= DRAFT_BOOKKEEPING_FIELDS:
         return

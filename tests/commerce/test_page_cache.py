@@ -13,7 +13,7 @@ from django.test import Client, RequestFactory
 from django.utils import timezone
 from wagtail.models import PageViewRestriction, Site
 
-from commerce.models import Category, Product, ProductStatus, Warehouse
+from commerce.models import Category, Product, ProductPageSettings, ProductStatus, Warehouse
 from commerce.services.catalog_version import catalog_version
 from commerce.services.guests import GUEST_SESSION_KEY
 from commerce.services.inventory import set_stock_levels
@@ -531,3 +531,13 @@ def test_a_block_boundary_sooner_than_the_next_promotion_wins(kettle):
     homepage = schedule_hero("Soon", starts_at=now + timedelta(minutes=10))
     assert changes_at([homepage.body], now) == now + timedelta(minutes=10)
     assert changes_at([homepage.body], now + timedelta(minutes=10)) == now + timedelta(hours=1)
+
+
+def test_the_first_page_to_read_a_setting_keeps_its_own_cache_entry(client, kettle):
+    # Settings rows are made with their defaults by the first page that reads them; that
+    # page already shows the defaults, so making the row must not outdate its entry.
+    ProductPageSettings.objects.all().delete()
+    BrandingSettings.objects.all().delete()
+    client.get(url_of(kettle))
+    assert ProductPageSettings.objects.exists() and BrandingSettings.objects.exists()
+    assert get(client, url_of(kettle))[CACHE] == "hit"
