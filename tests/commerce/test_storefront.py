@@ -254,7 +254,6 @@ class TestSearch:
         ("query", "expected"),
         [
             ("pan", ["Steel pan"]),
-            ("4006381333931", ["Steel pan"]),  # a variant's EAN
             ("hand-turned", ["Oak pot"]),
             ("garden", ["Garden spade"]),  # name and category name
         ],
@@ -267,10 +266,22 @@ class TestSearch:
         found = names(client.get("/shop/search/", {"q": "pan"}))
         assert "Secret pan" not in found and "Draft pan" not in found
 
-    def test_sku_search_in_any_case(self, client, catalog):
+    def test_an_exact_code_alone_opens_its_product_in_any_case(self, client, catalog):
+        # The header's search box: one SKU or EAN and nothing else opens the product page.
         sku = catalog["pot"].variants.get().sku
-        assert names(client.get("/shop/search/", {"q": sku})) == ["Oak pot"]
-        assert names(client.get("/shop/search/", {"q": sku.lower()})) == ["Oak pot"]
+        for query in (sku, sku.lower(), f"  {sku}  "):
+            response = client.get("/shop/search/", {"q": query})
+            assert response.status_code == 302
+            assert response["Location"].startswith(f"/shop/p/{catalog['pot'].slug}/?variant=")
+        ean = client.get("/shop/search/", {"q": "4006381333931"})
+        assert ean["Location"].startswith(f"/shop/p/{catalog['pan'].slug}/")
+
+    def test_a_code_with_a_filter_or_sort_is_a_listing_that_finds_it(self, client, catalog):
+        sku = catalog["pot"].variants.get().sku
+        for query in (sku, sku.lower()):
+            assert names(client.get("/shop/search/", {"q": query, "sort": "name"})) == ["Oak pot"]
+        listed = client.get("/shop/search/", {"q": "4006381333931", "sort": "name"})
+        assert names(listed) == ["Steel pan"]
 
     def test_part_of_a_sku_finds_nothing_by_it(self, client, catalog):
         # Codes are looked up whole (services.catalog.listing.search_product_ids).
@@ -721,14 +732,15 @@ class TestVariantTiles:
 class TestVariantSearch:
     def test_an_exact_sku_comes_first_and_lands_on_its_variant(self, client, wardrobe):
         make_product("Coat hanger for coat-m-blue")  # also found by full text
-        response = client.get("/shop/search/", {"q": "coat-m-blue"})
+        # With a sort the search stays a listing (alone, the code opens the product).
+        response = client.get("/shop/search/", {"q": "coat-m-blue", "sort": "relevance"})
         found = names(response)
         assert found[0] == "Heritage coat"
         first = BeautifulSoup(response.content, "html.parser").select_one(".product-tile a")
         assert first["href"] == f"/shop/p/{wardrobe['coat'].slug}/?variant=COAT-M-BLUE"
 
     def test_an_ean_lands_on_its_variant(self, client, wardrobe):
-        response = client.get("/shop/search/", {"q": "4006381333931"})
+        response = client.get("/shop/search/", {"q": "4006381333931", "sort": "name"})
         assert names(response) == ["Heritage coat"]
         link = BeautifulSoup(response.content, "html.parser").select_one(".product-tile a")
         assert link["href"].endswith("?variant=COAT-M-BLUE")
@@ -736,7 +748,7 @@ class TestVariantSearch:
     def test_a_sku_with_characters_to_escape_is_url_encoded(self, client, wardrobe):
         make_product("Odd", sku="ODD/1 +&")
         link = BeautifulSoup(
-            client.get("/shop/search/", {"q": "odd/1 +&"}).content, "html.parser"
+            client.get("/shop/search/", {"q": "odd/1 +&", "sort": "name"}).content, "html.parser"
         ).select_one(".product-tile a")
         assert link["href"].endswith("?variant=ODD%2F1%20%2B%26")
 
