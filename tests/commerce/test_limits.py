@@ -304,7 +304,7 @@ def test_a_new_signup_gets_a_welcome_mail():
     signup(client_at("10.2.2.1"), "new@example.com")
 
     assert [(m.to, m.subject) for m in mail.outbox] == [
-        (["new@example.com"], "Welcome to testserver")
+        (["new@example.com"], "Welcome to Storefront")
     ]
 
 
