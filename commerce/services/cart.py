@@ -719,6 +719,31 @@ def link_lines(summary: CartSummary, request) -> CartSummary:
     return summary
 
 
+_PAGE_SUMMARY = "_storefront_cart_page_summary"
+
+
+def page_summary(request, cart: Cart, *, email: str | None = None) -> CartSummary:
+    """The cart priced (`summarize`) and linked (`link_lines`) for this request's page, once
+    per request: the page and the header's mini-cart then show the same figures from the
+    same queries. `email` is the checkout's e-mail (coupon limits per address); the
+    signed-in shopper's, or none, by default."""
+    remembered = getattr(request, _PAGE_SUMMARY, None)
+    if remembered is not None and remembered[0] == cart.pk:
+        return remembered[1]
+    if email is None:
+        user = request.user
+        email = user.email if user.is_authenticated else ""
+    summary = link_lines(summarize(cart, user=request.user, email=email), request)
+    setattr(request, _PAGE_SUMMARY, (cart.pk, summary))
+    return summary
+
+
+def summary_priced_on(request) -> CartSummary | None:
+    """The summary `page_summary` already made on this request, if any."""
+    remembered = getattr(request, _PAGE_SUMMARY, None)
+    return remembered[1] if remembered is not None else None
+
+
 def continue_shopping_url(request) -> str:
     """Where "Continue shopping" leads: the site's shop page, else its home page."""
     shop = ShopPage.for_request(request)

@@ -9,13 +9,12 @@ from . import cart as carts
 
 
 def mini_cart_summary(request) -> carts.CartSummary | None:
-    """The visitor's priced cart with links to its lines, or None without lines."""
-    cart = carts.get_cart(request)
-    if cart is None:
-        return None
-    user = request.user
-    email = user.email if user.is_authenticated else ""
-    summary = carts.summarize(cart, user=user, email=email)
-    if summary.is_empty:
-        return None
-    return carts.link_lines(summary, request)
+    """The visitor's priced cart with links to its lines, or None without lines. On the cart
+    and checkout pages, the summary the page priced (`carts.page_summary`)."""
+    summary = carts.summary_priced_on(request)
+    if summary is None:
+        cart = carts.get_cart(request)
+        if cart is None:
+            return None
+        summary = carts.page_summary(request, cart)
+    return None if summary.is_empty else summary

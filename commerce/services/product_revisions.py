@@ -57,6 +57,7 @@ def publish_first_revisions(products=None) -> int:
         "attribute_options",
         "additional_categories",
         "variant_axes",
+        "related_links",
         # The variant set and prices are part of the revision (stock is not).
         "variants__options",
         "variants__images",

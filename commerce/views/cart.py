@@ -39,9 +39,7 @@ def cart_detail(request):
         initial={"delivery_method": cart.delivery_method_id if cart else None}
     )
     if cart is not None:
-        summary = carts.link_lines(
-            carts.summarize(cart, user=request.user, email=_email(request)), request
-        )
+        summary = carts.page_summary(request, cart)
         for change in carts.acknowledge_changes(summary):
             messages.warning(request, change)
         free_delivery = carts.free_delivery(summary)

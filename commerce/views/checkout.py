@@ -82,9 +82,7 @@ def checkout_step(view):
 
 
 def _summary(request, cart, checkout):
-    summary = carts.link_lines(
-        carts.summarize(cart, user=request.user, email=checkout.email), request
-    )
+    summary = carts.page_summary(request, cart, email=checkout.email)
     for change in carts.acknowledge_changes(summary):
         messages.warning(request, change)
     return summary

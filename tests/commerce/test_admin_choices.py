@@ -13,6 +13,7 @@ from tests.factories.catalog import (
     make_product,
     product_form_data,
 )
+from tests.html import soup_of
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +25,6 @@ def tree():
     coats = make_category("Coats", outerwear)
     garden = make_category("Garden")
     return clothing, outerwear, coats, garden
-
-
-def soup_of(response):
-    assert response.status_code == 200
-    return BeautifulSoup(response.content, "html.parser")
 
 
 def checkbox_labels(soup, name):

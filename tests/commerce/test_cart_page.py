@@ -5,7 +5,6 @@ an order paid by transfer shows and mails."""
 from decimal import Decimal
 
 import pytest
-from bs4 import BeautifulSoup
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -31,14 +30,10 @@ from tests.factories.checkout import (
     ready_checkout,
 )
 from tests.factories.promotions import condition, make_promotion, reward
+from tests.html import soup_of
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-
-
-def soup_of(response):
-    assert response.status_code == 200
-    return BeautifulSoup(response.content, "html.parser")
 
 
 def lines_of(soup):
