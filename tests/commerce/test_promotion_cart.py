@@ -537,9 +537,9 @@ def test_the_confirmation_account_page_and_emails_show_promotions_and_gifts(
         ).order
 
     body = mail.outbox[0].body
-    assert "10 × Mug (" in body and "5.00 each instead of 10.00: 50.00" in body
+    assert "10 × Mug (" in body and "5.00 EUR each instead of 10.00 EUR: 50.00 EUR" in body
     assert "  Promotion: Bulk mugs" in body
-    assert "1 × Gift: Tote bag (" in body and "0.00 each instead of 8.00: 0.00" in body
+    assert "1 × Gift: Tote bag (" in body and "0.00 EUR each instead of 8.00 EUR: 0.00 EUR" in body
     html = mail.outbox[0].alternatives[0][0]
     assert "<strong>Gift:</strong> Tote bag" in html and "Promotion: Free tote" in html
 
