@@ -70,7 +70,7 @@ def build_shop():
 
 def add(page: Page, base, product, sku=None):
     page.goto(f"{base}/shop/p/{product.slug}/" + (f"?variant={sku}" if sku else ""))
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("Added")
 
 

@@ -228,10 +228,14 @@ def test_search_finds_by_sku_and_never_shows_hidden_products(live_server, page: 
         "Copper kettle prototype", sku="KET-0099", status=ProductStatus.HIDDEN, stock=1
     )
 
-    def search(term):
-        box = page.get_by_role("search").get_by_role("searchbox", name="Search products")
+    def type_search(term):
+        # The header's box, on every page (the product page has no listing box).
+        box = page.get_by_role("search", name="Shop search").get_by_role("searchbox")
         box.fill(term)
         box.press("Enter")
+
+    def search(term):
+        type_search(term)
         expect(page).to_have_url(re.compile(r"/shop/search/\?q="))
         expect(page.get_by_role("heading", level=1)).to_have_text(f"Search: “{term}”")
 
@@ -239,10 +243,11 @@ def test_search_finds_by_sku_and_never_shows_hidden_products(live_server, page: 
     results = page.locator("section.results")
     names = results.locator(".product-tile__name")
 
-    # A pasted SKU finds its product first.
-    search(kettle_sku)
-    assert parse_qs(urlsplit(page.url).query)["q"] == [kettle_sku]
-    expect(names.first).to_have_text("Copper kettle")
+    # A pasted SKU opens its product, on that variant.
+    type_search(kettle_sku)
+    expect(page).to_have_url(re.compile(r"/shop/p/copper-kettle[^/]*/\?variant="))
+    assert parse_qs(urlsplit(page.url).query)["variant"] == [kettle_sku]
+    expect(page.get_by_role("heading", level=1)).to_have_text("Copper kettle")
 
     # A word finds every visible match, never the hidden one.
     search("kettle")

@@ -36,7 +36,7 @@ def shop():
 
 def add_to_cart(page: Page, base, product):
     page.goto(f"{base}/shop/p/{product.slug}/")
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     expect(page.locator(".cart-link")).to_contain_text("1")
 
 

@@ -112,7 +112,7 @@ def test_a_phone_shopper_searches_by_code_adds_and_sees_the_mini_cart(
     search.press("Enter")
     expect(page).to_have_url(re.compile(rf"/shop/p/{shop['coat'].slug}/\?variant=RAIN-M$"))
 
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     message = page.locator(".messages")
     expect(message).to_contain_text("Added to your cart: Rain coat — Size M.")
     expect(message.get_by_role("link", name="View cart")).to_have_attribute("href", "/cart/")
@@ -142,7 +142,7 @@ def test_without_javascript_search_cart_link_and_mini_cart_work(live_server, sho
     context = browser.new_context(java_script_enabled=False, viewport=PHONE)
     page = context.new_page()
     page.goto(f"{live_server.url}/shop/p/{shop['pan'].slug}/")
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     expect(page.locator(".messages")).to_contain_text("Added to your cart: Iron pan.")
     page.get_by_role("searchbox", name="Search the shop").fill("pan")
     page.get_by_role("button", name="Search", exact=True).click()

@@ -82,7 +82,7 @@ def test_shopper_filters_adds_changes_the_cart_and_checks_out_without_javascript
     # Add to cart from the product page.
     expect(page.get_by_role("heading", level=1)).to_have_text("Ochre teapot")
     page.get_by_label("Quantity").fill("1")
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     # "Added to your cart." today; part "header" of issue 16 names the product in it.
     says(page, re.compile(r"Added\b.*\bcart"))
     assert list(CartLine.objects.values_list("product_name", "quantity")) == [("Ochre teapot", 1)]
@@ -90,7 +90,7 @@ def test_shopper_filters_adds_changes_the_cart_and_checks_out_without_javascript
     # The cart's quantity form: 3 teapots.
     page.goto(live_server.url + "/cart/")
     page.get_by_label("Quantity of Ochre teapot").fill("3")
-    page.get_by_role("button", name="Update", exact=True).click()
+    page.get_by_role("button", name="Update quantity of Ochre teapot").click()
     says(page, "Quantity updated")
     expect(page.get_by_label("Quantity of Ochre teapot")).to_have_value("3")
 

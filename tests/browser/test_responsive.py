@@ -163,10 +163,10 @@ def add_to_cart(page: Page, shop: Shop):
     """Two lines: the first variant in stock of the product with a picker, then a mug."""
     variant = next(v for v in shop.product.variants.order_by("pk") if v.is_in_stock)
     page.goto(f"{shop.base}{shop.shop_url}p/{shop.product.slug}/?variant={variant.sku}")
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     page.goto(f"{shop.base}{shop.shop_url}search/?q=mug")
     page.get_by_role("link", name="Stoneware mug").first.click()
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     page.wait_for_load_state()
 
 
