@@ -97,7 +97,7 @@ def test_shopper_filters_adds_changes_the_cart_and_checks_out_without_javascript
     # The checkout, every step a form, to the confirmation.
     page.get_by_role("link", name="Check out").click()
     expect(page).to_have_url(re.compile(r"/checkout/details/$"))
-    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_label("E-mail").fill("grace@example.com")
     fill_billing_address(page)
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(re.compile(r"/checkout/delivery/$"))

@@ -192,7 +192,7 @@ def walk_checkout(walk: Walk, shop: Shop):
     add_to_cart(page, shop)
     walk.visit("/cart/", "cart with lines", "cart")
     walk.visit("/checkout/details/", "checkout details", "forms")
-    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_label("E-mail").fill("grace@example.com")
     fill_billing_address(page)
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(re.compile(r"/checkout/delivery/$"))
