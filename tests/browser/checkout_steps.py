@@ -19,12 +19,23 @@ def check_out_by_card(page: Page, *, full_name, street, grand_total, email=None)
     billing.get_by_label("City").fill("Warsaw")
     billing.get_by_label("Country").select_option("PL")
     page.get_by_role("button", name="Continue").click()
+    choose_courier_and_card(page)
+    place_order_by_card(page, grand_total=grand_total)
+
+
+def choose_courier_and_card(page: Page):
+    """From the delivery step (the details are done) to the review: courier, mock card."""
     expect(page).to_have_url(re.compile(r"/checkout/delivery/$"))
     page.get_by_label("Courier").check()
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Card").check()
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(re.compile(r"/checkout/review/$"))
+
+
+def place_order_by_card(page: Page, *, grand_total):
+    """On the review: checks the grand total ("61.99 EUR"), pays with the mock card that is
+    accepted, places the order and lands on its confirmation."""
     expect(page.locator(".checkout__summary .totals__grand dd")).to_have_text(grand_total)
     page.get_by_label("Card number").fill("4242 4242 4242 4242")
     page.get_by_label("Expiry").fill("12/39")
