@@ -385,13 +385,6 @@ class LineState:
         return product.name if product is not None else self.line.product_name
 
     @property
-    def options_label(self) -> str:
-        """ "Size: M, Colour: Blue": the variant's options, "" without axes or variant."""
-        if self.variant is None:
-            return ""
-        return ", ".join(f"{o.definition.name}: {o.value}" for o in self.variant.sorted_options)
-
-    @property
     def name(self) -> str:
         """The variant's description now, or as it was added if the variant is gone."""
         return self.variant.description if self.variant is not None else self.line.product_name

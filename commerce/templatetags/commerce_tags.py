@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from wagtail.images.templatetags.wagtailimages_tags import PictureNode
 from wagtail.images.templatetags.wagtailimages_tags import image as parse_image_tag
 
+from commerce.models.addresses import format_address
 from commerce.money import format_amount, format_money, shop_currency
 from commerce.services.catalog.structured_data import product_structured_data
 from commerce.text import unit_name as unit_in_words
@@ -35,6 +36,14 @@ def money(context, amount, currency=None, plain=False):
         format_amount(amount),
         currency,
     )
+
+
+@register.filter
+def address_text(snapshot):
+    """An address snapshot (a checkout's or an order's) as lines, the way orders print it
+    (models.addresses.format_address): `{{ checkout.billing_address|address_text }}`, then
+    `linebreaksbr`."""
+    return format_address(snapshot)
 
 
 @register.filter

@@ -124,9 +124,9 @@ def _initial_answers(checkout, saved, chosen_id=None):
     else the checkout's last answers, else their default address. A saved address's phone
     is offered only where the checkout has none."""
     chosen_id = parse_int(chosen_id, minimum=1)
-    chosen = saved.filter(pk=chosen_id).first() if chosen_id is not None else None
-    if chosen is None and not checkout.billing_address:
-        chosen = saved.first()
+    chosen = next((address for address in saved if address.pk == chosen_id), None)
+    if chosen is None and not checkout.billing_address and saved:
+        chosen = saved[0]  # the default address (Address.Meta.ordering)
     if chosen is not None:
         return chosen.as_dict(), checkout.phone or chosen.phone
     return checkout.billing_address or None, checkout.phone
@@ -134,7 +134,8 @@ def _initial_answers(checkout, saved, chosen_id=None):
 
 @checkout_step
 def details(request, cart, checkout):
-    saved = _saved_addresses(request)
+    saved = list(_saved_addresses(request))
+    in_use = None  # the saved address the form holds, marked in the list
     if request.method == "POST":
         contact = ContactForm(request.POST)
         billing = billing_address_form(request.POST)
@@ -155,6 +156,7 @@ def details(request, cart, checkout):
     else:
         email = checkout.email or (request.user.email if request.user.is_authenticated else "")
         address, phone = _initial_answers(checkout, saved, request.GET.get("use"))
+        in_use = next((each.pk for each in saved if each.as_dict() == address), None)
         elsewhere = bool(checkout.delivery_address) and (
             _address_only(checkout.delivery_address) != _address_only(checkout.billing_address)
         )
@@ -179,6 +181,7 @@ def details(request, cart, checkout):
             "billing_form": billing,
             "delivery_form": delivery,
             "saved_addresses": saved,
+            "address_in_use": in_use,
         },
         cart=cart,
         checkout=checkout,

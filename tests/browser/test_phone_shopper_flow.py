@@ -151,9 +151,16 @@ def test_phone_shopper_searches_picks_a_variant_and_checks_out_to_a_saved_addres
     expect(billing.get_by_label("Address", exact=True)).to_have_value(home.line1)
     expect(billing.get_by_label("City")).to_have_value(home.city)
     saved = page.get_by_role("navigation", name="Saved addresses")
-    expect(saved.get_by_role("link")).to_have_text(["Home", "Office"])
+    expect(saved.locator(".saved-address__label")).to_have_text(["Home", "Office"])
+    # The prefilled one is marked; each card shows its address, not only its label.
+    expect(saved.locator("[aria-current=true] .saved-address__label")).to_have_text("Home")
+    expect(
+        saved.get_by_role(
+            "link", name=re.compile(r"^Office Anna Nowak, Nowak Design, ul\. Biurowa 7")
+        )
+    ).to_be_visible()
 
-    saved.get_by_role("link", name="Office", exact=True).click()
+    saved.get_by_role("link", name=re.compile(r"^Office\b")).click()
     expect(page).to_have_url(re.compile(rf"/checkout/details/\?use={office.pk}$"))
     expect(billing.get_by_label("Full name")).to_have_value("Anna Nowak")
     expect(billing.get_by_label("Company")).to_have_value("Nowak Design")
@@ -167,17 +174,18 @@ def test_phone_shopper_searches_picks_a_variant_and_checks_out_to_a_saved_addres
     # Delivery goes to the billing address unless the shopper asks otherwise.
     expect(page.get_by_label("Deliver to a different address")).not_to_be_checked()
     expect(page.get_by_role("group", name="Delivery address")).to_be_hidden()
+    expect(saved.locator("[aria-current=true] .saved-address__label")).to_have_text("Office")
     check_page(page, "phone flow details saved address")
-    # The styled form's controls are a thumb's size.
+    # The styled form's controls and the saved addresses are a thumb's size.
     assert small_touch_targets(page, within="form.checkout-form") == []
+    assert small_touch_targets(page, within="nav.saved-addresses") == []
     page.get_by_role("button", name="Continue").click()
 
     # --- Courier, the mock card, the review (95.00 + 9.99 delivery), placed. ---
     choose_courier_and_card(page)
-    # The review prints an address its own way (no company, the country after the city).
-    review_address = "Anna Nowak\nul. Biurowa 7\nlok. 12\n30-001 Kraków, PL"
+    # The review prints the addresses as the order will (company included).
     expect(page.locator(".review__details .address")).to_have_text(
-        [review_address, review_address], use_inner_text=True
+        [OFFICE_ADDRESS_TEXT, OFFICE_ADDRESS_TEXT], use_inner_text=True
     )
     check_page(page, "phone flow review")
     place_order_by_card(page, grand_total="104.99 EUR")

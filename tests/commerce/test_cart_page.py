@@ -79,7 +79,7 @@ def test_a_line_shows_its_picture_name_link_options_price_stepper_and_remove(
     )
     assert medium.select_one(".cart-line__name").get_text(strip=True) == "Shirt"
     assert medium.select_one(".cart-line__options").get_text(strip=True) == (
-        "Size: M, Colour: Blue"
+        "Size M, Colour Blue"
     )
     assert "20.00" in medium.select_one(".cart-line__price").get_text()
     assert "20.00" in medium.select_one(".cart-line__total").get_text()
