@@ -5,7 +5,7 @@ import pytest
 from django.test import override_settings
 
 from home.demo import ensure_site
-from tests.factories.catalog import seed_small_demo
+from tests.factories.catalog import make_shop, seed_small_demo
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses
 # ORM calls from a thread with a running loop unless told it is safe. The ORM
@@ -101,6 +101,19 @@ def _empty_cache():
 @pytest.fixture
 def homepage(db):
     return ensure_site()
+
+
+@pytest.fixture
+def shop(homepage):
+    """The site's shop page (`make_shop`), under the homepage."""
+    return make_shop(homepage)
+
+
+@pytest.fixture
+def no_page_cache(settings):
+    """Every request renders, for tests about what rendering shows and what it costs (a
+    page-cache hit is one query whatever the page holds: see test_page_cache.py)."""
+    settings.STOREFRONT_PAGE_CACHE_SECONDS = 0
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from home.demo import ensure_site
 from tests.browser.layout import MIN_TOUCH_TARGET, PHONE, check_page
 from tests.factories.catalog import make_attribute, make_product, make_shop
 from tests.factories.checkout import make_delivery_method, make_payment_method, ready_checkout
-from tests.factories.promotions import condition, make_promotion, reward
+from tests.factories.promotions import make_gift_promotion
 
 pytestmark = pytest.mark.browser
 D = Decimal
@@ -43,18 +43,7 @@ def build_shop():
     )
     mug = make_product("Mug", price=D("10.00"), stock=50, images=1)
     tote = make_product("Tote bag", price=D("8.00"), stock=5)
-    make_promotion(
-        "Free tote",
-        [
-            condition(
-                [reward(tote, "gift", quantity=1)],
-                threshold_min="20.00",
-                measure="value",
-                qualifying="chosen",
-                products=[mug],
-            )
-        ],
-    )
+    make_gift_promotion(tote, threshold="20.00", products=[mug])
     make_delivery_method(
         "Parcel locker", price="4.99", free_from="50.00", delivery_time="1–2 working days"
     )

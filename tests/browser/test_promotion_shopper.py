@@ -17,7 +17,7 @@ from home.demo import ensure_site
 from tests.browser.checkout_steps import check_out_by_card
 from tests.factories.catalog import make_product, make_shop
 from tests.factories.checkout import make_delivery_method, make_payment_method
-from tests.factories.promotions import condition, make_promotion, reward
+from tests.factories.promotions import condition, make_gift_promotion, make_promotion, reward
 
 pytestmark = pytest.mark.browser
 
@@ -37,18 +37,7 @@ def test_shopper_reaches_a_threshold_and_gets_the_price_and_the_gift(live_server
         [condition([reward(mug, "fixed_price", given_price="5.00")], threshold_min=10)],
         color_in_cart="#8e24aa",
     )
-    make_promotion(
-        "Free tote",
-        [
-            condition(
-                [reward(tote, "gift", quantity=1)],
-                threshold_min="100.00",
-                measure="value",
-                qualifying="chosen",
-                products=[mug],
-            )
-        ],
-    )
+    make_gift_promotion(tote, threshold="100.00", products=[mug])
     make_delivery_method("Courier", price="9.99")
     make_payment_method("mock_card", name="Card")
 

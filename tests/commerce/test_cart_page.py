@@ -29,7 +29,7 @@ from tests.factories.checkout import (
     make_payment_method,
     ready_checkout,
 )
-from tests.factories.promotions import condition, make_promotion, reward
+from tests.factories.promotions import make_gift_promotion
 from tests.html import soup_of
 
 pytestmark = pytest.mark.django_db
@@ -78,9 +78,7 @@ def test_a_line_shows_its_picture_name_link_options_price_stepper_and_remove(
         f"{shop.url}p/{shirt.slug}/?variant=SHIRT-M"
     )
     assert medium.select_one(".cart-line__name").get_text(strip=True) == "Shirt"
-    assert medium.select_one(".cart-line__options").get_text(strip=True) == (
-        "Size M, Colour Blue"
-    )
+    assert medium.select_one(".cart-line__options").get_text(strip=True) == ("Size M, Colour Blue")
     assert "20.00" in medium.select_one(".cart-line__price").get_text()
     assert "20.00" in medium.select_one(".cart-line__total").get_text()
     stepper = medium.select_one("form.stepper")
@@ -126,18 +124,7 @@ def test_a_gift_line_is_marked_and_has_no_stepper_or_remove(client, homepage):
     make_shop(homepage)
     mug = make_product("Mug", price=D("10.00"), stock=100)
     tote = make_product("Tote bag", price=D("8.00"), stock=5)
-    make_promotion(
-        "Free tote",
-        [
-            condition(
-                [reward(tote, "gift", quantity=1)],
-                threshold_min="20.00",
-                measure="value",
-                qualifying="chosen",
-                products=[mug],
-            )
-        ],
-    )
+    make_gift_promotion(tote, threshold="20.00", products=[mug])
     client.post(reverse("cart:add"), {"product": mug.pk, "quantity": 2})
     soup = soup_of(client.get(reverse("cart:detail")))
     bought, gift = lines_of(soup)

@@ -18,7 +18,8 @@ from tests.factories.catalog import (
     make_shop,
 )
 
-pytestmark = pytest.mark.django_db
+# Every request renders: these tests are about what rendering shows and costs.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_page_cache")]
 
 # Before variants (main at d59fc15): 22 for listings, 18 for the product page. Variants
 # add the facet counts of the axes and the tiles' stocked options (one query each); the
@@ -44,13 +45,6 @@ def catalog_media(tmp_path_factory):
 def _media_in_tmp(settings, catalog_media):
     """The tests share one catalog (below), so they share its pictures' folder too."""
     settings.MEDIA_ROOT = catalog_media
-
-
-@pytest.fixture(autouse=True)
-def _no_page_cache(settings):
-    """Count what rendering a page costs: with the page cache on, the second request of
-    `queries_for` is a hit (one query, see test_page_cache.py) whatever the page holds."""
-    settings.STOREFRONT_PAGE_CACHE_SECONDS = 0
 
 
 @pytest.fixture(scope="module")

@@ -35,13 +35,13 @@ from tests.factories.catalog import (
     make_attribute,
     make_bulk_catalog,
     make_product,
-    make_shop,
     only_variant,
     product_form_data,
     variant_form_data,
 )
 
-pytestmark = pytest.mark.django_db
+# Every request renders: these tests are about what rendering shows and costs.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_page_cache")]
 
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
@@ -376,16 +376,6 @@ class TestLowestPrice:
 # --- Display ------------------------------------------------------------------------------
 
 LOWEST_TEXT = "Lowest price in the 30 days before the reduction:"
-
-
-@pytest.fixture(autouse=True)
-def _no_page_cache(settings):
-    settings.STOREFRONT_PAGE_CACHE_SECONDS = 0
-
-
-@pytest.fixture
-def shop(homepage):
-    return make_shop(homepage)
 
 
 def reduce(product_or_variant, price, compare_at, rows):

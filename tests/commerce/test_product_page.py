@@ -16,20 +16,10 @@ from commerce.services.catalog.product_page import (
     get_visible_product,
     variant_url,
 )
-from tests.factories.catalog import make_attribute, make_product, make_shop, only_variant
+from tests.factories.catalog import make_attribute, make_product, only_variant
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_page_cache(settings):
-    """Every request renders: these tests are about what rendering shows and costs."""
-    settings.STOREFRONT_PAGE_CACHE_SECONDS = 0
-
-
-@pytest.fixture
-def shop(homepage):
-    return make_shop(homepage)
+# Every request renders: these tests are about what rendering shows and costs.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_page_cache")]
 
 
 @pytest.fixture

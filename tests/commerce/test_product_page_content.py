@@ -10,19 +10,10 @@ from wagtail.models import Site
 
 from commerce.models import Product, ProductPageSettings, ProductStatus, RelatedProduct
 from commerce.text import counted, quantity_with_unit, unit_name
-from tests.factories.catalog import make_category, make_product, make_shop, only_variant
+from tests.factories.catalog import make_category, make_product, only_variant
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_page_cache(settings):
-    settings.STOREFRONT_PAGE_CACHE_SECONDS = 0
-
-
-@pytest.fixture
-def shop(homepage):
-    return make_shop(homepage)
+# Every request renders: these tests are about what rendering shows and costs.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_page_cache")]
 
 
 @pytest.fixture

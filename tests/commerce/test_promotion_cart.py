@@ -25,7 +25,7 @@ from tests.factories.checkout import (
     make_payment_method,
     ready_checkout,
 )
-from tests.factories.promotions import condition, make_promotion, reward
+from tests.factories.promotions import condition, make_gift_promotion, make_promotion, reward
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -57,18 +57,8 @@ def bulk_mugs(mug, **fields):
 
 def free_tote(mug, tote, *, threshold="100.00", quantity=1, **fields):
     """A tote bag with 100.00 of mugs."""
-    return make_promotion(
-        "Free tote",
-        [
-            condition(
-                [reward(tote, "gift", quantity=quantity)],
-                threshold_min=threshold,
-                measure="value",
-                qualifying="chosen",
-                products=[mug],
-            )
-        ],
-        **fields,
+    return make_gift_promotion(
+        tote, threshold=threshold, products=[mug], quantity=quantity, **fields
     )
 
 

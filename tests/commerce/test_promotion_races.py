@@ -26,7 +26,7 @@ from tests.factories.checkout import (
     make_payment_method,
     ready_checkout,
 )
-from tests.factories.promotions import condition, make_promotion, reward
+from tests.factories.promotions import condition, make_gift_promotion, make_promotion, reward
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -63,18 +63,7 @@ def test_twenty_carts_race_for_the_last_three_gifts():
     placements queue: without locking them, they would all read 3 left."""
     mugs = [make_product(f"Mug {n}", price=D("10.00"), stock=10) for n in range(20)]
     tote = make_product("Tote bag", price=D("8.00"), stock={"a": 2, "b": 1})
-    make_promotion(
-        "Free tote",
-        [
-            condition(
-                [reward(tote, "gift", quantity=1)],
-                threshold_min="100.00",
-                measure="value",
-                qualifying="chosen",
-                products=mugs,
-            )
-        ],
-    )
+    make_gift_promotion(tote, threshold="100.00", products=mugs)
     tokens = shown_checkouts([[(mug, 10)] for mug in mugs])
     assert OrderLine.objects.count() == 0
     assert units(tote) == 3

@@ -22,23 +22,13 @@ from tests.factories.catalog import (
     make_attribute,
     make_category,
     make_product,
-    make_shop,
     only_variant,
     set_stock,
 )
-from tests.factories.promotions import condition, make_promotion, reward
+from tests.factories.promotions import condition, make_gift_promotion, make_promotion, reward
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_page_cache(settings):
-    settings.STOREFRONT_PAGE_CACHE_SECONDS = 0
-
-
-@pytest.fixture
-def shop(homepage):
-    return make_shop(homepage)
+# Every request renders: these tests are about what rendering shows and costs.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_page_cache")]
 
 
 @pytest.fixture
@@ -68,18 +58,8 @@ def mug_at_five(kitchen, **fields):
 
 
 def tote_from_100(kitchen, **fields):
-    return make_promotion(
-        "Free tote",
-        [
-            condition(
-                [reward(kitchen["tote"], "gift", quantity=1)],
-                threshold_min=100,
-                measure="value",
-                qualifying="chosen",
-                categories=[kitchen["kitchen"]],
-            )
-        ],
-        **fields,
+    return make_gift_promotion(
+        kitchen["tote"], threshold=100, categories=[kitchen["kitchen"]], **fields
     )
 
 

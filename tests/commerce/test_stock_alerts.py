@@ -13,20 +13,11 @@ from commerce.services import stock_alerts
 from commerce.services.inventory import set_stock_levels
 from commerce.services.orders import cancel_order, refund_order
 from tests.factories.accounts import make_customer
-from tests.factories.catalog import make_product, make_shop, make_warehouse, only_variant
+from tests.factories.catalog import make_product, make_warehouse, only_variant
 from tests.factories.orders import make_order
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_page_cache(settings):
-    settings.STOREFRONT_PAGE_CACHE_SECONDS = 0
-
-
-@pytest.fixture
-def shop(homepage):
-    return make_shop(homepage)
+# Every request renders: these tests are about what rendering shows and costs.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_page_cache")]
 
 
 @pytest.fixture

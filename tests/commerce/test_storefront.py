@@ -12,16 +12,10 @@ from tests.factories.catalog import (
     make_attribute,
     make_category,
     make_product,
-    make_shop,
     set_stock,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def shop(homepage):
-    return make_shop(homepage)
 
 
 @pytest.fixture

@@ -79,3 +79,31 @@ def make_promotion(name=None, conditions=(), *, publish=True, groups=(), **field
         revision.publish()
     promotion.refresh_from_db()
     return promotion
+
+
+def make_gift_promotion(
+    gift,
+    *,
+    threshold="100.00",
+    products=(),
+    categories=(),
+    quantity=1,
+    name="Free tote",
+    **fields,
+):
+    """A live "spend `threshold` on these products or categories, get `gift` free"
+    promotion: one condition measured in value over the chosen products, one gift reward."""
+    return make_promotion(
+        name,
+        [
+            condition(
+                [reward(gift, "gift", quantity=quantity)],
+                threshold_min=threshold,
+                measure="value",
+                qualifying="chosen",
+                products=products,
+                categories=categories,
+            )
+        ],
+        **fields,
+    )

@@ -19,7 +19,8 @@ from tests.factories.catalog import (
     make_shop,
 )
 
-pytestmark = pytest.mark.django_db
+# Every request renders: these tests are about what rendering shows and costs.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_page_cache")]
 
 # Site + page routing, two site settings, the menu, one query per image-bearing
 # block type for images and one for their renditions, page links, the logo,
@@ -29,13 +30,6 @@ pytestmark = pytest.mark.django_db
 # Before variants (main at d59fc15): 27; before promotions: 28; before the shop's categories
 # in the main menu (one query for the whole tree, commerce.services.catalog.category_menu): 29.
 HOMEPAGE_QUERY_BUDGET = 30
-
-
-@pytest.fixture(autouse=True)
-def _no_page_cache(settings):
-    """The homepage goes through the page cache (a hit is one query, see test_page_cache.py):
-    these count what rendering it costs."""
-    settings.STOREFRONT_PAGE_CACHE_SECONDS = 0
 
 
 @pytest.fixture
