@@ -178,7 +178,7 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
         )
 
         request._storefront_shop_page = self
-        product = get_visible_product(slug)
+        product = get_visible_product(slug, request)
         if product is None:
             raise Http404("No such product.")
         context = product_detail_context(product, request)

@@ -50,7 +50,7 @@ def resolve_product_sections(sections, request=None):
         for s in sections
         if s["source"] == "category" and isinstance(s.get("category"), Category)
     ]
-    branches = storefront_branch_ids(categories) if categories else {}
+    branches = storefront_branch_ids(categories, request) if categories else {}
     queries = [
         q for q in (_ids_query(s, i, branches) for i, s in enumerate(sections)) if q is not None
     ]

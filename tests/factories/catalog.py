@@ -364,6 +364,7 @@ def grow_variants_and_axes():
     """A third axis on every product with axes, each variant now in two fits: twice the
     variants per product, one more axis, stock on the new ones. In bulk (no saves)."""
     from commerce.models import Product, ProductVariant, Stock, option_key_for
+    from commerce.services.catalog_version import bump_catalog_version
 
     fit, (regular, slim) = make_attribute("Fit", ["Regular", "Slim"], varies_per_variant=True)
     main = make_warehouse("main")
@@ -398,6 +399,9 @@ def grow_variants_and_axes():
     through.objects.bulk_create(rows)
     ProductVariant.objects.bulk_update(variants, ["option_key"])
     Stock.objects.bulk_create([Stock(variant=twin, warehouse=main, quantity=2) for twin in twins])
+    # Bulk writes send no signals: say the catalog changed, as every bulk writer must
+    # (caches per catalog version would otherwise keep the old variants).
+    bump_catalog_version()
     refresh_planner_statistics()
     return fit
 

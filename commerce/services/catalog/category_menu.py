@@ -4,12 +4,15 @@ categories shoppers can reach, each with its subcategories (two levels).
 Editors switch it per shop page ("Show categories in the menu", Promote tab) beside
 "Show in menus"; categories come and go with the storefront rule
 (`Category.objects.on_storefront()`). Registered as a `pages.navigation` hook
-(commerce/wagtail_hooks.py): one query whatever the number of categories (the shop page is
+(commerce/wagtail_hooks.py): one query whatever the number of categories, once per catalog
+version (the shop page is
 the request's, which the header looks up anyway), none when the menu has no shop page.
 """
 
-from commerce.models import Category, ShopPage
+from commerce.models import ShopPage
 from pages.navigation import MenuItem
+
+from .listing import storefront_categories
 
 MENU_DEPTH = 2  # top categories and their children; deeper ones are a click away
 
@@ -27,11 +30,11 @@ def category_menu(request, pages) -> dict[int, list[MenuItem]]:
     base = page.get_url(request=request)
     if base is None:
         return {}
-    categories = (
-        Category.objects.on_storefront()
-        .filter(depth__lte=MENU_DEPTH)
-        .order_by("depth", "sort_order", "name")
-        .only("pk", "parent_id", "name", "slug_path", "depth")
+    # The storefront's categories, kept per catalog version (listing.storefront_categories,
+    # in menu order): no query on a request after the first since the last change.
+    categories = sorted(
+        (c for c in storefront_categories(request) if c.depth <= MENU_DEPTH),
+        key=lambda c: c.depth,  # stable: menu order within each depth
     )
     path = getattr(request, "path", "")
     items: dict[int, MenuItem] = {}

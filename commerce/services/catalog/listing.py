@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, prefetch_related_objects
+from django.template.loader import render_to_string
 
 from commerce.inputs import parse_int
 from commerce.models import (
@@ -27,7 +28,6 @@ from commerce.models import (
     ProductVariant,
 )
 from commerce.models.catalog import ean_format_ok
-from commerce.services.catalog_version import catalog_version
 from commerce.services.guests import signed_in_user
 from commerce.services.price_history import attach_lowest_prices
 
@@ -43,6 +43,7 @@ from .listing_query import (
     variant_in_stock,
 )
 from .promotion_offers import attach_offers
+from .version_cache import per_version, per_version_many, request_catalog_version
 
 SEARCH_RESULT_LIMIT = 500  # more hits than anyone pages through; keeps search bounded
 
@@ -54,50 +55,115 @@ def image_prefetches():
 
 
 def tile_queryset(variants: VariantFilter | None = None):
-    """Visible products with what a tile shows: images and renditions, tile attributes,
-    the price summary and stock of their (matching) variants, and whether they have
-    variant axes (a tile offers "add to cart" only without). `tile_details` adds the
-    rest for one page of them."""
-    tile_options = (
-        AttributeOption.objects.filter(definition__show_on_tile=True)
-        .select_related("definition")
-        .order_by("definition__sort_order", "sort_order")
-    )
+    """Visible products with what a tile shows that depends on the listing: the price
+    summary and stock of their (matching) variants, and whether they have variant axes
+    (a tile offers "add to cart" only without). `tile_details` adds the rest for one
+    page of them (the picture, tile attributes and sizes in stock come from a fragment
+    cached per product and catalog version: `attach_tile_fragments`)."""
     axes = Product.variant_axes.through.objects.filter(product_id=OuterRef("pk"))
     return annotate_variant_summary(
         Product.objects.visible()
         .select_related("main_category")
         .annotate(has_variant_axes=Exists(axes))
-        .prefetch_related(
-            *image_prefetches(),
-            Prefetch("attribute_options", queryset=tile_options, to_attr="tile_attributes"),
-        )
         .defer("description"),
         variants,
     )
 
 
-def storefront_branch_ids(categories) -> dict[int, list[int]]:
+def tile_fragment_prefetches():
+    """What a tile's cached fragment reads: images with renditions, tile attributes."""
+    tile_options = (
+        AttributeOption.objects.filter(definition__show_on_tile=True)
+        .select_related("definition")
+        .order_by("definition__sort_order", "sort_order")
+    )
+    return [
+        *image_prefetches(),
+        Prefetch("attribute_options", queryset=tile_options, to_attr="tile_attributes"),
+    ]
+
+
+def render_tile_fragments(products) -> dict[int, dict]:
+    """{product id: {"picture": html, "details": html}} for products whose fragment is not
+    cached: their images, renditions, tile attributes and stocked options in four
+    queries for all of them, then the two small templates. Nothing here depends on the
+    request or the listing's filters, so the fragment is the same on every page."""
+    products = list(products)
+    prefetch_related_objects(products, *tile_fragment_prefetches())
+    attach_stocked_options(products)
+    return {
+        product.pk: {
+            "picture": render_to_string(
+                "commerce/includes/product_tile_picture.html", {"product": product}
+            ),
+            "details": render_to_string(
+                "commerce/includes/product_tile_details.html", {"product": product}
+            ),
+        }
+        for product in products
+    }
+
+
+def attach_tile_fragments(products, request=None):
+    """Each product's `tile_fragment` (picture, tile attributes, sizes in stock), cached
+    per product and catalog version: a page of tiles then costs no query for them.
+
+    Every write that changes a fragment bumps the version: the product, its images and
+    options (saves and m2m changes), a new picture or rendition spec only with a
+    template change (clear the cache on deploy, as for the page cache), and stock only
+    when a variant goes in or out of stock, which is all `stocked_options` shows."""
+    products = list(products)
+    by_id = {product.pk: product for product in products}
+    fragments = per_version_many(
+        "tile",
+        by_id,
+        lambda missing: render_tile_fragments(by_id[pk] for pk in missing),
+        request=request,
+    )
+    for product in products:
+        product.tile_fragment = fragments[product.pk]
+    return products
+
+
+STOREFRONT_CATEGORY_FIELDS = ("pk", "parent_id", "name", "slug", "slug_path", "depth", "sort_order")
+
+
+def storefront_categories(request=None) -> list[Category]:
+    """Every category shoppers can reach (`Category.objects.on_storefront()`), in menu
+    order, with the fields breadcrumbs, branches and subcategory links use: one query
+    per catalog version (categories bump it), none on the requests after."""
+    return per_version(
+        "storefront-categories",
+        lambda: list(
+            Category.objects.on_storefront()
+            .only(*STOREFRONT_CATEGORY_FIELDS)
+            .order_by("sort_order", "name", "pk")
+        ),
+        request=request,
+    )
+
+
+def storefront_branch_ids(categories, request=None) -> dict[int, list[int]]:
     """For each category, the ids of its storefront branch (itself and the descendants
-    shoppers can reach; empty when it is switched off), from one query."""
-    rows = list(Category.objects.on_storefront().values_list("pk", "slug_path"))
+    shoppers can reach; empty when it is switched off), from `storefront_categories`."""
+    rows = [(c.pk, c.slug_path) for c in storefront_categories(request)]
     return {
         category.pk: [pk for pk, path in rows if category.branch_holds(path)]
         for category in categories
     }
 
 
-def storefront_trail(category: Category) -> list[Category] | None:
-    """The category's ancestors and itself, root first, in one query; None when shoppers
-    cannot reach it (it or an ancestor is switched off)."""
+def storefront_trail(category: Category, request=None) -> list[Category] | None:
+    """The category's ancestors and itself, root first (from `storefront_categories`);
+    None when shoppers cannot reach it (it or an ancestor is switched off)."""
     paths = [*category.ancestor_paths, category.slug_path]
-    found = {c.slug_path: c for c in Category.objects.on_storefront().filter(slug_path__in=paths)}
+    found = {c.slug_path: c for c in storefront_categories(request) if c.slug_path in paths}
     if category.slug_path not in found:
         return None
     return [found[path] for path in paths if path in found]
 
 
-def in_category_q(category: Category, ids: list[int] | None = None) -> Q:
+def in_category_q(category: Category, ids: list[int] | None = None, request=None) -> Q:
     """Products whose main or additional category is in the category's active branch.
 
     Filters on a literal id list: it lets PostgreSQL plan the listing cheaply,
@@ -105,7 +171,7 @@ def in_category_q(category: Category, ids: list[int] | None = None) -> Q:
     whole catalog. Pass `ids` (from `storefront_branch_ids`) to resolve many at once.
     """
     if ids is None:
-        ids = storefront_branch_ids([category])[category.pk]
+        ids = storefront_branch_ids([category], request)[category.pk]
     return in_categories_q(ids)
 
 
@@ -258,13 +324,15 @@ def attach_stocked_options(products):
 
 
 def tile_details(products, shop, request, *, variant_skus=None):
-    """What a page of tiles needs beyond `tile_queryset`: URLs, stocked options and the
-    30-day lowest price of discounted ones, and the running promotions' offers on the
-    price shown (one query each)."""
+    """What a page of tiles needs beyond `tile_queryset`: URLs, the 30-day lowest price
+    of discounted ones and the running promotions' offers on the price shown (one query
+    each), and the fragment of picture, tile attributes and sizes in stock (none when
+    cached at this catalog version; four for the products whose fragment is not)."""
+    products = list(products)
     attach_urls(products, shop, request, variant_skus=variant_skus)
     attach_lowest_prices(products)  # price history
     attach_offers(products, user=signed_in_user(request), shop=shop, request=request)
-    return attach_stocked_options(products)
+    return attach_tile_fragments(products, request)
 
 
 @dataclass
@@ -350,7 +418,7 @@ def facet_key(listing: ListingQuery, category, search: bool) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def cached_facet_counts(counters: dict) -> dict:
+def cached_facet_counts(counters: dict, request=None) -> dict:
     """{key: facet counts} for {key: a function counting them}, each counted once per
     catalog version and filter set.
 
@@ -365,7 +433,7 @@ def cached_facet_counts(counters: dict) -> dict:
     seconds = settings.STOREFRONT_PAGE_CACHE_SECONDS  # one switch for the shop's caches
     if seconds <= 0:
         return {key: count() for key, count in counters.items()}
-    version = catalog_version()
+    version = request_catalog_version(request)
     cache_keys = {key: f"storefront:facets:{version}:{key}" for key in counters}
     found = cache.get_many(list(cache_keys.values()))
     results = {}
@@ -401,11 +469,17 @@ def build_facets(definitions, counts: dict, selected_ids: set, offered: dict | N
     return facets
 
 
-def filterable_definitions():
-    return list(
-        AttributeDefinition.objects.filter(is_filterable=True).prefetch_related(
-            Prefetch("options", queryset=AttributeOption.objects.order_by("sort_order", "pk"))
-        )
+def filterable_definitions(request=None):
+    """The filterable attributes with their options in order: two queries once per
+    catalog version (attributes and options bump it), none on the requests after."""
+    return per_version(
+        "filterable-definitions",
+        lambda: list(
+            AttributeDefinition.objects.filter(is_filterable=True).prefetch_related(
+                Prefetch("options", queryset=AttributeOption.objects.order_by("sort_order", "pk"))
+            )
+        ),
+        request=request,
     )
 
 
@@ -415,10 +489,10 @@ def listing_context(shop, request, *, category=None, search=False):
     None when the category sits below an inactive one: switching a category
     off takes its whole branch off the storefront.
     """
-    trail = storefront_trail(category) if category is not None else []
+    trail = storefront_trail(category, request) if category is not None else []
     if trail is None:
         return None
-    definitions = filterable_definitions()
+    definitions = filterable_definitions(request)
     options_by_id = {o.pk: o for d in definitions for o in d.options.all()}
     listing, errors = parse_listing_query(
         request.GET, filterable_options=options_by_id.values(), search=search
@@ -432,7 +506,7 @@ def listing_context(shop, request, *, category=None, search=False):
     products = tile_queryset(variants)
     ranked_ids, code_hits = None, {}
     if category is not None:
-        products = products.filter(in_category_q(category))
+        products = products.filter(in_category_q(category, request=request))
     if search and listing.query:
         ranked_ids, code_hits = search_product_ids(listing.query)
         products = products.filter(pk__in=ranked_ids)
@@ -460,7 +534,7 @@ def listing_context(shop, request, *, category=None, search=False):
     # filters leave it nothing.
     offered_key = facet_key(listing.unfiltered(), category, search)
     counters.setdefault(offered_key, lambda: count_options(unfiltered, VariantFilter(), {}))
-    found = cached_facet_counts(counters)
+    found = cached_facet_counts(counters, request)
     facets = build_facets(definitions, found[key], set(listing.option_ids), found[offered_key])
 
     products = apply_attribute_filters(apply_variant_filter(products, variants), shared)
@@ -522,7 +596,8 @@ def breadcrumb_links(categories, shop, request):
 
 
 def subcategory_links(category, shop, request):
-    children = (
-        Category.objects.on_storefront().filter(parent=category).order_by("sort_order", "name")
-    )
+    """The category's children shoppers can reach (the top categories on the catalog),
+    in menu order, from `storefront_categories`."""
+    parent_id = category.pk if category is not None else None
+    children = [c for c in storefront_categories(request) if c.parent_id == parent_id]
     return [(c.name, shop.category_url(c, request)) for c in children]

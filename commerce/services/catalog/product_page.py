@@ -17,10 +17,17 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from wagtail.images import get_image_model
 
-from commerce.models import AttributeDefinition, AttributeOption, Product, ProductVariant, ShopPage
+from commerce.models import (
+    AttributeDefinition,
+    AttributeOption,
+    Product,
+    ProductImage,
+    ProductVariant,
+    ShopPage,
+)
 from commerce.money import format_amount
 from commerce.services.guests import signed_in_user
 from commerce.services.inventory import available_stock_subquery, product_stock_subquery
@@ -29,12 +36,12 @@ from commerce.services.price_history import attach_variant_lowest_prices
 
 from .listing import (
     breadcrumb_links,
-    image_prefetches,
     storefront_trail,
     tile_details,
     tile_queryset,
 )
 from .promotion_offers import offers_for_variants
+from .version_cache import per_version
 
 VARIANT_PARAMETER = "variant"
 NOT_AVAILABLE = "This combination is not available."
@@ -72,15 +79,30 @@ def variant_prefetch():
     return Prefetch("variants", queryset=variants, to_attr="page_variants")
 
 
-def get_visible_product(slug):
-    """The live version of a listed product, with everything its page shows; None if hidden."""
+def get_visible_product(slug, request=None):
+    """The live version of a listed product, with everything its page shows; None if hidden.
+
+    Kept per catalog version (eight queries once, none after): every write to what it
+    loads bumps the version, stock only when a variant goes in or out of stock, which is
+    all the page shows of it (the page cache keeps the whole page on the same rule)."""
+    product = per_version(f"product:{slug}", lambda: load_visible_product(slug), request=request)
+    if product is not None:
+        # Renditions are read fresh (one query): the first view of a picture creates them
+        # after the product was loaded, and a kept copy without them would look each one
+        # up on every view until the next catalog change.
+        prefetch_related_objects(list(product.images.all()), "image__renditions")
+    return product
+
+
+def load_visible_product(slug):
+    images = ProductImage.objects.order_by("sort_order", "pk").select_related("image")
     return (
         Product.objects.visible()
         .filter(slug=slug)
         .select_related("main_category")
         .annotate(stock_available=product_stock_subquery())
         .prefetch_related(
-            *image_prefetches(),
+            Prefetch("images", queryset=images),
             Prefetch(
                 "attribute_options",
                 queryset=AttributeOption.objects.select_related("definition").order_by(
@@ -333,8 +355,11 @@ def choose_prompt(axes) -> str:
 
 def related_tiles(product, shop, request) -> list:
     """ "You may also like": the tiles of `Product.objects.related_to(product)`, in its
-    order, loaded as every listing's tiles are (a fixed number of queries)."""
-    ids = Product.objects.related_to(product)
+    order, loaded as every listing's tiles are (a fixed number of queries). The ids are
+    kept per product and catalog version: they change only with the catalog."""
+    ids = per_version(
+        f"related:{product.pk}", lambda: Product.objects.related_to(product), request=request
+    )
     if not ids:
         return []
     loaded = {tile.pk: tile for tile in tile_queryset().filter(pk__in=ids)}
@@ -350,7 +375,7 @@ def product_detail_context(product, request, preview=False):
     breadcrumb = []
     if shop and category:
         # No links into a branch that is switched off (those pages are 404).
-        breadcrumb = breadcrumb_links(storefront_trail(category) or [], shop, request)
+        breadcrumb = breadcrumb_links(storefront_trail(category, request) or [], shop, request)
     product_url = shop.product_url(product, request) if shop and not preview else ""
     axes = product_axes(product)
     variants = page_variants(product)
