@@ -1,0 +1,280 @@
+"""Shop search: which products a query finds, in what order, and what to offer instead.
+
+The documents are Wagtail's (`Product.search_fields`, kept current by Wagtail's index
+signals and `services.search_index`); on PostgreSQL this module queries them itself,
+through the products' `index_entries` relation, because Wagtail's backend ranks every
+match before it limits (a word in every description ranked all 100,000 products: up to
+700 ms) and has no prefix or plural rules for plain search. Other databases (SQLite in
+`make run`) get Wagtail's own `.search()` and no "did you mean".
+
+Finding rules, each in one function below:
+- words: letters and digits only (`query_words`), at most MAX_WORDS, each at most
+  MAX_WORD_LENGTH; punctuation never reaches `to_tsquery`.
+- plural and singular: the English stemmer matches regular forms ("kettle", "kettles");
+  `word_forms` adds the irregular ones it does not ("scarf" / "scarves", "knife" /
+  "knives", "berry" / "berries").
+- the last word is a prefix ("kett" finds kettles), as shoppers type.
+- every word must match (AND), in the name, descriptions or category names (the
+  product's category and its parents: `Product.search_category_names`).
+- order: products whose name has every word first (the name's weight label in the
+  document: `name_weight`), ranked, then the products matching only through their
+  descriptions or categories, in index order, without ranking, so a word in every
+  description stops at the LIMIT instead of ranking the whole catalog.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import F
+from django.db.models.expressions import CombinedExpression
+
+from commerce.models import Category, Product
+from commerce.services.catalog.listing import variant_code_hits
+from commerce.services.catalog_version import catalog_version
+
+SEARCH_RESULT_LIMIT = 500  # more hits than anyone pages through; keeps search bounded
+MAX_QUERY_LENGTH = 100  # the search form's own limit
+MAX_WORDS = 8
+MAX_WORD_LENGTH = 40
+TEXT_SEARCH_CONFIG = "english"  # the stemmer the documents are written with
+SUGGEST_PRODUCTS = 6
+SUGGEST_CATEGORIES = 4
+SUGGEST_MIN_LENGTH = 2
+# Trigram similarity a correction needs ("scarvs" / "scarves" is 0.5, "kettel" / "kettle" 0.4).
+DID_YOU_MEAN_SIMILARITY = 0.3
+
+WORD = re.compile(r"[^\W_]+")
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def query_words(query: str | None) -> list[str]:
+    """The query's words, lower case: runs of letters and digits ("AB-12/x" is "ab",
+    "12", "x"), the first MAX_WORDS of them, none longer than MAX_WORD_LENGTH."""
+    words = WORD.findall((query or "")[:MAX_QUERY_LENGTH].lower())
+    return [w[:MAX_WORD_LENGTH] for w in words][:MAX_WORDS]
+
+
+def normalised_query(query: str | None) -> str:
+    return " ".join(query_words(query))
+
+
+def word_forms(word: str) -> list[str]:
+    """The word and its other number where the English stemmer does not join them
+    ("scarf" stems to "scarf", "scarves" to "scarv"). Regular plurals need nothing:
+    "kettles" and "kettle" both stem to "kettl"."""
+    forms = [word]
+    if len(word) < 3 or word.isdigit():
+        return forms
+    if word.endswith("ves"):
+        forms += [word[:-3] + "f", word[:-3] + "fe"]  # scarves, knives, shelves
+    elif word.endswith("ies") and len(word) > 4:
+        forms.append(word[:-3] + "y")  # berries
+    elif word.endswith("fe"):
+        forms.append(word[:-2] + "ves")  # knife
+    elif word.endswith("f") and not word.endswith("ff"):
+        forms.append(word[:-1] + "ves")  # scarf, shelf
+    elif word.endswith("y") and word[-2] not in "aeiou":
+        forms.append(word[:-1] + "ies")  # berry
+    return forms
+
+
+def tsquery_text(words: list[str], weight: str = "") -> str:
+    """The raw `to_tsquery` text: every word (any of its forms), the last as a prefix,
+    each only in text of `weight` ("B": the names) when given. Words are letters and
+    digits only, so nothing here is tsquery syntax."""
+    groups = []
+    for position, word in enumerate(words):
+        label = ("*" if position == len(words) - 1 else "") + weight
+        suffix = f":{label}" if label else ""
+        groups.append("(" + " | ".join(f"{form}{suffix}" for form in word_forms(word)) + ")")
+    return " & ".join(groups)
+
+
+def search_query(words: list[str], weight: str = "") -> SearchQuery:
+    return SearchQuery(tsquery_text(words, weight), search_type="raw", config=TEXT_SEARCH_CONFIG)
+
+
+@functools.cache
+def name_weight() -> str:
+    """The weight label ("A"–"D") Wagtail's PostgreSQL index gives the product name: it
+    follows the name's boost among every model's boosts (3 of 10, 3, 2: "B")."""
+    from modelsearch.backends.database.postgres.weights import get_weight
+
+    boost = next(f.boost for f in Product.search_fields if getattr(f, "field_name", "") == "name")
+    return get_weight(boost)
+
+
+def name_matches(words: list[str], limit: int) -> list[int]:
+    """Visible products whose name has every word, best first. Products have no
+    "title" field, so their whole document is the index entry's `body`; the name is the
+    text with the name's weight label."""
+    query = search_query(words, name_weight())
+    found = (
+        Product.objects.visible()
+        .filter(index_entries__body=query)
+        .annotate(name_rank=SearchRank(F("index_entries__body"), query))
+        .order_by("-name_rank", "pk")
+        .values_list("pk", flat=True)
+    )
+    return list(found[:limit])
+
+
+def document_matches(words: list[str], limit: int, exclude: list[int]) -> list[int]:
+    """Other visible products whose whole document has every word, unranked: the
+    `(title || body)` GIN index (migration 0006) finds them and the LIMIT ends the scan."""
+    document = CombinedExpression(
+        F("index_entries__title"),
+        "||",
+        F("index_entries__body"),
+        output_field=SearchVectorField(),
+    )
+    found = (
+        Product.objects.visible()
+        .alias(document=document)
+        .filter(document=search_query(words))
+        .exclude(pk__in=exclude)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    return list(found[:limit])
+
+
+def text_matches(query: str, limit: int = SEARCH_RESULT_LIMIT) -> list[int]:
+    """Ids of visible products the words find, most relevant first (at most `limit`)."""
+    words = query_words(query)
+    if not words:
+        return []
+    if not is_postgresql():
+        results = Product.objects.visible().only("pk").search(" ".join(words))
+        return [p.pk for p in results[:limit]]
+    by_name = name_matches(words, limit)
+    if len(by_name) >= limit:
+        return by_name
+    return by_name + document_matches(words, limit - len(by_name), by_name)
+
+
+def search_product_ids(query: str) -> tuple[list[int], dict[int, str]]:
+    """Ids of visible products matching the query, most relevant first, and the
+    variants found by their code ({product id: SKU}, see `variant_code_hits`).
+
+    A variant whose SKU or EAN is the whole query comes first (codes are not in the
+    documents: "SKU-00012-3" split into words would find every code with a 3), then
+    `text_matches`."""
+    code_hits = variant_code_hits(query)
+    ranked = list(code_hits)
+    ranked += [pk for pk in text_matches(query) if pk not in code_hits]
+    return ranked[:SEARCH_RESULT_LIMIT], code_hits
+
+
+# --- Did you mean -----------------------------------------------------------------------------
+
+# The closest word to a misspelled one among the names of visible products and categories:
+# the trigram index on lower(name) (migration 0026_search_trigram) finds names with a word
+# like it (`<%`), then the words of the closest few are compared one by one.
+CLOSEST_WORD_SQL = """
+WITH names AS (
+    (SELECT lower(name) AS name FROM commerce_product
+     WHERE live AND status = ANY(%(statuses)s) AND %(word)s <%% lower(name)
+     ORDER BY %(word)s <<-> lower(name) LIMIT 20)
+    UNION ALL
+    (SELECT lower(name) FROM commerce_category
+     WHERE is_active AND %(word)s <%% lower(name)
+     ORDER BY %(word)s <<-> lower(name) LIMIT 5)
+), words AS (
+    SELECT DISTINCT regexp_split_to_table(name, '[^[:alnum:]]+') AS word FROM names
+)
+SELECT word FROM words
+WHERE length(word) >= 3 AND similarity(word, %(word)s) >= %(threshold)s
+ORDER BY similarity(word, %(word)s) DESC, word
+LIMIT 1
+"""
+
+
+def closest_word(word: str) -> str | None:
+    from commerce.models.catalog import ProductStatus
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CLOSEST_WORD_SQL,
+            {
+                "word": word,
+                "statuses": [ProductStatus.ACTIVE, ProductStatus.DISABLED],
+                "threshold": DID_YOU_MEAN_SIMILARITY,
+            },
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def did_you_mean(query: str) -> str | None:
+    """A corrected query when some words look misspelled, else None. One query per word
+    of three letters or more (at most four words); None on databases without pg_trgm."""
+    words = query_words(query)[:4]
+    if not words or not is_postgresql():
+        return None
+    corrected = []
+    for word in words:
+        better = closest_word(word) if len(word) >= 3 and not word.isdigit() else None
+        corrected.append(better or word)
+    if corrected == words:
+        return None
+    suggestion = " ".join(corrected)
+    return suggestion if text_matches(suggestion, limit=1) else None
+
+
+# --- Suggestions as you type ------------------------------------------------------------------
+
+
+def suggestion_cache_key(version: int, query: str) -> str:
+    digest = hashlib.sha256(query.encode()).hexdigest()[:32]
+    return f"storefront:suggest:{version}:{digest}"
+
+
+def suggestions(query: str, *, product_url, category_url) -> dict:
+    """{"query", "products": [{"name", "url"}], "categories": [{"name", "url"}]} for the
+    header's search box, cached per catalog version and normalised query: a product or
+    category that changes bumps the version. On a miss: the version, the name matches,
+    the products' rows, the categories (4 queries)."""
+    normalised = normalised_query(query)
+    empty = {"query": normalised, "products": [], "categories": []}
+    if len(normalised) < SUGGEST_MIN_LENGTH:
+        return empty
+    seconds = settings.STOREFRONT_PAGE_CACHE_SECONDS
+    key = suggestion_cache_key(catalog_version(), normalised) if seconds > 0 else None
+    if key is not None:
+        found = cache.get(key)
+        if found is not None:
+            return found
+    ids = text_matches(normalised, limit=SUGGEST_PRODUCTS)
+    by_id = {p.pk: p for p in Product.objects.filter(pk__in=ids).only("pk", "name", "slug")}
+    products = [{"name": by_id[pk].name, "url": product_url(by_id[pk])} for pk in ids]
+    categories = [
+        {"name": c.name, "url": category_url(c)}
+        for c in category_matches(normalised)[:SUGGEST_CATEGORIES]
+    ]
+    found = {"query": normalised, "products": products, "categories": categories}
+    if key is not None:
+        cache.set(key, found, seconds)
+    return found
+
+
+def category_matches(normalised: str) -> list[Category]:
+    """Storefront categories with a word starting with each query word (a few dozen rows:
+    filtered in Python, so the rule is the same on every database)."""
+    words = normalised.split()
+    found = []
+    for category in Category.objects.on_storefront().only("pk", "name", "slug", "slug_path"):
+        name_words = query_words(category.name)
+        if all(any(n.startswith(w) for n in name_words) for w in words):
+            found.append(category)
+    return found
