@@ -3,10 +3,10 @@
 Runs QUERIES (words, phrases, prefixes, SKUs, EANs, misspellings and words found in
 every description) through what the search page asks the database
 (`services.catalog.search`: `search_product_ids`, and `did_you_mean` when nothing is
-found) and through the header's suggestions (`text_matches` with the suggestion
-limit), in this process, never through a cache. Prints, per query, the hits, the
-milliseconds (best of the repeats and their median) and the slowest single SQL
-statement; then p50/p95/max over all queries. Figures for a human's notes, not a test.
+found) and through the header's suggestions (`suggested_product_ids`), in this
+process, never through a cache. Prints, per query, the hits, the milliseconds (best of
+the repeats and their median) and the slowest single SQL statement; then p50/p95/max
+over all queries. Figures for a human's notes, not a test.
 
     .venv/bin/python bench/search.py                          # 10,000 products
     .venv/bin/python bench/search.py --products 100000 --repeat 5
@@ -193,7 +193,7 @@ def main():
                 hits, suggestion = run_once(query, search)
                 times.append((time.perf_counter() - start) * 1000)
         start = time.perf_counter()
-        search.text_matches(query, limit=search.SUGGEST_PRODUCTS)
+        search.suggested_product_ids(search.normalised_query(query))
         suggest_ms = (time.perf_counter() - start) * 1000
         median = statistics.median(times)
         medians.append(median)

@@ -255,7 +255,7 @@ def suggestions(query: str, *, product_url, category_url) -> dict:
         found = cache.get(key)
         if found is not None:
             return found
-    ids = text_matches(normalised, limit=SUGGEST_PRODUCTS)
+    ids = suggested_product_ids(normalised)
     by_id = {p.pk: p for p in Product.objects.filter(pk__in=ids).only("pk", "name", "slug")}
     products = [{"name": by_id[pk].name, "url": product_url(by_id[pk])} for pk in ids]
     categories = [
@@ -266,6 +266,14 @@ def suggestions(query: str, *, product_url, category_url) -> dict:
     if key is not None:
         cache.set(key, found, seconds)
     return found
+
+
+def suggested_product_ids(normalised: str) -> list[int]:
+    """The products to suggest: the ones whose name has every word (the last a prefix),
+    best first; a product found only through its description is no suggestion."""
+    if not is_postgresql():
+        return text_matches(normalised, limit=SUGGEST_PRODUCTS)
+    return name_matches(query_words(normalised), SUGGEST_PRODUCTS)
 
 
 def category_matches(normalised: str) -> list[Category]:
