@@ -157,6 +157,11 @@ def test_a_misspelling_gets_a_correction_that_finds_something(catalog):
     assert did_you_mean("zzzzqqq") is None  # nothing like it
 
 
+def test_a_swapped_pair_of_letters_is_corrected_too(shop):
+    make_product("Urban backpack 3", stock=1)
+    assert did_you_mean("bakcpack") == "backpack"
+
+
 def test_corrections_never_come_from_hidden_products(shop):
     make_product("Secret teapot", stock=1, status=ProductStatus.HIDDEN)
     assert did_you_mean("secrett") is None

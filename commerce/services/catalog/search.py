@@ -49,6 +49,9 @@ SUGGEST_CATEGORIES = 4
 SUGGEST_MIN_LENGTH = 2
 # Trigram similarity a correction needs ("scarvs" / "scarves" is 0.5, "kettel" / "kettle" 0.4).
 DID_YOU_MEAN_SIMILARITY = 0.3
+# How much of a misspelled word a name must share for the trigram index to offer it (`<%`;
+# pg_trgm's default 0.6 misses "bakcpack" / "urban backpack 3", 0.42).
+NAME_WORD_SIMILARITY = 0.4
 
 WORD = re.compile(r"[^\W_]+")
 
@@ -217,11 +220,18 @@ def closest_word(word: str) -> str | None:
 
 
 def did_you_mean(query: str) -> str | None:
-    """A corrected query when some words look misspelled, else None. One query per word
-    of three letters or more (at most four words); None on databases without pg_trgm."""
+    """A corrected query when some words look misspelled, else None. One query for the
+    threshold, one per word of three letters or more (at most four words) and one to
+    check the correction finds something; None on databases without pg_trgm."""
     words = query_words(query)[:4]
     if not words or not is_postgresql():
         return None
+    with connection.cursor() as cursor:
+        # The threshold of `<%` is a setting; this session's other queries do not use it.
+        cursor.execute(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
+            [str(NAME_WORD_SIMILARITY)],
+        )
     corrected = []
     for word in words:
         better = closest_word(word) if len(word) >= 3 and not word.isdigit() else None
