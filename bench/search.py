@@ -140,6 +140,14 @@ def run_once(query, search):
     return len(ids), suggestion
 
 
+def run_wagtail_backend(query):
+    """The search before this module: Wagtail's backend, ranking every match, then 500."""
+    from commerce.models import Product
+
+    results = Product.objects.visible().only("pk").search(query, order_by_relevance=True)
+    return len([p.pk for p in results[:500]])
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -153,6 +161,11 @@ def main():
     parser.add_argument("--no-seed", action="store_true", help="use the database as it is")
     parser.add_argument(
         "--reindex", action="store_true", help="rebuild the search index first (update_index)"
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also time Wagtail's backend search (the search before services.catalog.search)",
     )
     args = parser.parse_args()
 
@@ -214,6 +227,22 @@ def main():
         f"p95 {percentile(suggest_times, 0.95):.1f} ms  max {max(suggest_times):.1f} ms"
     )
     return 0
+
+
+def compare_with_wagtail_backend(repeat):
+    times = []
+    for query in QUERIES:
+        run_wagtail_backend(query)
+        runs = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            run_wagtail_backend(query)
+            runs.append((time.perf_counter() - start) * 1000)
+        times.append(statistics.median(runs))
+    print(
+        f"\nWagtail's backend (before): p50 {percentile(times, 0.5):.1f} ms  "
+        f"p95 {percentile(times, 0.95):.1f} ms  max {max(times):.1f} ms"
+    )
 
 
 if __name__ == "__main__":
