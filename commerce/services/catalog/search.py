@@ -29,11 +29,8 @@ import hashlib
 import re
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F
-from django.db.models.expressions import CombinedExpression
 
 from commerce.models import Category, Product
 from commerce.services.catalog.listing import variant_code_hits
@@ -103,10 +100,6 @@ def tsquery_text(words: list[str], weight: str = "") -> str:
     return " & ".join(groups)
 
 
-def search_query(words: list[str], weight: str = "") -> SearchQuery:
-    return SearchQuery(tsquery_text(words, weight), search_type="raw", config=TEXT_SEARCH_CONFIG)
-
-
 @functools.cache
 def name_weight() -> str:
     """The weight label ("A"–"D") Wagtail's PostgreSQL index gives the product name: it
@@ -117,39 +110,76 @@ def name_weight() -> str:
     return get_weight(boost)
 
 
-def name_matches(words: list[str], limit: int) -> list[int]:
-    """Visible products whose name has every word, best first. Products have no
+# Name matches ranked: at most RANK_CANDIDATES of them are ranked (a LIMIT before the
+# ranking), so a word in a tenth of 100,000 names ranks 2,000 small documents, not 10,000.
+RANK_CANDIDATES = 2000
+
+NAME_MATCHES_SQL = """
+SELECT object_id FROM (
+    SELECT object_id, body FROM {table}
+    WHERE content_type_id = %(type)s AND body @@ to_tsquery(%(config)s, %(names)s)
+    LIMIT %(candidates)s
+) candidates
+ORDER BY ts_rank(body, to_tsquery(%(config)s, %(names)s)) DESC, length(object_id), object_id
+LIMIT %(limit)s
+"""
+
+# The rest, unranked: the (title || body) GIN index (migration 0006) finds them, the LIMIT
+# ends the scan, and the name matches (all of them: there were fewer than the limit) are
+# left out by the same query that found them.
+DOCUMENT_MATCHES_SQL = """
+SELECT object_id FROM {table}
+WHERE content_type_id = %(type)s AND (title || body) @@ to_tsquery(%(config)s, %(words)s)
+    AND NOT body @@ to_tsquery(%(config)s, %(names)s)
+LIMIT %(limit)s
+"""
+
+
+def index_entry_ids(sql: str, **params) -> list[int]:
+    """Product ids from Wagtail's index entries (its `IndexEntry` model's table), alone:
+    a join to the products there made PostgreSQL hash the whole catalog per search."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.search.models import IndexEntry
+
+    params = {
+        "type": ContentType.objects.get_for_model(Product).pk,  # cached per process
+        "config": TEXT_SEARCH_CONFIG,
+        **params,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(table=IndexEntry._meta.db_table), params)
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+def only_visible(ids: list[int]) -> list[int]:
+    """`ids` in their order, without the products shoppers may not see (one pk lookup)."""
+    visible = set(Product.objects.visible().filter(pk__in=ids).values_list("pk", flat=True))
+    return [pk for pk in ids if pk in visible]
+
+
+def name_match_candidates(words: list[str], limit: int) -> list[int]:
+    """Products (visible or not) whose name has every word, best first. Products have no
     "title" field, so their whole document is the index entry's `body`; the name is the
     text with the name's weight label."""
-    query = search_query(words, name_weight())
-    found = (
-        Product.objects.visible()
-        .filter(index_entries__body=query)
-        .annotate(name_rank=SearchRank(F("index_entries__body"), query))
-        .order_by("-name_rank", "pk")
-        .values_list("pk", flat=True)
-    )
-    return list(found[:limit])
+    names = tsquery_text(words, name_weight())
+    return index_entry_ids(NAME_MATCHES_SQL, names=names, candidates=RANK_CANDIDATES, limit=limit)
 
 
-def document_matches(words: list[str], limit: int, exclude: list[int]) -> list[int]:
-    """Other visible products whose whole document has every word, unranked: the
-    `(title || body)` GIN index (migration 0006) finds them and the LIMIT ends the scan."""
-    document = CombinedExpression(
-        F("index_entries__title"),
-        "||",
-        F("index_entries__body"),
-        output_field=SearchVectorField(),
+def name_matches(words: list[str], limit: int) -> list[int]:
+    """Visible products whose name has every word, best first (twice the limit fetched:
+    room for the hidden and unpublished ones dropped afterwards)."""
+    return only_visible(name_match_candidates(words, min(2 * limit, RANK_CANDIDATES)))[:limit]
+
+
+def document_matches(words: list[str], limit: int) -> list[int]:
+    """Visible products whose whole document, not their name, has every word, unranked."""
+    found = index_entry_ids(
+        DOCUMENT_MATCHES_SQL,
+        words=tsquery_text(words),
+        names=tsquery_text(words, name_weight()),
+        limit=2 * limit,
     )
-    found = (
-        Product.objects.visible()
-        .alias(document=document)
-        .filter(document=search_query(words))
-        .exclude(pk__in=exclude)
-        .order_by()
-        .values_list("pk", flat=True)
-    )
-    return list(found[:limit])
+    return only_visible(found)[:limit]
 
 
 def text_matches(query: str, limit: int = SEARCH_RESULT_LIMIT) -> list[int]:
@@ -163,7 +193,7 @@ def text_matches(query: str, limit: int = SEARCH_RESULT_LIMIT) -> list[int]:
     by_name = name_matches(words, limit)
     if len(by_name) >= limit:
         return by_name
-    return by_name + document_matches(words, limit - len(by_name), by_name)
+    return by_name + document_matches(words, limit - len(by_name))
 
 
 def search_product_ids(query: str) -> tuple[list[int], dict[int, str]]:
@@ -254,7 +284,7 @@ def suggestions(query: str, *, product_url, category_url) -> dict:
     """{"query", "products": [{"name", "url"}], "categories": [{"name", "url"}]} for the
     header's search box, cached per catalog version and normalised query: a product or
     category that changes bumps the version. On a miss: the version, the name matches,
-    the products' rows, the categories (4 queries)."""
+    the visible ones among them with their rows, the categories (4 queries)."""
     normalised = normalised_query(query)
     empty = {"query": normalised, "products": [], "categories": []}
     if len(normalised) < SUGGEST_MIN_LENGTH:
@@ -266,8 +296,11 @@ def suggestions(query: str, *, product_url, category_url) -> dict:
         if found is not None:
             return found
     ids = suggested_product_ids(normalised)
-    by_id = {p.pk: p for p in Product.objects.filter(pk__in=ids).only("pk", "name", "slug")}
-    products = [{"name": by_id[pk].name, "url": product_url(by_id[pk])} for pk in ids]
+    shown = Product.objects.visible().filter(pk__in=ids).only("pk", "name", "slug")
+    by_id = {p.pk: p for p in shown}
+    products = [
+        {"name": by_id[pk].name, "url": product_url(by_id[pk])} for pk in ids if pk in by_id
+    ][:SUGGEST_PRODUCTS]
     categories = [
         {"name": c.name, "url": category_url(c)}
         for c in category_matches(normalised)[:SUGGEST_CATEGORIES]
@@ -279,11 +312,12 @@ def suggestions(query: str, *, product_url, category_url) -> dict:
 
 
 def suggested_product_ids(normalised: str) -> list[int]:
-    """The products to suggest: the ones whose name has every word (the last a prefix),
-    best first; a product found only through its description is no suggestion."""
+    """The products to suggest, hidden ones not yet dropped: the ones whose name has every
+    word (the last a prefix), best first; a product found only through its description
+    is no suggestion."""
     if not is_postgresql():
         return text_matches(normalised, limit=SUGGEST_PRODUCTS)
-    return name_matches(query_words(normalised), SUGGEST_PRODUCTS)
+    return name_match_candidates(query_words(normalised), 2 * SUGGEST_PRODUCTS)
 
 
 def category_matches(normalised: str) -> list[Category]:
