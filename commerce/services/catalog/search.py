@@ -16,15 +16,15 @@ Finding rules, each in one function below:
 - the last word is a prefix ("kett" finds kettles), as shoppers type.
 - every word must match (AND), in the name, descriptions or category names (the
   product's category and its parents: `Product.search_category_names`).
-- order: products whose name has every word first (the name's weight label in the
-  document: `name_weight`), ranked, then the products matching only through their
-  descriptions or categories, in index order, without ranking, so a word in every
-  description stops at the LIMIT instead of ranking the whole catalog.
+- order: products whose name has every word first (the document's unstemmed
+  `autocomplete` vector, which holds the name alone), ranked, then the products
+  matching only through their descriptions or categories, in index order, without
+  ranking, so a word in every description stops at the LIMIT instead of ranking the
+  whole catalog.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 
@@ -88,39 +88,50 @@ def word_forms(word: str) -> list[str]:
     return forms
 
 
-def tsquery_text(words: list[str], weight: str = "") -> str:
+def unstemmed_forms(word: str) -> list[str]:
+    """`word_forms` plus the regular plural and singular, for the unstemmed names."""
+    forms = word_forms(word)
+    if len(word) < 3 or word.isdigit():
+        return forms
+    if word.endswith("es"):
+        forms += [word[:-2], word[:-1]]
+    elif word.endswith("s") and not word.endswith("ss"):
+        forms.append(word[:-1])
+    else:
+        forms += [word + "s", word + "es"]
+    return list(dict.fromkeys(forms))
+
+
+def tsquery_text(words: list[str], weight: str = "", *, stemmed: bool = True) -> str:
     """The raw `to_tsquery` text: every word (any of its forms), the last as a prefix,
-    each only in text of `weight` ("B": the names) when given. Words are letters and
-    digits only, so nothing here is tsquery syntax."""
+    each only in text of `weight` when given; `stemmed=False` for the unstemmed names
+    (regular plurals spelled out). Words are letters and digits only, so nothing here
+    is tsquery syntax."""
+    forms_of = word_forms if stemmed else unstemmed_forms
     groups = []
     for position, word in enumerate(words):
         label = ("*" if position == len(words) - 1 else "") + weight
         suffix = f":{label}" if label else ""
-        groups.append("(" + " | ".join(f"{form}{suffix}" for form in word_forms(word)) + ")")
+        groups.append("(" + " | ".join(f"{form}{suffix}" for form in forms_of(word)) + ")")
     return " & ".join(groups)
-
-
-@functools.cache
-def name_weight() -> str:
-    """The weight label ("A"–"D") Wagtail's PostgreSQL index gives the product name: it
-    follows the name's boost among every model's boosts (3 of 10, 3, 2: "B")."""
-    from modelsearch.backends.database.postgres.weights import get_weight
-
-    boost = next(f.boost for f in Product.search_fields if getattr(f, "field_name", "") == "name")
-    return get_weight(boost)
 
 
 # Name matches ranked: at most RANK_CANDIDATES of them are ranked (a LIMIT before the
 # ranking), so a word in a tenth of 100,000 names ranks 2,000 small documents, not 10,000.
 RANK_CANDIDATES = 2000
 
+# The name is the document's `autocomplete` vector (`AutocompleteField("name")`, written
+# with the unstemmed "simple" configuration): a small vector with its own GIN index. A
+# weight label on `body` instead made the index return every document with the word
+# anywhere, each rechecked: a word in every description read the whole catalog.
 NAME_MATCHES_SQL = """
 SELECT object_id FROM (
-    SELECT object_id, body FROM {table}
-    WHERE content_type_id = %(type)s AND body @@ to_tsquery(%(config)s, %(names)s)
+    SELECT object_id, autocomplete FROM {table}
+    WHERE content_type_id = %(type)s AND autocomplete @@ to_tsquery('simple', %(names)s)
     LIMIT %(candidates)s
 ) candidates
-ORDER BY ts_rank(body, to_tsquery(%(config)s, %(names)s)) DESC, length(object_id), object_id
+ORDER BY ts_rank(autocomplete, to_tsquery('simple', %(names)s)) DESC,
+    length(object_id), object_id
 LIMIT %(limit)s
 """
 
@@ -130,7 +141,7 @@ LIMIT %(limit)s
 DOCUMENT_MATCHES_SQL = """
 SELECT object_id FROM {table}
 WHERE content_type_id = %(type)s AND (title || body) @@ to_tsquery(%(config)s, %(words)s)
-    AND NOT body @@ to_tsquery(%(config)s, %(names)s)
+    AND NOT autocomplete @@ to_tsquery('simple', %(names)s)
 LIMIT %(limit)s
 """
 
@@ -161,7 +172,7 @@ def name_match_candidates(words: list[str], limit: int) -> list[int]:
     """Products (visible or not) whose name has every word, best first. Products have no
     "title" field, so their whole document is the index entry's `body`; the name is the
     text with the name's weight label."""
-    names = tsquery_text(words, name_weight())
+    names = tsquery_text(words, stemmed=False)
     return index_entry_ids(NAME_MATCHES_SQL, names=names, candidates=RANK_CANDIDATES, limit=limit)
 
 
@@ -176,7 +187,7 @@ def document_matches(words: list[str], limit: int) -> list[int]:
     found = index_entry_ids(
         DOCUMENT_MATCHES_SQL,
         words=tsquery_text(words),
-        names=tsquery_text(words, name_weight()),
+        names=tsquery_text(words, stemmed=False),
         limit=2 * limit,
     )
     return only_visible(found)[:limit]
@@ -249,6 +260,29 @@ def closest_word(word: str) -> str | None:
     return row[0] if row else None
 
 
+def known_words(words: list[str]) -> set[str]:
+    """The words some product's document has (one query, an index probe per word): only
+    the others are corrected, so "nordic wool jumper" compares one word with the names,
+    not three."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.search.models import IndexEntry
+
+    table = IndexEntry._meta.db_table
+    # The table name is the model's; every value is a parameter.
+    probes = " UNION ALL ".join(
+        f"(SELECT %s::text FROM {table} WHERE content_type_id = %s"  # noqa: S608
+        f" AND body @@ to_tsquery(%s, %s) LIMIT 1)"
+        for _ in words
+    )
+    params = []
+    type_id = ContentType.objects.get_for_model(Product).pk
+    for word in words:
+        params += [word, type_id, TEXT_SEARCH_CONFIG, tsquery_text([word]).replace(":*", "")]
+    with connection.cursor() as cursor:
+        cursor.execute(probes, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
 def did_you_mean(query: str) -> str | None:
     """A corrected query when some words look misspelled, else None. One query for the
     threshold, one per word of three letters or more (at most four words) and one to
@@ -262,10 +296,11 @@ def did_you_mean(query: str) -> str | None:
             "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
             [str(NAME_WORD_SIMILARITY)],
         )
+    known = known_words(words)
     corrected = []
     for word in words:
-        better = closest_word(word) if len(word) >= 3 and not word.isdigit() else None
-        corrected.append(better or word)
+        unknown = word not in known and len(word) >= 3 and not word.isdigit()
+        corrected.append((closest_word(word) if unknown else None) or word)
     if corrected == words:
         return None
     suggestion = " ".join(corrected)
