@@ -226,6 +226,8 @@ def main():
         f"suggest p50 {percentile(suggest_times, 0.5):.1f} ms  "
         f"p95 {percentile(suggest_times, 0.95):.1f} ms  max {max(suggest_times):.1f} ms"
     )
+    if args.compare:
+        compare_with_wagtail_backend(args.repeat)
     return 0
 
 
