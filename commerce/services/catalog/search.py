@@ -127,7 +127,10 @@ RANK_CANDIDATES = 2000
 NAME_MATCHES_SQL = """
 SELECT object_id FROM (
     SELECT object_id, autocomplete FROM {table}
-    WHERE content_type_id = %(type)s AND autocomplete @@ to_tsquery('simple', %(names)s)
+    WHERE content_type_id = (
+        SELECT id FROM django_content_type WHERE app_label = %(app)s AND model = %(model)s
+    )
+    AND autocomplete @@ to_tsquery('simple', %(names)s)
     LIMIT %(candidates)s
 ) candidates
 ORDER BY ts_rank(autocomplete, to_tsquery('simple', %(names)s)) DESC,
@@ -140,7 +143,10 @@ LIMIT %(limit)s
 # left out by the same query that found them.
 DOCUMENT_MATCHES_SQL = """
 SELECT object_id FROM {table}
-WHERE content_type_id = %(type)s AND (title || body) @@ to_tsquery(%(config)s, %(words)s)
+WHERE content_type_id = (
+        SELECT id FROM django_content_type WHERE app_label = %(app)s AND model = %(model)s
+    )
+    AND (title || body) @@ to_tsquery(%(config)s, %(words)s)
     AND NOT autocomplete @@ to_tsquery('simple', %(names)s)
 LIMIT %(limit)s
 """
@@ -149,11 +155,12 @@ LIMIT %(limit)s
 def index_entry_ids(sql: str, **params) -> list[int]:
     """Product ids from Wagtail's index entries (its `IndexEntry` model's table), alone:
     a join to the products there made PostgreSQL hash the whole catalog per search."""
-    from django.contrib.contenttypes.models import ContentType
     from wagtail.search.models import IndexEntry
 
     params = {
-        "type": ContentType.objects.get_for_model(Product).pk,  # cached per process
+        # The products' content type inside the statement: no query of its own.
+        "app": Product._meta.app_label,
+        "model": Product._meta.model_name,
         "config": TEXT_SEARCH_CONFIG,
         **params,
     }
@@ -176,21 +183,15 @@ def name_match_candidates(words: list[str], limit: int) -> list[int]:
     return index_entry_ids(NAME_MATCHES_SQL, names=names, candidates=RANK_CANDIDATES, limit=limit)
 
 
-def name_matches(words: list[str], limit: int) -> list[int]:
-    """Visible products whose name has every word, best first (twice the limit fetched:
-    room for the hidden and unpublished ones dropped afterwards)."""
-    return only_visible(name_match_candidates(words, min(2 * limit, RANK_CANDIDATES)))[:limit]
-
-
-def document_matches(words: list[str], limit: int) -> list[int]:
-    """Visible products whose whole document, not their name, has every word, unranked."""
-    found = index_entry_ids(
+def document_match_candidates(words: list[str], limit: int) -> list[int]:
+    """Products (visible or not) whose whole document, not their name, has every word,
+    unranked."""
+    return index_entry_ids(
         DOCUMENT_MATCHES_SQL,
         words=tsquery_text(words),
         names=tsquery_text(words, stemmed=False),
-        limit=2 * limit,
+        limit=limit,
     )
-    return only_visible(found)[:limit]
 
 
 def text_matches(query: str, limit: int = SEARCH_RESULT_LIMIT) -> list[int]:
@@ -201,10 +202,12 @@ def text_matches(query: str, limit: int = SEARCH_RESULT_LIMIT) -> list[int]:
     if not is_postgresql():
         results = Product.objects.visible().only("pk").search(" ".join(words))
         return [p.pk for p in results[:limit]]
-    by_name = name_matches(words, limit)
-    if len(by_name) >= limit:
-        return by_name
-    return by_name + document_matches(words, limit - len(by_name))
+    # Twice the limit from the index: room for the hidden and unpublished products, which
+    # one primary-key query drops from both lists at the end (3 queries in all).
+    wanted = min(2 * limit, RANK_CANDIDATES)
+    by_name = name_match_candidates(words, wanted)
+    rest = document_match_candidates(words, wanted - len(by_name)) if len(by_name) < wanted else []
+    return only_visible(by_name + rest)[:limit]
 
 
 def search_product_ids(query: str) -> tuple[list[int], dict[int, str]]:
