@@ -33,6 +33,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from commerce.models import Category, Product
+from commerce.models.catalog import ProductStatus
 from commerce.services.catalog.listing import variant_code_hits
 from commerce.services.catalog_version import catalog_version
 
@@ -131,6 +132,10 @@ SELECT object_id FROM (
         SELECT id FROM django_content_type WHERE app_label = %(app)s AND model = %(model)s
     )
     AND autocomplete @@ to_tsquery('simple', %(names)s)
+    AND EXISTS (
+        SELECT 1 FROM commerce_product p
+        WHERE p.id = object_id::integer AND p.live AND p.status = ANY(%(statuses)s)
+    )
     LIMIT %(candidates)s
 ) candidates
 ORDER BY ts_rank(autocomplete, to_tsquery('simple', %(names)s)) DESC,
@@ -148,6 +153,10 @@ WHERE content_type_id = (
     )
     AND (title || body) @@ to_tsquery(%(config)s, %(words)s)
     AND NOT autocomplete @@ to_tsquery('simple', %(names)s)
+    AND EXISTS (
+        SELECT 1 FROM commerce_product p
+        WHERE p.id = object_id::integer AND p.live AND p.status = ANY(%(statuses)s)
+    )
 LIMIT %(limit)s
 """
 
@@ -162,6 +171,8 @@ def index_entry_ids(sql: str, **params) -> list[int]:
         "app": Product._meta.app_label,
         "model": Product._meta.model_name,
         "config": TEXT_SEARCH_CONFIG,
+        # Product.objects.visible()'s rule, in the statement (a primary-key probe a row).
+        "statuses": [ProductStatus.ACTIVE.value, ProductStatus.DISABLED.value],
         **params,
     }
     with connection.cursor() as cursor:
@@ -202,12 +213,10 @@ def text_matches(query: str, limit: int = SEARCH_RESULT_LIMIT) -> list[int]:
     if not is_postgresql():
         results = Product.objects.visible().only("pk").search(" ".join(words))
         return [p.pk for p in results[:limit]]
-    # Twice the limit from the index: room for the hidden and unpublished products, which
-    # one primary-key query drops from both lists at the end (3 queries in all).
-    wanted = min(2 * limit, RANK_CANDIDATES)
-    by_name = name_match_candidates(words, wanted)
-    rest = document_match_candidates(words, wanted - len(by_name)) if len(by_name) < wanted else []
-    return only_visible(by_name + rest)[:limit]
+    # Both statements keep to visible products themselves (2 queries in all).
+    by_name = name_match_candidates(words, limit)
+    rest = document_match_candidates(words, limit - len(by_name)) if len(by_name) < limit else []
+    return by_name + rest
 
 
 def search_product_ids(query: str) -> tuple[list[int], dict[int, str]]:
