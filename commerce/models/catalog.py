@@ -428,7 +428,8 @@ class Product(
         index.AutocompleteField("name"),
         index.SearchField("short_description"),
         index.SearchField("description"),
-        index.RelatedFields("main_category", [index.SearchField("name")]),
+        # The main category and its parents: "kitchen" finds the pans in Kitchen > Pans.
+        index.SearchField("search_category_names"),
         index.FilterField("live"),
         index.FilterField("status"),
     ]
@@ -443,6 +444,17 @@ class Product(
 
     def __str__(self):
         return self.name
+
+    def search_category_names(self) -> str:
+        """The names of the main category and every category above it, for the search
+        document (one query through the unique slug index; `services.search_index`
+        reindexes a branch's products when a category in it is renamed or moved)."""
+        category = self.main_category
+        if category is None:
+            return ""
+        slugs = category.slug_path.split("/") if category.slug_path else [category.slug]
+        names = Category.objects.filter(slug__in=slugs).values_list("name", flat=True)
+        return " ".join(names)
 
     def save(self, *args, **kwargs):
         """Saves the product; added variant axes are written before the variants, removed

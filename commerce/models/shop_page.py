@@ -153,9 +153,36 @@ class ShopPage(RoutablePageMixin, SeoMixin, Page):
                     self.with_variant(self.product_url(variant.product, request), variant.sku)
                 )
         context = listing_context(self, request, search=True)
+        if context["listing"].query and not context["products"].paginator.count:
+            from commerce.services.catalog.search import did_you_mean
+
+            # Nothing found: offer the query with its misspelled words corrected.
+            suggestion = did_you_mean(context["listing"].query)
+            if suggestion:
+                context["did_you_mean"] = suggestion
+                context["did_you_mean_url"] = self.search_url(request) + "?q=" + quote(suggestion)
         return TemplateResponse(
             request, "commerce/catalog.html", self.get_context(request) | context
         )
+
+    @path("search/suggest/", name="search_suggest")
+    def search_suggest(self, request):
+        """Suggestions for the header's search box as the shopper types (JSON; see
+        storefront/js/search-suggest.js): a few products and categories."""
+        from django.http import JsonResponse
+
+        from commerce.services.catalog.search import MAX_QUERY_LENGTH, suggestions
+
+        request._storefront_shop_page = self
+        query = request.GET.get("q", "")
+        if not isinstance(query, str) or len(query) > MAX_QUERY_LENGTH:
+            return JsonResponse({"error": "Search with up to 100 characters."}, status=400)
+        found = suggestions(
+            query,
+            product_url=lambda product: self.product_url(product, request),
+            category_url=lambda category: self.category_url(category, request),
+        )
+        return JsonResponse(found)
 
     @re_path(r"^promotions/(?P<short_code>[-\w]+)/$", name="promotion")
     def promotion(self, request, short_code):

@@ -2,19 +2,21 @@
 
 Wagtail's search framework (modelsearch) reindexes a product when the product itself
 is saved (its post_save queues `insert_or_update_object_task`). A product's document
-also holds its main category's name (`Product.search_fields`), so renaming a category,
-or deleting one (its products' `main_category` is set to NULL by a queryset update,
-which sends no signal), leaves those products findable by the old name and not by
-the new one until each is saved again. These receivers queue
-`reindex_products_task` for the affected products instead.
+also holds the names of its main category and of every category above it
+(`Product.search_category_names`), so renaming a category or moving it under another
+parent (for every product in its branch), or deleting one (its products'
+`main_category` is set to NULL by a queryset update, which sends no signal), leaves
+those products findable by the old name and not by the new one until each is saved
+again. These receivers queue `reindex_products_task` for the affected products instead.
 
 Variants are not in the documents (SKUs and EANs are looked up through their own
-indexes: `services.catalog.listing.search_product_ids`), so a variant write needs no
+indexes: `services.catalog.search.search_product_ids`), so a variant write needs no
 reindex, and neither do attributes, stock or prices.
 """
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.db.models.signals import post_save, pre_delete, pre_save
 
 from commerce.models import Category, Product
@@ -45,21 +47,26 @@ def queue_reindex(product_ids) -> None:
 
 
 def remember_category_name(sender, instance, raw=False, **kwargs):
-    """pre_save: the name before this save, to tell a rename from any other edit (one
-    indexed query per category save; categories are saved rarely)."""
+    """pre_save: the name and parent before this save, to tell a rename or a move from
+    any other edit (one indexed query per category save; categories are saved rarely)."""
     if raw or instance.pk is None:
         instance._name_before_save = None
         return
     instance._name_before_save = (
-        Category.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+        Category.objects.filter(pk=instance.pk).values_list("name", "parent_id").first()
     )
 
 
 def reindex_after_rename(sender, instance, raw=False, created=False, **kwargs):
     before = getattr(instance, "_name_before_save", None)
-    if raw or created or before is None or before == instance.name:
+    if raw or created or before is None or before == (instance.name, instance.parent_id):
         return
-    queue_reindex(instance.main_products.values_list("pk", flat=True))
+    # Every product in the branch carries this category's name (and, after a move, its
+    # new parents' names) in its document.
+    branch = Q(main_category=instance) | Q(
+        main_category__slug_path__startswith=instance.slug_path + "/"
+    )
+    queue_reindex(Product.objects.filter(branch).values_list("pk", flat=True))
 
 
 def reindex_before_delete(sender, instance, **kwargs):

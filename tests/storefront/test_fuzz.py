@@ -354,6 +354,7 @@ def real_paths(route, entry, real, world):
             "/",
             "/shop/",
             "/shop/search/",
+            "/shop/search/suggest/",
             f"/shop/p/{product.slug}/",
             f"/shop/c/{category.slug}/",
         ]

@@ -202,22 +202,10 @@ def variant_code_hits(query: str) -> dict[int, str]:
 
 
 def search_product_ids(query: str) -> tuple[list[int], dict[int, str]]:
-    """Ids of visible products matching the query, most relevant first, and the
-    variants found by their code ({product id: SKU}, see `variant_code_hits`).
+    """Search's own module (`services.catalog.search`) holds the finding rules."""
+    from commerce.services.catalog.search import search_product_ids as find
 
-    Exact variant SKU/EAN matches first, then Wagtail's search framework (the database
-    backend; PostgreSQL full-text search in production) over name, descriptions and
-    category name. Variant codes are not in the products' search documents: a code
-    is looked up whole through its own index (above), where a full-text match of
-    "SKU-00012-3" split into words would find every variant with a "3" in its code,
-    and the search index would have to be rebuilt with every variant written.
-    """
-    code_hits = variant_code_hits(query)
-    exact = list(code_hits)
-    # Only ids: loading whole rows for up to SEARCH_RESULT_LIMIT hits doubles the cost.
-    results = Product.objects.visible().only("pk").search(query, order_by_relevance=True)
-    ranked = exact + [p.pk for p in results[:SEARCH_RESULT_LIMIT] if p.pk not in code_hits]
-    return ranked[:SEARCH_RESULT_LIMIT], code_hits
+    return find(query)
 
 
 def apply_variant_filter(products, variants: VariantFilter):
