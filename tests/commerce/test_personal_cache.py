@@ -203,3 +203,25 @@ def test_a_personal_hit_costs_at_most_two_queries_more_than_a_strangers(
         # the personal parts: the cart's lines and (product pages) the shopper's lists.
         with django_assert_max_num_queries(1 + 2 + PERSONAL_HIT_EXTRA_QUERIES):
             assert ann.get(url)[CACHE] == "hit"
+
+
+def test_a_customer_groups_price_reaches_only_its_members_through_the_cache(catalog):
+    from django.contrib.auth.models import Group
+
+    from tests.factories.promotions import condition, make_promotion, reward
+
+    staff_group = Group.objects.create(name="Trade customers")
+    make_promotion(
+        "Trade price",
+        [condition([reward(catalog["kettle"], given_price="12.34")])],
+        groups=[staff_group],
+    )
+    member = shopper("ann", "Annabel", "annabel@example.com")
+    get_user_model().objects.get(username="ann").groups.add(staff_group)
+    other = shopper("bob", "Robertson", "robertson@example.com")
+    url = f"/shop/p/{catalog['kettle'].slug}/"
+    for _ in range(2):
+        for client, sees_trade_price in ((other, False), (member, True), (Client(), False)):
+            response = client.get(url)
+            assert ("12.34" in response.content.decode()) is sees_trade_price
+    assert (other.get(url)[CACHE], member.get(url)[CACHE]) == ("hit", "hit")
