@@ -93,3 +93,23 @@ def background_task_permissions():
 
 # The shop's categories in the main menu, under the shop page's item (pages.navigation).
 hooks.register(MENU_CHILDREN_HOOK, category_menu)
+
+
+@hooks.register("before_serve_page")
+def serve_content_pages_from_page_cache(page, request, serve_args, serve_kwargs):
+    """Content pages (About, Delivery…) through the full-page cache, as the shop's pages
+    and the homepage (services.page_cache), their own campaign windows cutting an entry's
+    life. `pages` sits below the shop and cannot call the cache itself, hence this hook.
+
+    A page with view restrictions is left to Wagtail (None): its restriction check is a
+    hook too, and cached pages are answered before any check."""
+    from commerce.services.page_cache import serve_with_page_cache
+    from pages.models import ContentPage
+
+    if not isinstance(page, ContentPage) or page.get_view_restrictions().exists():
+        return None
+    return serve_with_page_cache(
+        request,
+        lambda: page.serve(request, *serve_args, **serve_kwargs),
+        stream_values=[page.body],
+    )

@@ -1,16 +1,22 @@
-"""Full-page cache for the shop's public pages (catalog, category, search, product) and the
-homepage.
+"""Full-page cache for the shop's public pages (catalog, category, search, product), the
+homepage and content pages.
 
-Anonymous shoppers all see the same page for the same URL, so it is rendered once
-and kept in Django's default cache. How, and what keeps it correct:
+Every visitor sees the same page for the same URL but for a few personal parts (cart,
+account links, messages, list choices, a prefilled e-mail), so the page is rendered once,
+with a placeholder for each personal part, and kept in Django's default cache; every
+answer fills the placeholders for its visitor (services.personal_parts). How, and what
+keeps it correct:
 
 - Hits are answered by `PageCacheMiddleware` before Wagtail routes the request
   (routing and its privacy check cost six queries, a hit otherwise one); misses are
   rendered and stored by `ShopPage.serve` and `HomePage.serve`, which skip pages with
   view restrictions, so the middleware only ever finds public pages.
-- Only requests that carry nothing personal are cached: no logged-in user, no
-  guest key (a cart or shopping lists) in the session, no pending messages, GET or HEAD only,
-  and only 200 answers. Anything else is rendered as usual ("bypass").
+- GET and HEAD requests are cached, for strangers, guests with a cart or lists, signed-in
+  shoppers and visitors with pending messages alike; previews never; only 200 answers.
+  A page rendered for the cache never reads the visitor's things: personal parts leave
+  placeholders (`personal_parts.slot`). One thing does change the page itself: a
+  signed-in shopper in a customer group some promotion is meant for may see other prices,
+  so the key holds those groups (`audience_key`; empty for everyone else).
 - The key holds the catalog version (`CatalogVersion`, one row in the database),
   which every change to what shoppers see bumps in the same transaction as the
   change. Reading it costs one query per request; in exchange invalidation is
@@ -49,7 +55,8 @@ from commerce.services.catalog_version import catalog_version
 from pages.blocks.campaign import next_boundary_after
 from pages.clock import shop_now
 
-from .guests import GUEST_SESSION_KEY, LEGACY_SESSION_KEYS
+from .guests import GUEST_SESSION_KEY, LEGACY_SESSION_KEYS, signed_in_user
+from .personal_parts import fill_slots, mark_shared_render, targeted_groups
 
 # Session keys that make a visitor's pages their own: the guest key (services.guests)
 # that names a guest's cart and shopping lists, and the two it replaced.
@@ -58,7 +65,8 @@ PERSONAL_SESSION_KEYS = (GUEST_SESSION_KEY, *LEGACY_SESSION_KEYS)
 CACHE_HEADER = "X-Storefront-Cache"
 # ":2": entries carry the moment they stop (`changes_at`); entries of the old shape, left
 # in a shared cache by the previous release, are never read.
-KEY_PREFIX = "storefront:page:2"
+# ":3": bodies hold personal-part placeholders.
+KEY_PREFIX = "storefront:page:3"
 
 
 def csrf_placeholder() -> str:
@@ -89,6 +97,8 @@ def has_pending_messages(request) -> bool:
 
 
 def is_personal(request) -> bool:
+    """Whether the visitor has anything of their own (cart, lists, account, messages) or
+    previews: their answer is theirs, even when its body came from the cache."""
     if getattr(request, "is_preview", False):
         return True
     # No session cookie, no session: loading one would only create an empty
@@ -104,7 +114,32 @@ def is_personal(request) -> bool:
 
 
 def is_cacheable_request(request) -> bool:
-    return request.method in ("GET", "HEAD") and not is_personal(request)
+    """Cached for every visitor; an editor's preview never."""
+    return request.method in ("GET", "HEAD") and not getattr(request, "is_preview", False)
+
+
+def request_catalog_version(request) -> int:
+    """The catalog version, read once per request (the page and the mini-cart key on it)."""
+    version = getattr(request, "_storefront_catalog_version", None)
+    if version is None:
+        version = catalog_version()
+        request._storefront_catalog_version = version
+    return version
+
+
+def audience_key(request) -> str:
+    """Who the page was rendered for, as far as its content goes: "" for everyone but a
+    signed-in shopper in a customer group some live promotion is meant for, whose prices
+    may differ; for them the ids of those groups. One query, only while such promotions
+    exist."""
+    targeted = targeted_groups(request_catalog_version(request))
+    if not targeted:
+        return ""
+    user = signed_in_user(request)
+    if user is None:
+        return ""
+    groups = sorted(user.groups.filter(pk__in=targeted).values_list("pk", flat=True))
+    return ",".join(map(str, groups))
 
 
 def request_identity(request) -> str:
@@ -120,7 +155,7 @@ def request_identity(request) -> str:
 
 
 def page_cache_key(request, version: int) -> str:
-    return f"{KEY_PREFIX}:{version}:{request_identity(request)}"
+    return f"{KEY_PREFIX}:{version}:{audience_key(request)}:{request_identity(request)}"
 
 
 def shop_url_key(request) -> str:
@@ -184,7 +219,7 @@ class PageCacheMiddleware:
             and cache.get(shop_url_key(request))
             and is_cacheable_request(request)
         ):
-            response = cached_page(request, catalog_version())
+            response = cached_page(request, request_catalog_version(request))
             if response is not None:
                 return response
         return self.get_response(request)
@@ -209,7 +244,7 @@ def serve_with_page_cache(request, render_page, *, cacheable=True, stream_values
     ):
         return with_browser_headers(render_page(), "bypass")
 
-    version = catalog_version()
+    version = request_catalog_version(request)
     response = cached_page(request, version)  # the URL marker may have been evicted
     if response is not None:
         return response
@@ -218,19 +253,25 @@ def serve_with_page_cache(request, render_page, *, cacheable=True, stream_values
     # missed by the entry made from it.
     now = shop_now()
     expires_at = changes_at(stream_values, now)
-    response = render_page()
-    if (
-        response.status_code != 200
-        or not isinstance(response, SimpleTemplateResponse)
-        or response.is_rendered
-    ):
-        return with_browser_headers(response, "bypass")
-    response.context_data = {
-        **(response.context_data or {}),
-        "csrf_token": csrf_placeholder(),
-        "CSP_NONCE": nonce_placeholder(),
-    }
-    response.render()
+    # Rendered for everyone: personal parts leave placeholders, filled below.
+    mark_shared_render(request)
+    try:
+        response = render_page()
+        if (
+            response.status_code != 200
+            or not isinstance(response, SimpleTemplateResponse)
+            or response.is_rendered
+        ):
+            mark_shared_render(request, False)
+            return with_browser_headers(_rendered_for_visitor(response, request), "bypass")
+        response.context_data = {
+            **(response.context_data or {}),
+            "csrf_token": csrf_placeholder(),
+            "CSP_NONCE": nonce_placeholder(),
+        }
+        response.render()
+    finally:
+        mark_shared_render(request, False)
     cache.set_many(
         {
             page_cache_key(request, version): (
@@ -245,16 +286,27 @@ def serve_with_page_cache(request, render_page, *, cacheable=True, stream_values
     return with_browser_headers(with_visitor_values(response, request), "miss")
 
 
+def _rendered_for_visitor(response, request):
+    """A response the view made while slots were placeholders but that is not cached (a
+    redirect, a 404, a rendered response): its slots are filled like a hit's."""
+    if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+        response.render()
+    if getattr(response, "streaming", False) or not hasattr(response, "content"):
+        return response
+    response.content = fill_slots(response.content, request)
+    return response
+
+
 def with_visitor_values(response, request):
-    """Puts the visitor's own CSRF token and this answer's CSP nonce where the cached
-    body has their placeholders.
+    """Puts the visitor's personal parts (`personal_parts.fill_slots`), own CSRF token and
+    this answer's CSP nonce where the cached body has their placeholders.
 
     `get_token` also makes CsrfViewMiddleware send the visitor the matching
     cookie, and reading `request.csp_nonce` makes the CSP middleware (which wraps
     this one) put the nonce into the header. Pages without a form never ask
     for a token, as when rendered uncached.
     """
-    content = response.content
+    content = fill_slots(response.content, request)
     placeholder = csrf_placeholder().encode()
     if placeholder in content:
         content = content.replace(placeholder, get_token(request).encode())

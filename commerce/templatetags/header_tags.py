@@ -1,12 +1,25 @@
-"""The shop's parts of the site header: the search box and the mini-cart."""
+"""The shop's parts of the site header: the search box, the mini-cart and the visitor's
+personal parts (slots)."""
 
 from django import template
+from django.utils.safestring import mark_safe
 
 from commerce.models import ShopPage
 from commerce.services.mini_cart import mini_cart_summary
 from commerce.services.page_cache import is_personal
+from commerce.services.personal_parts import SLOTS, slot
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def personal_slot(context, name):
+    """A personal part of the page (services.personal_parts): a placeholder in a page
+    rendered for the cache, else this visitor's markup."""
+    if name not in SLOTS:
+        raise template.TemplateSyntaxError(f"Unknown personal slot {name!r}.")
+    # Slots are rendered by autoescaping templates, the e-mail slot escaped by hand.
+    return mark_safe(slot(context.get("request"), name))  # noqa: S308
 
 
 @register.inclusion_tag("includes/header_search.html", takes_context=True)

@@ -332,10 +332,21 @@ def test_a_homepage_behind_a_password_is_never_served_from_the_cache(client, ket
         assert get(client, "/").get(CACHE) != "hit"
 
 
-def test_other_pages_pass_through_untouched(client, kettle, homepage):
+def test_content_pages_are_cached_too(client, kettle, homepage):
     add_content_page(homepage, "About")
-    client.get("/about/")
-    assert CACHE not in client.get("/about/")
+    assert (get(client, "/about/")[CACHE], get(client, "/about/")[CACHE]) == ("miss", "hit")
+
+
+def test_a_content_page_behind_a_password_is_never_served_from_the_cache(client, homepage):
+    page = add_content_page(homepage, "About")
+    warm(client, "/about/")
+    PageViewRestriction.objects.create(
+        page=page, restriction_type=PageViewRestriction.PASSWORD, password="x"
+    )
+    for _ in range(2):
+        response = client.get("/about/")
+        assert response.get(CACHE) != "hit"
+        assert b"password" in response.content.lower()
 
 
 def test_the_homepage_is_cached_too(client, kettle):
@@ -345,18 +356,19 @@ def test_the_homepage_is_cached_too(client, kettle):
 # --- Personal requests --------------------------------------------------------------------
 
 
-def test_logged_in_users_bypass_the_cache(client, kettle):
+def test_logged_in_users_get_the_cached_page(client, kettle):
+    """Their personal parts are filled per request (tests/commerce/test_personal_cache.py)."""
     warm(client, url_of(kettle))
     client.force_login(get_user_model().objects.create_user("shopper", password="x"))
-    assert get(client, url_of(kettle))[CACHE] == "bypass"
+    assert get(client, url_of(kettle))[CACHE] == "hit"
 
 
-def test_a_session_holding_a_cart_bypasses_the_cache(client, kettle):
+def test_a_session_holding_a_cart_gets_the_cached_page(client, kettle):
     warm(client, url_of(kettle))
     session = client.session
     session[GUEST_SESSION_KEY] = "a-guest-key"
     session.save()
-    assert get(client, url_of(kettle))[CACHE] == "bypass"
+    assert get(client, url_of(kettle))[CACHE] == "hit"
 
 
 def test_a_session_without_personal_keys_is_served_from_the_cache(client, kettle):
