@@ -42,6 +42,23 @@ def catalog_version() -> int:
     return version or 0
 
 
+# Where a request keeps the version it read (`request_catalog_version`).
+REQUEST_ATTRIBUTE = "_storefront_catalog_version"
+
+
+def request_catalog_version(request=None) -> int:
+    """The catalog version, read once per request: a render is one snapshot of the
+    catalog, and each part keyed on the version (the page, the mini-cart, the facet
+    counts, the tiles) would otherwise read it again."""
+    if request is None:
+        return catalog_version()
+    version = getattr(request, REQUEST_ATTRIBUTE, None)
+    if version is None:
+        version = catalog_version()
+        setattr(request, REQUEST_ATTRIBUTE, version)
+    return version
+
+
 def bump_catalog_version() -> None:
     """Makes every cached storefront page (and feed) stale.
 

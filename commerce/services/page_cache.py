@@ -51,7 +51,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.crypto import salted_hmac
 
 from commerce.models import Promotion
-from commerce.services.catalog_version import catalog_version
+from commerce.services.catalog_version import request_catalog_version
 from pages.blocks.campaign import next_boundary_after
 from pages.clock import shop_now
 
@@ -116,15 +116,6 @@ def is_personal(request) -> bool:
 def is_cacheable_request(request) -> bool:
     """Cached for every visitor; an editor's preview never."""
     return request.method in ("GET", "HEAD") and not getattr(request, "is_preview", False)
-
-
-def request_catalog_version(request) -> int:
-    """The catalog version, read once per request (the page and the mini-cart key on it)."""
-    version = getattr(request, "_storefront_catalog_version", None)
-    if version is None:
-        version = catalog_version()
-        request._storefront_catalog_version = version
-    return version
 
 
 def audience_key(request) -> str:

@@ -17,25 +17,11 @@ from collections.abc import Callable, Iterable
 from django.conf import settings
 from django.core.cache import cache
 
-from commerce.services.catalog_version import catalog_version
-
-REQUEST_ATTRIBUTE = "_storefront_catalog_version"
+from commerce.services.catalog_version import request_catalog_version
 
 
 def enabled() -> bool:
     return settings.STOREFRONT_PAGE_CACHE_SECONDS > 0
-
-
-def request_catalog_version(request=None) -> int:
-    """The catalog version, read once per request: a render is one snapshot of the
-    catalog, and each part keyed on the version would otherwise read it again."""
-    if request is None:
-        return catalog_version()
-    version = getattr(request, REQUEST_ATTRIBUTE, None)
-    if version is None:
-        version = catalog_version()
-        setattr(request, REQUEST_ATTRIBUTE, version)
-    return version
 
 
 def version_key(name: str, version: int) -> str:
