@@ -11,6 +11,10 @@ class CommerceConfig(AppConfig):
         from commerce.services.catalog_version import connect_invalidation
 
         connect_invalidation()
+        # A catalog version change purges the shared HTTP cache, when one is configured.
+        from commerce.services.http_purge import connect_purges
+
+        connect_purges()
         # A product's prices going live (publish, scheduled publish, import) are recorded.
         from commerce.services.price_history import connect_price_history
 

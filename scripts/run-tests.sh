@@ -14,6 +14,9 @@ export DATABASE_URL
 # an unset REDIS_URL gets a private one on 127.0.0.1:6390 (scripts/ensure-redis.sh).
 export REDIS_URL; REDIS_URL=$("$here/ensure-redis.sh")
 export CHROMIUM_PATH; CHROMIUM_PATH=$("$here/ensure-chromium.sh")
+# The shared-HTTP-cache tests (tests/storefront/test_varnish.py) start a private varnishd in
+# front of a test server: Debian's varnish, installed if missing (scripts/ensure-varnish.sh).
+export VARNISH; VARNISH=$("$here/ensure-varnish.sh")
 # Tests run with DEBUG off, as production does; the key only signs test sessions.
 export SECRET_KEY=${SECRET_KEY:-test-only-$(date +%s)-not-a-secret}
 # Required with DEBUG off too: where links in staff e-mails point.
@@ -37,5 +40,5 @@ for arg in "$@"; do
   esac
 done
 
-echo "tests: pytest on PostgreSQL at ${DATABASE_URL#*@}, Redis at ${REDIS_URL#*@} (Chromium: $CHROMIUM_PATH)"
+echo "tests: pytest on PostgreSQL at ${DATABASE_URL#*@}, Redis at ${REDIS_URL#*@} (Chromium: $CHROMIUM_PATH, Varnish: $VARNISH)"
 exec .venv/bin/pytest ${parallel[@]+"${parallel[@]}"} "$@"

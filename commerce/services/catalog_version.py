@@ -17,9 +17,14 @@ from contextvars import ContextVar
 from django.db import transaction
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import Signal
 from wagtail.contrib.settings.models import BaseSiteSetting
 
 from commerce.models import CatalogVersion
+
+# Sent by every bump, inside the bumping transaction (receivers that act outside the
+# database, such as purging a shared HTTP cache, wait for the commit: services.http_purge).
+catalog_version_bumped = Signal()
 
 _bumps_suppressed: ContextVar[bool] = ContextVar("catalog_version_bumps_suppressed", default=False)
 
@@ -78,6 +83,7 @@ def bump_catalog_version() -> None:
                 [CatalogVersion(pk=1, version=1)], ignore_conflicts=True
             )
             CatalogVersion.objects.filter(pk=1).update(version=F("version") + 1)
+    catalog_version_bumped.send(sender=CatalogVersion)
 
 
 def availability_changed(*, before: Mapping[int, int], after: Mapping[int, int]) -> bool:

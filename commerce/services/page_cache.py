@@ -190,7 +190,9 @@ def cached_page(request, version):
     if expires_at is not None and shop_now() >= expires_at:
         return None
     response = HttpResponse(body, content_type=content_type)
-    return with_browser_headers(with_visitor_values(response, request), "hit")
+    return with_browser_headers(
+        with_visitor_values(response, request), "hit", expires_at=expires_at
+    )
 
 
 class PageCacheMiddleware:
@@ -274,7 +276,9 @@ def serve_with_page_cache(request, render_page, *, cacheable=True, stream_values
         },
         entry_timeout(expires_at, now),
     )
-    return with_browser_headers(with_visitor_values(response, request), "miss")
+    return with_browser_headers(
+        with_visitor_values(response, request), "miss", expires_at=expires_at
+    )
 
 
 def _rendered_for_visitor(response, request):
@@ -308,10 +312,20 @@ def with_visitor_values(response, request):
     return response
 
 
-def with_browser_headers(response, outcome):
+# `with_browser_headers` without `expires_at`: the answer is not a page-cache entry's.
+_NO_ENTRY = object()
+
+
+def with_browser_headers(response, outcome, *, expires_at=_NO_ENTRY):
     """Browsers may keep the page but must ask again before reusing it (it carries the
-    visitor's CSRF token and, when personal, their cart); shared proxies must not."""
+    visitor's CSRF token and, when personal, their cart); shared proxies must not.
+
+    `expires_at` (hits and misses: when the entry stops, None for no planned moment) is
+    recorded on the response for `services.http_cache.SharedCacheMiddleware`, which makes
+    anonymous answers without a CSRF token public for proxies, never past that moment."""
     response[CACHE_HEADER] = outcome
     patch_cache_control(response, private=True, no_cache=True)
     patch_vary_headers(response, ["Cookie"])
+    if expires_at is not _NO_ENTRY:
+        response.page_cache_expires_at = expires_at
     return response

@@ -157,6 +157,30 @@ else:
 # catalog version and take effect at once). 0 turns the page cache off.
 STOREFRONT_PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 
+# --- Shared HTTP cache (Varnish / CDN) ------------------------------------------------------
+# Everything for a proxy in front is in this block (commerce/services/http_cache.py and
+# http_purge.py; deploy/varnish/default.vcl; README, "Shared HTTP cache (Varnish/CDN)").
+# Anonymous pages without a CSRF token are sent `public, max-age=0, s-maxage=` this many
+# seconds with an ETag (0: every answer stays private, as without a proxy).
+STOREFRONT_HTTP_CACHE_SECONDS = env_int("HTTP_CACHE_SECONDS", STOREFRONT_PAGE_CACHE_SECONDS)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("commerce.services.page_cache.PageCacheMiddleware"),
+    "commerce.services.http_cache.SharedCacheMiddleware",
+)
+# Where PURGE requests go (the proxy, e.g. http://127.0.0.1:6081): every catalog version
+# change purges each site's "/" after its commit, from a task. Unset: no purging, and
+# Wagtail's frontend-cache app is left out (it would queue a task on every page publish).
+HTTP_CACHE_PURGE_URL = os.environ.get("HTTP_CACHE_PURGE_URL", "")
+if HTTP_CACHE_PURGE_URL:
+    INSTALLED_APPS += ["wagtail.contrib.frontend_cache"]
+    WAGTAILFRONTENDCACHE = {
+        "proxy": {
+            "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+            "LOCATION": HTTP_CACHE_PURGE_URL,
+        }
+    }
+# --- end of the shared HTTP cache block -----------------------------------------------------
+
 # --- Background tasks -------------------------------------------------------
 # Every side effect (e-mails, feed builds, search index, renditions) is a task
 # (commerce/services/tasks.py). TASK_BACKEND picks what runs them:
