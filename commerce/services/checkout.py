@@ -391,8 +391,8 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
     )
     _check_summary(summary, cart, expected_total, [line for line in lines if line.is_gift])
 
-    order = _create_order(checkout, cart, summary, user, currency, source)
-    units = _take_stock(order, summary, stock_rows)
+    order, order_lines = _create_order(checkout, cart, summary, user, currency, source)
+    units = _take_stock(order_lines, summary, stock_rows)
     if summary.coupon_check is not None:
         _redeem(summary.coupon_check.coupon, order, user)
     _authorize_payment(order, cart, checkout, payment_data)
@@ -430,7 +430,10 @@ def _check_summary(summary: CartSummary, cart: Cart, expected_total, gifts_seen)
         )
 
 
-def _create_order(checkout, cart, summary: CartSummary, user, currency, source) -> Order:
+def _create_order(
+    checkout, cart, summary: CartSummary, user, currency, source
+) -> tuple[Order, list[OrderLine]]:
+    """The order and its lines (in the summary's order, with their ids)."""
     totals = summary.totals
     delivery = cart.delivery_method
     payment = cart.payment_method
@@ -458,8 +461,10 @@ def _create_order(checkout, cart, summary: CartSummary, user, currency, source) 
         source=source,
     )
     order.number = f"{timezone.localdate():%Y}-{order.pk:06d}"
-    order.save(update_fields=["number"])
-    OrderLine.objects.bulk_create(
+    # update(), not save(): the number changes no reference, so Wagtail's reference index
+    # (a post_save receiver: four more queries a save) has nothing to learn from it.
+    Order.objects.filter(pk=order.pk).update(number=order.number)
+    lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
                 order=order,
@@ -482,18 +487,18 @@ def _create_order(checkout, cart, summary: CartSummary, user, currency, source) 
         ]
     )
     OrderStatusChange.objects.create(order=order, to_status=OrderStatus.NEW, changed_by=None)
-    return order
+    return order, lines
 
 
-def _take_stock(order: Order, summary: CartSummary, stock_rows: list[Stock]) -> dict:
+def _take_stock(lines: list[OrderLine], summary: CartSummary, stock_rows: list[Stock]) -> dict:
     """Takes each line's units warehouse by warehouse (in the warehouses' order); returns
     the variants' units before and after, for `bump_if_availability_changed`."""
     by_variant = {}
     for row in sorted(stock_rows, key=lambda r: (r.warehouse.sort_order, r.warehouse.name, r.id)):
         by_variant.setdefault(row.variant_id, []).append(row)
-    # Order lines in the summary's order (bulk_create keeps it): a variant may be on a
-    # bought line and on gift lines too, each taking its own units.
-    lines = list(order.lines.order_by("id"))
+    # Order lines in the summary's order (bulk_create keeps it, with their ids on
+    # PostgreSQL and SQLite): a variant may be on a bought line and on gift lines too,
+    # each taking its own units.
     before = units_by_variant(stock_rows)
     allocations = []
     for state, line in zip(summary.lines, lines, strict=True):
@@ -551,4 +556,5 @@ def _authorize_payment(order: Order, cart: Cart, checkout: Checkout, payment_dat
             to_status=OrderStatus.PAID,
             note=f"Paid through {provider.name}.",
         )
-    order.save(update_fields=fields)
+    # update(), not save(): no reference changes (see _create_order).
+    Order.objects.filter(pk=order.pk).update(**{field: getattr(order, field) for field in fields})
