@@ -486,12 +486,12 @@ def report(baseline, results, memory, args):
             for mode in ("hit", "miss"):
                 r = by_key.get((name, persona, mode))
                 cells += (
-                    [f"{r['rps'] / base_rps:.2f}× ({r['rps']:.0f}/s)", str(r["queries"])]
+                    [f"{r['rps'] / base_rps:.2f}× ({r['rps']:.1f}/s)", str(r["queries"])]
                     if r and base_rps
                     else ["-", "-"]
                 )
             print(f"| {name} | {persona} | {' | '.join(cells)} |")
-    print(f"| bare | - | 1.00× ({base_rps:.0f}/s), {baseline['bytes']} bytes | 0 | | |")
+    print(f"| bare | - | 1.00× ({base_rps:.1f}/s), {baseline['bytes']} bytes | 0 | | |")
 
     print(
         f"\nTargets: anonymous hit >= {TARGET_HIT_ANONYMOUS}x, personal hit >= "
