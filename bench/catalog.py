@@ -126,7 +126,7 @@ def start_server(env, port, workers, log_file):
     )
 
 
-def wait_until_up(server, port, deadline=60):
+def wait_until_up(server, port, deadline=180):
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         if server.poll() is not None:
