@@ -12,3 +12,8 @@ TEMPLATES = [
     {**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]},
     *TEMPLATES[1:],
 ]
+
+from storefront.settings import MIDDLEWARE  # noqa: E402
+
+# First: counts every query of a request, page-cache hits included (X-Bench-Queries).
+MIDDLEWARE = ["bench.query_count.QueryCountMiddleware", *MIDDLEWARE]

@@ -1,14 +1,17 @@
-"""Throughput of the shop's catalog pages under gunicorn, compared with a no-query baseline.
+"""Throughput of the shop's pages under gunicorn, compared with a no-query baseline.
 
     .venv/bin/python bench/catalog.py [--products 10000] [--seconds 10] [--concurrency 8]
                                       [--workers 4] [--database-url URL]
+                                      [--pages home,content,...] [--personas anonymous,...]
 
 Seeds (idempotently) a PostgreSQL database with N demo products, starts gunicorn with
-production-like settings on 127.0.0.1, loads the catalog, a category, a search and a
-product page, and `/bench/baseline/` (a template of the same shape and size, no queries),
-then prints requests/s, latencies and each page's throughput relative to the baseline.
-Each page runs twice: cached (the page cache warm, as anonymous shoppers mostly get it)
-and uncached (a parameter unique to each request, so every request renders the page).
+production-like settings on 127.0.0.1 and loads, in one run, `/bench/baseline/` (a
+template of the same shape and size, no queries) and each page (home, a content page,
+the catalog listing, a category, a search, a product) for each persona (an anonymous
+visitor, a shopper with a cart, a signed-in shopper), each twice: as a page-cache hit
+(the plain URL, warm) and as a miss (a parameter unique to each request). For each it
+prints queries per request, bytes, requests/s, p50/p95 and the ratio to the baseline,
+then every gunicorn worker's resident memory after the whole run.
 Prints figures for a human; exits 0 whatever they are (1 only if the server cannot start
 or does not serve the shop).
 See bench/README.md.
@@ -29,14 +32,25 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 SHOP = "/shop/"
 BASELINE = "/bench/baseline/"
 SEARCH_QUERY = "classic"
-TARGET_RATIO = 0.5
+LOGIN = "/account/login/"
+CART_ADD = "/cart/add/"
+# The issue's targets (issue 17), as ratios to the baseline of the same run.
+TARGET_HIT_ANONYMOUS = 1.5
+TARGET_HIT_PERSONAL = 0.9
+TARGET_MISS = {10_000: 0.25, 100_000: 0.15}  # by catalog size: the largest not above N
+TARGET_MISS_QUERIES = 12
+TARGET_WORKER_MIB = 150
+PERSONAS = ("anonymous", "cart", "signed-in")
+PAGES = ("home", "content", "catalog", "category", "search", "product")
+QUERIES_HEADER = "X-Bench-Queries"  # bench/query_count.py, in bench_settings only
+BENCH_SHOPPER = ("bench-shopper@example.com", "bench-shopper-password-1")
 MAX_REQUESTS_PER_CLIENT = 100_000  # a hard cap beside the time limit
 REQUEST_TIMEOUT = 30
 CACHE_HEADER = "X-Storefront-Cache"  # hit, miss or bypass (commerce.services.page_cache)
@@ -112,7 +126,7 @@ def start_server(env, port, workers, log_file):
     )
 
 
-def wait_until_up(server, port, deadline=60):
+def wait_until_up(server, port, deadline=180):
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         if server.poll() is not None:
@@ -155,6 +169,22 @@ def largest(port, paths):
     return max((product_count(get(port, path)[1].decode()), path) for path in paths)
 
 
+NOT_CONTENT = ("/shop/", "/cart/", "/checkout/", "/account/", "/lists/", "/static/", "/media/")
+
+
+def content_page(port, home_html):
+    """A content page the homepage links to (the demo's "About us", else the first)."""
+    candidates = [
+        path
+        for path in links(home_html, "/")
+        if path != "/" and not path.startswith(NOT_CONTENT) and path.endswith("/")
+    ]
+    for path in sorted(candidates, key=lambda path: path != "/about/"):
+        if get(port, path)[0] == 200:
+            return path
+    raise RuntimeError("the homepage links to no content page")
+
+
 def pick_pages(port):
     """The URLs to load, found by browsing the running shop like a shopper would."""
     status, body = get(port, SHOP)
@@ -173,17 +203,101 @@ def pick_pages(port):
         count, category = largest(port, subcategories)
     search = f"{SHOP}search/?q={SEARCH_QUERY}"
     hits = product_count(get(port, search)[1].decode())
+    status, home = get(port, "/")
+    if status != 200:
+        raise RuntimeError(f"GET / answered {status}")
+    content = content_page(port, home.decode())
     log(
         f"catalog lists {product_count(catalog)} products; category {category}: {count}; "
-        f"search {SEARCH_QUERY!r}: {hits} hits"
+        f"search {SEARCH_QUERY!r}: {hits} hits; content page {content}"
     )
     return [
-        ("baseline", BASELINE),
+        ("home", "/"),
+        ("content", content),
         ("catalog", SHOP),
         ("category", category),
         ("search", search),
         ("product", products[0]),
     ]
+
+
+# --- Personas -----------------------------------------------------------------------------
+
+
+class Browser:
+    """A cookie jar and one connection: just enough to become a shopper."""
+
+    def __init__(self, port):
+        self.port = port
+        self.cookies = {}
+
+    def cookie_header(self):
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    def request(self, method, path, form=None):
+        headers = {"Cookie": self.cookie_header()} if self.cookies else {}
+        body = None
+        if form is not None:
+            form = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=REQUEST_TIMEOUT)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            content = response.read().decode()
+        finally:
+            conn.close()
+        for cookie in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = cookie.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, content
+
+
+def buyable_field(port, product_path):
+    """("product" or "variant", id) that the product page's add-to-cart form posts."""
+    html = get(port, product_path)[1].decode()
+    match = re.search(r'name="(product|variant)" value="(\d+)"', html)
+    if match is None:
+        raise RuntimeError(f"{product_path} has no add-to-cart form")
+    return match.group(1), match.group(2)
+
+
+def ensure_bench_shopper(env):
+    """An account for the signed-in persona (idempotent), with a default address."""
+    email, password = BENCH_SHOPPER
+    code = (
+        "from django.contrib.auth import get_user_model\n"
+        "from commerce.models import Address\n"
+        f"user, _ = get_user_model().objects.get_or_create(username={email!r}, "
+        f"defaults={{'email': {email!r}, 'first_name': 'Bench'}})\n"
+        f"user.set_password({password!r}); user.save()\n"
+        "Address.objects.get_or_create(user=user, is_default=True, defaults=dict("
+        "full_name='Bench Shopper', line1='1 Load Street', postal_code='00-001', "
+        "city='Warsaw', country='PL'))\n"
+    )
+    manage(env, "shell", "-c", code)
+
+
+def persona_cookies(port, persona, product_path):
+    """The Cookie header of a visitor of `persona`: "" (anonymous), a session whose cart
+    holds one product ("cart"), or a signed-in session ("signed-in")."""
+    if persona == "anonymous":
+        return ""
+    browser = Browser(port)
+    browser.request("GET", LOGIN)  # the CSRF cookie
+    if persona == "signed-in":
+        email, password = BENCH_SHOPPER
+        status, _ = browser.request("POST", LOGIN, {"username": email, "password": password})
+        if status != 302:
+            raise RuntimeError(f"the bench shopper could not sign in ({status})")
+    else:
+        field, value = buyable_field(port, product_path)
+        status, _ = browser.request("POST", CART_ADD, {field: value, "quantity": "1"})
+        if status != 302:
+            raise RuntimeError(f"adding {field} {value} to a cart answered {status}")
+    browser.request("GET", "/cart/")  # shows (and so ends) the "Added"/"Welcome" message
+    return browser.cookie_header()
 
 
 # --- Load ---------------------------------------------------------------------------------
@@ -216,18 +330,21 @@ def percentiles_ms(latencies):
     }
 
 
-def hammer(port, path, seconds, concurrency, *, uncached=False):
+def hammer(port, path, seconds, concurrency, *, uncached=False, cookies=""):
     """`concurrency` threads, one HTTP connection each, GET `path` until `seconds` pass.
 
     With `uncached`, each request carries a parameter of its own, so the page cache
-    never has the answer and every request is a miss.
+    never has the answer and every request is a miss. `cookies`: the persona's Cookie
+    header (all threads are the same visitor).
     """
     latencies, statuses, sizes, outcomes = [], Counter(), Counter(), Counter()
+    query_counts = Counter()
+    headers = {"Cookie": cookies} if cookies else {}
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
 
     def client():
-        mine, codes, lengths, cache = [], Counter(), Counter(), Counter()
+        mine, codes, lengths, cache, queries = [], Counter(), Counter(), Counter(), Counter()
         conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
         try:
             # http.client reconnects by itself when the server closes the connection
@@ -238,12 +355,13 @@ def hammer(port, path, seconds, concurrency, *, uncached=False):
                 url = cache_busting(path, next(CACHE_BUSTER_NUMBERS)) if uncached else path
                 started = time.perf_counter()
                 try:
-                    conn.request("GET", url)
+                    conn.request("GET", url, headers=headers)
                     response = conn.getresponse()
                     body = response.read()
                     codes[response.status] += 1
                     lengths[len(body)] += 1
                     cache[response.getheader(CACHE_HEADER, "-")] += 1
+                    queries[response.getheader(QUERIES_HEADER, "?")] += 1
                 except (OSError, http.client.HTTPException) as exc:
                     codes[type(exc).__name__] += 1
                     conn.close()
@@ -255,6 +373,7 @@ def hammer(port, path, seconds, concurrency, *, uncached=False):
                 statuses.update(codes)
                 sizes.update(lengths)
                 outcomes.update(cache)
+                query_counts.update(queries)
 
     elapsed = run_threads(client, concurrency)
     n = len(latencies)
@@ -266,6 +385,8 @@ def hammer(port, path, seconds, concurrency, *, uncached=False):
         "statuses": statuses,
         "bytes": sizes.most_common(1)[0][0] if sizes else 0,
         "cache": outcomes,
+        # The most common count: a worker's first request of a page may run a few more.
+        "queries": query_counts.most_common(1)[0][0] if query_counts else "?",
     }
 
 
@@ -278,47 +399,124 @@ def cache_column(outcomes):
     return f"{outcome} {100 * count / total:.0f}%"
 
 
-def report(results, args):
-    """`results`: [(page, mode, path, figures)]; mode is "", "cached" or "uncached"."""
-    base_rps = results[0][3]["rps"]
+def miss_target(products):
+    """The issue's miss ratio for a catalog of `products`: the largest size not above it."""
+    sizes = [size for size in sorted(TARGET_MISS) if size <= products] or [min(TARGET_MISS)]
+    return TARGET_MISS[sizes[-1]]
+
+
+def target(persona, mode, products):
+    """(ratio to the baseline, most queries) a page must reach; None: no query target."""
+    if mode == "hit":
+        return (TARGET_HIT_ANONYMOUS if persona == "anonymous" else TARGET_HIT_PERSONAL), None
+    return miss_target(products), TARGET_MISS_QUERIES
+
+
+def verdict(persona, mode, figures, ratio, products):
+    ratio_target, query_target = target(persona, mode, products)
+    ok = ratio >= ratio_target and figures["errors"] == 0
+    if query_target is not None and str(figures["queries"]).isdigit():
+        ok &= int(figures["queries"]) <= query_target
+    return "PASS" if ok else "FAIL"
+
+
+def worker_memory_mib(master_pid):
+    """{pid: resident MiB} of the gunicorn workers (children of the master), from /proc."""
+    try:
+        children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    except OSError:
+        return {}
+    sizes = {}
+    for pid in children:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        if match:
+            sizes[int(pid)] = int(match.group(1)) / 1024
+    return sizes
+
+
+def report(baseline, results, memory, args):
+    """`baseline`: figures; `results`: [(page, persona, mode, path, figures)]."""
+    base_rps = baseline["rps"]
     print()
     print(
         f"{args.products} products, gunicorn {args.workers} sync workers, "
-        f"{args.concurrency} clients, {args.seconds:g} s per page and mode"
+        f"{args.concurrency} clients, {args.seconds:g} s per page, persona and mode"
     )
-    header = f"{'page':<10} {'mode':<9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} "
-    header += f"{'bytes':>8} {'cache':>10} {'x base':>7}  result  url"
+    header = (
+        f"{'page':<9} {'persona':<10} {'mode':<5} {'queries':>7} {'bytes':>7} {'req/s':>8} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'errors':>6} {'cache':>11} {'x base':>7} {'target':>7}"
+        "  result  url"
+    )
     print(header)
     print("-" * len(header))
-    passed = {"cached": True, "uncached": True}
-    for name, mode, path, r in results:
+    print(
+        f"{'baseline':<9} {'-':<10} {'-':<5} {baseline['queries']:>7} {baseline['bytes']:>7} "
+        f"{base_rps:>8.1f} {baseline['p50']:>7.1f} {baseline['p95']:>7.1f} "
+        f"{baseline['errors']:>6} {'-':>11} {1:>6.3f}x {'':>7}          {BASELINE}"
+    )
+    verdicts = Counter()
+    for name, persona, mode, path, r in results:
         ratio = r["rps"] / base_rps if base_rps else 0.0
-        if not mode:
-            verdict = ""
-        else:
-            ok = ratio >= TARGET_RATIO and r["errors"] == 0
-            passed[mode] &= ok
-            verdict = "PASS" if ok else "FAIL"
-        shown = cache_busting(path, "N") if mode == "uncached" else path
+        result = verdict(persona, mode, r, ratio, args.products)
+        verdicts[result] += 1
+        ratio_target, _ = target(persona, mode, args.products)
+        shown = cache_busting(path, "N") if mode == "miss" else path
         print(
-            f"{name:<10} {mode:<9} {r['rps']:>8.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} "
-            f"{r['errors']:>7} {r['bytes']:>8} {cache_column(r['cache']):>10} {ratio:>6.3f}x  "
-            f"{verdict:<6}  {shown}"
+            f"{name:<9} {persona:<10} {mode:<5} {r['queries']:>7} {r['bytes']:>7} "
+            f"{r['rps']:>8.1f} {r['p50']:>7.1f} {r['p95']:>7.1f} {r['errors']:>6} "
+            f"{cache_column(r['cache']):>11} {ratio:>6.3f}x {ratio_target:>6.2f}x  "
+            f"{result:<6}  {shown}"
         )
-    for name, mode, _path, r in results:
+    for name, persona, mode, _path, r in results:
         others = {k: v for k, v in r["statuses"].items() if k != 200}
         if others:
-            print(f"  {name} {mode}: non-200 answers {dict(others)}")
-    catalog_bytes = next(r["bytes"] for name, _m, _p, r in results if name == "catalog")
-    print(f"\nbaseline {results[0][3]['bytes']} bytes, catalog {catalog_bytes} bytes")
-    for mode in ("cached", "uncached"):
+            print(f"  {name} {persona} {mode}: non-200 answers {dict(others)}")
+
+    print("\nFor the closing note (req/s as a ratio to the bare page, queries per request):\n")
+    print("| page | persona | hit x bare | hit queries | miss x bare | miss queries |")
+    print("|---|---|---|---|---|---|")
+    by_key = {(name, persona, mode): r for name, persona, mode, _p, r in results}
+    for name in dict.fromkeys(name for name, *_ in results):
+        for persona in dict.fromkeys(persona for n, persona, *_ in results if n == name):
+            cells = []
+            for mode in ("hit", "miss"):
+                r = by_key.get((name, persona, mode))
+                cells += (
+                    [f"{r['rps'] / base_rps:.2f}× ({r['rps']:.1f}/s)", str(r["queries"])]
+                    if r and base_rps
+                    else ["-", "-"]
+                )
+            print(f"| {name} | {persona} | {' | '.join(cells)} |")
+    print(f"| bare | - | 1.00× ({base_rps:.1f}/s), {baseline['bytes']} bytes | 0 | | |")
+
+    print(
+        f"\nTargets: anonymous hit >= {TARGET_HIT_ANONYMOUS}x, personal hit >= "
+        f"{TARGET_HIT_PERSONAL}x, miss >= {miss_target(args.products)}x and <= "
+        f"{TARGET_MISS_QUERIES} queries, no errors: {verdicts['PASS']} pass, "
+        f"{verdicts['FAIL']} fail"
+    )
+    if memory:
+        shown = ", ".join(f"{mib:.0f}" for mib in sorted(memory.values()))
+        worst = max(memory.values())
         print(
-            f"Target, {mode} pages: every page at least {TARGET_RATIO}x the baseline's "
-            f"requests/s, no errors: {'PASS' if passed[mode] else 'FAIL'}"
+            f"gunicorn workers' resident memory after the run (MiB): {shown}; target "
+            f"< {TARGET_WORKER_MIB} MiB each: {'PASS' if worst < TARGET_WORKER_MIB else 'FAIL'}"
         )
 
 
 # --- Main ---------------------------------------------------------------------------------
+
+
+def names(value, allowed):
+    chosen = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in allowed]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"choose among {', '.join(allowed)}")
+    return chosen
 
 
 def main():
@@ -329,6 +527,24 @@ def main():
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--database-url", help="default: storefront_bench on the local cluster")
+    parser.add_argument(
+        "--pages",
+        type=lambda value: names(value, PAGES),
+        default=list(PAGES),
+        help=f"comma-separated, default all: {','.join(PAGES)}",
+    )
+    parser.add_argument(
+        "--personas",
+        type=lambda value: names(value, PERSONAS),
+        default=list(PERSONAS),
+        help=f"comma-separated, default all: {','.join(PERSONAS)}",
+    )
+    parser.add_argument(
+        "--modes",
+        type=lambda value: names(value, ("hit", "miss")),
+        default=["hit", "miss"],
+        help="comma-separated, default both: hit,miss",
+    )
     args = parser.parse_args()
 
     # Ctrl-C and `kill` unwind through the `finally` that stops gunicorn (SIGINT too when
@@ -347,12 +563,16 @@ def main():
             "WAGTAILADMIN_BASE_URL": f"http://{HOST}",
             "ALLOWED_HOSTS": HOST,
             "SECURE_SSL_REDIRECT": "0",
+            # Plain HTTP on loopback: the personas' session and CSRF cookies must come back.
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
             "STATIC_ROOT": str(Path(tmp) / "static"),
         }
         log(f"migrating and seeding {urlsplit(database_url).path.lstrip('/')}")
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "seed_demo", "--products", str(args.products), "--no-admin")
         manage(env, "collectstatic", "--noinput", "-v", "0")
+        ensure_bench_shopper(env)
 
         port = free_port()
         log_path = Path(tmp) / "gunicorn.log"
@@ -365,22 +585,36 @@ def main():
                 return 1
             log(f"gunicorn up on {HOST}:{port} with {args.workers} workers")
             try:
-                pages = pick_pages(port)
+                every_page = pick_pages(port)
+                pages = [(name, path) for name, path in every_page if name in args.pages]
+                product = dict(every_page)["product"]
+                cookies = {
+                    persona: persona_cookies(port, persona, product) for persona in args.personas
+                }
             except (RuntimeError, OSError) as exc:
                 log(f"the shop does not answer as expected: {exc}")
                 return 1
+
+            def measure(path, *, uncached=False, cookie=""):
+                hammer(port, path, args.warmup, args.concurrency, uncached=uncached, cookies=cookie)
+                return hammer(
+                    port, path, args.seconds, args.concurrency, uncached=uncached, cookies=cookie
+                )
+
+            log(f"baseline: warm-up {args.warmup:g} s, then {args.seconds:g} s")
+            baseline = measure(BASELINE)
             results = []
             for name, path in pages:
-                # The baseline has no cache; each page runs warm (the page cache answers
-                # after the warm-up has filled it in every worker), then with every
-                # request a miss.
-                for mode in ("",) if name == "baseline" else ("cached", "uncached"):
-                    uncached = mode == "uncached"
-                    log(f"{name} {mode}: warm-up {args.warmup:g} s, then {args.seconds:g} s")
-                    hammer(port, path, args.warmup, args.concurrency, uncached=uncached)
-                    figures = hammer(port, path, args.seconds, args.concurrency, uncached=uncached)
-                    results.append((name, mode, path, figures))
-            report(results, args)
+                for persona in args.personas:
+                    # A hit: the warm-up fills the page cache in every worker (for the
+                    # personas whose pages the cache serves). A miss: every request a URL
+                    # of its own, so each one renders (and stores) its page.
+                    for mode in args.modes:
+                        log(f"{name} {persona} {mode}")
+                        figures = measure(path, uncached=mode == "miss", cookie=cookies[persona])
+                        results.append((name, persona, mode, path, figures))
+            memory = worker_memory_mib(server.pid)
+            report(baseline, results, memory, args)
         finally:
             stop_server(server)
             log("gunicorn stopped")

@@ -7,7 +7,9 @@
 Starts gunicorn (production-like settings, PostgreSQL) and runs shoppers as HTTP
 clients, each with its own session and CSRF cookie, through the whole journey the
 storefront offers: the log-in page once (CSRF cookie), then per order: add to cart → details →
-delivery → payment → review → place (mock card). Two scenarios:
+delivery → payment → review → place (mock card). With `--journey one-step`, each shopper
+is signed in with a saved address and remembered methods instead, and an order is add →
+check out (which lands on the review) → review → place. Two scenarios:
 
 - spread: every order buys one unit of a random product among 500 well-stocked ones;
 - hot:    every order buys one unit of the same product, which holds --hot-stock units,
@@ -86,6 +88,25 @@ class Shopper:
             self.cookies[name.strip()] = rest.split(";", 1)[0]
         return response.status, response.getheader("Location", ""), content.decode()
 
+    def sign_in(self, email, password):
+        status, _, _ = self.request(
+            "POST", "/account/login/", {"username": email, "password": password}
+        )
+        return status == 302
+
+    def buy_in_one_step(self, product_id, *_ids):
+        """One order of a returning signed-in shopper: add, the cart's "Check out" (which
+        fills the checkout and answers with the review), review, place."""
+        status, _, _ = self.request("POST", "/cart/add/", {"product": product_id, "quantity": 1})
+        if status != 302:
+            return f"error: add {status}"
+        status, location, _ = self.request("GET", "/checkout/")
+        if status == 302 and location.startswith("/cart/"):
+            return "refused"
+        if status != 302 or location != "/checkout/review/":
+            return f"error: check out {status} {location}"
+        return self.place_from_review()
+
     def buy(self, product_id, delivery_id, payment_id):
         """One order, start to finish. Returns "placed", "refused" or "error: …"."""
         status, _, _ = self.request("POST", "/cart/add/", {"product": product_id, "quantity": 1})
@@ -103,6 +124,9 @@ class Shopper:
                 return f"error: {path} {status}"
             if location.startswith("/cart/"):
                 return "refused"  # the product sold out before the shopper got here
+        return self.place_from_review()
+
+    def place_from_review(self):
         status, location, html = self.request("GET", "/checkout/review/")
         if status == 302:
             return "refused"
@@ -126,7 +150,9 @@ class Shopper:
             self.request("POST", f"/cart/lines/{line_id}/remove/", {})
 
 
-def run_shoppers(port, shoppers, seconds, pick_product, ids, stop_when=None):
+def run_shoppers(port, shoppers, seconds, pick_product, ids, stop_when=None, accounts=None):
+    """`accounts`: (e-mail, password) per shopper for the one-step journey; None: guests."""
+    accounts = list(accounts) if accounts else None
     outcomes = {"placed": 0, "refused": 0}
     errors = []
     lock = threading.Lock()
@@ -141,10 +167,19 @@ def run_shoppers(port, shoppers, seconds, pick_product, ids, stop_when=None):
             with lock:
                 errors.append(f"log-in page {status}")
             return
+        buy = shopper.buy
+        if accounts is not None:
+            with lock:
+                email, password = accounts.pop()
+            if not shopper.sign_in(email, password):
+                with lock:
+                    errors.append(f"sign-in of {email} refused")
+                return
+            buy = shopper.buy_in_one_step
         while time.monotonic() < stop_at and not (stop_when and stop_when(outcomes)):
             started = time.perf_counter()
             try:
-                result = shopper.buy(pick_product(), *ids)
+                result = buy(pick_product(), *ids)
             except (OSError, http.client.HTTPException) as exc:
                 result = f"error: {type(exc).__name__}"
             with lock:
@@ -211,6 +246,32 @@ def prepare(database_url, hot_stock):
     return hot, hot_variant, spread, (delivery, payment), sold_before
 
 
+BUYER_PASSWORD = "bench-buyer-password-1"  # noqa: S105 - bench accounts on a bench database
+
+
+def returning_buyers(env, count, ids):
+    """`count` accounts of shoppers who have ordered before: a default address in the
+    shop's country and a cart that remembers the delivery and payment methods."""
+    delivery, payment = ids
+    code = (
+        "from django.contrib.auth import get_user_model\n"
+        "from commerce.models import Address, Cart\n"
+        f"for n in range({count}):\n"
+        "    email = f'bench-buyer-{n}@example.com'\n"
+        "    user, _ = get_user_model().objects.get_or_create(\n"
+        "        username=email, defaults={'email': email})\n"
+        f"    user.set_password({BUYER_PASSWORD!r}); user.save()\n"
+        "    Address.objects.get_or_create(user=user, is_default=True, defaults=dict("
+        "full_name='Bench Buyer', line1='1 Load Street', postal_code='00-001', city='Warsaw', "
+        "country='PL'))\n"
+        "    cart = Cart.objects.filter(user=user).first() or Cart.objects.create(user=user)\n"
+        f"    cart.delivery_method_id = {delivery}; cart.payment_method_id = {payment}\n"
+        "    cart.save()\n"
+    )
+    manage(env, "shell", "-c", code)
+    return [(f"bench-buyer-{n}@example.com", BUYER_PASSWORD) for n in range(count)]
+
+
 def hot_product_audit(database_url, hot_variant, sold_before, hot_stock):
     import psycopg
 
@@ -239,6 +300,13 @@ def main():
     parser.add_argument(
         "--database-url", help="default: storefront_bench_checkout on the local cluster"
     )
+    parser.add_argument(
+        "--journey",
+        choices=("steps", "one-step"),
+        default="steps",
+        help="steps: a guest through every step (6 requests an order); one-step: a signed-in "
+        "shopper with a saved address and methods, from the cart to the review (4 requests)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -265,6 +333,7 @@ def main():
         manage(env, "seed_demo", "--products", str(args.products), "--no-admin")
         manage(env, "collectstatic", "--noinput", "-v", "0")
         hot, hot_variant, spread, ids, sold_before = prepare(database_url, args.hot_stock)
+        accounts = returning_buyers(env, args.shoppers, ids) if args.journey == "one-step" else None
 
         port = free_port()
         log_path = Path(tmp) / "gunicorn.log"
@@ -277,7 +346,12 @@ def main():
             rng = random.Random(1)  # noqa: S311 - load pattern, not a secret
             log(f"spread: {args.shoppers} shoppers for {args.seconds:g} s")
             spread_result = run_shoppers(
-                port, args.shoppers, args.seconds, lambda: rng.choice(spread), ids
+                port,
+                args.shoppers,
+                args.seconds,
+                lambda: rng.choice(spread),
+                ids,
+                accounts=accounts,
             )
             log(f"hot: {args.shoppers} shoppers until {args.hot_stock} units are gone")
             hot_result = run_shoppers(
@@ -287,6 +361,7 @@ def main():
                 lambda: hot,
                 ids,
                 stop_when=lambda outcomes: outcomes["refused"] >= args.shoppers * 2,
+                accounts=accounts,
             )
             sold, left, oversold = hot_product_audit(
                 database_url, hot_variant, sold_before, args.hot_stock
@@ -296,10 +371,14 @@ def main():
             log("gunicorn stopped")
 
     print()
+    journey = (
+        "4 requests (add, check out → review, review, place; signed in, saved address)"
+        if args.journey == "one-step"
+        else "6 requests (add, details, delivery, payment, review, place)"
+    )
     print(
         f"gunicorn {args.workers} sync workers, {args.shoppers} concurrent shoppers, "
-        f"PostgreSQL, mock card; one order = 6 requests (add, details, delivery, payment, "
-        f"review, place)"
+        f"PostgreSQL, mock card; one order = {journey}"
     )
     print(
         f"{'scenario':<9} {'orders':>7} {'orders/s':>9} {'p50 ms':>8} {'p95 ms':>8} "

@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from commerce.inputs import normalise_email
 from commerce.models import (
+    Address,
     Cart,
     Checkout,
     CouponRedemption,
@@ -170,6 +172,112 @@ def save_contact(checkout: Checkout, *, email, phone, billing_address, delivery_
         setattr(checkout, name, value)
 
 
+# --- One step from the cart to the review -----------------------------------
+
+
+def ships_to(country) -> bool:
+    """Whether the shop delivers to `country` (a code or a django-countries Country)."""
+    return str(country or "").upper() in {
+        code.strip().upper() for code in settings.STOREFRONT_SHIPPING_COUNTRIES
+    }
+
+
+def saved_address(user) -> Address | None:
+    """The saved address a checkout starts from: the default one, else the newest
+    (Address.Meta.ordering), as the details step prefills it."""
+    return Address.objects.filter(user=user).first()
+
+
+def _active(method) -> bool:
+    return method is not None and method.is_active
+
+
+@dataclass(frozen=True)
+class Filled:
+    """What `fill_from_account` filled in (nothing, when the checkout had it all)."""
+
+    details: bool = False
+    delivery_method: bool = False
+    payment_method: bool = False
+
+    def __bool__(self):
+        return self.details or self.delivery_method or self.payment_method
+
+
+def fill_from_account(cart: Cart, checkout: Checkout, user) -> Filled:
+    """Fills what a signed-in shopper's checkout still lacks from their account, so that
+    one who has ordered before goes from the cart to the review in one step.
+
+    - The contact and both addresses: their e-mail and their saved address (the default,
+      else the newest), only when the checkout has no details yet and the address is in
+      a country the shop ships to (STOREFRONT_SHIPPING_COUNTRIES); its phone where the
+      checkout has none.
+    - The delivery and payment methods: each one the cart lacks (or holds but staff
+      switched off) from the shopper's last order, if staff still offer it. A cart keeps
+      its methods after an order, so this matters for a new cart (a guest's, merged on
+      sign-in).
+
+    Never overwrites an answer; anything it cannot fill is left for its step. Writes under
+    the cart's lock, like every step (services.locks); raises what `save_contact` raises.
+    """
+    if user is None or not user.is_authenticated:
+        return Filled()
+    answers = {}
+    if not checkout.has_contact and user.email:
+        address = saved_address(user)
+        if address is not None and ships_to(address.country):
+            snapshot = address.as_dict()
+            answers = {
+                "email": normalise_email(user.email),
+                "phone": checkout.phone or address.phone,
+                "billing_address": snapshot,
+                "delivery_address": snapshot,
+            }
+    methods = {}
+    if not (_active(cart.delivery_method) and _active(cart.payment_method)):
+        last = (
+            Order.objects.filter(user=user)
+            .select_related("delivery_method", "payment_method")
+            .order_by("-pk")
+            .first()
+        )
+        for field in ("delivery_method", "payment_method"):
+            remembered = getattr(last, field) if last is not None else None
+            if not _active(getattr(cart, field)) and _active(remembered):
+                methods[field] = remembered
+    if not answers and not methods:
+        return Filled()
+    with transaction.atomic():
+        locked = locks.lock_cart(cart.pk)
+        current = locks.lock_checkout(checkout.token, cart_id=cart.pk)
+        if locked is None or current is None:
+            raise CheckoutExpired("This checkout has expired. Please check your details again.")
+        if current.order_id:
+            raise CheckoutPlaced(current.order)
+        if answers and not current.has_contact:  # a step may have written it meanwhile
+            answers["last_activity_at"] = timezone.now()
+            Checkout.objects.filter(pk=current.pk).update(**answers)
+            for name, value in answers.items():
+                setattr(checkout, name, value)
+        else:
+            answers = {}
+        # Only what the locked cart still lacks: a step may have chosen meanwhile.
+        methods = {
+            field: method
+            for field, method in methods.items()
+            if not _active(getattr(locked, field))
+        }
+        for field, method in methods.items():
+            setattr(cart, field, method)
+        if methods:
+            cart.save(update_fields=[*methods, "updated_at"])
+    return Filled(
+        details=bool(answers),
+        delivery_method="delivery_method" in methods,
+        payment_method="payment_method" in methods,
+    )
+
+
 def placed_order(cart: Cart, token: str) -> Order | None:
     """The order that this cart's checkout with `token` (the review form's) became.
 
@@ -283,8 +391,8 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
     )
     _check_summary(summary, cart, expected_total, [line for line in lines if line.is_gift])
 
-    order = _create_order(checkout, cart, summary, user, currency, source)
-    units = _take_stock(order, summary, stock_rows)
+    order, order_lines = _create_order(checkout, cart, summary, user, currency, source)
+    units = _take_stock(order_lines, summary, stock_rows)
     if summary.coupon_check is not None:
         _redeem(summary.coupon_check.coupon, order, user)
     _authorize_payment(order, cart, checkout, payment_data)
@@ -322,7 +430,10 @@ def _check_summary(summary: CartSummary, cart: Cart, expected_total, gifts_seen)
         )
 
 
-def _create_order(checkout, cart, summary: CartSummary, user, currency, source) -> Order:
+def _create_order(
+    checkout, cart, summary: CartSummary, user, currency, source
+) -> tuple[Order, list[OrderLine]]:
+    """The order and its lines (in the summary's order, with their ids)."""
     totals = summary.totals
     delivery = cart.delivery_method
     payment = cart.payment_method
@@ -350,8 +461,10 @@ def _create_order(checkout, cart, summary: CartSummary, user, currency, source) 
         source=source,
     )
     order.number = f"{timezone.localdate():%Y}-{order.pk:06d}"
-    order.save(update_fields=["number"])
-    OrderLine.objects.bulk_create(
+    # update(), not save(): the number changes no reference, so Wagtail's reference index
+    # (a post_save receiver: four more queries a save) has nothing to learn from it.
+    Order.objects.filter(pk=order.pk).update(number=order.number)
+    lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
                 order=order,
@@ -374,18 +487,18 @@ def _create_order(checkout, cart, summary: CartSummary, user, currency, source) 
         ]
     )
     OrderStatusChange.objects.create(order=order, to_status=OrderStatus.NEW, changed_by=None)
-    return order
+    return order, lines
 
 
-def _take_stock(order: Order, summary: CartSummary, stock_rows: list[Stock]) -> dict:
+def _take_stock(lines: list[OrderLine], summary: CartSummary, stock_rows: list[Stock]) -> dict:
     """Takes each line's units warehouse by warehouse (in the warehouses' order); returns
     the variants' units before and after, for `bump_if_availability_changed`."""
     by_variant = {}
     for row in sorted(stock_rows, key=lambda r: (r.warehouse.sort_order, r.warehouse.name, r.id)):
         by_variant.setdefault(row.variant_id, []).append(row)
-    # Order lines in the summary's order (bulk_create keeps it): a variant may be on a
-    # bought line and on gift lines too, each taking its own units.
-    lines = list(order.lines.order_by("id"))
+    # Order lines in the summary's order (bulk_create keeps it, with their ids on
+    # PostgreSQL and SQLite): a variant may be on a bought line and on gift lines too,
+    # each taking its own units.
     before = units_by_variant(stock_rows)
     allocations = []
     for state, line in zip(summary.lines, lines, strict=True):
@@ -443,4 +556,5 @@ def _authorize_payment(order: Order, cart: Cart, checkout: Checkout, payment_dat
             to_status=OrderStatus.PAID,
             note=f"Paid through {provider.name}.",
         )
-    order.save(update_fields=fields)
+    # update(), not save(): no reference changes (see _create_order).
+    Order.objects.filter(pk=order.pk).update(**{field: getattr(order, field) for field in fields})

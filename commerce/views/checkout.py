@@ -110,7 +110,18 @@ def next_step(cart, checkout):
 
 @checkout_step
 def start(request, cart, checkout):
-    return redirect(next_step(cart, checkout))
+    """The cart's "Check out": a signed-in shopper's saved address and last methods fill
+    what the checkout lacks (services.checkout.fill_from_account), so one who has ordered
+    before lands on the review."""
+    filled = checkouts.fill_from_account(cart, checkout, request.user)
+    step = next_step(cart, checkout)
+    if filled and step == "checkout:review":
+        messages.info(
+            request,
+            "We filled in your saved address and your last delivery and payment choices. "
+            "Change any of them through the steps above.",
+        )
+    return redirect(step)
 
 
 def _saved_addresses(request):

@@ -147,9 +147,14 @@ elif CACHE_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            # A page is about 40 kB: at most ~80 MB per worker with renditions beside.
-            "OPTIONS": {"MAX_ENTRIES": 2000},
+            # LocMemCache bounded in bytes too (storefront/bounded_cache.py): pages differ
+            # in size, so an entry count alone does not bound a worker's memory. The least
+            # recently used entries go first. LOCMEM_CACHE_MB (default 32) per process.
+            "BACKEND": "storefront.bounded_cache.BoundedLocMemCache",
+            "OPTIONS": {
+                "MAX_ENTRIES": 2000,
+                "MAX_BYTES": env_int("LOCMEM_CACHE_MB", 32) * 1024 * 1024,
+            },
         }
     }
 
