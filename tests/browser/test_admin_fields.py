@@ -9,6 +9,7 @@ from wagtail.models import Site
 
 from commerce.models import Product
 from pages.models import BrandingSettings
+from tests.browser.admin_actions import publish
 from tests.browser.layout import assert_no_horizontal_scroll, screenshot
 from tests.factories.catalog import make_attribute, make_category, make_product
 
@@ -57,9 +58,7 @@ def test_staff_filter_the_categories_and_tick_one(live_server, page: Page, log_i
     expect(attributes.locator("input[type=checkbox]:visible")).to_have_count(1)
     attributes.get_by_label("Wool").check()
 
-    page.get_by_role("button", name="More actions").click()
-    with page.expect_navigation():
-        page.locator('button[name="action-publish"]').click()
+    publish(page)
     expect(page.locator(".messages")).to_contain_text("published")
     product = Product.objects.get(pk=product.pk)
     assert [c.pk for c in product.additional_categories.all()] == [coats.pk]

@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from home.demo import seed_demo_content
 from home.models import HomePage
+from tests.browser.admin_actions import publish
 
 pytestmark = pytest.mark.browser
 
@@ -71,8 +72,7 @@ def test_editor_schedules_a_banner_previews_it_next_week_and_shoppers_do_not_see
     expect(preview.get_by_role("heading", name=CAMPAIGN_HEADING)).to_have_count(0, timeout=SLOW)
 
     # Published, the banner waits for its start: shoppers do not see it today.
-    page.get_by_role("button", name="More actions").click()
-    page.get_by_role("button", name="Publish", exact=True).click()
+    publish(page)
     expect(page.get_by_text("Page 'Home' has been published.")).to_be_visible()
     homepage.refresh_from_db()
     hero = homepage.body[0].value

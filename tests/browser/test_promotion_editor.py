@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from commerce.models import Promotion, PromotionStatus
 from home.demo import ensure_site
+from tests.browser.admin_actions import publish
 from tests.factories.catalog import make_product, make_shop
 
 pytestmark = pytest.mark.browser
@@ -59,8 +60,7 @@ def test_editor_schedules_previews_and_publishes_a_promotion(
     page.locator('input[name="conditions-0-rewards-0-given_price"]').fill("8.00")
 
     # Publish: it is live, but not running before its start.
-    page.get_by_role("button", name="More actions").click()
-    page.locator('button[name="action-publish"]').click()
+    publish(page)
     expect(page.get_by_text(re.compile(r"'Ten pans' .*published")).first).to_be_visible()
     promotion = Promotion.objects.get(short_code="ten-pans")
     assert promotion.live

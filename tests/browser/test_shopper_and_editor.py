@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from home.demo import seed_demo_content
 from home.models import HomePage
+from tests.browser.admin_actions import publish
 
 pytestmark = pytest.mark.browser
 
@@ -100,8 +101,7 @@ def test_editor_previews_then_publishes_a_new_hero_heading(
     assert homepage.body[0].value["heading"] == OLD_HEADING
 
     # Publish from the footer's action menu.
-    page.get_by_role("button", name="More actions").click()
-    page.get_by_role("button", name="Publish", exact=True).click()
+    publish(page)
     expect(page.get_by_text("Page 'Home' has been published.")).to_be_visible()
 
     # Now the public homepage shows the new heading, and only that one.
