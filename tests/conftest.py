@@ -1,11 +1,14 @@
 import functools
 import os
+from decimal import Decimal
 
 import pytest
 from django.test import override_settings
+from wagtail.models import Site
 
 from home.demo import ensure_site
-from tests.factories.catalog import make_shop, seed_small_demo
+from pages.models import BrandingSettings, FooterSettings
+from tests.factories.catalog import make_category, make_product, make_shop, seed_small_demo
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses
 # ORM calls from a thread with a running loop unless told it is safe. The ORM
@@ -107,6 +110,20 @@ def homepage(db):
 def shop(homepage):
     """The site's shop page (`make_shop`), under the homepage."""
     return make_shop(homepage)
+
+
+@pytest.fixture
+def kettle(shop):
+    """A stocked product in a category, on a site whose settings rows exist already.
+
+    Site settings are created on first read, and creating them bumps the catalog version;
+    a live site has them long before anyone counts cache hits."""
+    site = Site.objects.get(is_default_site=True)
+    BrandingSettings.for_site(site)
+    FooterSettings.for_site(site)
+    return make_product(
+        "Copper kettle", price=Decimal("30.00"), main_category=make_category("Kitchen"), stock=5
+    )
 
 
 @pytest.fixture

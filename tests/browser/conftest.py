@@ -61,6 +61,16 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture
+def no_js_page(browser, browser_context_args):
+    """A page of a browser with JavaScript switched off (every flow must work so)."""
+    context = browser.new_context(**browser_context_args, java_script_enabled=False)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
 def editor(transactional_db):
     """A superuser who can log in to the Wagtail admin."""
     from django.contrib.auth import get_user_model

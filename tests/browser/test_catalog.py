@@ -230,7 +230,7 @@ def test_search_finds_by_sku_and_never_shows_hidden_products(live_server, page: 
 
     def type_search(term):
         # The header's box, on every page (the product page has no listing box).
-        box = page.get_by_role("search", name="Shop search").get_by_role("searchbox")
+        box = page.get_by_role("search", name="Shop search").get_by_label("Search the shop")
         box.fill(term)
         box.press("Enter")
 

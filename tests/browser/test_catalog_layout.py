@@ -181,15 +181,6 @@ def test_a_desktop_shows_filters_beside_a_grid_that_fills_the_width(live_server,
     check_page(page, "shop")
 
 
-@pytest.fixture
-def no_js_page(browser, browser_context_args):
-    context = browser.new_context(**browser_context_args, java_script_enabled=False)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_without_javascript_apply_filters_and_add_to_cart_from_a_tile(
     live_server, no_js_page: Page

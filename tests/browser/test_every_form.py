@@ -11,7 +11,7 @@ flows run again with JavaScript off. The forms, from
 `grep -rn 'method="post"'` over the shop's templates (staff-only admin templates
 and bench/ left out); `test_the_list_below_is_every_post_form` keeps it complete:
 
-    templates/includes/account_links.html          log out                    account
+    templates/includes/personal/account.html       log out                    account
     commerce/product_detail.html                   add to cart                catalog, js off
     commerce/lists/add_form.html                   save to list / new list    catalog; product
                                                                               page shopper, js off
@@ -69,7 +69,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Template -> POST forms in it, as in the module docstring.
 SHOPPER_POST_FORMS = {
-    "templates/includes/account_links.html": 1,
+    "templates/includes/personal/account.html": 1,
     "commerce/templates/commerce/product_detail.html": 1,
     "commerce/templates/commerce/lists/add_form.html": 1,
     "commerce/templates/commerce/stock_alerts/notify_form.html": 1,
@@ -159,16 +159,6 @@ def shop_with_products():
     make_payment_method("bank_transfer", name="Bank transfer")
     make_coupon("TEA20", value="20")
     return lamp, vase
-
-
-@pytest.fixture
-def no_js_page(browser, browser_context_args):
-    """A page of a browser with JavaScript switched off."""
-    context = browser.new_context(**browser_context_args, java_script_enabled=False)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def add_to_cart_from_product_page(page: Page, base, product, quantity="2"):

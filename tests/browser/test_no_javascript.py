@@ -20,15 +20,6 @@ from tests.factories.checkout import make_delivery_method, make_payment_method
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def no_js_page(browser, browser_context_args):
-    context = browser.new_context(**browser_context_args, java_script_enabled=False)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 def fill_billing_address(page: Page, *, street="1 Compiler Road", city="Warsaw"):
     """The billing address of the checkout's details step, by label."""
     group = page.get_by_role("group", name="Billing address")

@@ -3,12 +3,12 @@
 A signed-in shopper with two saved addresses finds a raincoat by typing a word into the
 header's search box, opens it from the results, picks a size and a colour, adds it, sees the
 "Added to your cart" message and the line and total in the header's mini-cart, goes to
-checkout from there, fills the details step by choosing the saved "Office" address (the
-default "Home" one is prefilled first), then courier, the mock card, review and place. The
-confirmation shows the order with the Office address, and the order in the database holds a
-copy of that address as both its billing and its delivery address. The phone layout (no
-sideways scroll, axe-core, screenshots) is checked at the search results, the open mini-cart,
-the details step, the review and the confirmation.
+checkout from there (which fills the details from the default "Home" address and opens at
+delivery), goes back to the details step to choose the saved "Office" address, then courier,
+the mock card, review and place. The confirmation shows the order with the Office address,
+and the order in the database holds a copy of that address as both its billing and its
+delivery address. The phone layout (no sideways scroll, axe-core, screenshots) is checked at
+the search results, the open mini-cart, the details step, the review and the confirmation.
 """
 
 import re
@@ -96,7 +96,7 @@ def test_phone_shopper_searches_picks_a_variant_and_checks_out_to_a_saved_addres
     expect(page).to_have_url(f"{live_server.url}/")
 
     # --- A word, not a code, in the header's search box: a list of results. ---
-    search_box = page.get_by_role("search", name="Shop search").get_by_role("searchbox")
+    search_box = page.get_by_role("search", name="Shop search").get_by_label("Search the shop")
     search_box.fill("raincoat")
     search_box.press("Enter")
     expect(page).to_have_url(re.compile(r"/shop/search/\?q=raincoat$"))
@@ -144,7 +144,12 @@ def test_phone_shopper_searches_picks_a_variant_and_checks_out_to_a_saved_addres
     check_page(page, "phone flow mini-cart open")
     panel.get_by_role("link", name="Checkout", exact=True).click()
 
-    # --- Details: the default address is prefilled; the shopper picks the Office one. ---
+    # --- One step from the cart: the default address filled the details, so the checkout
+    # opens at delivery; the shopper goes back to the details to ship to the Office. ---
+    expect(page).to_have_url(re.compile(r"/checkout/delivery/$"))
+    page.get_by_role("navigation", name="Checkout steps").get_by_role(
+        "link", name="Your details"
+    ).click()
     expect(page).to_have_url(re.compile(r"/checkout/details/$"))
     expect(page.get_by_label("E-mail")).to_have_value(SHOPPER_EMAIL)
     billing = page.get_by_role("group", name="Billing address")

@@ -23,15 +23,6 @@ def shop(transactional_db):
     }
 
 
-@pytest.fixture
-def no_js_page(browser, browser_context_args):
-    context = browser.new_context(**browser_context_args, java_script_enabled=False)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_suggestions_as_you_type_with_arrow_keys_enter_and_escape(live_server, shop, page):
     page.goto(live_server.url + "/shop/")

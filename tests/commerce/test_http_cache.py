@@ -4,7 +4,6 @@ tests/storefront/test_varnish.py."""
 
 import re
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,22 +15,11 @@ from wagtail.models import Site
 
 from commerce.services.guests import GUEST_SESSION_KEY
 from home.models import HomePage
-from pages.models import BrandingSettings, FooterSettings
-from tests.factories.catalog import hero_value, make_category, make_product
+from tests.factories.catalog import hero_value
 
 pytestmark = pytest.mark.django_db
 
 CACHE = "X-Storefront-Cache"
-
-
-@pytest.fixture
-def kettle(shop):
-    site = Site.objects.get(is_default_site=True)
-    BrandingSettings.for_site(site)
-    FooterSettings.for_site(site)
-    return make_product(
-        "Copper kettle", price=Decimal("30.00"), main_category=make_category("Kitchen"), stock=5
-    )
 
 
 def directives(response) -> set[str]:

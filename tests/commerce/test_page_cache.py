@@ -20,7 +20,7 @@ from commerce.services.inventory import set_stock_levels
 from commerce.services.page_cache import changes_at, entry_timeout, is_personal
 from home.models import HomePage
 from pages.clock import previewing_at
-from pages.models import BrandingSettings, FooterSettings
+from pages.models import BrandingSettings
 from tests.factories.catalog import (
     add_content_page,
     hero_value,
@@ -41,18 +41,6 @@ HIT_QUERY_BUDGET = 1  # the catalog version; hits are answered before Wagtail ro
 @pytest.fixture
 def shop(homepage):
     return make_shop(homepage)
-
-
-@pytest.fixture
-def kettle(shop):
-    # Site settings are created on first read, and creating them bumps the catalog
-    # version; a live site has them long before anyone counts hits.
-    site = Site.objects.get(is_default_site=True)
-    BrandingSettings.for_site(site)
-    FooterSettings.for_site(site)
-    return make_product(
-        "Copper kettle", price=Decimal("30.00"), main_category=make_category("Kitchen"), stock=5
-    )
 
 
 def url_of(product):
