@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import Signal
@@ -42,9 +42,16 @@ def bumps_suppressed():
 
 
 def catalog_version() -> int:
-    """The current catalog version: one indexed single-row query."""
-    version = CatalogVersion.objects.filter(pk=1).values_list("version", flat=True).first()
-    return version or 0
+    """The current catalog version: one indexed single-row query.
+
+    Plain SQL because every page-cache hit runs it, and building the ORM query took as
+    long as the database took to answer it (about 1 ms of a 6 ms hit, profiled at
+    10,000 products)."""
+    table = connection.ops.quote_name(CatalogVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT version FROM {table} WHERE id = 1")  # noqa: S608 - no input
+        row = cursor.fetchone()
+    return row[0] if row else 0
 
 
 # Where a request keeps the version it read (`request_catalog_version`).
