@@ -101,7 +101,9 @@ class Shopper:
         if status != 302:
             return f"error: add {status}"
         status, location, _ = self.request("GET", "/checkout/")
-        if status == 302 and location.startswith("/cart/"):
+        # Sold out: the add put nothing in the cart, and the checkout of an empty cart goes
+        # back to the cart, or to the order that emptied it (the answer to a repeated click).
+        if status == 302 and (location.startswith("/cart/") or "/checkout/order/" in location):
             return "refused"
         if status != 302 or location != "/checkout/review/":
             return f"error: check out {status} {location}"
