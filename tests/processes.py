@@ -16,6 +16,8 @@ SMTP server, app servers, schedulers) start them with these, always in a
 - `process_env(smtp=None, **overrides)`: the environment for a child process of the shop
   (manage.py, gunicorn): this process's environment, the test database, the database
   task queue, e-mail through `smtp` if given; `overrides` last (None removes a variable).
+- `app_server_env(tmp, public_host=, cache_prefix=, **overrides)`: `process_env` for the
+  shop under gunicorn on loopback (plain HTTP, the shared Redis cache, files in `tmp`).
 - `start_worker(env=None, extra_args=(), *, smtp=None)`: a `manage.py db_worker`
   subprocess (polling every 0.1 s, no start-up delay, no reloader, no system checks)
   with `process_env`; `env` is merged over it. `running_worker(...)`: the same as a
@@ -225,6 +227,30 @@ def process_env(smtp: SmtpServer | None = None, **overrides: str | None) -> dict
         else:
             env[name] = value
     return env
+
+
+def app_server_env(
+    tmp: Path, *, public_host: str, cache_prefix: str, **overrides: str | None
+) -> dict[str, str]:
+    """`process_env` for the shop served by gunicorn on loopback under `public_host`, as
+    production runs it but over plain HTTP: the shared Redis cache (REDIS_URL) under a key
+    prefix of its own, static and media files under `tmp`, no order e-mails to staff;
+    `overrides` last."""
+    return process_env(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        DJANGO_SETTINGS_MODULE="storefront.settings",
+        HOST=LOOPBACK,
+        ALLOWED_HOSTS=f"{public_host},{LOOPBACK}",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        STATIC_ROOT=str(tmp / "static"),
+        MEDIA_ROOT=str(tmp / "media"),
+        CACHE_URL=os.environ["REDIS_URL"],
+        CACHE_KEY_PREFIX=cache_prefix,
+        ORDER_NOTIFICATION_EMAILS="",
+        **overrides,
+    )
 
 
 def start_worker(

@@ -19,7 +19,6 @@ import os
 import shlex
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -39,8 +38,8 @@ from tests.factories.checkout import make_delivery_method, make_payment_method
 from tests.processes import (
     LOOPBACK,
     REPOSITORY,
+    app_server_env,
     free_port,
-    process_env,
     smtp_server,
     wait_until,
 )
@@ -216,20 +215,11 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
     commands = procfile()
     with django_db_blocker.unblock(), smtp_server() as smtp:
         make_base_data()
-        env = process_env(
-            PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            DJANGO_SETTINGS_MODULE="storefront.settings",
-            HOST=LOOPBACK,
-            ALLOWED_HOSTS=f"{PUBLIC_HOST},{LOOPBACK}",
-            SECURE_SSL_REDIRECT="0",
-            SESSION_COOKIE_SECURE="0",
-            CSRF_COOKIE_SECURE="0",
-            STATIC_ROOT=str(tmp / "static"),
-            # One media folder for both nodes, as S3 would be (feeds, renditions).
-            MEDIA_ROOT=str(tmp / "media"),
-            CACHE_URL=os.environ["REDIS_URL"],
-            CACHE_KEY_PREFIX=prefix,
-            ORDER_NOTIFICATION_EMAILS="",
+        # One media folder under tmp for both nodes, as S3 would be (feeds, renditions).
+        env = app_server_env(
+            tmp,
+            public_host=PUBLIC_HOST,
+            cache_prefix=prefix,
             LIMIT_PASSWORD_RESET_PER_ADDRESS="3/h",
             # Small, so two nodes fit a 2-core machine; still two processes a node.
             WEB_CONCURRENCY="2",

@@ -15,9 +15,7 @@ the database emptied when the module ends.
 
 import os
 import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -25,7 +23,7 @@ from django.urls import reverse
 
 from tests.factories.accounts import PASSWORD, make_customer
 from tests.factories.catalog import make_product, make_shop, product_form_data
-from tests.processes import LOOPBACK, REPOSITORY, free_port, process_env, wait_until
+from tests.processes import LOOPBACK, REPOSITORY, app_server_env, free_port, wait_until
 from tests.storefront.test_multinode import (
     Process,
     collect_static,
@@ -98,20 +96,11 @@ def proxy(django_db_setup, django_db_blocker, tmp_path_factory):
         site.save()
         BrandingSettings.for_site(site)
         FooterSettings.for_site(site)
-        env = process_env(
-            PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            DJANGO_SETTINGS_MODULE="storefront.settings",
-            HOST=LOOPBACK,
+        env = app_server_env(
+            tmp,
+            public_host=PUBLIC_HOST,
+            cache_prefix=prefix,
             PORT=str(web_port),
-            ALLOWED_HOSTS=f"{PUBLIC_HOST},{LOOPBACK}",
-            SECURE_SSL_REDIRECT="0",
-            SESSION_COOKIE_SECURE="0",
-            CSRF_COOKIE_SECURE="0",
-            STATIC_ROOT=str(tmp / "static"),
-            MEDIA_ROOT=str(tmp / "media"),
-            CACHE_URL=os.environ["REDIS_URL"],
-            CACHE_KEY_PREFIX=prefix,
-            ORDER_NOTIFICATION_EMAILS="",
             TASK_BACKEND="immediate",
             HTTP_CACHE_PURGE_URL=f"http://{LOOPBACK}:{varnish_port}",
             HTTP_CACHE_SECONDS="300",
