@@ -609,8 +609,12 @@ def _variant_plan(rng, number, axes, options):
 
 
 def singular(noun):
+    """A demo product's noun from its category's name: "Knives" → "Knife", "Scarves" →
+    "Scarf" (not "Scarve", which no shopper searches for), "Mugs" → "Mug"."""
     if noun.endswith("ives"):
         return noun[:-4] + "ife"
+    if noun.endswith("arves"):
+        return noun[:-3] + "f"
     return noun[:-1] if noun.endswith("s") else noun
 
 

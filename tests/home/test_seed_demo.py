@@ -8,6 +8,7 @@ from django.core.management import call_command
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
+from commerce.demo import singular
 from commerce.models import Category
 from home.models import HomePage
 from pages.demo import DEMO_IMAGES
@@ -160,3 +161,18 @@ def test_the_catalog_sells_variants_in_sizes_and_colours(settings):
 
     singles = products.annotate(n=Count("variants")).filter(n=1, variant_axes__isnull=True)
     assert singles.count() > 20  # most of the catalog is sold as one variant
+
+
+@pytest.mark.parametrize(
+    ("category", "noun"),
+    [
+        ("Knives", "Knife"),
+        ("Scarves", "Scarf"),
+        ("Mugs", "Mug"),
+        ("Boots", "Boot"),
+        ("Tech", "Tech"),
+    ],
+)
+def test_demo_products_are_named_by_the_singular_a_shopper_types(category, noun):
+    # Search matches "scarf" and "scarves" (services.catalog.search.word_forms), not "scarve".
+    assert singular(category) == noun
