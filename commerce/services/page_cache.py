@@ -56,7 +56,8 @@ from pages.blocks.campaign import next_boundary_after
 from pages.clock import shop_now
 
 from .guests import GUEST_SESSION_KEY, LEGACY_SESSION_KEYS, signed_in_user
-from .personal_parts import fill_slots, mark_shared_render, targeted_groups
+from .personal_parts import fill_slots, mark_shared_render
+from .promotions import audience_groups
 
 # Session keys that make a visitor's pages their own: the guest key (services.guests)
 # that names a guest's cart and shopping lists, and the two it replaced.
@@ -123,13 +124,7 @@ def audience_key(request) -> str:
     signed-in shopper in a customer group some live promotion is meant for, whose prices
     may differ; for them the ids of those groups. One query, only while such promotions
     exist."""
-    targeted = targeted_groups(request_catalog_version(request))
-    if not targeted:
-        return ""
-    user = signed_in_user(request)
-    if user is None:
-        return ""
-    groups = sorted(user.groups.filter(pk__in=targeted).values_list("pk", flat=True))
+    groups = audience_groups(signed_in_user(request), request_catalog_version(request))
     return ",".join(map(str, groups))
 
 

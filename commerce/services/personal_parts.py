@@ -35,7 +35,6 @@ from django.utils.crypto import salted_hmac
 from django.utils.html import escape
 
 from commerce.models import CartLine, Promotion
-from commerce.models.promotions import Audience
 from pages.clock import shop_now
 
 from .guests import guest_key, signed_in_user
@@ -202,26 +201,3 @@ def _cached_mini_cart(request, cart_pk, coupon, lines) -> str:
     markup = _render_mini_cart(request)
     cache.set(key, (markup, expires_at), entry_timeout(expires_at, now))
     return markup
-
-
-# --- Audience: who sees other prices ------------------------------------------------------
-
-
-def targeted_groups(version: int) -> tuple[int, ...]:
-    """The customer groups some live promotion is meant for (their members may see other
-    prices on the same page), kept per catalog version: promotions bump it."""
-    key = f"storefront:targeted-groups:{version}"
-    groups = cache.get(key)
-    if groups is None:
-        groups = tuple(
-            sorted(
-                set(
-                    Promotion.objects.filter(live=True, audience=Audience.GROUPS).values_list(
-                        "customer_groups", flat=True
-                    )
-                )
-                - {None}
-            )
-        )
-        cache.set(key, groups, settings.STOREFRONT_PAGE_CACHE_SECONDS or 60)
-    return groups

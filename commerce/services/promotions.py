@@ -1,14 +1,18 @@
 """Promotions from the database to the engine (`services.pricing.promotions`).
 
-`load_rules` reads the running promotions a shopper may get with a fixed number
-of queries, however many promotions run. `cart_items` describes
-cart lines for the engine (one query for their category paths), and `rule_for`
-turns one promotion as held in memory (a draft, a revision being previewed) into
-a rule, so an editor's preview applies exactly what publishing would.
+`load_rules` gives the running promotions a shopper may get, kept per catalog version
+(`read_rules` reads them with a fixed number of queries, however many promotions run).
+`cart_items` describes cart lines for the engine (one query for their category paths),
+and `rule_for` turns one promotion as held in memory (a draft, a revision being
+previewed) into a rule, so an editor's preview applies exactly what publishing would.
 """
 
+import math
 from collections.abc import Iterable
 from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
 
 from commerce.models import (
     Product,
@@ -17,8 +21,10 @@ from commerce.models import (
     PromotionCondition,
     PromotionReward,
 )
+from commerce.models.promotions import Audience
 from pages.clock import shop_now
 
+from .catalog_version import catalog_version
 from .pricing.promotions import CartItem, ConditionRule, PromotionRule, RewardRule
 
 _ONE = Decimal(1)
@@ -56,9 +62,75 @@ _REWARD_FIELDS = (
 )
 
 
+# --- Running rules, kept per catalog version ------------------------------------------------
+
+# ":1": entries are (rules, computed at, valid until).
+_RULES_KEY = "storefront:promotion-rules:1"
+
+
 def load_rules(*, user=None, now=None) -> list[PromotionRule]:
     """The promotions running at `now` (default `shop_now()`) that `user` may get
     (None or a guest: everyone's only), as engine rules, by id.
+
+    Every cart summary, review and placed order prices with them, so they are kept in
+    the cache: one entry per catalog version (every write to a promotion, its conditions,
+    rewards or chosen targets, and to the products it names bumps it) and audience (the
+    shopper's customer groups that some live promotion is meant for), good from the
+    moment it was read until the next moment a promotion starts or ends. A hit costs
+    one query (the version), two for a signed-in shopper while group promotions exist.
+    """
+    now = now or shop_now()
+    version = catalog_version()
+    audience = ",".join(map(str, audience_groups(user, version)))
+    key = f"{_RULES_KEY}:{version}:{audience}"
+    cached = cache.get(key)
+    if cached is not None:
+        rules, read_at, valid_until = cached
+        # An entry is right for [read_at, valid_until): nothing starts or ends between.
+        # A dated preview's `now` before read_at is read afresh.
+        if read_at <= now and (valid_until is None or now < valid_until):
+            return rules
+    rules = read_rules(user=user, now=now)
+    valid_until = Promotion.objects.next_change_after(now)
+    seconds = settings.STOREFRONT_PAGE_CACHE_SECONDS or 60
+    if valid_until is not None:
+        seconds = max(1, min(seconds, math.ceil((valid_until - now).total_seconds())))
+    cache.set(key, (rules, now, valid_until), seconds)
+    return rules
+
+
+def targeted_groups(version: int) -> tuple[int, ...]:
+    """The customer groups some live promotion is meant for (their members may get other
+    prices), kept per catalog version: promotions bump it."""
+    key = f"storefront:targeted-groups:{version}"
+    groups = cache.get(key)
+    if groups is None:
+        groups = tuple(
+            sorted(
+                set(
+                    Promotion.objects.filter(live=True, audience=Audience.GROUPS).values_list(
+                        "customer_groups", flat=True
+                    )
+                )
+                - {None}
+            )
+        )
+        cache.set(key, groups, settings.STOREFRONT_PAGE_CACHE_SECONDS or 60)
+    return groups
+
+
+def audience_groups(user, version: int) -> tuple[int, ...]:
+    """Of the groups some live promotion is meant for, those `user` is in: what decides,
+    beyond the catalog, which promotions a shopper gets. No query for a guest or while no
+    promotion is meant for a group; one otherwise."""
+    targeted = targeted_groups(version)
+    if not targeted or user is None or not user.is_authenticated:
+        return ()
+    return tuple(sorted(user.groups.filter(pk__in=targeted).values_list("pk", flat=True)))
+
+
+def read_rules(*, user=None, now=None) -> list[PromotionRule]:
+    """`load_rules` from the database, uncached.
 
     Eight queries however many promotions (one when none runs): promotions,
     conditions, rewards, the reward variants (+ product) and their options (for

@@ -25,7 +25,13 @@ from tests.factories.checkout import (
     make_payment_method,
     ready_checkout,
 )
-from tests.factories.promotions import condition, make_gift_promotion, make_promotion, reward
+from tests.factories.promotions import (
+    condition,
+    end_now,
+    make_gift_promotion,
+    make_promotion,
+    reward,
+)
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -325,17 +331,24 @@ def test_a_coupon_not_with_promotions_discounts_only_unpromoted_lines(mug):
 # --- Placement ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("ending", ["end", "unpublish"])
-def test_a_promotion_that_ended_after_the_review_is_a_changed_total(mug, methods, ending):
-    promotion = bulk_mugs(mug)
+@pytest.mark.parametrize("ending", ["end", "unpublish", "clock"])
+def test_a_promotion_that_ended_after_the_review_is_a_changed_total(
+    mug, methods, ending, monkeypatch
+):
+    """Staff end it now, or unpublish it, or its end comes: the order is not placed at the
+    price the shopper saw."""
+    ends_at = timezone.now() + timedelta(minutes=1)
+    promotion = bulk_mugs(mug, end=ends_at)
     delivery, payment = methods
     cart = make_cart([(mug, 10)], delivery=delivery, payment=payment)
     shown(cart)
     checkout = ready_checkout(cart)
     if ending == "end":
-        Promotion.objects.filter(pk=promotion.pk).update(end=timezone.now())
-    else:
+        end_now(promotion)
+    elif ending == "unpublish":
         promotion.unpublish()
+    else:
+        monkeypatch.setattr(timezone, "now", lambda: ends_at)
 
     with pytest.raises(TotalChanged) as refused:
         checkouts.place_order(checkout.token, payment_data=GOOD_CARD, expected_total=D("50.00"))
@@ -566,7 +579,7 @@ def test_the_review_page_after_a_promotion_ended_shows_the_new_total(client, mug
         "payment-expiry": "12/39",
         "payment-cvc": "123",
     }
-    Promotion.objects.filter(pk=promotion.pk).update(end=timezone.now())
+    end_now(promotion)
 
     refused = client.post(reverse("checkout:review"), data)
 

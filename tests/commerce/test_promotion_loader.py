@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from commerce.models import CartLine, Promotion
 from commerce.services.pricing.promotions import evaluate
-from commerce.services.promotions import cart_items, load_rules, rule_for
+from commerce.services.promotions import cart_items, load_rules, read_rules, rule_for
 from pages.clock import previewing_at
 from tests.factories.accounts import make_customer
 from tests.factories.catalog import make_attribute, make_category, make_product, only_variant
@@ -201,7 +201,7 @@ def test_loading_takes_a_fixed_number_of_queries(count, mug, django_assert_num_q
     # promotions, conditions, rewards, reward variants (+ product), their options,
     # qualifying products, variants, categories.
     with django_assert_num_queries(8):
-        rules = load_rules()
+        rules = read_rules()
     assert len(rules) == count
     assert all(rule.conditions[1].category_paths == ("kitchen",) for rule in rules)
 
@@ -212,12 +212,78 @@ def test_a_member_costs_the_same_queries_as_a_guest(mug, django_assert_num_queri
     member = make_customer()
     member.groups.add(trade)
     with django_assert_num_queries(8):
-        assert len(load_rules(user=member)) == 1
+        assert len(read_rules(user=member)) == 1
 
 
 def test_no_running_promotion_costs_one_query(django_assert_num_queries):
     with django_assert_num_queries(1):
-        assert load_rules() == []
+        assert read_rules() == []
+
+
+# --- Kept per catalog version -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_loading_again_costs_only_the_catalog_version(count, mug, django_assert_num_queries):
+    _many_promotions(count, mug, make_product("Tote bag"), make_category("Kitchen"))
+    first = load_rules()
+    with django_assert_num_queries(1):
+        assert load_rules() == first
+    assert len(first) == count
+
+
+def test_a_kept_entry_is_per_audience(mug, django_assert_num_queries):
+    trade = Group.objects.create(name="Trade")
+    everyone = make_promotion("All", [condition([reward(mug, given_price="6.00")])])
+    members = make_promotion(
+        "Trade", [condition([reward(mug, given_price="5.00")])], groups=[trade]
+    )
+    member, stranger = make_customer(), make_customer()
+    member.groups.add(trade)
+    assert loaded_ids(user=member) == [everyone.pk, members.pk]
+    assert loaded_ids() == [everyone.pk]
+    # A signed-in shopper in none of the targeted groups shares the guests' entry: the
+    # version and the shopper's targeted groups, nothing else.
+    with django_assert_num_queries(2):
+        assert loaded_ids(user=stranger) == [everyone.pk]
+    member.groups.remove(trade)
+    assert loaded_ids(user=member) == [everyone.pk]
+
+
+def test_a_published_change_is_priced_at_once(mug):
+    promotion = make_promotion("Mugs", [condition([reward(mug, given_price="5.00")])])
+    assert load_rules()[0].conditions[0].rewards[0].given_price == D("5.00")
+    reward_row = promotion.conditions.get().rewards.get()
+    reward_row.given_price = D("4.00")
+    reward_row.save()
+    promotion.save_revision().publish()
+    assert load_rules()[0].conditions[0].rewards[0].given_price == D("4.00")
+    Promotion.objects.get(pk=promotion.pk).unpublish()
+    assert load_rules() == []
+
+
+def test_a_renamed_reward_product_is_named_at_once(mug):
+    make_promotion("Mugs", [condition([reward(mug, "gift", quantity=1)])])
+    assert load_rules()[0].conditions[0].rewards[0].variant_name == "Blue mug"
+    mug.name = "Azure mug"
+    mug.save()
+    assert load_rules()[0].conditions[0].rewards[0].variant_name == "Azure mug"
+
+
+def test_a_kept_entry_stops_when_a_promotion_starts_or_ends(mug):
+    now = timezone.now().replace(microsecond=0)
+    soon, later = now + timedelta(hours=1), now + timedelta(hours=2)
+    ending = make_promotion("Ending", [condition([reward(mug, given_price="6.00")])], end=soon)
+    starting = make_promotion(
+        "Starting", [condition([reward(mug, given_price="5.00")])], start=later
+    )
+    assert loaded_ids(now=now) == [ending.pk]
+    assert loaded_ids(now=soon - timedelta(microseconds=1)) == [ending.pk]
+    assert loaded_ids(now=soon) == []
+    assert loaded_ids(now=later - timedelta(microseconds=1)) == []
+    assert loaded_ids(now=later) == [starting.pk]
+    # A moment before the entry was read (a dated preview of the past) is read afresh.
+    assert loaded_ids(now=now) == [ending.pk]
 
 
 def test_cart_items_carry_prices_bulk_units_and_every_category_path(mug, django_assert_num_queries):

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from commerce.models import Order, OrderLine, Promotion, Stock
 from commerce.services import cart as carts
@@ -26,7 +25,13 @@ from tests.factories.checkout import (
     make_payment_method,
     ready_checkout,
 )
-from tests.factories.promotions import condition, make_gift_promotion, make_promotion, reward
+from tests.factories.promotions import (
+    condition,
+    end_now,
+    make_gift_promotion,
+    make_promotion,
+    reward,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -96,7 +101,7 @@ def test_a_promotion_ending_while_carts_are_placed(ending):
 
     def end():
         if ending == "end":
-            Promotion.objects.filter(pk=promotion.pk).update(end=timezone.now())
+            end_now(promotion)
         else:
             Promotion.objects.get(pk=promotion.pk).unpublish()
 
