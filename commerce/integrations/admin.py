@@ -1,8 +1,9 @@
 """Admin for API keys (Integrations → API keys).
 
-A key is created with just a name; the page after creation shows the key once
-(it is not stored, only its hash). Editing renames a key or revokes it for
-good; a revoked key stays listed so its last use can still be seen.
+A key is created with a name and its scopes; the page after creation shows the key once
+(it is not stored, only its hash). Editing renames a key, changes its scopes or revokes it
+for good; a revoked key stays listed so its last use can still be seen. Staff give a key
+only scopes whose admin permission they hold themselves (`models.scopes_beyond`).
 """
 
 from django import forms
@@ -19,15 +20,40 @@ from wagtail.snippets.views.snippets import (
     SnippetViewSetGroup,
 )
 
-from commerce.integrations.models import ApiKey
+from commerce.integrations.models import ApiKey, Scope, default_scopes, scopes_beyond
 
 
 class ApiKeyForm(WagtailAdminModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What requests with this key may do. Give it only what the system needs.",
+        error_messages={"required": "Choose at least one thing this key may do."},
+    )
     revoke = forms.BooleanField(
         required=False,
         label="Revoke this key",
         help_text="Requests with it are refused at once. A revoked key can't be restored.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The model field's value: a new key's default scopes, or the key's own.
+        scopes = self.instance.scopes if self.instance.pk else default_scopes()
+        self.initial["scopes"] = scopes if isinstance(scopes, list) else []
+
+    def clean_scopes(self):
+        chosen = self.cleaned_data["scopes"]
+        kept = self.instance.scopes if self.instance.pk else []
+        # A scope the key had already may stay; only what is added needs the permission.
+        added = [scope for scope in chosen if scope not in kept]
+        beyond = scopes_beyond(self.for_user, added) if self.for_user is not None else []
+        if beyond:
+            names = "; ".join(scope.label for scope in beyond)
+            raise forms.ValidationError(
+                f"You can't give a key what you may not do yourself: {names}."
+            )
+        return [scope for scope in Scope.values if scope in chosen]  # in a fixed order
 
     def save(self, commit=True):
         if self.cleaned_data.get("revoke") and self.instance.revoked_at is None:
@@ -77,6 +103,11 @@ class StatusColumn(Column):
         return "Revoked" if instance.is_revoked else "Active"
 
 
+class ScopesColumn(Column):
+    def get_value(self, instance):
+        return ", ".join(instance.scopes) if isinstance(instance.scopes, list) else ""
+
+
 class ApiKeyViewSet(SnippetViewSet):
     model = ApiKey
     icon = "key"
@@ -89,13 +120,14 @@ class ApiKeyViewSet(SnippetViewSet):
         "name",
         Column("prefix", label="Key starts with"),
         StatusColumn("status", label="Status"),
+        ScopesColumn("scopes", label="Scopes"),
         DateColumn("created_at", label="Created"),
         DateColumn("last_used_at", label="Last used"),
     ]
     list_filter = []
     search_fields = None
     edit_handler = ObjectList(
-        [FieldPanel("name"), FieldPanel("revoke")], base_form_class=ApiKeyForm
+        [FieldPanel("name"), FieldPanel("scopes"), FieldPanel("revoke")], base_form_class=ApiKeyForm
     )
 
 

@@ -3,14 +3,15 @@
 A key is accepted in the `api_key` query parameter (as AMPER's documentation
 shows) or in an `Authorization: Api-Key <key>` header. A missing, unknown or
 revoked key gets 401 with a JSON body (`{"detail": "Unauthorized"}`) from ninja's
-AuthenticationError handler, before any parameter is looked at.
+AuthenticationError handler, before any parameter is looked at. A good key without the
+scope an endpoint needs (`key_auth(scope)`) gets 403 with the scope named.
 """
 
 from django.http import HttpRequest
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, AuthorizationError
 from ninja.security import APIKeyHeader, APIKeyQuery
 
-from commerce.integrations.models import ApiKey, key_prefix
+from commerce.integrations.models import ApiKey, Scope, key_prefix
 
 HEADER_SCHEME = "Api-Key"
 
@@ -53,13 +54,30 @@ def authenticate_request(request: HttpRequest) -> ApiKey | None:
     return request._integration_api_key
 
 
+def authorize(request: HttpRequest, scope: Scope) -> ApiKey | None:
+    """The request's key if it has `scope`; None without a key (401); 403 with a message
+    when the key is good but lacks the scope."""
+    row = authenticate_request(request)
+    if row is not None and not row.allows(scope):
+        raise AuthorizationError(
+            message=f"This API key does not have the {scope.value!r} scope "
+            f"({scope.label[0].lower()}{scope.label[1:]}). Staff can add it under "
+            "Integrations → API keys."
+        )
+    return row
+
+
 class QueryApiKey(APIKeyQuery):
     """`?api_key=<key>`, as in AMPER's documentation."""
 
     param_name = "api_key"
 
+    def __init__(self, scope: Scope):
+        self.scope = scope
+        super().__init__()
+
     def authenticate(self, request: HttpRequest, key: str | None) -> ApiKey | None:
-        return authenticate_request(request)
+        return authorize(request, self.scope)
 
 
 class HeaderApiKey(APIKeyHeader):
@@ -67,9 +85,15 @@ class HeaderApiKey(APIKeyHeader):
 
     param_name = "Authorization"
 
+    def __init__(self, scope: Scope):
+        self.scope = scope
+        super().__init__()
+
     def authenticate(self, request: HttpRequest, key: str | None) -> ApiKey | None:
-        return authenticate_request(request)
+        return authorize(request, self.scope)
 
 
-# Two schemes for the OpenAPI document; both apply the same rule.
-API_KEY_AUTH = [QueryApiKey(), HeaderApiKey()]
+def key_auth(scope: Scope) -> list:
+    """An endpoint's `auth`: a key with `scope`, in either place. Two schemes for the
+    OpenAPI document; both apply the same rule."""
+    return [QueryApiKey(scope), HeaderApiKey(scope)]

@@ -32,6 +32,44 @@ def key_prefix(key: str) -> str | None:
     return key[: len(KEY_MARKER) + PREFIX_CHARS]
 
 
+class Scope(models.TextChoices):
+    """What a key may do. Each endpoint names the one scope it needs (`auth.key_auth`)."""
+
+    READ_CATALOG = "read_catalog", "Read the catalog: products, categories, stock, promotions"
+    WRITE_CATALOG = "write_catalog", "Write the catalog: products, categories, files, relations"
+    WRITE_STOCK = "write_stock", "Set stock levels and stock locations"
+    READ_ORDERS = "read_orders", "Read orders"
+    CHANGE_ORDERS = "change_orders", "Change the status of orders"
+    CREATE_ORDERS = "create_orders", "Create orders"
+
+
+# The permission a member of staff needs to give a key each scope: a key never does more
+# than the person who gave it its powers could do in the admin.
+SCOPE_PERMISSIONS = {
+    Scope.READ_CATALOG: None,  # what anyone who manages keys may give
+    Scope.WRITE_CATALOG: "commerce.change_product",
+    Scope.WRITE_STOCK: "commerce.change_stock",
+    Scope.READ_ORDERS: "commerce.view_order",
+    Scope.CHANGE_ORDERS: "commerce.change_order",
+    Scope.CREATE_ORDERS: "integrations.create_orders",
+}
+
+
+def default_scopes() -> list[str]:
+    """A new key reads the catalog, and nothing more until staff say so."""
+    return [Scope.READ_CATALOG.value]
+
+
+def scopes_beyond(user, scopes) -> list[Scope]:
+    """Of `scopes`, those `user` may not give a key (they lack the permission behind it)."""
+    return [
+        Scope(scope)
+        for scope in scopes
+        if SCOPE_PERMISSIONS[Scope(scope)] is not None
+        and not user.has_perm(SCOPE_PERMISSIONS[Scope(scope)])
+    ]
+
+
 class ApiKeyQuerySet(models.QuerySet):
     def active(self):
         return self.filter(revoked_at__isnull=True)
@@ -52,6 +90,10 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A list of Scope values (JSON: SQLite has no arrays).
+    scopes = models.JSONField(
+        default=default_scopes, help_text="What requests with this key may do."
+    )
 
     objects = ApiKeyQuerySet.as_manager()
 
@@ -74,6 +116,9 @@ class ApiKey(models.Model):
         self.prefix = key_prefix(key)
         self.key_hash = hash_key(key)
         return key
+
+    def allows(self, scope: Scope) -> bool:
+        return isinstance(self.scopes, list) and scope.value in self.scopes
 
     def matches(self, key: str) -> bool:
         return hmac.compare_digest(self.key_hash, hash_key(key))

@@ -16,7 +16,8 @@ from ninja.errors import ValidationError
 
 from commerce.integrations.api import categories, products, promotions, stocks, variants
 from commerce.integrations.api.base import StableOperationIdsAPI
-from commerce.integrations.auth import API_KEY_AUTH
+from commerce.integrations.auth import key_auth
+from commerce.integrations.models import Scope
 from commerce.integrations.services.catalog_export import MAX_PAGE_SIZE, BadParameter
 
 DESCRIPTION = f"""
@@ -35,7 +36,9 @@ names (`id` the variant id, `short_code` its SKU). `value_type` is
 {promotions.VALUE_TYPE_DESCRIPTION}.
 
 **Authentication**: an API key created by staff in the admin (Integrations → API keys),
-in the `api_key` query parameter or an `Authorization: Api-Key <key>` header.
+in the `api_key` query parameter or an `Authorization: Api-Key <key>` header. Every
+endpoint here needs the key's `read_catalog` scope: without a key, or with a wrong or
+revoked one, 401; with a good key that lacks the scope, 403.
 
 **Lists** are bare JSON arrays ordered by id. Page with `page` (from 1) and `page_size`
 (default and maximum {MAX_PAGE_SIZE}; larger values are lowered to it). Each list answer
@@ -52,7 +55,7 @@ api = StableOperationIdsAPI(
     urls_namespace="external_v1",
     docs_url="/docs/",
     openapi_url="/openapi.json",
-    auth=API_KEY_AUTH,
+    auth=key_auth(Scope.READ_CATALOG),
 )
 
 

@@ -673,7 +673,10 @@ def test_staff_create_a_key_shown_once_and_revoke_it(admin_client, homepage, cli
     add_url = reverse("wagtailsnippets_integrations_apikey:add")
     form = admin_client.get(add_url)
     assert form.status_code == 200 and b'name="revoke"' not in form.content
-    response = admin_client.post(add_url, {"name": "Ceneo"})
+    # A new key reads the catalog unless staff choose otherwise.
+    assert re.search(rb'value="read_catalog"[^>]*checked', form.content)
+    assert not re.search(rb'value="write_catalog"[^>]*checked', form.content)
+    response = admin_client.post(add_url, {"name": "Ceneo", "scopes": ["read_catalog"]})
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     key = re.search(rb"sfk_[0-9a-f]{12}[A-Za-z0-9_-]{43}", response.content).group().decode()
@@ -687,7 +690,7 @@ def test_staff_create_a_key_shown_once_and_revoke_it(admin_client, homepage, cli
     edit_url = reverse("wagtailsnippets_integrations_apikey:edit", args=[row.pk])
     edit = admin_client.get(edit_url)
     assert key.encode() not in edit.content
-    admin_client.post(edit_url, {"name": "Ceneo feed", "revoke": "on"})
+    admin_client.post(edit_url, {"name": "Ceneo feed", "scopes": ["read_catalog"], "revoke": "on"})
     row.refresh_from_db()
     assert row.name == "Ceneo feed" and row.revoked_at is not None
     _assert_401(client.get(f"{BASE}/stocks/", {"api_key": key}))
