@@ -97,6 +97,15 @@ def exceeded(request, limit: str, key: str) -> bool:
     return bool(usage and usage["should_limit"])
 
 
+def retry_after(request, limit: str, key: str) -> int | None:
+    """Counts this attempt against `limit` for `key`: None while allowed, else the seconds
+    until the window ends (an API's `Retry-After`; at least 1)."""
+    usage = _usage(request, limit, key, increment=True)
+    if not (usage and usage["should_limit"]):
+        return None
+    return max(1, usage["time_left"])
+
+
 # --- Coupons -------------------------------------------------------------------------
 
 

@@ -514,6 +514,8 @@ STOREFRONT_RATE_LIMITS = {
     "coupon_ip": env_rate("LIMIT_COUPON_PER_IP", "60/h"),
     "cart_writes": env_rate("LIMIT_CART_WRITES_PER_SESSION", "120/m"),
     "list_writes": env_rate("LIMIT_LIST_WRITES_PER_SESSION", "120/m"),
+    # Writes through the integration API (status changes, the ERP connector), per key.
+    "api_writes_key": env_rate("LIMIT_API_WRITES_PER_KEY", "600/m"),
 }
 # --- product part: back-in-stock alerts (commerce.views.stock_alerts) ---
 STOREFRONT_RATE_LIMITS |= {

@@ -1,4 +1,4 @@
-"""Integration API v1 (read-only): products, categories, stock for ERPs and comparison sites.
+"""Integration API v1: products, categories, stock and orders for ERPs and comparison sites.
 
 Shaped like AMPER's `/external/v1/` API, so an integration written for AMPER
 works unchanged: the same URLs, field names and types, a bare JSON array for
@@ -14,14 +14,21 @@ HTTP, what is exposed lives in `commerce/integrations/services/catalog_export.py
 from django.http import HttpRequest, HttpResponse
 from ninja.errors import ValidationError
 
-from commerce.integrations.api import categories, products, promotions, stocks, variants
+from commerce.integrations.api import (
+    categories,
+    erp_orders,
+    products,
+    promotions,
+    stocks,
+    variants,
+)
 from commerce.integrations.api.base import StableOperationIdsAPI
 from commerce.integrations.auth import key_auth
 from commerce.integrations.models import Scope
 from commerce.integrations.services.catalog_export import MAX_PAGE_SIZE, BadParameter
 
 DESCRIPTION = f"""
-Read-only catalog and promotions API with the URLs and field names of AMPER's
+Catalog, promotions and orders API with the URLs and field names of AMPER's
 `/external/v1/` API.
 
 **Variants**: a product is sold as one or more variants (a size and colour), each with
@@ -36,9 +43,16 @@ names (`id` the variant id, `short_code` its SKU). `value_type` is
 {promotions.VALUE_TYPE_DESCRIPTION}.
 
 **Authentication**: an API key created by staff in the admin (Integrations → API keys),
-in the `api_key` query parameter or an `Authorization: Api-Key <key>` header. Every
-endpoint here needs the key's `read_catalog` scope: without a key, or with a wrong or
-revoked one, 401; with a good key that lacks the scope, 403.
+in the `api_key` query parameter or an `Authorization: Api-Key <key>` header. Each
+endpoint needs one scope of the key: the catalog's `read_catalog`, the orders'
+`read_orders` and `change_orders`. Without a key, or with a wrong or revoked one, 401;
+with a good key that lacks the scope, 403.
+
+**Orders** (AMPER's `GetListOfOrders`, `GetOrder`, `ChangeOrderStatus`): `/orders/` by
+`status` and `updated_since`, `/orders/{{token}}/`, and `POST /orders/{{token}}/status/`,
+which changes the status through the same workflow as the admin (409 with the reason when
+the workflow refuses). Net amounts are the gross amounts less the VAT inside them, rounded
+as checkout rounds VAT; `total_net` is `total_gross` less the order's recorded VAT.
 
 **Lists** are bare JSON arrays ordered by id. Page with `page` (from 1) and `page_size`
 (default and maximum {MAX_PAGE_SIZE}; larger values are lowered to it). Each list answer
@@ -61,7 +75,7 @@ api = StableOperationIdsAPI(
 
 @api.exception_handler(ValidationError)
 def bad_parameters(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    """Parameter errors are 400, not ninja's 422: this API has no request bodies."""
+    """Parameter and body errors are 400, not ninja's 422, as everywhere in this API."""
     return api.create_response(request, {"detail": exc.errors}, status=400)
 
 
@@ -75,3 +89,4 @@ api.add_router("/", categories.router)
 api.add_router("/", stocks.router)
 api.add_router("/", variants.router)
 api.add_router("/", promotions.router)
+api.add_router("/", erp_orders.router)

@@ -105,6 +105,11 @@ def vat_contained(gross: Decimal, rate: Decimal) -> Decimal:
     return gross * rate / (HUNDRED + rate) if rate else Decimal(0)
 
 
+def net_of(gross: Decimal, rate: Decimal) -> Decimal:
+    """A gross amount without its VAT, rounded to the cent as `calculate` rounds VAT."""
+    return round_money(gross - vat_contained(gross, rate))
+
+
 def calculate(
     lines: list[PricingLine],
     discount_rule: DiscountRule | None = None,

@@ -16,10 +16,11 @@ KEY_PERMISSIONS = ("access_admin", "add_apikey", "change_apikey", "view_apikey")
 
 
 def catalog_paths(client):
-    """Every endpoint of the read API, from its own OpenAPI document."""
+    """Every catalog list of the API, from its own OpenAPI document."""
     paths = client.get(f"{BASE}/openapi.json").json()["paths"]
-    assert len(paths) >= 7
-    return [path for path in paths if "{" not in path]
+    lists = [path for path in paths if "{" not in path and not path.startswith(f"{BASE}/orders")]
+    assert len(lists) >= 7
+    return lists
 
 
 # --- The API ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from commerce.integrations.models import ApiKey, hash_key
+from commerce.integrations.models import ApiKey, Scope, hash_key
 from commerce.models import Product, ProductStatus, Stock
 from tests.factories.catalog import (
     make_attribute,
@@ -660,6 +660,9 @@ def test_openapi_schema_and_docs_are_public(client, db):
         f"{BASE}/stocks/",
         f"{BASE}/variants/",
         f"{BASE}/promotions/",
+        f"{BASE}/orders/",
+        f"{BASE}/orders/{{token}}/",
+        f"{BASE}/orders/{{token}}/status/",
     }
     schemes = schema.json()["components"]["securitySchemes"]
     assert {s["in"]: s["name"] for s in schemes.values()} == {
@@ -714,7 +717,8 @@ def test_schemathesis_no_5xx_and_responses_match_the_schema(
 
     application = wsgi_app_in_test_transaction
 
-    _, key = make_key("schemathesis")
+    # Every scope: the order endpoints, the status change too, are fuzzed as well as the catalog.
+    _, key = make_key("schemathesis", scopes=list(Scope.values))
     schema = schemathesis.openapi.from_wsgi(f"{BASE}/openapi.json", application)
     # No NUL in the cases schemathesis draws itself: run_cases adds it to a third of them,
     # which must then be refused (a NUL in a valid-looking api_key is a 400, not a 401).

@@ -25,6 +25,9 @@ def test_integration_api_operation_ids_are_the_published_ones():
         "integrations_api_v1_list_variants",
         # Added with promotions (issue 14):
         "integrations_api_v1_list_promotions",
+        "integrations_api_v1_list_orders",
+        "integrations_api_v1_get_order",
+        "integrations_api_v1_change_order_status",
     }
 
 
