@@ -135,7 +135,7 @@ class OrderOut(Schema):
 
     @staticmethod
     def resolve_paid(obj):
-        return obj.payment_status == "paid"
+        return order_export.is_paid(obj)
 
     @staticmethod
     def resolve_created(obj):
@@ -279,8 +279,9 @@ def get_order(request: HttpRequest, token: str):
 )
 def change_order_status(request: HttpRequest, response: HttpResponse, token: str, body: StatusIn):
     """AMPER's `ChangeOrderStatus(status, token)`, through the same workflow as the admin's
-    buttons (stock goes back on a cancel, the shopper gets the same e-mails). A change the
-    workflow refuses now is a 409 with the reason; more changes a minute than the key's
+    buttons (stock goes back on a cancel, the shopper gets the same e-mails). Asking again
+    for the status the order is in answers 200 with it, unchanged. A change the workflow
+    refuses now is a 409 with the reason; more changes a minute than the key's
     limit (LIMIT_API_WRITES_PER_KEY) a 429 with `Retry-After`."""
     wait = limits.retry_after(request, "api_writes_key", f"api-key:{request.auth.pk}")
     if wait is not None:

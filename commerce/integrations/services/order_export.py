@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from commerce.models import Order, OrderStatus
+from commerce.models import Order, OrderStatus, PaymentStatus
 from commerce.services import orders as workflow
 from commerce.services.pricing.totals import net_of, round_money, vat_contained
 from commerce.tokens import is_token
@@ -81,10 +81,22 @@ def unit_price_net(line) -> Decimal:
 def change_status(order: Order, status: str, *, key, note: str = "", tracking=None) -> Order:
     """Moves `order` to `status` through the workflow; raises BadParameter for a status
     that does not exist and `services.orders.OrderTransitionError` (with the reason) for
-    one the workflow refuses now."""
+    one the workflow refuses now. An order already in `status` is answered as it is."""
     parse_status(status)
     said_by = f"Through the API, key “{key.name}”"
     note = f"{said_by}: {note}" if note else said_by
-    return workflow.change_status(
-        order, status, by=None, note=note[:NOTE_LENGTH], tracking=tracking
-    )
+    try:
+        return workflow.change_status(
+            order, status, by=None, note=note[:NOTE_LENGTH], tracking=tracking
+        )
+    except workflow.OrderTransitionError:
+        # A repeated request (the ERP retrying after a timeout, or two at once): the order
+        # is in that status already, which is what was asked; the history has it once.
+        order.refresh_from_db(fields=["status"])
+        if order.status == status:
+            return order
+        raise
+
+
+def is_paid(order: Order) -> bool:
+    return order.payment_status == PaymentStatus.PAID

@@ -182,6 +182,17 @@ def test_the_erp_cancels_an_order_through_the_workflow(client, changer, mugs_ord
     assert change.note == "Through the API, key “ERP”: Out"
 
 
+def test_asking_again_answers_with_the_first_result(client, changer, mugs_order):
+    path = f"/orders/{mugs_order.token}/status/"
+    first = post(client, path, changer, {"status": "cancelled"})
+    again = post(client, path, changer, {"status": "cancelled"})
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert OrderStatusChange.objects.filter(order=mugs_order, to_status="cancelled").count() == 1
+    # Another status the workflow refuses from there is still a refusal.
+    assert post(client, path, changer, {"status": "paid"}).status_code == 409
+
+
 def test_a_change_the_workflow_refuses_is_409_with_the_reason(client, changer, mugs_order):
     response = post(client, f"/orders/{mugs_order.token}/status/", changer, {"status": "shipped"})
     assert response.status_code == 409
