@@ -91,6 +91,17 @@ def admin_base_url(environ: Environ = os.environ, *, debug: bool) -> str:
     return url
 
 
+def session_engine(cache_url: str) -> str:
+    """Where sessions are read from. With a shared cache (CACHE_URL), from the cache, written
+    through to the database: every request of a visitor with a session (a cart, a sign-in)
+    loads it, a Redis GET instead of a query, and a flushed or restarted cache loses no one's
+    cart or sign-in. Without one, from the database: a per-process cache would hand one
+    worker a session another worker has since changed."""
+    if cache_url:
+        return "django.contrib.sessions.backends.cached_db"
+    return "django.contrib.sessions.backends.db"
+
+
 def database(environ: Environ = os.environ, *, sqlite_path: Path) -> dict:
     """DATABASE_URL (postgres://user:pass@host:port/name in production), or a SQLite file."""
     url = environ.get("DATABASE_URL", f"sqlite:///{sqlite_path}")

@@ -22,6 +22,7 @@ from .env import (
     env_rate,
     logging_config,
     secret_key,
+    session_engine,
 )
 from .redis_settings import redis_cache, rq_queues
 from .s3 import media_storage
@@ -157,6 +158,8 @@ else:
             },
         }
     }
+# Sessions from the shared cache, written through to the database (storefront/env.py).
+SESSION_ENGINE = session_engine(CACHE_URL)
 
 # Longest time a cached storefront page is served (a safety net: changes bump the
 # catalog version and take effect at once). 0 turns the page cache off.

@@ -14,7 +14,15 @@ import pytest
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
-from storefront.env import admin_base_url, database, env_bool, env_int, env_rate, secret_key
+from storefront.env import (
+    admin_base_url,
+    database,
+    env_bool,
+    env_int,
+    env_rate,
+    secret_key,
+    session_engine,
+)
 from tests.paths import REPO_ROOT
 
 ROOT = REPO_ROOT
@@ -182,3 +190,8 @@ def test_collectstatic_writes_compressed_hashed_files(tmp_path):
     assert len(hashed) == 1, css  # main.<content hash>.css
     assert f"{hashed[0]}.gz" in css
     assert (tmp_path / "staticfiles.json").exists()
+
+
+def test_sessions_come_from_the_cache_only_when_it_is_shared():
+    assert session_engine("redis://cache:6379/0") == "django.contrib.sessions.backends.cached_db"
+    assert session_engine("") == "django.contrib.sessions.backends.db"

@@ -100,6 +100,34 @@ def test_a_catalog_change_shows_at_once_on_every_app_server(client, kettle, redi
 
 
 @pytest.mark.django_db
+def test_a_signed_in_shoppers_session_comes_from_the_shared_cache(client, kettle, redis_cache):
+    """Production's engine with CACHE_URL: a page for a signed-in shopper reads no session
+    row; a cache that lost the session (flushed, restarted) reads it from the database."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from storefront.env import session_engine
+    from tests.factories.accounts import make_customer
+
+    def session_queries():
+        with CaptureQueriesContext(connection) as queries:
+            response = get(client, url_of(kettle))
+        assert response[CACHE] == "hit"
+        assert "Log out" in response.content.decode()
+        return [q for q in queries if "django_session" in q["sql"]]
+
+    with override_settings(SESSION_ENGINE=session_engine(redis_cache.url)):
+        client.force_login(make_customer())
+        get(client, url_of(kettle))
+        assert session_queries() == []
+        sessions = [key for key in redis_cache.stored_keys() if "sessions.cached_db" in key]
+        assert len(sessions) == 1
+        redis_cache.client().delete(*sessions)
+        assert len(session_queries()) == 1
+        assert session_queries() == []  # back in the cache
+
+
+@pytest.mark.django_db
 def test_a_rate_limit_counts_across_app_servers(redis_cache):
     request = RequestFactory().post("/shop/cart/coupon/")
 
