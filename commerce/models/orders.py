@@ -168,6 +168,34 @@ class OrderLine(models.Model):
         return self.product_name
 
 
+#: Refunding from these statuses puts the goods back on the shelf (services.orders).
+RESTOCK_ON_REFUND = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED})
+
+
+class OrderLineAllocationQuerySet(models.QuerySet):
+    def still_taken(self):
+        """Allocations whose units are still out of stock: not put back by a cancel, or by a
+        refund from a status whose goods had not left (RESTOCK_ON_REFUND)."""
+        returned_by_refund = OrderStatusChange.objects.filter(
+            order=models.OuterRef("line__order"),
+            to_status=OrderStatus.REFUNDED,
+            from_status__in=RESTOCK_ON_REFUND,
+        )
+        return self.exclude(line__order__status=OrderStatus.CANCELLED).exclude(
+            models.Exists(returned_by_refund)
+        )
+
+    def units_by_stock_row(self) -> dict[tuple[int, int], int]:
+        """{(variant id, warehouse id): units} of these allocations, in one query."""
+        rows = (
+            self.filter(line__variant__isnull=False)
+            .order_by()
+            .values_list("line__variant_id", "warehouse_id")
+            .annotate(units=models.Sum("quantity"))
+        )
+        return {(variant_id, warehouse_id): units for variant_id, warehouse_id, units in rows}
+
+
 class OrderLineAllocation(models.Model):
     """Which warehouse supplied how many units of a line; cancelling puts them back there."""
 
@@ -176,6 +204,8 @@ class OrderLineAllocation(models.Model):
         "commerce.Warehouse", on_delete=models.PROTECT, related_name="allocations"
     )
     quantity = models.PositiveIntegerField()
+
+    objects = OrderLineAllocationQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

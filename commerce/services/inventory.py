@@ -1,6 +1,7 @@
 """Stock: how much of a variant shoppers can buy, and warehouses coming and going."""
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count, Sum
@@ -62,9 +63,12 @@ def offered_row_ids(rows) -> set[int]:
     )
 
 
-def set_stock_levels(levels: dict[int, dict[int, int]]) -> None:
+def set_stock_levels(
+    levels: dict[int, dict[int, int]], *, counted_at: datetime | None = None
+) -> dict[tuple[int, int], tuple[int, int]]:
     """Sets absolute quantities, {variant id: {warehouse id: quantity}}, under row locks,
-    in one transaction.
+    in one transaction; returns {(variant id, warehouse id): (before, after)} for each
+    quantity given.
 
     Missing rows are created first (a concurrent first write is absorbed by the
     unique constraint instead of failing), then all of the variants' rows are
@@ -74,6 +78,13 @@ def set_stock_levels(levels: dict[int, dict[int, int]]) -> None:
     the same transaction, after the stock (catalog_version.bump_if_availability_changed),
     and a variant that comes back has its back-in-stock alerts queued with the commit
     (stock_alerts.queue_restocked).
+
+    `counted_at`, for a count taken elsewhere (an ERP's stock push): the quantities are
+    what was on the shelves at that moment, before the shop's orders placed since then
+    took their units. Those units, of orders that still hold them, are taken off (never
+    below 0), or the push would sell them a second time. They are read under the locks:
+    every placement that took these rows before has committed its allocations, and
+    none can take them until this commits (it then takes from the new quantity).
     """
     if any(q < 0 for per_warehouse in levels.values() for q in per_warehouse.values()):
         raise ValueError("Stock cannot be negative.")
@@ -87,15 +98,34 @@ def set_stock_levels(levels: dict[int, dict[int, int]]) -> None:
             ignore_conflicts=True,
         )
         rows = locks.lock_stock(levels)
+        taken = units_taken_since(counted_at, levels) if counted_at is not None else {}
         offered = offered_row_ids(rows)
         before = units_by_variant(rows, counted=offered)
+        written = {}
         for stock in rows:
             quantity = levels[stock.variant_id].get(stock.warehouse_id)
-            if quantity is not None and stock.quantity != quantity:
+            if quantity is None:
+                continue
+            quantity = max(0, quantity - taken.get((stock.variant_id, stock.warehouse_id), 0))
+            written[(stock.variant_id, stock.warehouse_id)] = (stock.quantity, quantity)
+            if stock.quantity != quantity:
                 stock.quantity = quantity
                 stock.save(update_fields=["quantity"])
         after = units_by_variant(rows, counted=offered)
         availability_changed(before=before, after=after)
+    return written
+
+
+def units_taken_since(moment: datetime, variant_ids) -> dict[tuple[int, int], int]:
+    """{(variant id, warehouse id): units} that orders placed after `moment` took from the
+    variants' stock and still hold (not cancelled, not refunded back onto the shelf)."""
+    return (
+        OrderLineAllocation.objects.filter(
+            line__variant_id__in=list(variant_ids), line__order__created_at__gt=moment
+        )
+        .still_taken()
+        .units_by_stock_row()
+    )
 
 
 class WarehouseInUse(Exception):

@@ -56,6 +56,7 @@ from commerce.models import (
     PaymentStatus,
     Stock,
 )
+from commerce.models.orders import RESTOCK_ON_REFUND
 from commerce.payments import registry
 from commerce.services import locks
 from commerce.services.inventory import availability_changed, offered_row_ids, units_by_variant
@@ -71,9 +72,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.CANCELLED: frozenset(),
     OrderStatus.REFUNDED: frozenset(),
 }
-
-#: Refunding from these statuses puts the goods back on the shelf.
-RESTOCK_ON_REFUND = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED})
 
 
 class OrderTransitionError(Exception):

@@ -19,13 +19,13 @@ from commerce.integrations.api.listing import (
     IsoDateTime,
     page_of,
 )
+from commerce.integrations.api.writes import throttled
 from commerce.integrations.auth import key_auth
 from commerce.integrations.models import Scope
 from commerce.integrations.services import catalog_export as export
 from commerce.integrations.services import order_export
 from commerce.integrations.services.catalog_export import decimal_string
 from commerce.models import OrderStatus
-from commerce.services import limits
 from commerce.services.orders import OrderTransitionError, Tracking
 
 router = Router(tags=["orders"])
@@ -283,10 +283,9 @@ def change_order_status(request: HttpRequest, response: HttpResponse, token: str
     for the status the order is in answers 200 with it, unchanged. A change the workflow
     refuses now is a 409 with the reason; more changes a minute than the key's
     limit (LIMIT_API_WRITES_PER_KEY) a 429 with `Retry-After`."""
-    wait = limits.retry_after(request, "api_writes_key", f"api-key:{request.auth.pk}")
-    if wait is not None:
-        response["Retry-After"] = str(wait)
-        return Status(429, {"detail": f"Too many changes with this key; retry in {wait} s."})
+    limited = throttled(request, response)
+    if limited is not None:
+        return limited
     found = _order_or_404(token)
     tracking = Tracking(carrier=body.carrier, number=body.tracking_number, url=body.tracking_url)
     try:

@@ -42,6 +42,7 @@ from commerce.models import (
     ProductImage,
     ProductVariant,
     Stock,
+    Warehouse,
 )
 from commerce.services.inventory import available_stock_subquery
 
@@ -56,8 +57,9 @@ class BadParameter(ValueError):
 # --- Parameters ------------------------------------------------------------------------------
 
 
-def parse_updated_since(value: str | None) -> datetime | None:
+def parse_updated_since(value: str | None, *, name: str = "updated_since") -> datetime | None:
     """An ISO 8601 date or date-time as an aware datetime; naive values are UTC.
+    `name` is the parameter's, for the message when it is not one.
 
     A `+` in an unencoded query string arrives as a space ("…T10:00:00 02:00"),
     so a space before a trailing offset is read as `+`.
@@ -78,8 +80,7 @@ def parse_updated_since(value: str | None) -> datetime | None:
         parsed = None
     if parsed is None:
         raise BadParameter(
-            f"updated_since: {value!r} is not an ISO 8601 date or date-time, "
-            "e.g. 2025-01-31T12:00:00Z"
+            f"{name}: {value!r} is not an ISO 8601 date or date-time, e.g. 2025-01-31T12:00:00Z"
         )
     if timezone.is_naive(parsed):
         return parsed.replace(tzinfo=UTC)
@@ -279,10 +280,23 @@ def stocks(*, include_disabled=False) -> QuerySet:
     return (
         Stock.objects.filter(variant__in=exported_variants(include_disabled=include_disabled))
         .in_active_warehouses()
-        .select_related("variant")
-        .only("id", "variant_id", "variant__sku", "variant__product_id", "warehouse_id", "quantity")
+        .select_related("variant", "warehouse")
+        .only(
+            "id",
+            "variant_id",
+            "variant__sku",
+            "variant__product_id",
+            "warehouse_id",
+            "warehouse__code",
+            "quantity",
+        )
         .order_by("id")
     )
+
+
+def stock_locations() -> QuerySet:
+    """Every warehouse, active or not (`is_active` says), by id: the ERP's stock locations."""
+    return Warehouse.objects.order_by("id")
 
 
 def default_variant(product: Product) -> ProductVariant | None:

@@ -28,6 +28,10 @@ def test_integration_api_operation_ids_are_the_published_ones():
         "integrations_api_v1_list_orders",
         "integrations_api_v1_get_order",
         "integrations_api_v1_change_order_status",
+        # Added with the ERP connector (issue 18):
+        "integrations_api_v1_list_stock_locations",
+        "integrations_api_v1_send_stock_locations",
+        "integrations_api_v1_send_stocks",
     }
 
 
