@@ -15,3 +15,35 @@ def choose_more_action(page: Page, action: Locator) -> None:
 def publish(page: Page) -> None:
     """ "Publish" (or "Schedule to publish" when the draft has a go-live date)."""
     choose_more_action(page, page.locator('button[name="action-publish"]'))
+
+
+def fill_date(field: Locator, value: str) -> None:
+    """Types a date into one of Wagtail's date(-time) fields and closes its picker.
+
+    The picker (Wagtail's jquery.datetimepicker) opens 100 ms after the field takes focus,
+    from a timer: closing it before then closes nothing, and it opens afterwards over
+    whatever comes next. So: wait for it to open, then leave the field (its blur closes
+    the picker and sends the change the preview listens for) and wait until it has gone."""
+    field.fill(value)
+    expect(field).to_have_value(value)
+    picker = field.page.locator(".xdsoft_datetimepicker:visible")
+    expect(picker).to_have_count(1)
+    field.blur()
+    expect(picker).to_have_count(0)
+    expect(field).to_have_value(value)
+
+
+def wait_for_preview_update(page: Page) -> None:
+    """Waits until the preview panel has no update in flight.
+
+    Wagtail's preview controller drops a change made while an update is in flight (it
+    answers the running update and keeps the change marked stale, with nothing left to
+    send it): an editor's second change to "Preview as of" must wait for the first."""
+    page.wait_for_function(
+        """() => {
+            const element = document.querySelector('[data-controller~="w-preview"]');
+            const preview = element && window.wagtail.app
+                .getControllerForElementAndIdentifier(element, "w-preview");
+            return preview && preview.ready && preview.updatePromise === null;
+        }"""
+    )

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from home.demo import seed_demo_content
 from home.models import HomePage
-from tests.browser.admin_actions import publish
+from tests.browser.admin_actions import fill_date, publish, wait_for_preview_update
 
 pytestmark = pytest.mark.browser
 
@@ -56,19 +56,17 @@ def test_editor_schedules_a_banner_previews_it_next_week_and_shoppers_do_not_see
     page.locator('input[name="body-0-value-heading"]').fill(CAMPAIGN_HEADING)
     starts_at = page.locator('input[name="body-0-value-starts_at"]')
     expect(starts_at).to_be_visible()
-    starts_at.fill(admin_moment(next_week))
-    starts_at.press("Escape")  # closes the date picker
+    fill_date(starts_at, admin_moment(next_week))
 
     # The preview as of next week shows the banner...
     preview_as_of = page.locator('input[name="preview_as_of"]')
-    preview_as_of.fill(admin_moment(next_week + timedelta(hours=1)))
-    preview_as_of.press("Escape")
+    wait_for_preview_update(page)
+    fill_date(preview_as_of, admin_moment(next_week + timedelta(hours=1)))
     expect(preview.get_by_role("heading", name=CAMPAIGN_HEADING)).to_be_visible(timeout=SLOW)
 
     # ... and the preview as of now does not.
-    preview_as_of.fill("")
-    preview_as_of.press("Escape")
-    preview_as_of.blur()
+    wait_for_preview_update(page)
+    fill_date(preview_as_of, "")
     expect(preview.get_by_role("heading", name=CAMPAIGN_HEADING)).to_have_count(0, timeout=SLOW)
 
     # Published, the banner waits for its start: shoppers do not see it today.
