@@ -1,6 +1,7 @@
 from django.contrib.auth.models import Permission
 from django.urls import path, reverse
 from wagtail import hooks
+from wagtail.log_actions import LogFormatter
 from wagtail.snippets.models import register_snippet
 
 from commerce.admin.background_tasks import (
@@ -15,6 +16,7 @@ from commerce.admin.variant_chooser import variant_chooser_viewset
 from commerce.admin.views import product_stock
 from commerce.admin.viewsets import ShopViewSetGroup
 from commerce.services.catalog.category_menu import category_menu
+from commerce.services.catalog_import.writing import CATALOG_WRITE
 from pages.navigation import MENU_CHILDREN_HOOK
 
 register_snippet(ShopViewSetGroup)
@@ -113,3 +115,17 @@ def serve_content_pages_from_page_cache(page, request, serve_args, serve_kwargs)
         lambda: page.serve(request, *serve_args, **serve_kwargs),
         stream_values=[page.body],
     )
+
+
+@hooks.register("register_log_actions")
+def register_catalog_write_action(actions):
+    """A product's history names who wrote it when no one in the admin did: the catalog
+    import (its file) or the ERP (its API key), `services.catalog_import.writing`."""
+
+    @actions.register_action(CATALOG_WRITE)
+    class CatalogWrite(LogFormatter):
+        label = "Written by an import or the ERP"
+
+        def format_message(self, log_entry):
+            source = (log_entry.data or {}).get("source") or "an import"
+            return f"Written by {source}"

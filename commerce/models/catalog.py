@@ -103,6 +103,10 @@ class Category(index.Indexed, models.Model):
     is_active = models.BooleanField(default=True)
     slug_path = models.CharField(max_length=500, unique=True, editable=False, blank=True)
     depth = models.PositiveSmallIntegerField(default=1, editable=False)
+    # The ERP's id (integration API, POST /categories/); NULL for categories made here.
+    external_id = models.CharField(  # noqa: DJ001 - unique ignores NULLs, not ""
+        max_length=100, unique=True, null=True, blank=True, editable=False
+    )
 
     panels = [
         FieldPanel("name"),

@@ -4,6 +4,7 @@ ProductCategoryRelation, with our ids where AMPER has `*_external_id`)."""
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 
+from commerce.integrations.api.fields import text
 from commerce.integrations.api.listing import (
     DETAIL_RESPONSES,
     INCLUDE_DISABLED,
@@ -15,7 +16,18 @@ from commerce.integrations.api.listing import (
     no_updated_since,
     page_of,
 )
+from commerce.integrations.api.writes import (
+    WRITE_RESPONSES,
+    BatchOut,
+    batch_answer,
+    read_items,
+    request_body,
+    throttled,
+)
+from commerce.integrations.auth import key_auth
+from commerce.integrations.models import Scope
 from commerce.integrations.services import catalog_export as export
+from commerce.integrations.services import catalog_sync
 
 router = Router(tags=["categories"])
 
@@ -26,6 +38,9 @@ class CategoryOut(Schema):
     description: str
     order: int = Field(description="Sort position among its siblings (lower first).")
     parent_id: int | None = Field(description="The parent category's id; null at the top.")
+    external_id: str | None = Field(
+        description="The ERP's id, for categories sent through POST /categories/; else null."
+    )
 
     @staticmethod
     def resolve_order(obj):
@@ -80,3 +95,59 @@ def list_product_categories(
     since = export.parse_updated_since(updated_since)
     queryset = export.product_categories(include_disabled=include_disabled, updated_since=since)
     return page_of(request, response, queryset, page, page_size)
+
+
+# --- Writing: AMPER's SendProductCategoriesAsync ------------------------------------------------
+
+WRITE_CATALOG = key_auth(Scope.WRITE_CATALOG)
+MAX_CATEGORIES = 500
+
+
+class CategoryIn(Schema):
+    index: int = 0
+    external_id: text(min_length=1, max_length=100) = Field(
+        description="The category's id in the ERP."
+    )
+    name: text(min_length=1, max_length=120)
+    description: text(max_length=5000, multiline=True) = ""
+    parent_external_id: text(max_length=100) | None = Field(
+        None, description="The parent's external_id (null or empty: at the top)."
+    )
+    order: int = Field(0, ge=-1_000_000, le=1_000_000, description="Among its siblings.")
+    seo_tags: text(max_length=300) = Field("", description="The search description.")
+
+
+@router.post(
+    "/categories/",
+    auth=WRITE_CATALOG,
+    response={200: BatchOut, **WRITE_RESPONSES},
+    openapi_extra=request_body(
+        CategoryIn,
+        max_items=MAX_CATEGORIES,
+        description="Categories (AMPER's ProductCategory) by external_id; parents may come "
+        "later in the list.",
+    ),
+)
+def send_categories(request: HttpRequest, response: HttpResponse):
+    """AMPER's `SendProductCategoriesAsync`: creates or updates categories by
+    `external_id`. A new category gets a slug from its name; an update keeps it. One
+    result per item."""
+    limited = throttled(request, response)
+    if limited is not None:
+        return limited
+    good, bad = read_items(request, CategoryIn, max_items=MAX_CATEGORIES)
+    results = catalog_sync.save_categories(
+        [
+            catalog_sync.CategoryItem(
+                item.index,
+                item.external_id,
+                item.name,
+                item.description,
+                item.parent_external_id or "",
+                item.order,
+                item.seo_tags,
+            )
+            for item in good
+        ]
+    )
+    return batch_answer(sorted(results + bad, key=lambda result: result.index))

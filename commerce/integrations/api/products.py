@@ -7,8 +7,11 @@ strings with two decimals ("25.43", "0.20") and `vat` an integer. A product's
 (`catalog_export.default_variant`); `variants` lists what it is sold as.
 """
 
+from decimal import Decimal
+
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
+from ninja.errors import HttpError
 
 from commerce.integrations.api.listing import (
     DETAIL_RESPONSES,
@@ -20,7 +23,18 @@ from commerce.integrations.api.listing import (
     IsoDateTime,
     page_of,
 )
+from commerce.integrations.api.writes import (
+    WRITE_RESPONSES,
+    BatchOut,
+    batch_answer,
+    read_array,
+    request_body,
+    throttled,
+)
+from commerce.integrations.auth import key_auth
+from commerce.integrations.models import Scope
 from commerce.integrations.services import catalog_export as export
+from commerce.integrations.services import catalog_sync
 from commerce.integrations.services.catalog_export import (
     decimal_string,
     default_variant,
@@ -192,3 +206,87 @@ def list_product_files(
     since = export.parse_updated_since(updated_since)
     queryset = export.product_files(include_disabled=include_disabled, updated_since=since)
     return page_of(request, response, queryset, page, page_size)
+
+
+# --- Writing: AMPER's SendProductsAsync ------------------------------------------------------
+
+WRITE_CATALOG = key_auth(Scope.WRITE_CATALOG)
+MAX_PRODUCTS = 500  # items per request
+MAX_VARIANT_ROWS = 2000  # items plus the entries of their `variants` lists
+Amount = Decimal | str
+Flag = bool | str
+
+
+class VariantIn(Schema):
+    sku: str
+    ean: str | None = None
+    price: Amount | None = Field(None, description='Gross, e.g. 25.43 or "25.43".')
+    compare_at_price: Amount | None = None
+    weight: Amount | None = Field(None, description="Kilograms, at most 3 decimals.")
+    is_active: Flag | None = None
+    options: dict[str, str] | None = Field(None, description='{"size": "M", "colour": "Green"}')
+
+
+class ProductIn(Schema):
+    """Documents an item; the catalog import checks it (`services/catalog_sync.py`)."""
+
+    index: int = 0
+    external_id: str | None = Field(None, description="Used as the SKU when sku is empty.")
+    sku: str | None = None
+    short_code: str | None = Field(None, description="The SKU, when sku is empty.")
+    product: str | None = Field(
+        None, description="The product key: items with the same key are one product's variants."
+    )
+    name: str | None = Field(None, description="Required for a new product.")
+    description: str | None = Field(None, description="Plain text; blank lines part paragraphs.")
+    short_description: str | None = None
+    default_price: Amount | None = Field(None, description="Required for a new variant.")
+    compare_at_price: Amount | None = None
+    vat: Amount | None = Field(None, description="Percent, e.g. 23 (default for new: 23).")
+    default_unit_of_measure: str | None = None
+    weight: Amount | None = None
+    ean: str | None = Field(None, description="8 to 14 digits with a valid check digit.")
+    is_featured: Flag | None = None
+    is_published: Flag | None = Field(
+        None, description="false hides the product; true shows a hidden or new one."
+    )
+    is_active: Flag | None = Field(None, description="The variant is sold.")
+    options: dict[str, str] | None = Field(
+        None, description='This variant\'s option of each axis: {"size": "M"}.'
+    )
+    variants: list[VariantIn] | None = Field(
+        None, description="Instead of product keys: this item is a product with these variants."
+    )
+
+
+@router.post(
+    "/products/",
+    auth=WRITE_CATALOG,
+    response={200: BatchOut, **WRITE_RESPONSES},
+    openapi_extra=request_body(
+        ProductIn,
+        max_items=MAX_PRODUCTS,
+        description=f"Products (AMPER's Product), at most {MAX_VARIANT_ROWS} variants in all.",
+    ),
+)
+def send_products(request: HttpRequest, response: HttpResponse):
+    """AMPER's `SendProductsAsync`: creates or updates products and their variants by SKU,
+    as `import_catalog` does (the same writer: revisions, editors' drafts kept, scheduled
+    publications refused, the catalog version). One result per item; the product's history
+    names the key."""
+    limited = throttled(request, response)
+    if limited is not None:
+        return limited
+    items = read_array(request, max_items=MAX_PRODUCTS)
+    rows = sum(
+        len(item["variants"])
+        if isinstance(item, dict) and isinstance(item.get("variants"), list)
+        else 1
+        for item in items
+    )
+    if rows > MAX_VARIANT_ROWS:
+        raise HttpError(
+            400, f"{rows} variants: at most {MAX_VARIANT_ROWS} in one request; send fewer items."
+        )
+    source = f"the ERP, API key “{request.auth.name}”"
+    return batch_answer(catalog_sync.save_products(items, source=source))

@@ -45,8 +45,9 @@ names (`id` the variant id, `short_code` its SKU). `value_type` is
 **Authentication**: an API key created by staff in the admin (Integrations → API keys),
 in the `api_key` query parameter or an `Authorization: Api-Key <key>` header. Each
 endpoint needs one scope of the key: the catalog's `read_catalog`, the orders'
-`read_orders` and `change_orders`, stock writes `write_stock`. Without a key, or with a
-wrong or revoked one, 401; with a good key that lacks the scope, 403.
+`read_orders` and `change_orders`, product writes `write_catalog`, stock writes
+`write_stock`. Without a key, or with a wrong or revoked one, 401; with a good key that
+lacks the scope, 403.
 
 **Orders** (AMPER's `GetListOfOrders`, `GetOrder`, `ChangeOrderStatus`): `/orders/` by
 `status` and `updated_since`, `/orders/{{token}}/`, and `POST /orders/{{token}}/status/`,
@@ -56,7 +57,10 @@ as checkout rounds VAT; `total_net` is `total_gross` less the order's recorded V
 
 **Writes** (the ERP connector) take a bare JSON array of items, AMPER's `Send…Async(list)`,
 and answer each item with `created`, `updated`, `unchanged` or `error` and its messages: a bad
-item never holds back the good ones, and sending a batch again changes nothing. Stock:
+item never holds back the good ones, and sending a batch again changes nothing. Products:
+`POST /products/` (AMPER's Product by SKU, grouped into products with variants by their
+`product` key; the same writer as `import_catalog`) and `POST /categories/` (by
+`external_id`), scope `write_catalog`. Stock:
 `POST /stock-locations/` (warehouses by code) and `POST /stocks/` (per SKU and location;
 units of shop orders placed after `counted_at` are taken off), scope `write_stock`.
 

@@ -74,20 +74,8 @@ def read_items(
     """The body's items that fit `schema` (each given its `index`), and a result with the
     messages for each that does not; HttpError 400 when the body is no JSON array of at
     most `max_items` items."""
-    try:
-        # Decimal, never float: 0.1 stays 0.1; NaN and Infinity fail the item's check.
-        data = json.loads(request.body or b"null", parse_float=Decimal, parse_constant=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise HttpError(400, "The body must be a JSON array of items.") from None
-    if not isinstance(data, list):
-        raise HttpError(400, "The body must be a JSON array of items.")
-    if len(data) > max_items:
-        raise HttpError(
-            400,
-            f"{len(data)} items: at most {max_items} in one request; send the rest in another.",
-        )
     good, bad = [], []
-    for index, raw in enumerate(data):
+    for index, raw in enumerate(read_array(request, max_items=max_items)):
         if not isinstance(raw, dict):
             bad.append(ItemResult(index, "").fail("__all__", "Each item must be a JSON object."))
             continue
@@ -100,6 +88,24 @@ def read_items(
                 result.fail(name, error["msg"])
             bad.append(result)
     return good, bad
+
+
+def read_array(request: HttpRequest, *, max_items: int) -> list:
+    """The body's JSON array (numbers as Decimal), or HttpError 400 when it is none or
+    holds more than `max_items` items."""
+    try:
+        # Decimal, never float: 0.1 stays 0.1; NaN and Infinity fail the item's check.
+        data = json.loads(request.body or b"null", parse_float=Decimal, parse_constant=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise HttpError(400, "The body must be a JSON array of items.") from None
+    if not isinstance(data, list):
+        raise HttpError(400, "The body must be a JSON array of items.")
+    if len(data) > max_items:
+        raise HttpError(
+            400,
+            f"{len(data)} items: at most {max_items} in one request; send the rest in another.",
+        )
+    return data
 
 
 def _external_id_of(raw) -> str:

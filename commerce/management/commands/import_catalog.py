@@ -57,15 +57,18 @@ CSV
                      (see above). One column per axis; an empty cell keeps an
                      existing variant's option.
 
+  Text is one line without control characters (descriptions may have line
+  breaks and tabs); a NUL or other control character fails the row.
+
   An empty cell means "not given": a new product gets the default, an existing
   product keeps its value. An update changes only the values given.
 
 JSON (AMPER /external/v1/products/)
   A list of product objects, or {"results": [...]}. Used keys: sku (or
-  short_code when sku is empty), name, description (plain text), ean, vat,
-  default_unit_of_measure, weight, default_price, short_description,
-  is_featured, is_published (false: status hidden; true: a hidden or new
-  product becomes active, a disabled one stays disabled). Other keys, such as
+  short_code when sku is empty, then external_id), name, description (plain
+  text), ean, vat, default_unit_of_measure, weight, default_price,
+  short_description, is_featured, is_published (false: status hidden; true: a
+  hidden or new product becomes active, a disabled one stays disabled). Other keys, such as
   AMPER's own id, are ignored. null means "not given". Items are numbered
   from 1 in the report ("item 3" is the third object).
   Variants: an item is a variant, grouped by its "product" (or "group") key

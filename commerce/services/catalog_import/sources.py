@@ -90,6 +90,9 @@ class SourceRow:
     stock: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+    # The variants of one JSON item with a `variants` list and no product key: that item's
+    # location, a product key no file can spell.
+    item_group: str | None = None
 
     @property
     def sku_hint(self):
@@ -145,6 +148,12 @@ def parse_json(text) -> list[SourceRow]:
         raise CatalogFileError(
             'Expected a JSON list of products, or an object with a "results" list.'
         )
+    return rows_from_items(data)
+
+
+def rows_from_items(data: list) -> list[SourceRow]:
+    """AMPER product objects (decoded JSON) as rows: item N is located "item N", its
+    variants "item N, variant M". The file import and the API's POST /products/ share it."""
     rows = []
     for number, item in enumerate(data, start=1):
         location = f"item {number}"
@@ -165,11 +174,12 @@ def _json_rows(item, location) -> list[SourceRow]:
     if variants is None:
         if is_blank(values["sku"]):
             values["sku"] = item.get("short_code")
+        if is_blank(values["sku"]):
+            values["sku"] = item.get("external_id")  # the ERP's id, when it sends no SKU
         return [SourceRow(location, values, options=_json_options(item.get("options")))]
     if not isinstance(variants, list) or not variants:
         return [SourceRow(location, {}, errors=["variants: expected a non-empty list"])]
-    if is_blank(values["product"]):
-        values["product"] = f"\x00{location}"  # this item's variants, and no other row's
+    item_group = location if is_blank(values["product"]) else None
     rows = []
     for number, variant in enumerate(variants, start=1):
         where = f"{location}, variant {number}"
@@ -178,7 +188,8 @@ def _json_rows(item, location) -> list[SourceRow]:
             continue
         row_values = {**values, "sku": None, "ean": None, "weight": None, "price": None}
         row_values.update({key: variant.get(name) for name, key in AMPER_VARIANT_KEYS.items()})
-        rows.append(SourceRow(where, row_values, options=_json_options(variant.get("options"))))
+        options = _json_options(variant.get("options"))
+        rows.append(SourceRow(where, row_values, options=options, item_group=item_group))
     return rows
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from django.utils.html import escape
 from django.utils.text import slugify
 
+from commerce.inputs import control_characters
 from commerce.models import Product, ProductStatus
 from commerce.models.catalog import ean_format_ok
 
@@ -33,10 +34,16 @@ class RowError(Exception):
         super().__init__("; ".join(self.messages))
 
 
-def parse_text(value, label):
+def parse_text(value, label, *, multiline=False):
+    """One line of text (or, `multiline`, lines and tabs), without NUL or other control
+    characters: PostgreSQL cannot store NUL, and a name or SKU is one line."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(f"{label}: expected text, got {value!r}")
-    return str(value).strip()
+    text = str(value).strip()
+    if control_characters(text, multiline=multiline):
+        allowed = " other than line breaks and tabs" if multiline else ""
+        raise ValueError(f"{label}: must not contain control characters{allowed} (such as NUL)")
+    return text
 
 
 def parse_decimal(value, label, *, places):
@@ -135,8 +142,10 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "vat_rate": lambda value, label: parse_decimal(value, label, places=2),
     "unit": parse_text,
     "weight": lambda value, label: parse_decimal(value, label, places=3),
-    "short_description": parse_text,
-    "description": lambda value, label: plain_text_to_html(parse_text(value, label)),
+    "short_description": lambda value, label: parse_text(value, label, multiline=True),
+    "description": lambda value, label: plain_text_to_html(
+        parse_text(value, label, multiline=True)
+    ),
     "status": parse_status,
     "category": parse_category_path,
     "is_featured": parse_bool,
@@ -159,6 +168,13 @@ PRODUCT_KEYS = (
 VARIANT_KEYS = ("price", "compare_at_price", "ean", "weight", "is_active")
 
 
+def group_of(row: SourceRow, product_key: str, sku: str) -> tuple[str, str]:
+    """Which product a row belongs to: its JSON item's, its product key's, or its own."""
+    if row.item_group is not None:
+        return ("item", row.item_group)
+    return ("product", product_key) if product_key else ("sku", sku)
+
+
 @dataclass
 class ParsedRow:
     """A row's values, parsed: `product` and `variant` values by canonical key, stock by
@@ -166,7 +182,7 @@ class ParsedRow:
 
     location: str
     sku: str
-    group: tuple[str, str]  # ("product", the product key), or ("sku", the SKU) without one
+    group: tuple[str, str]  # ("product", key), ("item", JSON item) or ("sku", SKU) alone
     product: dict[str, Any] = field(default_factory=dict)
     variant: dict[str, Any] = field(default_factory=dict)
     stock: dict[str, int] = field(default_factory=dict)
@@ -217,7 +233,7 @@ def parse_row(row: SourceRow) -> ParsedRow:
     return ParsedRow(
         location=row.location,
         sku=sku,
-        group=("product", key) if (key := values.pop("product", "")) else ("sku", sku),
+        group=group_of(row, values.pop("product", ""), sku),
         product={key: values[key] for key in PRODUCT_KEYS if key in values},
         variant={key: values[key] for key in VARIANT_KEYS if key in values},
         stock=stock,

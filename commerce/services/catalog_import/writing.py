@@ -50,6 +50,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
@@ -57,6 +58,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from wagtail.actions.create import CreateAction
 from wagtail.actions.edit import EditAction
+from wagtail.log_actions import log
 
 from commerce.models import (
     AttributeDefinition,
@@ -74,7 +76,7 @@ from commerce.services.catalog_version import bumps_suppressed
 from commerce.services.inventory import set_stock_levels
 
 from .sources import OPTION_PREFIX, STOCK_PREFIX, SourceRow, axis_key, read_rows
-from .values import ParsedRow, RowError, parse_row
+from .values import ParsedRow, RowError, group_of, parse_row
 
 # Canonical key -> model field, for the keys stored on the product row.
 FIELD_FOR_KEY = {
@@ -92,6 +94,8 @@ FIELD_FOR_KEY = {
 VARIANT_FIELDS = ("price", "compare_at_price", "ean", "weight", "is_active")
 
 SLUG_MAX = Product._meta.get_field("slug").max_length
+# The history entry of a product written by an import or the ERP (commerce/wagtail_hooks.py).
+CATALOG_WRITE = "commerce.catalog_write"
 
 
 @dataclass
@@ -145,7 +149,8 @@ def import_catalog(
     path, *, fmt=None, dry_run=False, progress: Callable[[int, int], None] | None = None
 ) -> ImportReport:
     """Imports a file; CatalogFileError if it cannot be read, else a report per row."""
-    return import_rows(read_rows(path, fmt), dry_run=dry_run, progress=progress)
+    source = f"the catalog import of {Path(path).name}"
+    return import_rows(read_rows(path, fmt), dry_run=dry_run, progress=progress, source=source)
 
 
 def import_rows(
@@ -153,20 +158,24 @@ def import_rows(
     *,
     dry_run=False,
     progress: Callable[[int, int], None] | None = None,
+    source: str = "the catalog import",
 ) -> ImportReport:
+    """Writes the rows, each product in its own transaction; the report has a result per
+    row. `source` says who sent them: a product created or changed gets a
+    "commerce.catalog_write" entry in its history naming it."""
     rows = list(rows)
     report = ImportReport(dry_run=dry_run)
     if not dry_run:
-        _import_all(rows, report, progress)  # each product commits on its own
+        _import_all(rows, report, progress, source)  # each product commits on its own
         return report
     # Each product a savepoint; everything rolled back at the end, so no catalog version bump.
     with transaction.atomic(), bumps_suppressed():
-        _import_all(rows, report, progress)
+        _import_all(rows, report, progress, source)
         transaction.set_rollback(True)
     return report
 
 
-def _import_all(rows, report, progress):
+def _import_all(rows, report, progress, source):
     """Parses every row, groups them by product (in the order of their first rows), writes
     each group; the report lists the rows in the file's order."""
     results: dict[int, RowResult] = {}
@@ -202,7 +211,7 @@ def _import_all(rows, report, progress):
                 if parsed is not None:
                     results.setdefault(index, _not_imported(parsed, failed))
         else:
-            written = _import_group([parsed for _, parsed in members], report)
+            written = _import_group([parsed for _, parsed in members], report, source)
             for index, result in zip(indexes, written, strict=True):
                 results[index] = result
         done += len(members)
@@ -217,9 +226,9 @@ def _import_all(rows, report, progress):
 def _raw_group(row: SourceRow) -> tuple[str, str]:
     """The product key of a row that did not parse, as `parse_row` would have made it."""
     key = row.values.get("product")
-    if isinstance(key, str | int) and not isinstance(key, bool) and str(key).strip():
-        return ("product", str(key).strip())
-    return ("sku", row.sku_hint)
+    if not (isinstance(key, str | int) and not isinstance(key, bool)):
+        key = ""
+    return group_of(row, str(key).strip(), row.sku_hint)
 
 
 def _not_imported(parsed: ParsedRow, failed: list[RowResult]) -> RowResult:
@@ -232,10 +241,10 @@ def _not_imported(parsed: ParsedRow, failed: list[RowResult]) -> RowResult:
     )
 
 
-def _import_group(rows: list[ParsedRow], report: ImportReport) -> list[RowResult]:
+def _import_group(rows: list[ParsedRow], report: ImportReport, source: str) -> list[RowResult]:
     try:
         with transaction.atomic():
-            written = _write_group(rows)
+            written = _write_group(rows, source)
     except _GroupError as exc:
         failed = {location: messages for location, messages in exc.by_location.items()}
         results = []
@@ -282,7 +291,7 @@ class _Written:
     warehouses: list[str] = field(default_factory=list)
 
 
-def _write_group(rows: list[ParsedRow]) -> _Written:
+def _write_group(rows: list[ParsedRow], source: str) -> _Written:
     """Writes one product's parsed rows; _GroupError (after which the caller rolls back)
     if any is invalid."""
     written = _Written()
@@ -383,6 +392,9 @@ def _write_group(rows: list[ParsedRow]) -> _Written:
         messages = _save_changes(
             product, before, changed, axes_before if axes_changed else None, variant_changes
         )
+    if creating or something_changed:
+        # Wagtail's own entries (created, edited, published) have no user: say who sent it.
+        log(instance=product, action=CATALOG_WRITE, data={"source": source})
     try:
         stock_changed = _set_stock(product, rows, written.warehouses)
     except RowError as exc:
@@ -733,8 +745,13 @@ def _category_for_path(path, created):
 def unique_slug(name, sku):
     """slugify(name), or of the SKU if the name has no usable characters; -2, -3 on clashes."""
     base = (slugify(name) or slugify(sku) or "product")[: SLUG_MAX - 8].strip("-") or "product"
+    return free_slug(Product.objects.all(), base)
+
+
+def free_slug(taken_in, base: str) -> str:
+    """`base`, or `base-2`, `base-3`… whichever no row of the queryset has as its slug."""
     taken = set(
-        Product.objects.filter(slug__regex=rf"^{re.escape(base)}(-[0-9]+)?$").values_list(
+        taken_in.filter(slug__regex=rf"^{re.escape(base)}(-[0-9]+)?$").values_list(
             "slug", flat=True
         )
     )

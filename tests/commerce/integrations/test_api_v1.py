@@ -298,6 +298,7 @@ def test_categories(get, catalog):
         "description": "",
         "order": 0,
         "parent_id": catalog["root"].pk,
+        "external_id": None,
     }
     assert get(f"/categories/{catalog['root'].pk}/").json()["parent_id"] is None
     for name in ("off", "below_off"):

@@ -32,6 +32,8 @@ def test_integration_api_operation_ids_are_the_published_ones():
         "integrations_api_v1_list_stock_locations",
         "integrations_api_v1_send_stock_locations",
         "integrations_api_v1_send_stocks",
+        "integrations_api_v1_send_products",
+        "integrations_api_v1_send_categories",
     }
 
 
