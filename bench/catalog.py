@@ -89,6 +89,34 @@ def manage(env, *args):
     subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603 - our own manage.py
 
 
+def server_env(database_url, tmp, **extra):
+    """The environment of the benches' server and management commands: production-like
+    settings (DEBUG off, a random key) with the bench routes (`bench.bench_settings`), on
+    plain HTTP on loopback, so session and CSRF cookies come back without `Secure`."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "WAGTAILADMIN_BASE_URL": f"http://{HOST}",
+        "ALLOWED_HOSTS": HOST,
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "STATIC_ROOT": str(Path(tmp) / "static"),
+        **extra,
+    }
+
+
+def seed(env, database_url, products):
+    """Migrates the database, tops the demo shop up to `products` products, collects static."""
+    log(f"migrating and seeding {urlsplit(database_url).path.lstrip('/')}")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "seed_demo", "--products", str(products), "--no-admin")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+
+
 # --- Server -------------------------------------------------------------------------------
 
 
@@ -554,24 +582,8 @@ def main():
 
     database_url = args.database_url or local_database_url()
     with tempfile.TemporaryDirectory(prefix="storefront-bench-") as tmp:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-            "DATABASE_URL": database_url,
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "WAGTAILADMIN_BASE_URL": f"http://{HOST}",
-            "ALLOWED_HOSTS": HOST,
-            "SECURE_SSL_REDIRECT": "0",
-            # Plain HTTP on loopback: the personas' session and CSRF cookies must come back.
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "STATIC_ROOT": str(Path(tmp) / "static"),
-        }
-        log(f"migrating and seeding {urlsplit(database_url).path.lstrip('/')}")
-        manage(env, "migrate", "--noinput", "-v", "0")
-        manage(env, "seed_demo", "--products", str(args.products), "--no-admin")
-        manage(env, "collectstatic", "--noinput", "-v", "0")
+        env = server_env(database_url, tmp)
+        seed(env, database_url, args.products)
         ensure_bench_shopper(env)
 
         port = free_port()

@@ -22,17 +22,15 @@ See bench/README.md.
 
 import argparse
 import http.client
-import os
 import random
 import re
-import secrets
 import signal
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,6 +43,8 @@ from bench.catalog import (  # noqa: E402 - after the path fix above
     manage,
     percentiles_ms,
     run_threads,
+    seed,
+    server_env,
     start_server,
     stop_server,
     wait_until_up,
@@ -316,24 +316,12 @@ def main():
     # A database of its own: this bench rewrites stock levels and adds orders.
     database_url = args.database_url or local_database_url("storefront_bench_checkout")
     with tempfile.TemporaryDirectory(prefix="storefront-bench-") as tmp:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-            "DATABASE_URL": database_url,
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "WAGTAILADMIN_BASE_URL": f"http://{HOST}",
-            "ALLOWED_HOSTS": HOST,
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "STATIC_ROOT": str(Path(tmp) / "static"),
-            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        }
-        log(f"migrating and seeding {urlsplit(database_url).path.lstrip('/')}")
-        manage(env, "migrate", "--noinput", "-v", "0")
-        manage(env, "seed_demo", "--products", str(args.products), "--no-admin")
-        manage(env, "collectstatic", "--noinput", "-v", "0")
+        env = server_env(
+            database_url,
+            tmp,
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        )
+        seed(env, database_url, args.products)
         hot, hot_variant, spread, ids, sold_before = prepare(database_url, args.hot_stock)
         accounts = returning_buyers(env, args.shoppers, ids) if args.journey == "one-step" else None
 

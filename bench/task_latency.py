@@ -17,26 +17,23 @@ See bench/README.md.
 """
 
 import argparse
-import os
 import random
-import secrets
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.catalog import (  # noqa: E402 - after the path fix above
-    HOST,
     free_port,
     local_database_url,
     log,
-    manage,
+    seed,
+    server_env,
     start_server,
     stop_server,
     wait_until_up,
@@ -132,25 +129,13 @@ def main():
     # The checkout bench's database: it rewrites stock levels and adds orders.
     database_url = args.database_url or local_database_url("storefront_bench_checkout")
     with tempfile.TemporaryDirectory(prefix="storefront-bench-") as tmp:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-            "DATABASE_URL": database_url,
-            "DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "WAGTAILADMIN_BASE_URL": f"http://{HOST}",
-            "ALLOWED_HOSTS": HOST,
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CSRF_COOKIE_SECURE": "0",
-            "STATIC_ROOT": str(Path(tmp) / "static"),
-            "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "TASK_BACKEND": "database",
-        }
-        log(f"migrating and seeding {urlsplit(database_url).path.lstrip('/')}")
-        manage(env, "migrate", "--noinput", "-v", "0")
-        manage(env, "seed_demo", "--products", str(args.products), "--no-admin")
-        manage(env, "collectstatic", "--noinput", "-v", "0")
+        env = server_env(
+            database_url,
+            tmp,
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+            TASK_BACKEND="database",
+        )
+        seed(env, database_url, args.products)
         # checkout.py's products, all well stocked: its hot product joins the spread here.
         hot, _, spread, ids, _ = prepare(database_url, SPREAD_STOCK)
         spread = [hot, *spread]
