@@ -58,7 +58,8 @@ def save_products(items: list[Any], *, source: str) -> list[ItemResult]:
                 name, text = _field_and_message(message, variant)
                 result.fail(name, text)
         else:
-            result.changed += [name for name in row.changed if name not in result.changed]
+            changed = [_item_field(name, variant) for name in row.changed]
+            result.changed += [name for name in changed if name not in result.changed]
             if row.messages:
                 result.note = "; ".join(filter(None, [result.note, *row.messages]))
     for index, result in enumerate(results):
@@ -100,20 +101,25 @@ def _where(row: RowResult) -> tuple[int, int | None]:
 
 
 def _field_and_message(message: str, variant: int | None) -> tuple[str, str]:
-    """An importer message "price: must not be negative" as (AMPER field, message)."""
+    """An importer message "price: must not be negative" as (AMPER field, message); one
+    without a field ("not imported: …") is about the item as a whole."""
     match = MESSAGE.fullmatch(message)
-    if match is None or match[1] == "not imported":
+    if match is None:
         return "__all__", message
-    name, text = match[1], match[2]
+    return _item_field(match[1], variant), match[2]
+
+
+def _item_field(name: str, variant: int | None) -> str:
+    """The importer's name of a field ("price", "vat_rate", "option:size") as the item
+    spells it: "default_price", "vat", "options.size", or "variants.0.price" inside a
+    `variants` list."""
     if name in PRODUCT_KEYS:  # the item's own field, also when a variant row reports it
-        return AMPER_NAMES.get(name, name), text
+        return AMPER_NAMES.get(name, name)
     if name.startswith("option:"):
         name = f"options.{name.removeprefix('option:')}"
     elif variant is None:
         name = AMPER_NAMES.get(name, name)
-    if variant is not None:
-        name = f"variants.{variant}.{name}"
-    return name, text
+    return f"variants.{variant}.{name}" if variant is not None else name
 
 
 # --- Categories: AMPER's SendProductCategoriesAsync --------------------------------------------

@@ -84,7 +84,7 @@ def test_an_update_is_a_published_revision_the_history_attributes_to_the_key(
     answer(send(client, writer, COAT))
     changed = [{**COAT[2], "default_price": "13.00"}]
     result = answer(send(client, writer, changed))["items"][0]
-    assert (result["status"], result["changed"]) == ("updated", ["price"])
+    assert (result["status"], result["changed"]) == ("updated", ["default_price"])
     mug = Product.objects.get(name="Mug")
     assert mug.variants.get().price == Decimal("13.00") and revisions(mug) == 2
     entries = ModelLogEntry.objects.filter(
