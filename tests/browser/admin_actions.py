@@ -33,6 +33,28 @@ def fill_date(field: Locator, value: str) -> None:
     expect(field).to_have_value(value)
 
 
+# Run before any page script, on every page the browser opens (see watch_for_edits).
+EDITS_WATCHED = """document.addEventListener("w-unsaved:watch-edits",
+    () => { window.storefrontEditsWatched = true; })"""
+
+
+def watch_for_edits(page: Page) -> None:
+    """Lets `wait_for_edit_tracking` see when Wagtail starts watching an edit form; call it
+    before opening the form."""
+    page.add_init_script(EDITS_WATCHED)
+
+
+def wait_for_edit_tracking(page: Page) -> None:
+    """Waits until Wagtail watches the edit form for changes.
+
+    Its unsaved-changes check (the `w-unsaved` controller) takes the form as it stands 2 s
+    after the page loads as its baseline (the `w-unsaved:watch-edits` event), and the
+    preview panel refreshes only on changes from it: an edit made before then is part of
+    the baseline and never reaches the preview. An editor never types that fast; a test
+    on a warm server does."""
+    page.wait_for_function("() => window.storefrontEditsWatched === true")
+
+
 def wait_for_preview_update(page: Page) -> None:
     """Waits until the preview panel has no update in flight.
 

@@ -13,7 +13,13 @@ from playwright.sync_api import Page, expect
 
 from home.demo import seed_demo_content
 from home.models import HomePage
-from tests.browser.admin_actions import fill_date, publish, wait_for_preview_update
+from tests.browser.admin_actions import (
+    fill_date,
+    publish,
+    wait_for_edit_tracking,
+    wait_for_preview_update,
+    watch_for_edits,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -40,12 +46,14 @@ def test_editor_schedules_a_banner_previews_it_next_week_and_shoppers_do_not_see
     log_in_to_admin(page)
 
     # The preview panel shows the page as it is.
+    watch_for_edits(page)
     page.goto(f"{live_server.url}/admin/pages/{homepage.pk}/edit/")
     preview_toggle = page.get_by_role("button", name="Toggle preview")
     if preview_toggle.get_attribute("aria-expanded") != "true":
         preview_toggle.click()
     preview = page.frame_locator("#w-preview-iframe")
     expect(preview.get_by_role("heading", name=OLD_HEADING)).to_be_visible(timeout=SLOW)
+    wait_for_edit_tracking(page)
 
     # The hero banner gets the campaign's heading and a start next week.
     hero_block = page.locator("[data-streamfield-child]").first
@@ -64,9 +72,11 @@ def test_editor_schedules_a_banner_previews_it_next_week_and_shoppers_do_not_see
     fill_date(preview_as_of, admin_moment(next_week + timedelta(hours=1)))
     expect(preview.get_by_role("heading", name=CAMPAIGN_HEADING)).to_be_visible(timeout=SLOW)
 
-    # ... and the preview as of now does not.
+    # ... and the preview as of now does not. (A moment, not an emptied field: the
+    # preview refreshes on changes from the form as it was loaded, and emptying the field
+    # could bring the form back to that and leave the preview as it was.)
     wait_for_preview_update(page)
-    fill_date(preview_as_of, "")
+    fill_date(preview_as_of, admin_moment(timezone.now()))
     expect(preview.get_by_role("heading", name=CAMPAIGN_HEADING)).to_have_count(0, timeout=SLOW)
 
     # Published, the banner waits for its start: shoppers do not see it today.
