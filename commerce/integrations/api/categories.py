@@ -150,4 +150,4 @@ def send_categories(request: HttpRequest, response: HttpResponse):
             for item in good
         ]
     )
-    return batch_answer(sorted(results + bad, key=lambda result: result.index))
+    return batch_answer(results, bad)

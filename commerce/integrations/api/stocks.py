@@ -187,7 +187,7 @@ def send_stock_locations(request: HttpRequest, response: HttpResponse):
     results = stock_sync.save_stock_locations(
         [stock_sync.StockLocationItem(item.index, item.external_id, item.name) for item in good]
     )
-    return batch_answer(sorted(results + bad, key=lambda result: result.index))
+    return batch_answer(results, bad)
 
 
 @router.post(
@@ -227,4 +227,4 @@ def send_stocks(
         ],
         counted_at=moment,
     )
-    return batch_answer(sorted(results + bad, key=lambda result: result.index))
+    return batch_answer(results, bad)

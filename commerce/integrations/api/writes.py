@@ -54,8 +54,11 @@ class BatchOut(Schema):
     items: list[ItemResultOut]
 
 
-def batch_answer(results: list[ItemResult]) -> dict[str, Any]:
-    return {"counts": counts(results), "items": results}
+def batch_answer(results: list[ItemResult], rejected=()) -> dict[str, Any]:
+    """The answer to a batch: the written items' results and those `read_items` rejected,
+    in the order the items were sent."""
+    items = sorted([*results, *rejected], key=lambda result: result.index)
+    return {"counts": counts(items), "items": items}
 
 
 def throttled(request: HttpRequest, response: HttpResponse) -> Status | None:
