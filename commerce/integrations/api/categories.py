@@ -22,12 +22,13 @@ from commerce.integrations.api.writes import (
     batch_answer,
     read_items,
     request_body,
+    sent_by,
     throttled,
 )
 from commerce.integrations.auth import key_auth
 from commerce.integrations.models import Scope
 from commerce.integrations.services import catalog_export as export
-from commerce.integrations.services import catalog_sync
+from commerce.integrations.services import catalog_sync, relation_sync
 
 router = Router(tags=["categories"])
 
@@ -149,5 +150,65 @@ def send_categories(request: HttpRequest, response: HttpResponse):
             )
             for item in good
         ]
+    )
+    return batch_answer(results, bad)
+
+
+# --- Writing: AMPER's SendProductCategoriesRelationAsyncsAsync ----------------------------------
+
+MAX_RELATIONS = 1000
+
+
+class ProductCategoryIn(Schema):
+    index: int = 0
+    external_id: text(max_length=100) = Field(
+        "", description="The relation's id in the ERP; echoed in the answer."
+    )
+    product_external_id: text(min_length=1, max_length=100) = Field(
+        description="The SKU of any of the product's variants."
+    )
+    category_external_id: text(min_length=1, max_length=100) = Field(
+        description="The category's external_id (POST /categories/)."
+    )
+    is_main: bool | None = Field(
+        None,
+        description="true: the product's main category; false: an additional one; not "
+        "given: the product is in it (a main category stays main).",
+    )
+    remove: bool = Field(False, description="true: the product leaves this category.")
+
+
+@router.post(
+    "/product-categories/",
+    auth=WRITE_CATALOG,
+    response={200: BatchOut, **WRITE_RESPONSES},
+    openapi_extra=request_body(
+        ProductCategoryIn,
+        max_items=MAX_RELATIONS,
+        description="Which product sits in which category (AMPER's ProductCategoryRelation).",
+    ),
+)
+def send_product_categories(request: HttpRequest, response: HttpResponse):
+    """AMPER's `SendProductCategoriesRelationAsyncsAsync`: puts products into categories,
+    main or additional, or takes them out. A product's items are written together as one
+    revision of it (editors' drafts kept, scheduled publications refused); a relation that
+    is already there is `unchanged`. One result per item."""
+    limited = throttled(request, response)
+    if limited is not None:
+        return limited
+    good, bad = read_items(request, ProductCategoryIn, max_items=MAX_RELATIONS)
+    results = relation_sync.save_product_categories(
+        [
+            relation_sync.RelationItem(
+                item.index,
+                item.external_id,
+                item.product_external_id,
+                item.category_external_id,
+                item.is_main,
+                item.remove,
+            )
+            for item in good
+        ],
+        source=sent_by(request),
     )
     return batch_answer(results, bad)

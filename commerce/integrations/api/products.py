@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 
+from commerce.integrations.api.fields import text
 from commerce.integrations.api.listing import (
     DETAIL_RESPONSES,
     INCLUDE_DISABLED,
@@ -28,13 +29,15 @@ from commerce.integrations.api.writes import (
     BatchOut,
     batch_answer,
     read_array,
+    read_items,
     request_body,
+    sent_by,
     throttled,
 )
 from commerce.integrations.auth import key_auth
 from commerce.integrations.models import Scope
 from commerce.integrations.services import catalog_export as export
-from commerce.integrations.services import catalog_sync
+from commerce.integrations.services import catalog_sync, relation_sync
 from commerce.integrations.services.catalog_export import (
     decimal_string,
     default_variant,
@@ -288,5 +291,58 @@ def send_products(request: HttpRequest, response: HttpResponse):
         raise HttpError(
             400, f"{rows} variants: at most {MAX_VARIANT_ROWS} in one request; send fewer items."
         )
-    source = f"the ERP, API key “{request.auth.name}”"
-    return batch_answer(catalog_sync.save_products(items, source=source))
+    return batch_answer(catalog_sync.save_products(items, source=sent_by(request)))
+
+
+# --- Writing: AMPER's SendRelatedProductsAsync -------------------------------------------------
+
+MAX_RELATED_ITEMS = 500
+MAX_RELATED_PER_PRODUCT = 100
+
+
+class RelatedProductIn(Schema):
+    external_id: text(min_length=1, max_length=100) = Field(
+        description="The SKU of any of the related product's variants."
+    )
+
+
+class RelatedProductsIn(Schema):
+    index: int = 0
+    external_id: text(min_length=1, max_length=100) = Field(
+        description="The SKU of any of the product's variants."
+    )
+    related_products: list[RelatedProductIn] = Field(
+        max_length=MAX_RELATED_PER_PRODUCT,
+        description="The product's whole list, in the order its page shows them; [] clears it.",
+    )
+
+
+@router.post(
+    "/related-products/",
+    auth=WRITE_CATALOG,
+    response={200: BatchOut, **WRITE_RESPONSES},
+    openapi_extra=request_body(
+        RelatedProductsIn,
+        max_items=MAX_RELATED_ITEMS,
+        description="Each product's related products (AMPER's RelatedProducts).",
+    ),
+)
+def send_related_products(request: HttpRequest, response: HttpResponse):
+    """AMPER's `SendRelatedProductsAsync`: sets the products a product's page recommends
+    ("You may also like"), as a revision of the product. One result per item."""
+    limited = throttled(request, response)
+    if limited is not None:
+        return limited
+    good, bad = read_items(request, RelatedProductsIn, max_items=MAX_RELATED_ITEMS)
+    results = relation_sync.save_related_products(
+        [
+            relation_sync.RelatedItem(
+                item.index,
+                item.external_id,
+                tuple(related.external_id for related in item.related_products),
+            )
+            for item in good
+        ],
+        source=sent_by(request),
+    )
+    return batch_answer(results, bad)

@@ -59,8 +59,10 @@ as checkout rounds VAT; `total_net` is `total_gross` less the order's recorded V
 and answer each item with `created`, `updated`, `unchanged` or `error` and its messages: a bad
 item never holds back the good ones, and sending a batch again changes nothing. Products:
 `POST /products/` (AMPER's Product by SKU, grouped into products with variants by their
-`product` key; the same writer as `import_catalog`) and `POST /categories/` (by
-`external_id`), scope `write_catalog`. Stock:
+`product` key; the same writer as `import_catalog`), `POST /categories/` (by
+`external_id`), `POST /product-categories/` (a product, by a variant's SKU, in a category,
+main or additional) and `POST /related-products/` (a product's whole list), scope
+`write_catalog`. Stock:
 `POST /stock-locations/` (warehouses by code) and `POST /stocks/` (per SKU and location;
 units of shop orders placed after `counted_at` are taken off), scope `write_stock`.
 

@@ -61,6 +61,11 @@ def batch_answer(results: list[ItemResult], rejected=()) -> dict[str, Any]:
     return {"counts": counts(items), "items": items}
 
 
+def sent_by(request: HttpRequest) -> str:
+    """Who wrote a change, for the history of what it changed: the API key, by its name."""
+    return f"the ERP, API key “{request.auth.name}”"
+
+
 def throttled(request: HttpRequest, response: HttpResponse) -> Status | None:
     """The 429 answer when the key has made more writes this minute than its limit
     (LIMIT_API_WRITES_PER_KEY, counted in the shared cache), else None."""

@@ -374,7 +374,7 @@ def _write_group(rows: list[ParsedRow], source: str) -> _Written:
             fail(first, f"variant {variant.sku} (not in the file): {message}")
 
     something_changed = creating or changed or axes_changed or any(variant_changes.values())
-    if not creating and something_changed and _is_scheduled(product):
+    if not creating and something_changed and is_scheduled(product):
         fail(
             first,
             "a publication is scheduled for this product in the admin; publish or cancel "
@@ -389,8 +389,12 @@ def _write_group(rows: list[ParsedRow], source: str) -> _Written:
         CreateAction(product, publish=True, clean=False).execute(skip_permission_checks=True)
     elif something_changed:
         product.variants = variants
-        messages = _save_changes(
-            product, before, changed, axes_before if axes_changed else None, variant_changes
+        messages = save_changes(
+            product,
+            before=before,
+            changed=changed,
+            axes_before=axes_before if axes_changed else None,
+            variant_changes=variant_changes,
         )
     if creating or something_changed:
         # Wagtail's own entries (created, edited, published) have no user: say who sent it.
@@ -573,13 +577,27 @@ def _apply(product, values):
             product.status = ProductStatus.ACTIVE
 
 
-def _save_changes(product, before, changed, axes_before, variant_changes):
-    """Saves the changes of an existing product (its fields, axes and variants) as a
-    revision; returns report notes.
+def save_changes(
+    product,
+    *,
+    before=None,
+    changed=(),
+    axes_before=None,
+    variant_changes=None,
+    carry_into_draft: Callable[[Product], list[str]] | None = None,
+):
+    """Saves the changes of an existing, locked product (its fields, axes, variants, or
+    what `carry_into_draft` knows) as a revision; returns report notes.
 
     See the module docstring: live products are published, products that are
     not live get a draft revision, and an editor's unpublished draft is kept.
+    `before` holds the changed fields' old values, `axes_before` the old axes when
+    they changed, `variant_changes` {sku: changed fields}. `carry_into_draft(draft)`
+    brings the other changes (categories, related products: `links.py`) into an
+    editor's draft and returns the names of those the draft keeps its own value of.
     """
+    before = before or {}
+    variant_changes = variant_changes or {}
     messages = []
     if product.locked:
         messages.append("locked in the admin; updated anyway")
@@ -651,6 +669,8 @@ def _save_changes(product, before, changed, axes_before, variant_changes):
             elif draft_value != getattr(source, name):
                 kept.append(label)
     draft.variants = draft_variants
+    if carry_into_draft is not None:
+        kept += carry_into_draft(draft)
     draft.save_revision(clean=False, log_action="wagtail.edit")
     note = "has unpublished draft changes: "
     note += "the live product was updated" if product.live else "the product was updated"
@@ -661,7 +681,8 @@ def _save_changes(product, before, changed, axes_before, variant_changes):
     return messages
 
 
-def _is_scheduled(product):
+def is_scheduled(product):
+    """Whether a publication is scheduled in the admin: writing now would cancel it."""
     future_go_live = product.go_live_at is not None and product.go_live_at > timezone.now()
     return future_go_live or product.revisions.filter(approved_go_live_at__isnull=False).exists()
 

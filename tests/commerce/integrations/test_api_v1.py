@@ -674,6 +674,7 @@ def test_openapi_schema_and_docs_are_public(client, db):
         f"{BASE}/categories/{{id}}/",
         f"{BASE}/product-categories/",
         f"{BASE}/product-files/",
+        f"{BASE}/related-products/",
         f"{BASE}/stocks/",
         f"{BASE}/stock-locations/",
         f"{BASE}/variants/",
