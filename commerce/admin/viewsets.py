@@ -200,6 +200,11 @@ class ProductViewSet(SnippetViewSet):
                     FieldPanel("short_description"),
                     FieldPanel("description"),
                     InlinePanel("images", label="Images"),
+                    InlinePanel(
+                        "documents",
+                        label="Documents",
+                        help_text="Data sheets, manuals: listed on the product page.",
+                    ),
                 ],
                 heading="Product",
             ),

@@ -614,6 +614,27 @@ class ProductImage(Orderable):
         return self.alt_text or self.image.default_alt_text
 
 
+class ProductDocument(Orderable):
+    """A file the product page offers for download (a data sheet, a manual), in order.
+    Part of the product's cluster: drafts, revisions and publishing carry it, as they do
+    the gallery."""
+
+    product = ParentalKey(Product, on_delete=models.CASCADE, related_name="documents")
+    document = models.ForeignKey("wagtaildocs.Document", on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(
+        max_length=200, blank=True, help_text="What the link says; defaults to the document's."
+    )
+
+    panels = [FieldPanel("document"), FieldPanel("title")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "document"
+
+    @property
+    def label(self):
+        return self.title or self.document.title
+
+
 class RelatedProduct(Orderable):
     """A product staff chose to show on another's page ("You may also like"), in order.
     Part of the product's cluster: drafts, revisions and publishing carry the choice."""

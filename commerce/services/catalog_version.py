@@ -153,6 +153,7 @@ DRAFT_BOOKKEEPING_FIELDS = frozenset(
 @functools.cache
 def storefront_models():
     """Models whose saved or deleted rows change what storefront pages show."""
+    from wagtail.documents import get_document_model
     from wagtail.images import get_image_model
     from wagtail.models import Page, PageViewRestriction, Site
 
@@ -161,6 +162,7 @@ def storefront_models():
         AttributeOption,
         Category,
         Product,
+        ProductDocument,
         ProductImage,
         ProductPageSettings,
         ProductVariant,
@@ -177,6 +179,9 @@ def storefront_models():
         AttributeDefinition,
         AttributeOption,
         ProductImage,
+        # A product's documents, and the documents' titles and files the page lists.
+        ProductDocument,
+        get_document_model(),
         # Variants are saved with their product's revision, but imports and scripts may
         # write one on its own; its price, SKU and options are on tiles and pages.
         ProductVariant,

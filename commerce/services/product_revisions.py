@@ -58,6 +58,7 @@ def publish_first_revisions(products=None) -> int:
         "additional_categories",
         "variant_axes",
         "related_links",
+        "documents",
         # The variant set and prices are part of the revision (stock is not).
         "variants__options",
         "variants__images",

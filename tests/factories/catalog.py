@@ -87,6 +87,7 @@ def product_form_data(product, *, variants=None, **changes):
         "short_description": product.short_description,
         "description": rich_text(product.description or ""),
         "images": inline_formset([]),
+        "documents": inline_formset([]),
         "related_links": inline_formset([]),
         "vat_rate": str(product.vat_rate),
         "unit": product.unit,

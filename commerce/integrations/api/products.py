@@ -8,9 +8,10 @@ strings with two decimals ("25.43", "0.20") and `vat` an integer. A product's
 """
 
 from decimal import Decimal
+from typing import Literal
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, File, Form, Router, Schema, UploadedFile
 from ninja.errors import HttpError
 
 from commerce.integrations.api.fields import text
@@ -37,13 +38,14 @@ from commerce.integrations.api.writes import (
 from commerce.integrations.auth import key_auth
 from commerce.integrations.models import Scope
 from commerce.integrations.services import catalog_export as export
-from commerce.integrations.services import catalog_sync, relation_sync
+from commerce.integrations.services import catalog_sync, file_sync, relation_sync
 from commerce.integrations.services.catalog_export import (
     decimal_string,
     default_variant,
     variant_options,
     vat_number,
 )
+from commerce.models import ProductImage
 from commerce.text import rich_text_to_plain
 
 router = Router(tags=["products"])
@@ -153,19 +155,35 @@ class ProductOut(Schema):
 
 
 class ProductFileOut(Schema):
+    """A product's picture or document: AMPER's ProductImage, with our `kind` and
+    `file_name`. Pictures come first, then documents; `id` is unique within a kind."""
+
     id: int
     product_id: int
-    image: str = Field(description="Absolute URL of the original image file.")
-    alt: str
+    kind: Literal["image", "document"] = Field(
+        description="image: in the product's gallery; document: listed on its page."
+    )
+    image: str = Field(description="Absolute URL of the file (the original of a picture).")
+    file_name: str = Field(description="Its name, as sent through POST /product-files/.")
+    alt: str = Field(description="A picture's alternative text, a document's link text.")
     order: int
 
     @staticmethod
+    def resolve_kind(obj):
+        return "image" if isinstance(obj, ProductImage) else "document"
+
+    @staticmethod
     def resolve_image(obj, context):
-        return context["request"].build_absolute_uri(obj.image.file.url)
+        url = obj.image.file.url if isinstance(obj, ProductImage) else obj.document.url
+        return context["request"].build_absolute_uri(url)
+
+    @staticmethod
+    def resolve_file_name(obj):
+        return obj.image.title if isinstance(obj, ProductImage) else obj.document.title
 
     @staticmethod
     def resolve_alt(obj):
-        return obj.alt
+        return obj.alt if isinstance(obj, ProductImage) else obj.label
 
     @staticmethod
     def resolve_order(obj):
@@ -205,7 +223,7 @@ def list_product_files(
     updated_since: IsoDateTime | None = UPDATED_SINCE,
     include_disabled: bool = INCLUDE_DISABLED,
 ):
-    """The images of listed products, by id."""
+    """The pictures of listed products by id, then their documents by id."""
     since = export.parse_updated_since(updated_since)
     queryset = export.product_files(include_disabled=include_disabled, updated_since=since)
     return page_of(request, response, queryset, page, page_size)
@@ -346,3 +364,52 @@ def send_related_products(request: HttpRequest, response: HttpResponse):
         source=sent_by(request),
     )
     return batch_answer(results, bad)
+
+
+# --- Writing: AMPER's SendFile --------------------------------------------------------------
+
+
+class ProductFileIn(Schema):
+    product_external_id: text(min_length=1, max_length=100) = Field(
+        description="The SKU of any of the product's variants."
+    )
+    file_name: text(max_length=100) = Field(
+        "",
+        pattern=r"^[^/\\\x00-\x1f\x7f]*$",
+        description="Its name, such as manual.pdf (no folders); default: the upload's.",
+    )
+    order: int = Field(0, ge=0, le=1_000_000, description="Its sort key: lower first.")
+    alt: text(max_length=200) = Field(
+        "", description="A picture's alternative text, a document's link text."
+    )
+
+
+@router.post(
+    "/product-files/",
+    auth=WRITE_CATALOG,
+    response={200: BatchOut, **WRITE_RESPONSES},
+)
+def send_product_file(
+    request: HttpRequest,
+    response: HttpResponse,
+    file: File[UploadedFile],
+    fields: Form[ProductFileIn],
+):
+    """AMPER's `SendFile(path, fileName, product_external_id, order)`, as a multipart form:
+    `file`, `product_external_id` (a variant's SKU), `file_name` (default: the upload's
+    name), `order` (the sort key, lower first) and `alt` (a picture's alternative text or a
+    document's link text). A picture (its name ends in an image format) goes into the
+    product's gallery, any other accepted file into the documents its page lists. The
+    same name on the same product is the same file: sent again it replaces it, or with the
+    same contents changes nothing. The answer is a batch answer with one item."""
+    limited = throttled(request, response)
+    if limited is not None:
+        return limited
+    item = file_sync.FileItem(
+        product_external_id=fields.product_external_id,
+        file_name=fields.file_name or file.name or "",
+        upload=file,
+        order=fields.order,
+        alt=fields.alt,
+    )
+    return batch_answer([file_sync.save_product_file(item, source=sent_by(request))])

@@ -61,8 +61,9 @@ item never holds back the good ones, and sending a batch again changes nothing. 
 `POST /products/` (AMPER's Product by SKU, grouped into products with variants by their
 `product` key; the same writer as `import_catalog`), `POST /categories/` (by
 `external_id`), `POST /product-categories/` (a product, by a variant's SKU, in a category,
-main or additional) and `POST /related-products/` (a product's whole list), scope
-`write_catalog`. Stock:
+main or additional), `POST /related-products/` (a product's whole list) and
+`POST /product-files/` (multipart: a picture into the gallery, any other file into the
+product's documents), scope `write_catalog`. Stock:
 `POST /stock-locations/` (warehouses by code) and `POST /stocks/` (per SKU and location;
 units of shop orders placed after `counted_at` are taken off), scope `write_stock`.
 

@@ -39,6 +39,7 @@ from commerce.models import (
     AttributeOption,
     Category,
     Product,
+    ProductDocument,
     ProductImage,
     ProductVariant,
     Stock,
@@ -264,15 +265,41 @@ def product_categories(*, include_disabled=False, updated_since=None) -> QuerySe
     return main.union(additional, all=True).order_by("product_ref", "category_ref", "-main")
 
 
-def product_files(*, include_disabled=False, updated_since=None) -> QuerySet:
-    """Product images with their image row (one query per page). An image list changes
-    only when its product is published again: `updated_since` is the product's."""
+def product_files(*, include_disabled=False, updated_since=None) -> Concatenation:
+    """Product images, then product documents, each with its file's row (one query per
+    kind on a page). A file list changes only when its product is published again:
+    `updated_since` is the product's."""
     visible = _since(exported_products(include_disabled=include_disabled), updated_since)
-    return (
-        ProductImage.objects.filter(product__in=visible.values("pk"))
-        .select_related("image")
-        .order_by("id")
+    products = visible.values("pk")
+    return Concatenation(
+        ProductImage.objects.filter(product__in=products).select_related("image").order_by("id"),
+        ProductDocument.objects.filter(product__in=products)
+        .select_related("document")
+        .order_by("id"),
     )
+
+
+class Concatenation:
+    """Querysets listed one after another and paged as one list (`paginate`): a COUNT
+    each, and a SELECT for each one a page reaches into."""
+
+    def __init__(self, *querysets: QuerySet):
+        self.querysets = querysets
+        self._counts: list[int] | None = None
+
+    def count(self) -> int:
+        if self._counts is None:
+            self._counts = [queryset.count() for queryset in self.querysets]
+        return sum(self._counts)
+
+    def __getitem__(self, window: slice) -> list:
+        self.count()
+        start, stop, items = window.start or 0, window.stop, []
+        for queryset, size in zip(self.querysets, self._counts, strict=True):
+            if stop > 0 and start < size:
+                items += list(queryset[max(start, 0) : min(stop, size)])
+            start, stop = start - size, stop - size
+        return items
 
 
 def stocks(*, include_disabled=False) -> QuerySet:

@@ -24,6 +24,7 @@ from commerce.models import (
     AttributeDefinition,
     AttributeOption,
     Product,
+    ProductDocument,
     ProductImage,
     ProductVariant,
     ShopPage,
@@ -103,6 +104,12 @@ def load_visible_product(slug):
         .annotate(stock_available=product_stock_subquery())
         .prefetch_related(
             Prefetch("images", queryset=images),
+            Prefetch(
+                "documents",
+                queryset=ProductDocument.objects.order_by("sort_order", "pk").select_related(
+                    "document"
+                ),
+            ),
             Prefetch(
                 "attribute_options",
                 queryset=AttributeOption.objects.select_related("definition").order_by(

@@ -27,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from wagtail.log_actions import log
 
-from commerce.models import Category, Product, RelatedProduct
+from commerce.models import Category, Product, ProductDocument, ProductImage, RelatedProduct
 from commerce.services import locks
 
 from .writing import CATALOG_WRITE, is_scheduled, save_changes
@@ -53,6 +53,32 @@ def _set_related(product: Product, product_ids: list[int]) -> None:
     ]
 
 
+# A gallery or document list is [(image or document id, alt text or title, sort order)].
+
+
+def _read_files(relation: str, target: str, text: str):
+    def read(product: Product) -> list[tuple[int, str, int]]:
+        rows = getattr(product, relation).all()
+        return [(getattr(row, target), getattr(row, text), row.sort_order) for row in rows]
+
+    return read
+
+
+def _write_files(relation: str, model, target: str, text: str):
+    def write(product: Product, files: list[tuple[int, str, int]]) -> None:
+        # The rows that stay keep their ids (the read API's product-files ids).
+        kept = {getattr(row, target): row for row in getattr(product, relation).all()}
+        rows = []
+        for file_id, label, sort_order in files:
+            row = kept.pop(file_id, None) or model(**{target: file_id})
+            setattr(row, text, label)
+            row.sort_order = sort_order
+            rows.append(row)
+        setattr(product, relation, rows)
+
+    return write
+
+
 LINKS: dict[str, Link] = {
     "main_category": Link(
         "main_category",
@@ -68,6 +94,16 @@ LINKS: dict[str, Link] = {
         "related_products",
         read=lambda product: [link.related_id for link in product.related_links.all()],
         write=_set_related,
+    ),
+    "images": Link(
+        "images",
+        read=_read_files("images", "image_id", "alt_text"),
+        write=_write_files("images", ProductImage, "image_id", "alt_text"),
+    ),
+    "documents": Link(
+        "documents",
+        read=_read_files("documents", "document_id", "title"),
+        write=_write_files("documents", ProductDocument, "document_id", "title"),
     ),
 }
 

@@ -327,7 +327,9 @@ def test_product_files(get, catalog):
         {
             "id": image.pk,
             "product_id": catalog["bahama"].pk,
+            "kind": "image",
             "image": f"http://testserver{image.image.file.url}",
+            "file_name": image.image.title,
             "alt": image.alt,
             "order": 0,
         }
@@ -580,13 +582,14 @@ def test_updated_since_on_relations_follows_the_product(get, catalog):
 
 # One for the key, one COUNT, one page (Category.objects.on_storefront() is a NOT EXISTS
 # inside the list's own query); products add their variants and the variants' options,
-# variants their options.
+# variants their options. Product files count pictures and documents apart (one list after
+# the other), and select from each kind the page reaches into.
 QUERIES = {
     "products": 5,
     "variants": 4,
     "categories": 3,
     "product-categories": 3,
-    "product-files": 3,
+    "product-files": 4,
     "stocks": 3,
     "stock-locations": 3,
 }
