@@ -13,6 +13,8 @@ Endpoints and answers follow the AMPER "create-order" documentation:
 - `POST /create-order` with `Authorization: Bearer <access token>` → 201;
   no, bad or expired token → 401; the token's user inactive or without the
   permission → 403; anything wrong with the request → 400 with field errors.
+  An integration API key with the `create_orders` scope (`Authorization: Api-Key
+  <key>` or `api_key`) works instead of a token; a key without the scope → 403.
 
 Every error is JSON: {"detail": "...", "errors": {"lines.0.quantity": ["..."]}}.
 
@@ -31,6 +33,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from commerce.integrations import jwt_auth
 from commerce.integrations.api.base import StableOperationIdsAPI
 from commerce.integrations.api.fields import text
+from commerce.integrations.auth import key_auth
+from commerce.integrations.models import Scope
 from commerce.integrations.services import orders as order_service
 from commerce.models import ShopPage
 from commerce.money import shop_currency
@@ -278,7 +282,9 @@ def token_refresh(request, body: RefreshIn):
 
 @api.post(
     "/create-order",
-    auth=jwt_auth.JWTBearer(),
+    # AMPER's bearer token of a permitted account, or an integration key with the
+    # create_orders scope (which only staff holding that permission can give a key).
+    auth=[jwt_auth.JWTBearer(), *key_auth(Scope.CREATE_ORDERS)],
     response={201: CreateOrderOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
     summary="Create an order (or price it, with playground: true)",
 )

@@ -865,3 +865,28 @@ def test_the_api_at_the_site_root_leaves_the_homepage_alone(client):
     assert reverse("order_api:api-root") == "/"
     schema = client.get("/api-openapi.json").json()
     assert {"/auth/", "/auth/token-refresh/", "/create-order"} <= set(schema["paths"])
+
+
+# --- With an integration API key instead of a token ---------------------------------------------
+
+
+def test_a_key_with_the_create_orders_scope_creates_orders_without_a_token(customer, methods):
+    from tests.commerce.integrations.test_api_v1 import make_key
+
+    lamp = make_product("Lamp", price=D("40.00"), stock=3)
+    _, creator = make_key("Shop app", scopes=["create_orders"])
+    _, reader = make_key("Feed", scopes=["read_catalog", "read_orders"])
+    body = json.dumps(order_body(customer, (lamp, 1)))
+
+    def send(key):
+        return Client().post(
+            "/create-order", body, content_type="application/json",
+            headers={"Authorization": f"Api-Key {key}"},
+        )  # fmt: skip
+
+    assert send(reader).status_code == 403
+    assert send("sfk_wrong").status_code == 401
+    assert not Order.objects.exists()
+    response = send(creator)
+    assert response.status_code == 201, response.json()
+    assert Order.objects.get().number == response.json()["order_number"]
