@@ -4,10 +4,12 @@
     python scripts/erp_sync_example.py --url https://shop.example --key sfk_… [EXPORT.json]
 
 The export (default: scripts/erp_export_example.json) holds what an ERP knows:
-stock locations, categories, products with variants, and stock counted at one moment.
-They are sent in that order (a stock row needs its product and location), each list in
-batches; then every paid order is read and marked fulfilled, as a warehouse would once
-it has packed it. The key needs the scopes write_catalog, write_stock, read_orders and
+stock locations, categories, products with variants, which category each product is in,
+related products, the products' files (pictures and documents, by path beside the export),
+and stock counted at one moment. They are sent in that order (a relation needs its product
+and category, a stock row its product and location), each list in batches, a file in a
+request of its own; then every paid order is read and marked fulfilled, as a warehouse
+would once it has packed it. The key needs the scopes write_catalog, write_stock, read_orders and
 change_orders. Only `requests` is needed. Exit code 1 if any item was refused.
 """
 
@@ -41,6 +43,32 @@ def send(session, url, path, items, **params):
     return counts
 
 
+def send_files(session, url, files, folder):
+    """POSTs each file (multipart); returns how many of each status, printing errors."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "error": 0}
+    for entry in files:
+        path = folder / entry["path"]
+        with path.open("rb") as content:
+            answer = session.post(
+                f"{url}/external/v1/product-files/",
+                data={
+                    "product_external_id": entry["product_external_id"],
+                    "file_name": path.name,
+                    "order": entry.get("order", 0),
+                    "alt": entry.get("alt", ""),
+                },
+                files={"file": (path.name, content)},
+                timeout=120,
+            )
+        answer.raise_for_status()
+        [item] = answer.json()["items"]
+        counts[item["status"]] += 1
+        if item["status"] == "error":
+            print(f"  product-files {path.name}: {item['errors']}")
+    print(f"product-files: {counts}")
+    return counts
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     example = Path(__file__).with_name("erp_export_example.json")
@@ -57,6 +85,9 @@ def main(argv=None):
     errors += send(session, url, "stock-locations", export["stock_locations"])["error"]
     errors += send(session, url, "categories", export["categories"])["error"]
     errors += send(session, url, "products", export["products"])["error"]
+    errors += send(session, url, "product-categories", export["product_categories"])["error"]
+    errors += send(session, url, "related-products", export["related_products"])["error"]
+    errors += send_files(session, url, export["files"], Path(args.export).parent)["error"]
     # The moment the ERP counted its stock: shop orders placed since are taken off.
     counted_at = export.get("stock_counted_at") or datetime.now(UTC).isoformat()
     errors += send(session, url, "stocks", export["stocks"], counted_at=counted_at)["error"]

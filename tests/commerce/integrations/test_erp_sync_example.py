@@ -44,7 +44,19 @@ def test_the_example_connector_pushes_the_export_and_fulfils_paid_orders(live_se
         "COAT-S-GRN",
     ]
     assert {axis.slug for axis in coat.variant_axes.all()} == {"size", "colour"}
-    assert Category.objects.get(external_id="110").slug_path == "clothing/coats"
+    coats = Category.objects.get(external_id="110")
+    assert coats.slug_path == "clothing/coats"
+    assert coat.main_category == coats
+    assert [c.external_id for c in coat.additional_categories.all()] == ["100"]
+    assert [link.related.name for link in coat.related_links.all()] == ["Wool scarf"]
+    [picture] = coat.images.all()
+    assert (picture.image.title, picture.alt, picture.image.width) == (
+        "heritage-coat.png",
+        "The Heritage coat in green, front",
+        480,
+    )
+    [document] = coat.documents.all()
+    assert (document.document.title, document.label) == ("heritage-coat-care.pdf", "Care guide")
     stock = {
         (row.variant.sku, row.warehouse.code): row.quantity
         for row in Stock.objects.select_related("variant", "warehouse")
@@ -64,6 +76,7 @@ def test_the_example_connector_pushes_the_export_and_fulfils_paid_orders(live_se
     # Run again: nothing to change, no order to fulfil.
     again = run_script(live_server, key)
     assert again.returncode == 0, again.stdout + again.stderr
-    for path in ("stock-locations", "categories", "products", "stocks"):
+    paths = ("stock-locations", "categories", "products", "product-categories")
+    for path in (*paths, "related-products", "product-files", "stocks"):
         assert f"{path}: {{'created': 0, 'updated': 0, 'unchanged'" in again.stdout
     assert "orders fulfilled: 0" in again.stdout
