@@ -248,6 +248,12 @@ class VariantIn(Schema):
     options: dict[str, str] | None = Field(None, description='{"size": "M", "colour": "Green"}')
 
 
+class AttributeIn(Schema):
+    atr_name: str | None = Field(None, description='The attribute, e.g. "Material".')
+    atr_val: str = Field(description='Its value for this product, e.g. "Wool".')
+    key: str | None = Field(None, description="The attribute's slug (instead of atr_name).")
+
+
 class ProductIn(Schema):
     """Documents an item; the catalog import checks it (`services/catalog_sync.py`)."""
 
@@ -274,6 +280,11 @@ class ProductIn(Schema):
     is_active: Flag | None = Field(None, description="The variant is sold.")
     options: dict[str, str] | None = Field(
         None, description='This variant\'s option of each axis: {"size": "M"}.'
+    )
+    attributes: list[AttributeIn] | None = Field(
+        None,
+        description="The product's whole list of shared attributes ([] clears it); created "
+        "when missing.",
     )
     variants: list[VariantIn] | None = Field(
         None, description="Instead of product keys: this item is a product with these variants."

@@ -38,9 +38,9 @@ from .batches import CREATED, ERROR, UNCHANGED, UPDATED, ItemResult
 AMPER_NAMES = {"price": "default_price", "vat_rate": "vat", "unit": "default_unit_of_measure"}
 # AMPER Product fields this shop does not store yet: named in the item's note, not dropped
 # silently.
-NOT_STORED = ("friendly_name", "available_on", "attributes", "cumulative_unit_of_measure")
+NOT_STORED = ("friendly_name", "available_on", "cumulative_unit_of_measure")
 LOCATION = re.compile(r"item (\d+)(?:, variant (\d+))?")
-MESSAGE = re.compile(r"(option:[^:]+|[a-z_]+): (.*)", re.DOTALL)
+MESSAGE = re.compile(r"(option:[^:]+|attributes\.[0-9]+(?:\.[a-z_]+)?|[a-z_]+): (.*)", re.DOTALL)
 
 
 def save_products(items: list[Any], *, source: str) -> list[ItemResult]:
@@ -113,7 +113,8 @@ def _item_field(name: str, variant: int | None) -> str:
     """The importer's name of a field ("price", "vat_rate", "option:size") as the item
     spells it: "default_price", "vat", "options.size", or "variants.0.price" inside a
     `variants` list."""
-    if name in PRODUCT_KEYS:  # the item's own field, also when a variant row reports it
+    if name in PRODUCT_KEYS or name.startswith("attributes."):  # the item's own field, also
+        # when a variant row reports it
         return AMPER_NAMES.get(name, name)
     if name.startswith("option:"):
         name = f"options.{name.removeprefix('option:')}"

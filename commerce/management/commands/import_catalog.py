@@ -68,7 +68,9 @@ JSON (AMPER /external/v1/products/)
   short_code when sku is empty, then external_id), name, description (plain
   text), ean, vat, default_unit_of_measure, weight, default_price,
   short_description, is_featured, is_published (false: status hidden; true: a
-  hidden or new product becomes active, a disabled one stays disabled). Other keys, such as
+  hidden or new product becomes active, a disabled one stays disabled), attributes
+  ([{"atr_name": "Material", "atr_val": "Wool", "key": "material"}]: the product's
+  whole list of shared attributes, created when missing). Other keys, such as
   AMPER's own id, are ignored. null means "not given". Items are numbered
   from 1 in the report ("item 3" is the third object).
   Variants: an item is a variant, grouped by its "product" (or "group") key

@@ -93,6 +93,8 @@ class SourceRow:
     # The variants of one JSON item with a `variants` list and no product key: that item's
     # location, a product key no file can spell.
     item_group: str | None = None
+    # AMPER's `attributes` ([{"atr_name", "atr_val", "key"}]) as sent; None: not given.
+    attributes: Any = None
 
     @property
     def sku_hint(self):
@@ -176,7 +178,8 @@ def _json_rows(item, location) -> list[SourceRow]:
             values["sku"] = item.get("short_code")
         if is_blank(values["sku"]):
             values["sku"] = item.get("external_id")  # the ERP's id, when it sends no SKU
-        return [SourceRow(location, values, options=_json_options(item.get("options")))]
+        options = _json_options(item.get("options"))
+        return [SourceRow(location, values, options=options, attributes=item.get("attributes"))]
     if not isinstance(variants, list) or not variants:
         return [SourceRow(location, {}, errors=["variants: expected a non-empty list"])]
     item_group = location if is_blank(values["product"]) else None
@@ -189,7 +192,15 @@ def _json_rows(item, location) -> list[SourceRow]:
         row_values = {**values, "sku": None, "ean": None, "weight": None, "price": None}
         row_values.update({key: variant.get(name) for name, key in AMPER_VARIANT_KEYS.items()})
         options = _json_options(variant.get("options"))
-        rows.append(SourceRow(where, row_values, options=options, item_group=item_group))
+        rows.append(
+            SourceRow(
+                where,
+                row_values,
+                options=options,
+                item_group=item_group,
+                attributes=item.get("attributes"),
+            )
+        )
     return rows
 
 

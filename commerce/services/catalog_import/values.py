@@ -164,6 +164,7 @@ PRODUCT_KEYS = (
     "category",
     "is_featured",
     "is_published",
+    "attributes",
 )
 VARIANT_KEYS = ("price", "compare_at_price", "ean", "weight", "is_active")
 
@@ -187,6 +188,38 @@ class ParsedRow:
     variant: dict[str, Any] = field(default_factory=dict)
     stock: dict[str, int] = field(default_factory=dict)
     options: dict[str, str] = field(default_factory=dict)
+
+
+def parse_attributes(raw) -> tuple[tuple[str, str, str], ...]:
+    """AMPER's `attributes` as ((name, key, value), …); ValueError naming each problem by
+    its place ("attributes.1.atr_val: …"). `key` (the attribute's slug) may stand in for
+    `atr_name`."""
+    if not isinstance(raw, list):
+        raise ValueError(f"attributes: expected a list of attributes, got {raw!r}")
+    parsed, problems = [], []
+    for number, entry in enumerate(raw):
+        where = f"attributes.{number}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: expected an object with atr_name and atr_val")
+            continue
+        texts = {}
+        for name in ("atr_name", "atr_val", "key"):
+            value = entry.get(name)
+            try:
+                texts[name] = "" if is_blank(value) else parse_text(value, f"{where}.{name}")
+            except ValueError as exc:
+                problems.append(str(exc))
+        if len(texts) < 3:
+            continue
+        if not (texts["atr_name"] or texts["key"]):
+            problems.append(f"{where}.atr_name: required")
+        elif not texts["atr_val"]:
+            problems.append(f"{where}.atr_val: required")
+        else:
+            parsed.append((texts["atr_name"], texts["key"], texts["atr_val"]))
+    if problems:
+        raise ValueError("\n".join(problems))
+    return tuple(parsed)
 
 
 def parse_row(row: SourceRow) -> ParsedRow:
@@ -221,6 +254,11 @@ def parse_row(row: SourceRow) -> ParsedRow:
             options[axis.strip()] = parse_text(raw, label)
         except ValueError as exc:
             errors.append(str(exc))
+    if row.attributes is not None:
+        try:
+            values["attributes"] = parse_attributes(row.attributes)
+        except ValueError as exc:
+            errors += str(exc).split("\n")
     sku = values.pop("sku", "")
     if not sku and not any(e.startswith("sku:") for e in errors):
         errors.insert(0, "sku: required")

@@ -327,6 +327,7 @@ def _write_group(rows: list[ParsedRow], source: str) -> _Written:
                     "the first row's value is used"
                 )
             values.setdefault(key, value)
+    attributes = values.pop("attributes", None)
     if "category" in values:
         try:
             values["category"] = _category_for_path(values["category"], written.categories)
@@ -361,6 +362,17 @@ def _write_group(rows: list[ParsedRow], source: str) -> _Written:
     if axes_changed:
         product.variant_axes.set(axes)
 
+    # Shared attributes (material, brand): the item's list is the product's whole list.
+    attributes_before = (
+        sorted(o.pk for o in product.attribute_options.all()) if not creating else []
+    )
+    attributes_changed = False
+    if attributes is not None:
+        chosen = _attribute_options(attributes, lambda message: fail(first, message))
+        if sorted(option.pk for option in chosen) != attributes_before:
+            product.attribute_options.set(chosen)
+            attributes_changed = True
+
     variants, variant_changes = _apply_variants(product, existing, rows, axes, fail)
     problems = variant_set_errors(axes, variants)
     row_of_sku = {row.sku: row for row in rows}
@@ -373,7 +385,9 @@ def _write_group(rows: list[ParsedRow], source: str) -> _Written:
         else:
             fail(first, f"variant {variant.sku} (not in the file): {message}")
 
-    something_changed = creating or changed or axes_changed or any(variant_changes.values())
+    something_changed = (
+        creating or changed or axes_changed or attributes_changed or any(variant_changes.values())
+    )
     if not creating and something_changed and is_scheduled(product):
         fail(
             first,
@@ -395,6 +409,9 @@ def _write_group(rows: list[ParsedRow], source: str) -> _Written:
             changed=changed,
             axes_before=axes_before if axes_changed else None,
             variant_changes=variant_changes,
+            carry_into_draft=(
+                _carry_attributes(attributes_before, product) if attributes_changed else None
+            ),
         )
     if creating or something_changed:
         # Wagtail's own entries (created, edited, published) have no user: say who sent it.
@@ -409,6 +426,7 @@ def _write_group(rows: list[ParsedRow], source: str) -> _Written:
         row_changed = []
         if index == 0:
             row_changed = list(changed) + (["variant axes"] if axes_changed else [])
+            row_changed += ["attributes"] if attributes_changed else []
         if variant_changed:
             row_changed += variant_changed
         if row.sku in stock_changed:
@@ -486,6 +504,67 @@ def _axis(name) -> AttributeDefinition | None:
         definition.varies_per_variant = True
         definition.save(update_fields=["varies_per_variant"])
     return definition
+
+
+def _attribute_options(attributes, fail) -> list[AttributeOption]:
+    """The options the product's attributes name ((name, key, value), AMPER's `atr_name`,
+    `key`, `atr_val`), creating missing attributes and options. An attribute that varies
+    per variant is a variant axis: its values are the variants' options, not the product's."""
+    chosen = []
+    for position, (name, key, value) in enumerate(attributes):
+        where = f"attributes.{position}"
+        definition = _attribute(name, key)
+        if definition is None:
+            fail(f"{where}.atr_name: cannot make an attribute of {name or key!r}")
+            continue
+        if definition.varies_per_variant:
+            fail(
+                f"{where}.atr_name: {definition.name} varies per variant here; send it in "
+                "the variants' options"
+            )
+            continue
+        option = _option(definition, value)
+        if option is None:
+            fail(f"{where}.atr_val: {value!r} is not an attribute value")
+        elif option not in chosen:
+            chosen.append(option)
+    return chosen
+
+
+def _attribute(name: str, key: str) -> AttributeDefinition | None:
+    """The attribute definition with this slug (`key`) or name, created (as a shared
+    attribute, not a variant axis) when missing."""
+    slug = slugify(key or name)[:80]
+    definition = AttributeDefinition.objects.filter(slug=slug).first() if slug else None
+    if definition is None and name:
+        definition = AttributeDefinition.objects.filter(name__iexact=name).first()
+    if definition is None and slug:
+        label = (name or key)[:80]
+        definition = AttributeDefinition(name=label[:1].upper() + label[1:], slug=slug)
+        definition.save()
+    return definition
+
+
+def _attribute_ids(product: Product) -> list[int]:
+    return sorted(option.pk for option in product.attribute_options.all())
+
+
+def _carry_attributes(before: list[int], product: Product):
+    """`save_changes`' carry_into_draft for written attributes: into an editor's draft
+    unless the editor changed the draft's attributes."""
+
+    def carry(draft: Product) -> list[str]:
+        in_draft = sorted(o.pk for o in draft.attribute_options.all())
+        if in_draft == before:
+            draft.attribute_options.set(list(product.attribute_options.all()))
+            return []
+        return (
+            ["attributes"]
+            if in_draft != sorted(o.pk for o in product.attribute_options.all())
+            else []
+        )
+
+    return carry
 
 
 def _option(definition, value) -> AttributeOption | None:

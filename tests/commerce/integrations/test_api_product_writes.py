@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from wagtail.models import ModelLogEntry, Revision
 
-from commerce.models import Product, ProductVariant
+from commerce.models import AttributeDefinition, AttributeOption, Product, ProductVariant
 from commerce.services.catalog_version import catalog_version
 from tests.commerce.integrations.test_api_v1 import BASE, make_key
 
@@ -141,10 +141,72 @@ def test_bad_items_get_field_messages_and_the_good_ones_are_written(client, writ
 
 
 def test_fields_the_shop_does_not_store_are_named_in_the_note(client, writer):
-    item = {**COAT[2], "friendly_name": "Mug!", "attributes": [{"atr_name": "a", "atr_val": "b"}]}
+    item = {**COAT[2], "friendly_name": "Mug!", "available_on": "2026-12-01"}
     result = answer(send(client, writer, [item]))["items"][0]
     assert result["status"] == "created"
-    assert "not stored by this shop: friendly_name, attributes" in result["note"]
+    assert "not stored by this shop: friendly_name, available_on" in result["note"]
+
+
+def attributes_of(product):
+    return sorted(
+        (option.definition.name, option.value) for option in product.attribute_options.all()
+    )
+
+
+def test_attributes_are_the_products_whole_list_created_when_missing(client, writer):
+    material = AttributeDefinition.objects.create(name="Material", slug="material")
+    AttributeOption.objects.create(definition=material, value="Wool", slug="wool")
+    mug = {**COAT[2], "attributes": [
+        {"atr_name": "material", "atr_val": "wool"},  # the existing ones, any case
+        {"atr_name": "Brand", "atr_val": "Nordic", "key": "brand"},
+    ]}  # fmt: skip
+    assert answer(send(client, writer, [mug]))["items"][0]["status"] == "created"
+    product = Product.objects.get(name="Mug")
+    assert attributes_of(product) == [("Brand", "Nordic"), ("Material", "Wool")]
+    assert AttributeOption.objects.filter(definition=material).count() == 1
+    assert not AttributeDefinition.objects.get(slug="brand").varies_per_variant
+
+    again = answer(send(client, writer, [mug]))["items"][0]
+    assert again["status"] == "unchanged" and revisions(product) == 1
+
+    changed = answer(
+        send(client, writer, [{**mug, "attributes": [{"key": "brand", "atr_val": "Fjord"}]}])
+    )
+    assert (changed["items"][0]["status"], changed["items"][0]["changed"]) == (
+        "updated",
+        ["attributes"],
+    )
+    product = Product.objects.get(pk=product.pk)
+    assert attributes_of(product) == [("Brand", "Fjord")] and revisions(product) == 2
+    assert [o.value for o in product.live_revision.as_object().attribute_options.all()] == ["Fjord"]
+    left_alone = answer(send(client, writer, [{**COAT[2], "default_price": "12.30"}]))
+    assert left_alone["items"][0]["status"] == "unchanged"
+    cleared = answer(send(client, writer, [{**COAT[2], "attributes": []}]))
+    assert cleared["items"][0]["status"] == "updated"
+    assert attributes_of(Product.objects.get(pk=product.pk)) == []
+
+
+def test_bad_attributes_are_the_items_error(client, writer):
+    size = AttributeDefinition.objects.create(name="Size", slug="size", varies_per_variant=True)
+    body = [
+        {**COAT[2], "sku": "A-1", "attributes": "wool"},
+        {**COAT[2], "sku": "A-2", "attributes": [{"atr_val": "x"}, "y", {"atr_name": "M"}]},
+        {**COAT[2], "sku": "A-3", "attributes": [{"atr_name": "M\x00", "atr_val": "x" * 10}]},
+        {**COAT[2], "sku": "A-4", "attributes": [{"atr_name": "size", "atr_val": "XL"}]},
+        {**COAT[2], "sku": "A-5", "attributes": [{"atr_name": ["a"], "atr_val": 3}]},
+    ]
+    items = answer(send(client, writer, body))["items"]
+    assert [item["status"] for item in items] == ["error"] * 5
+    assert list(items[0]["errors"]) == ["attributes"]
+    assert set(items[1]["errors"]) == {
+        "attributes.0.atr_name",
+        "attributes.1",
+        "attributes.2.atr_val",
+    }
+    assert "control characters" in items[2]["errors"]["attributes.0.atr_name"][0]
+    assert "varies per variant" in items[3]["errors"]["attributes.0.atr_name"][0]
+    assert "expected text" in items[4]["errors"]["attributes.0.atr_name"][0]
+    assert not Product.objects.exists() and not size.options.exists()
 
 
 def test_writing_products_needs_the_write_catalog_scope(client):
@@ -159,3 +221,32 @@ def test_too_many_variants_in_one_request_is_400(client, writer):
     response = send(client, writer, [item])
     assert response.status_code == 400 and "at most 2000" in response.json()["detail"]
     assert not Product.objects.exists()
+
+
+def test_written_attributes_reach_an_editors_draft_unless_the_editor_changed_them(client, writer):
+    from wagtail.actions.edit import EditAction
+
+    answer(send(client, writer, [COAT[2]]))
+    mug = Product.objects.get(name="Mug")
+    draft = mug.get_latest_revision_as_object()
+    draft.name = "Mug (new)"
+    EditAction(draft, publish=False).execute(skip_permission_checks=True)
+    wool = {**COAT[2], "attributes": [{"atr_name": "Material", "atr_val": "Wool"}]}
+
+    result = answer(send(client, writer, [wool]))["items"][0]
+
+    assert result["status"] == "updated" and "the draft kept" in result["note"]
+    mug = Product.objects.get(pk=mug.pk)
+    latest = mug.latest_revision.as_object()
+    assert latest.name == "Mug (new)" and attributes_of(latest) == [("Material", "Wool")]
+    assert attributes_of(mug) == [("Material", "Wool")]  # and live
+
+    # The editor now picks other attributes in the draft: the next write keeps the editor's.
+    latest.attribute_options.set([])
+    EditAction(latest, publish=False).execute(skip_permission_checks=True)
+    linen = {**COAT[2], "attributes": [{"atr_name": "Material", "atr_val": "Linen"}]}
+    result = answer(send(client, writer, [linen]))["items"][0]
+    assert "except attributes" in result["note"]
+    mug = Product.objects.get(pk=mug.pk)
+    assert attributes_of(mug) == [("Material", "Linen")]
+    assert attributes_of(mug.latest_revision.as_object()) == []
