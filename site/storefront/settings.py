@@ -383,6 +383,11 @@ STOREFRONT_SCHEDULE = [
         ("purge_stale_carts", 86400, "commerce.services.maintenance.purge_stale_carts_task"),
         ("purge_guest_lists", 86400, "commerce.services.maintenance.purge_guest_lists_task"),
         ("prune_task_results", 86400, "commerce.services.maintenance.prune_task_results_task"),
+        (
+            "prune_batch_jobs",
+            86400,
+            "commerce.integrations.services.batch_jobs.prune_batch_jobs_task",
+        ),
     ]
 ]
 # Guest carts idle this long are deleted (accounts' carts never are).
@@ -394,6 +399,9 @@ STOREFRONT_EXPIRED_CHECKOUT_DAYS = env_int("EXPIRED_CHECKOUT_DAYS", 7)
 STOREFRONT_TASK_RESULT_DAYS = env_int("TASK_RESULT_DAYS", 14)
 # Failed tasks stay longer: staff read and retry them in the admin's report.
 STOREFRONT_FAILED_TASK_RESULT_DAYS = env_int("FAILED_TASK_RESULT_DAYS", 90)
+# Finished batch jobs of the integration API (Prefer: respond-async) are kept this long
+# for their client to read the report, then pruned.
+STOREFRONT_BATCH_JOB_DAYS = env_int("BATCH_JOB_DAYS", 7)
 # A task still running after this long lost its worker (killed, machine gone): it is
 # queued again. Longer than any task runs (a feed of the whole catalog takes minutes).
 STOREFRONT_TASK_STUCK_MINUTES = env_int("TASK_STUCK_MINUTES", 60)

@@ -17,15 +17,15 @@ from commerce.integrations.api.listing import (
     page_of,
 )
 from commerce.integrations.api.writes import (
-    WRITE_RESPONSES,
-    BatchOut,
     batch_answer,
-    read_items,
+    batch_responses,
+    batch_write,
+    check_items,
     request_body,
     throttled,
 )
 from commerce.integrations.auth import key_auth
-from commerce.integrations.models import Scope
+from commerce.integrations.models import ApiKey, Scope
 from commerce.integrations.services import catalog_export as export
 from commerce.integrations.services import catalog_sync
 
@@ -101,6 +101,7 @@ def list_product_categories(
 
 WRITE_CATALOG = key_auth(Scope.WRITE_CATALOG)
 MAX_CATEGORIES = 500
+MAX_ASYNC_CATEGORIES = 5000  # in a job (Prefer: respond-async)
 
 
 class CategoryIn(Schema):
@@ -120,10 +121,11 @@ class CategoryIn(Schema):
 @router.post(
     "/categories/",
     auth=WRITE_CATALOG,
-    response={200: BatchOut, **WRITE_RESPONSES},
+    response=batch_responses(),
     openapi_extra=request_body(
         CategoryIn,
         max_items=MAX_CATEGORIES,
+        max_async_items=MAX_ASYNC_CATEGORIES,
         description="Categories (AMPER's ProductCategory) by external_id; parents may come "
         "later in the list.",
     ),
@@ -131,11 +133,22 @@ class CategoryIn(Schema):
 def send_categories(request: HttpRequest, response: HttpResponse):
     """AMPER's `SendProductCategoriesAsync`: creates or updates categories by
     `external_id`. A new category gets a slug from its name; an update keeps it. One
-    result per item."""
+    result per item. With `Prefer: respond-async`: 202 and a job to poll."""
     limited = throttled(request, response)
     if limited is not None:
         return limited
-    good, bad = read_items(request, CategoryIn, max_items=MAX_CATEGORIES)
+    return batch_write(
+        request,
+        response,
+        "categories",
+        max_items=MAX_CATEGORIES,
+        max_async_items=MAX_ASYNC_CATEGORIES,
+    )
+
+
+def write_categories(items: list, *, key: ApiKey, params: dict) -> dict:
+    """The batch writer of "categories" (`services.batch_jobs.KINDS`)."""
+    good, bad = check_items(items, CategoryIn)
     results = catalog_sync.save_categories(
         [
             catalog_sync.CategoryItem(

@@ -5,20 +5,30 @@ A batch endpoint takes a bare JSON array, as AMPER's `Send…Async(list)` sends 
 body as a whole is a 400 only when it is not a JSON array or holds too many items; each
 item is then checked against its schema on its own, so a wrong type in one item is that
 item's `error` and the others are written (`services/batches.py`).
+
+`batch_write` answers either way from one writer per kind: at once (200 and the answer),
+or with `Prefer: respond-async` (RFC 7240) 202 and a job the task queue runs through the
+same writer (`services/batch_jobs.py`), polled at `/jobs/<id>/`. An endpoint accepts jobs
+by calling `batch_write` with its kind and its two limits.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Field, Schema, Status
 from ninja.errors import HttpError
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticError
 
+from commerce.integrations.models import BatchJob, BatchJobStatus
+from commerce.integrations.services import batch_jobs
 from commerce.integrations.services.batches import STATUSES, ItemResult, counts
 from commerce.services import limits
 
@@ -77,8 +87,14 @@ def read_items(
     """The body's items that fit `schema` (each given its `index`), and a result with the
     messages for each that does not; HttpError 400 when the body is no JSON array of at
     most `max_items` items."""
+    return check_items(read_array(request, max_items=max_items), schema)
+
+
+def check_items(items: list, schema: type[BaseModel]) -> tuple[list, list[ItemResult]]:
+    """The items that fit `schema` (each given its `index`), and a result with the
+    messages for each that does not."""
     good, bad = [], []
-    for index, raw in enumerate(read_array(request, max_items=max_items)):
+    for index, raw in enumerate(items):
         if not isinstance(raw, dict):
             bad.append(ItemResult(index, "").fail("__all__", "Each item must be a JSON object."))
             continue
@@ -93,22 +109,140 @@ def read_items(
     return good, bad
 
 
-def read_array(request: HttpRequest, *, max_items: int) -> list:
+def read_array(request: HttpRequest, *, max_items: int, hint: str = "") -> list:
     """The body's JSON array (numbers as Decimal), or HttpError 400 when it is none or
-    holds more than `max_items` items."""
+    holds more than `max_items` items (`hint` added to that message)."""
     try:
         # Decimal, never float: 0.1 stays 0.1; NaN and Infinity fail the item's check.
-        data = json.loads(request.body or b"null", parse_float=Decimal, parse_constant=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        data = batch_jobs.parse_items(body_text(request))
+    except (UnicodeDecodeError, LookupError, json.JSONDecodeError, RecursionError):
         raise HttpError(400, "The body must be a JSON array of items.") from None
     if not isinstance(data, list):
         raise HttpError(400, "The body must be a JSON array of items.")
     if len(data) > max_items:
         raise HttpError(
             400,
-            f"{len(data)} items: at most {max_items} in one request; send the rest in another.",
+            f"{len(data)} items: at most {max_items} in one request; send the rest in "
+            f"another{hint}.",
         )
     return data
+
+
+def body_text(request: HttpRequest) -> str:
+    """The body as text, decoded as `json.loads` decodes bytes (UTF-8, -16 or -32, by
+    its first bytes; a UTF-8 BOM dropped): what a job keeps of the items."""
+    body = request.body or b"null"
+    return body.decode(json.detect_encoding(body))
+
+
+# --- Answering now or in a job ----------------------------------------------------------------
+
+ASYNC = "respond-async"
+
+
+def prefers_async(request: HttpRequest) -> bool:
+    """Whether a `Prefer` header (RFC 7240) asks for `respond-async`; its name is matched
+    case-insensitively and other preferences beside it (`wait=10`) are ignored."""
+    for preference in request.headers.get("Prefer", "").split(","):
+        name = preference.split(";", 1)[0].split("=", 1)[0].strip().lower()
+        if name == ASYNC:
+            return True
+    return False
+
+
+PREFER_PARAMETER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "`respond-async`: answer 202 at once with a job (`Location`: "
+    "`/external/v1/jobs/{id}/`) that writes the items in the background; poll it for the "
+    "same per-item report. Allows larger batches.",
+}
+
+
+class JobOut(Schema):
+    id: str = Field(description="The job's id (random; only its key can read it).")
+    kind: str = Field(description="products, categories, stock-locations or stocks.")
+    status: Literal[tuple(BatchJobStatus.values)] = Field(  # type: ignore[valid-type]
+        description="queued, running, done (the report is ready) or failed (see `error`; "
+        "the job is tried again, or send the batch again: every batch is safe to resend)."
+    )
+    url: str = Field(description="Where to poll the job.")
+    item_count: int = Field(description="Items accepted: the report answers each of them.")
+    created_at: datetime = Field(description="When the batch was accepted.")
+    started_at: datetime | None = Field(description="When its latest try began.")
+    finished_at: datetime | None
+    error: str = Field(description="Why the latest try crashed (not an item's error), or empty.")
+
+    @staticmethod
+    def resolve_id(obj):
+        return str(obj.public_id)
+
+    @staticmethod
+    def resolve_url(obj, context):
+        return context["request"].build_absolute_uri(job_path(obj))
+
+
+class JobDetailOut(JobOut):
+    report: BatchOut | None = Field(
+        description="Once done: the answer a request without `Prefer: respond-async` would "
+        "have had (counts, then one result per item in the order sent)."
+    )
+
+    @staticmethod
+    def resolve_report(obj):
+        return batch_jobs.report(obj)
+
+
+def job_path(job: BatchJob) -> str:
+    return reverse("external_v1:get_job", args=[str(job.public_id)])
+
+
+def batch_write(
+    request: HttpRequest,
+    response: HttpResponse,
+    kind: str,
+    *,
+    max_items: int,
+    max_async_items: int,
+    params: dict | None = None,
+    check: Callable[[list, bool], None] | None = None,
+):
+    """The answer to a batch write of `kind` (a writer of `services.batch_jobs.KINDS`):
+    200 and the per-item answer, or with `Prefer: respond-async` 202 and a job (a larger
+    batch allowed: `max_async_items`). Whole-body checks answer now either way: the
+    array and its size here, the endpoint's own in `check(items, asynchronous)`, which
+    raises HttpError. `params` (JSON) are what the writer needs beside the items, fixed
+    now (stocks' `counted_at`)."""
+    asynchronous = prefers_async(request)
+    hint = (
+        f" (or up to {max_async_items} in one job, with `Prefer: {ASYNC}`)"
+        if not asynchronous and max_async_items > max_items
+        else ""
+    )
+    items = read_array(
+        request, max_items=max_async_items if asynchronous else max_items, hint=hint
+    )
+    if check is not None:
+        check(items, asynchronous)
+    if not asynchronous:
+        return batch_jobs.writer(kind)(items, key=request.auth, params=params or {})
+    job = batch_jobs.accept(
+        key=request.auth,
+        kind=kind,
+        items_json=body_text(request),
+        item_count=len(items),
+        params=params,
+    )
+    response["Location"] = request.build_absolute_uri(job_path(job))
+    response["Preference-Applied"] = ASYNC
+    return Status(202, job)
+
+
+def batch_responses() -> dict:
+    """An endpoint's `response` for `batch_write`."""
+    return {200: BatchOut, 202: JobOut, **WRITE_RESPONSES}
 
 
 def _external_id_of(raw) -> str:
@@ -116,24 +250,38 @@ def _external_id_of(raw) -> str:
     return value if isinstance(value, str) and len(value) <= 200 else ""
 
 
-def request_body(item_schema: type[BaseModel], *, max_items: int, description: str) -> dict:
+def request_body(
+    item_schema: type[BaseModel],
+    *,
+    max_items: int,
+    description: str,
+    max_async_items: int | None = None,
+) -> dict:
     """`openapi_extra` documenting a batch body: an array of `item_schema` (without the
-    `index` the server gives each item)."""
+    `index` the server gives each item), and with `max_async_items` the `Prefer` header
+    that asks for a job (whose limit it is; `max_items` without it)."""
     schema = inline_refs(item_schema.model_json_schema())
     schema["properties"].pop("index", None)
     if "index" in schema.get("required", []):
         schema["required"].remove("index")
-    return {
+    extra: dict = {
         "requestBody": {
             "required": True,
             "description": description,
             "content": {
                 "application/json": {
+                    # The synchronous limit: a schema cannot say that a header raises it.
                     "schema": {"type": "array", "maxItems": max_items, "items": schema}
                 }
             },
         }
     }
+    if max_async_items is not None:
+        extra["requestBody"]["description"] += (
+            f" At most {max_items} items, or {max_async_items} with `Prefer: {ASYNC}`."
+        )
+        extra["parameters"] = [PREFER_PARAMETER]
+    return extra
 
 
 def inline_refs(schema: dict) -> dict:

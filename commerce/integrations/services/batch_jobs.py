@@ -1,0 +1,148 @@
+"""Batch writes run by the task queue: `Prefer: respond-async` on a batch endpoint answers
+202 with a job the client polls for the per-item report.
+
+One code path: a batch kind is one writer, `(items, key, params) -> answer`, the very
+function the synchronous endpoint calls; the job calls it by its name in `KINDS`, so an
+item gets the same checks, messages and order in the job's report as in a synchronous
+answer. Whole-body checks (a JSON array, how many items, the scope, the rate limit) are
+the endpoint's, answered before a job exists.
+
+The invariants:
+- `accept` stores the job and queues its task in one transaction (on the database
+  queue the task's row commits with the job, or neither does), so a 202 never names a
+  job that no worker will run.
+- Parameters that depend on when the request arrived (stocks' `counted_at`) are fixed
+  at acceptance, in `params`: orders placed while the job waits are still taken off.
+- The task may run twice (a retry, a worker lost mid-job): a job already `done` is left
+  alone, and any other is written again, which is safe because every kind is an
+  idempotent upsert by external id (a second run answers `unchanged` where the first
+  wrote). A crash marks the job `failed` with the error; a retry of the task, or staff
+  retrying it in the admin's "Background tasks" report, runs it again.
+- The items are dropped once the job is done (its report holds what the client
+  needs); finished jobs are pruned after STOREFRONT_BATCH_JOB_DAYS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, is_dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from commerce.integrations.models import ApiKey, BatchJob, BatchJobStatus
+from commerce.services.tasks import NO_RETRY, RetryPolicy, background_task, enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+
+# Batch kind -> its writer, `(items: list, *, key: ApiKey, params: dict) -> answer`, the
+# function the endpoint calls too (an import path: the writers check items with the API's
+# schemas, and a worker resolves them without loading the URLconf). A new batch endpoint
+# that accepts jobs adds one line here and calls `writes.batch_write` with its kind.
+KINDS: dict[str, str] = {
+    "products": "commerce.integrations.api.products.write_products",
+    "categories": "commerce.integrations.api.categories.write_categories",
+    "stock-locations": "commerce.integrations.api.stocks.write_stock_locations",
+    "stocks": "commerce.integrations.api.stocks.write_stocks",
+}
+
+ERROR_LENGTH = 2000
+
+
+def writer(kind: str):
+    return import_string(KINDS[kind])
+
+
+def parse_items(text: str) -> Any:
+    """The items of a JSON text, numbers as Decimal (never float: 0.1 stays 0.1; NaN and
+    Infinity fail the item's check), as the synchronous endpoint reads its body."""
+    return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+
+
+def accept(*, key: ApiKey, kind: str, items_json: str, item_count: int, params=None) -> BatchJob:
+    """Stores a job for `items_json` (the items as sent, already known to be a JSON array
+    of at most the kind's limit) and queues its task with the same commit."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown batch kind {kind!r}")
+    with transaction.atomic():
+        job = BatchJob.objects.create(
+            api_key=key, kind=kind, items=items_json, item_count=item_count, params=params or {}
+        )
+        enqueue_on_commit(run_batch_job_task, job.pk)
+    return job
+
+
+# Transient failures (the database restarting, a storage timeout) retry as other tasks do;
+# a bug fails at once and waits for staff, or the client sends the batch again.
+@background_task(retry=RetryPolicy(attempts=3, backoff=30))
+def run_batch_job_task(job_id: int) -> str:
+    return run_batch_job(job_id)
+
+
+def run_batch_job(job_id: int) -> str:
+    """Writes a job's items with its kind's writer and stores the report; see the module
+    docstring for why running it again is safe. Returns the job's status."""
+    with transaction.atomic():
+        job = BatchJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None:
+            return "gone"  # pruned, or its key deleted
+        if job.status == BatchJobStatus.DONE:
+            return job.status
+        job.status, job.started_at, job.finished_at = BatchJobStatus.RUNNING, timezone.now(), None
+        job.tries += 1
+        job.save(update_fields=["status", "started_at", "finished_at", "tries"])
+    try:
+        answer = writer(job.kind)(parse_items(job.items), key=job.api_key, params=job.params)
+    except Exception as exc:
+        message = f"{type(exc).__name__}: {exc}".replace("\x00", "\\x00")[:ERROR_LENGTH]
+        BatchJob.objects.filter(pk=job.pk).update(
+            status=BatchJobStatus.FAILED, error=message, finished_at=timezone.now()
+        )
+        logger.exception("Batch job %s (%s) failed on try %d", job.public_id, job.kind, job.tries)
+        raise  # the task fails too: its retry policy applies, and staff see it
+    BatchJob.objects.filter(pk=job.pk).update(
+        status=BatchJobStatus.DONE,
+        report=report_json(answer),
+        items="",
+        error="",
+        finished_at=timezone.now(),
+    )
+    return BatchJobStatus.DONE
+
+
+def report_json(answer: dict) -> str:
+    """The answer {"counts", "items"} as JSON text, items as plain objects."""
+
+    def plain(value):
+        if is_dataclass(value) and not isinstance(value, type):
+            return asdict(value)
+        raise TypeError(f"{type(value).__name__} is not JSON")
+
+    # ASCII: an external id may hold a lone surrogate ("\ud800"), which PostgreSQL's
+    # UTF-8 text cannot store but its \u escape can.
+    return json.dumps(answer, default=plain)
+
+
+def report(job: BatchJob) -> dict | None:
+    return json.loads(job.report) if job.report else None
+
+
+@background_task(retry=NO_RETRY)
+def prune_batch_jobs_task() -> int:
+    return prune_batch_jobs(days=settings.STOREFRONT_BATCH_JOB_DAYS)
+
+
+def prune_batch_jobs(*, days: int, now=None) -> int:
+    """Deletes jobs finished (done or failed) more than `days` ago; queued and running
+    jobs stay, whatever their age."""
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted, _ = BatchJob.objects.finished_before(cutoff).delete()
+    if deleted:
+        logger.info("Pruned %d batch jobs finished before %s", deleted, cutoff.isoformat())
+    return deleted
