@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -109,9 +108,12 @@ def check_items(items: list, schema: type[BaseModel]) -> tuple[list, list[ItemRe
     return good, bad
 
 
-def read_array(request: HttpRequest, *, max_items: int, hint: str = "") -> list:
+def read_array(
+    request: HttpRequest, *, max_items: int, within: str = "one request", hint: str = ""
+) -> list:
     """The body's JSON array (numbers as Decimal), or HttpError 400 when it is none or
-    holds more than `max_items` items (`hint` added to that message)."""
+    holds more than `max_items` items `within` a request or a job (`hint` added to that
+    message)."""
     try:
         # Decimal, never float: 0.1 stays 0.1; NaN and Infinity fail the item's check.
         data = batch_jobs.parse_items(body_text(request))
@@ -122,8 +124,7 @@ def read_array(request: HttpRequest, *, max_items: int, hint: str = "") -> list:
     if len(data) > max_items:
         raise HttpError(
             400,
-            f"{len(data)} items: at most {max_items} in one request; send the rest in "
-            f"another{hint}.",
+            f"{len(data)} items: at most {max_items} in {within}; send the rest in another{hint}.",
         )
     return data
 
@@ -221,9 +222,10 @@ def batch_write(
         if not asynchronous and max_async_items > max_items
         else ""
     )
-    items = read_array(
-        request, max_items=max_async_items if asynchronous else max_items, hint=hint
-    )
+    if asynchronous:
+        items = read_array(request, max_items=max_async_items, within="one job")
+    else:
+        items = read_array(request, max_items=max_items, hint=hint)
     if check is not None:
         check(items, asynchronous)
     if not asynchronous:

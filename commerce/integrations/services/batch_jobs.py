@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -101,10 +101,15 @@ def run_batch_job(job_id: int) -> str:
         answer = writer(job.kind)(parse_items(job.items), key=job.api_key, params=job.params)
     except Exception as exc:
         message = f"{type(exc).__name__}: {exc}".replace("\x00", "\\x00")[:ERROR_LENGTH]
-        BatchJob.objects.filter(pk=job.pk).update(
-            status=BatchJobStatus.FAILED, error=message, finished_at=timezone.now()
-        )
         logger.exception("Batch job %s (%s) failed on try %d", job.public_id, job.kind, job.tries)
+        try:
+            BatchJob.objects.filter(pk=job.pk).update(
+                status=BatchJobStatus.FAILED, error=message, finished_at=timezone.now()
+            )
+        except DatabaseError:
+            # The database is what failed: the job stays "running" until the task's retry
+            # (or requeue_stuck_tasks) runs it again.
+            logger.exception("Could not mark batch job %s failed", job.public_id)
         raise  # the task fails too: its retry policy applies, and staff see it
     BatchJob.objects.filter(pk=job.pk).update(
         status=BatchJobStatus.DONE,

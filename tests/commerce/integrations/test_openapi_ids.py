@@ -34,6 +34,9 @@ def test_integration_api_operation_ids_are_the_published_ones():
         "integrations_api_v1_send_stocks",
         "integrations_api_v1_send_products",
         "integrations_api_v1_send_categories",
+        # Added with batch jobs (Prefer: respond-async):
+        "integrations_api_v1_list_jobs",
+        "integrations_api_v1_get_job",
     }
 
 
