@@ -89,10 +89,21 @@ def run_batch_job(job_id: int) -> str:
     """Writes a job's items with its kind's writer and stores the report; see the module
     docstring for why running it again is safe. Returns the job's status."""
     with transaction.atomic():
-        job = BatchJob.objects.select_for_update().filter(pk=job_id).first()
+        job = (
+            BatchJob.objects.select_for_update(of=("self",))
+            .select_related("api_key")
+            .filter(pk=job_id)
+            .first()
+        )
         if job is None:
             return "gone"  # pruned, or its key deleted
         if job.status == BatchJobStatus.DONE:
+            return job.status
+        if job.api_key.is_revoked:
+            # Revoking a key (it leaked) also stops what was sent with it and still waits.
+            job.status, job.finished_at = BatchJobStatus.FAILED, timezone.now()
+            job.error = "The API key was revoked before the job ran: nothing was written."
+            job.save(update_fields=["status", "finished_at", "error"])
             return job.status
         job.status, job.started_at, job.finished_at = BatchJobStatus.RUNNING, timezone.now(), None
         job.tries += 1

@@ -504,6 +504,17 @@ def test_the_prune_task_uses_the_setting(erp, settings):
     assert not BatchJob.objects.exists()
 
 
+def test_a_job_whose_key_is_revoked_before_it_runs_fails_and_writes_nothing(client, erp):
+    row, key = erp
+    accepted(send(client, "/stock-locations/", key, LOCATIONS[:1]))
+    row.revoke()
+    run_ready_tasks()
+    job = BatchJob.objects.get()
+    assert job.status == "failed" and "revoked" in job.error and job.report == ""
+    assert not Warehouse.objects.exists()
+    assert DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL  # nothing to retry
+
+
 def test_deleting_a_key_deletes_its_jobs(client, erp):
     row, key = erp
     accepted(send(client, "/stock-locations/", key, LOCATIONS[:1]))
