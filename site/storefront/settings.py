@@ -300,6 +300,9 @@ STORAGES = {
 
 # Wagtail's page editor posts many fields for a long StreamField.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+# The integration API's batch writes (an ERP's products, stock), checked after the key:
+# a batch in a job is larger than Django's DATA_UPLOAD_MAX_MEMORY_SIZE for forms (2.5 MB).
+STOREFRONT_API_BATCH_MAX_BYTES = env_int("API_BATCH_MAX_BYTES", 32 * 1024 * 1024)
 
 # --- Security ---------------------------------------------------------------
 # Secure by default whenever DEBUG is off; each knob can be relaxed by

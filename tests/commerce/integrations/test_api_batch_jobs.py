@@ -578,3 +578,28 @@ def test_schemathesis_async_writes_answer_202_or_a_4xx_and_every_job_completes(
     for job in BatchJob.objects.filter(public_id__in=sent["poisoned_jobs"]):
         statuses = {item["status"] for item in batch_jobs.report(job)["items"]}
         assert statuses <= {"error"}, batch_jobs.report(job)
+
+
+# --- Body size -------------------------------------------------------------------------------
+
+
+def test_a_job_body_larger_than_djangos_form_limit_is_accepted(client, key, shop, settings):
+    """Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB, meant for forms);
+    10,000 stock rows with the ERP's own ids weigh more."""
+    rows = [stock_row("MUG-1", 1, external_id=f"row-{n:05d}-" + "x" * 80) for n in range(10000)]
+    body = json.dumps(rows, indent=40)
+    assert len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    url = accepted(send(client, "/stocks/", key, body))
+    assert BatchJob.objects.get().item_count == 10000
+    report = finished(client, url, key)["report"]
+    assert report["counts"] == {"created": 0, "updated": 1, "unchanged": 0, "error": 9999}
+    assert report["items"][9999]["external_id"] == rows[9999]["external_id"]
+
+
+def test_a_body_over_the_batch_limit_is_413(client, key, settings):
+    settings.STOREFRONT_API_BATCH_MAX_BYTES = 1000
+    response = send(client, "/stocks/", key, [stock_row("MUG-1", 1, external_id="x" * 990)])
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("The body is ")
+    assert not BatchJob.objects.exists()
+    assert send(client, "/stocks/", key, [stock_row("MUG-1", 1)]).status_code == 202
