@@ -291,6 +291,22 @@ def test_the_list_pages_the_keys_jobs_newest_first(client, key):
     assert "report" not in response.json()[0]
 
 
+def test_reading_jobs_costs_the_same_few_queries_however_many(
+    client, key, django_assert_num_queries
+):
+    def list_jobs():
+        return client.get(f"{BASE}/jobs/", HTTP_AUTHORIZATION=f"Api-Key {key}").json()
+
+    url = accepted(send(client, "/stock-locations/", key, LOCATIONS[:1]))
+    for jobs in (1, 6):
+        with django_assert_num_queries(3):  # the key, a COUNT, the page
+            assert len(list_jobs()) == jobs
+        with django_assert_num_queries(2):  # the key, the job
+            assert poll(client, url, key).status_code == 200
+        for _ in range(5):
+            accepted(send(client, "/stock-locations/", key, LOCATIONS[:1]))
+
+
 # --- Whole-body checks answer at once --------------------------------------------------------
 
 
