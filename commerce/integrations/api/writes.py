@@ -180,7 +180,7 @@ def prefers_async(request: HttpRequest) -> bool:
 
 class JobOut(Schema):
     id: str = Field(description="The job's id (random; only its key can read it).")
-    kind: str = Field(description="products, categories, stock-locations or stocks.")
+    kind: str = Field(description="What it writes: the endpoint's name, e.g. products, stocks.")
     status: Literal[tuple(BatchJobStatus.values)] = Field(  # type: ignore[valid-type]
         description="queued, running, done (the report is ready) or failed (see `error`; "
         "the job is tried again, or send the batch again: every batch is safe to resend)."

@@ -111,7 +111,7 @@ def run_batch_job(job_id: int) -> str:
     try:
         answer = writer(job.kind)(parse_items(job.items), key=job.api_key, params=job.params)
     except Exception as exc:
-        message = f"{type(exc).__name__}: {exc}".replace("\x00", "\\x00")[:ERROR_LENGTH]
+        message = _storable(f"{type(exc).__name__}: {exc}")[:ERROR_LENGTH]
         logger.exception("Batch job %s (%s) failed on try %d", job.public_id, job.kind, job.tries)
         try:
             BatchJob.objects.filter(pk=job.pk).update(
@@ -130,6 +130,12 @@ def run_batch_job(job_id: int) -> str:
         finished_at=timezone.now(),
     )
     return BatchJobStatus.DONE
+
+
+def _storable(text: str) -> str:
+    """`text` as PostgreSQL text can hold it: NUL and lone surrogates (an item's value
+    quoted in an exception) written as escapes."""
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()
 
 
 def report_json(answer: dict) -> str:

@@ -456,6 +456,13 @@ def test_a_crash_fails_the_job_with_its_error_and_a_retry_completes_it(client, k
     assert set(Category.objects.values_list("external_id", flat=True)) == {"mugs", "kitchen"}
 
 
+def test_a_crash_message_is_stored_with_nul_and_lone_surrogates_escaped():
+    """PostgreSQL text holds neither; an exception may quote an item's value. (The task
+    row's own traceback, django-tasks-db's, is not escaped: such a crash cannot be
+    recorded there, which is true of every task.)"""
+    assert batch_jobs._storable("bad 'a\x00b\ud800'") == "bad 'a\\x00b\\ud800'"
+
+
 def test_a_transient_crash_is_retried_by_the_queue(client, key, monkeypatch):
     real = catalog_sync.save_categories
     calls = []
