@@ -302,7 +302,14 @@ def _check_variant_rows(items: list, asynchronous: bool) -> None:
     )
     if rows > limit:
         where = "one job" if asynchronous else "one request"
-        raise HttpError(400, f"{rows} variants: at most {limit} in {where}; send fewer items.")
+        hint = (
+            ""
+            if asynchronous
+            else f" (or up to {MAX_ASYNC_VARIANT_ROWS} in one job, with `Prefer: respond-async`)"
+        )
+        raise HttpError(
+            400, f"{rows} variants: at most {limit} in {where}; send fewer items{hint}."
+        )
 
 
 def write_products(items: list, *, key: ApiKey, params: dict) -> dict:
