@@ -13,6 +13,8 @@ The invariants:
   job that no worker will run.
 - Parameters that depend on when the request arrived (stocks' `counted_at`) are fixed
   at acceptance, in `params`: orders placed while the job waits are still taken off.
+- The key is checked again when the job runs: revoked, or without the kind's scope,
+  the job fails and writes nothing.
 - The task may run twice (a retry, a worker lost mid-job): a job already `done` is left
   alone, and any other is written again, which is safe because every kind is an
   idempotent upsert by external id (a second run answers `unchanged` where the first
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,27 +38,41 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from commerce.integrations.models import ApiKey, BatchJob, BatchJobStatus
+from commerce.integrations.models import ApiKey, BatchJob, BatchJobStatus, Scope
 from commerce.services.tasks import NO_RETRY, RetryPolicy, background_task, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
-# Batch kind -> its writer, `(items: list, *, key: ApiKey, params: dict) -> answer`, the
-# function the endpoint calls too (an import path: the writers check items with the API's
-# schemas, and a worker resolves them without loading the URLconf). A new batch endpoint
-# that accepts jobs adds one line here and calls `writes.batch_write` with its kind.
-KINDS: dict[str, str] = {
-    "products": "commerce.integrations.api.products.write_products",
-    "categories": "commerce.integrations.api.categories.write_categories",
-    "stock-locations": "commerce.integrations.api.stocks.write_stock_locations",
-    "stocks": "commerce.integrations.api.stocks.write_stocks",
+
+@dataclass(frozen=True)
+class BatchKind:
+    # The writer, `(items: list, *, key: ApiKey, params: dict) -> answer`, the function the
+    # endpoint calls too, by import path: the writers check items with the API's schemas,
+    # and a worker resolves them without loading the URLconf.
+    writer: str
+    # What the key needs: checked by the endpoint, and again when the job runs, so a key
+    # revoked or stripped of the scope meanwhile writes nothing.
+    scope: Scope
+
+
+# A new batch endpoint that accepts jobs adds one line here and calls
+# `writes.batch_write` with its kind.
+KINDS: dict[str, BatchKind] = {
+    "products": BatchKind("commerce.integrations.api.products.write_products", Scope.WRITE_CATALOG),
+    "categories": BatchKind(
+        "commerce.integrations.api.categories.write_categories", Scope.WRITE_CATALOG
+    ),
+    "stock-locations": BatchKind(
+        "commerce.integrations.api.stocks.write_stock_locations", Scope.WRITE_STOCK
+    ),
+    "stocks": BatchKind("commerce.integrations.api.stocks.write_stocks", Scope.WRITE_STOCK),
 }
 
 ERROR_LENGTH = 2000
 
 
 def writer(kind: str):
-    return import_string(KINDS[kind])
+    return import_string(KINDS[kind].writer)
 
 
 def parse_items(text: str) -> Any:
@@ -99,10 +115,10 @@ def run_batch_job(job_id: int) -> str:
             return "gone"  # pruned, or its key deleted
         if job.status == BatchJobStatus.DONE:
             return job.status
-        if job.api_key.is_revoked:
+        refused = _refusal(job)
+        if refused:
             # Revoking a key (it leaked) also stops what was sent with it and still waits.
-            job.status, job.finished_at = BatchJobStatus.FAILED, timezone.now()
-            job.error = "The API key was revoked before the job ran: nothing was written."
+            job.status, job.finished_at, job.error = BatchJobStatus.FAILED, timezone.now(), refused
             job.save(update_fields=["status", "finished_at", "error"])
             return job.status
         job.status, job.started_at, job.finished_at = BatchJobStatus.RUNNING, timezone.now(), None
@@ -130,6 +146,18 @@ def run_batch_job(job_id: int) -> str:
         finished_at=timezone.now(),
     )
     return BatchJobStatus.DONE
+
+
+def _refusal(job: BatchJob) -> str:
+    """Why the job's key may no longer write it ("" when it may)."""
+    key, scope = job.api_key, KINDS[job.kind].scope
+    if key.is_revoked:
+        return "The API key was revoked before the job ran: nothing was written."
+    if not key.allows(scope):
+        return (
+            f"The API key lost the {scope.value!r} scope before the job ran: nothing was written."
+        )
+    return ""
 
 
 def _storable(text: str) -> str:

@@ -542,6 +542,17 @@ def test_a_job_whose_key_is_revoked_before_it_runs_fails_and_writes_nothing(clie
     assert DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL  # nothing to retry
 
 
+def test_a_job_whose_key_lost_the_scope_before_it_runs_fails_and_writes_nothing(client, erp):
+    row, key = erp
+    accepted(send(client, "/categories/", key, CATEGORIES[:2]))
+    row.scopes = ["write_stock"]
+    row.save()
+    run_ready_tasks()
+    job = BatchJob.objects.get()
+    assert job.status == "failed" and "'write_catalog' scope" in job.error
+    assert not Category.objects.exists()
+
+
 def test_deleting_a_key_deletes_its_jobs(client, erp):
     row, key = erp
     accepted(send(client, "/stock-locations/", key, LOCATIONS[:1]))
@@ -568,10 +579,13 @@ def test_the_schema_documents_the_202_the_prefer_header_and_the_jobs():
     assert "/external/v1/jobs/" in schema["paths"]
 
 
-def test_every_batch_kind_has_a_writer():
+def test_every_batch_kind_has_a_writer_and_its_endpoints_scope(client):
     assert set(batch_jobs.KINDS) == {"products", "categories", "stock-locations", "stocks"}
-    for kind in batch_jobs.KINDS:
+    for kind, spec in batch_jobs.KINDS.items():
         assert callable(batch_jobs.writer(kind))
+        # The scope checked when the job runs is the one its endpoint asks for.
+        _, only = make_key(f"only {spec.scope}", scopes=[spec.scope.value])
+        assert send(client, f"/{kind}/", only, []).status_code == 202, kind
 
 
 # --- Fuzzing ---------------------------------------------------------------------------------
