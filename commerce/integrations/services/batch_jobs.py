@@ -189,9 +189,21 @@ def prune_batch_jobs_task() -> int:
 
 
 def prune_batch_jobs(*, days: int, now=None) -> int:
-    """Deletes jobs finished (done or failed) more than `days` ago; queued and running
-    jobs stay, whatever their age."""
-    cutoff = (now or timezone.now()) - timedelta(days=days)
+    """Deletes jobs finished (done or failed) more than `days` ago; running jobs stay.
+
+    A job still queued after `days` lost its task (on RQ a task is queued after the
+    commit, and a queue down at that moment loses it; the database queue cannot): it is
+    marked failed, so its client stops polling and sends the batch again, and pruned
+    `days` later. Should its task run after all, it runs the job as a retry."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=days)
+    lost = BatchJob.objects.filter(status=BatchJobStatus.QUEUED, created_at__lt=cutoff).update(
+        status=BatchJobStatus.FAILED,
+        finished_at=now,
+        error=f"Not run in {days} days: its task was lost. Send the batch again.",
+    )
+    if lost:
+        logger.warning("%d batch jobs queued before %s never ran", lost, cutoff.isoformat())
     deleted, _ = BatchJob.objects.finished_before(cutoff).delete()
     if deleted:
         logger.info("Pruned %d batch jobs finished before %s", deleted, cutoff.isoformat())

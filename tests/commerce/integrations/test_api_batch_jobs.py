@@ -490,7 +490,7 @@ def test_a_transient_crash_is_retried_by_the_queue(client, key, monkeypatch):
 # --- Retention -------------------------------------------------------------------------------
 
 
-def test_finished_jobs_are_pruned_after_their_days_and_waiting_ones_never(erp):
+def test_finished_jobs_are_pruned_after_their_days_and_lost_ones_fail(erp):
     row, _ = erp
     now = timezone.now()
 
@@ -509,11 +509,24 @@ def test_finished_jobs_are_pruned_after_their_days_and_waiting_ones_never(erp):
 
     old_done, old_failed = job("done", 8), job("failed", 8)
     recent = job("done", 6)
-    waiting, running = job("queued"), job("running")
+    waiting, running = job("queued", created_days_ago=6), job("running")
+    lost = job("queued", created_days_ago=8)
     assert batch_jobs.prune_batch_jobs(days=7, now=now) == 2
     left = set(BatchJob.objects.values_list("pk", flat=True))
-    assert left == {recent.pk, waiting.pk, running.pk}
+    assert left == {recent.pk, waiting.pk, running.pk, lost.pk}
     assert not {old_done.pk, old_failed.pk} & left
+    # Queued for longer than the retention: its task was lost; failed now, pruned later.
+    lost.refresh_from_db()
+    assert (lost.status, lost.finished_at) == ("failed", now)
+    assert "Send the batch again" in lost.error
+    assert BatchJob.objects.get(pk=waiting.pk).status == "queued"
+    # Eight days on: the recent one and the lost one go; the one queued 6 days ago is lost
+    # now; a running one stays.
+    assert batch_jobs.prune_batch_jobs(days=7, now=now + timedelta(days=8)) == 2
+    assert dict(BatchJob.objects.values_list("pk", "status")) == {
+        waiting.pk: "failed",
+        running.pk: "running",
+    }
 
 
 def test_the_prune_task_uses_the_setting(erp, settings):
