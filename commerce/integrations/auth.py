@@ -54,11 +54,11 @@ def authenticate_request(request: HttpRequest) -> ApiKey | None:
     return request._integration_api_key
 
 
-def authorize(request: HttpRequest, scope: Scope) -> ApiKey | None:
-    """The request's key if it has `scope`; None without a key (401); 403 with a message
-    when the key is good but lacks the scope."""
+def authorize(request: HttpRequest, scope: Scope | None) -> ApiKey | None:
+    """The request's key if it has `scope` (any good key when `scope` is None); None
+    without a key (401); 403 with a message when the key is good but lacks the scope."""
     row = authenticate_request(request)
-    if row is not None and not row.allows(scope):
+    if row is not None and scope is not None and not row.allows(scope):
         raise AuthorizationError(
             message=f"This API key does not have the {scope.value!r} scope "
             f"({scope.label[0].lower()}{scope.label[1:]}). Staff can add it under "
@@ -72,7 +72,7 @@ class QueryApiKey(APIKeyQuery):
 
     param_name = "api_key"
 
-    def __init__(self, scope: Scope):
+    def __init__(self, scope: Scope | None):
         self.scope = scope
         super().__init__()
 
@@ -85,7 +85,7 @@ class HeaderApiKey(APIKeyHeader):
 
     param_name = "Authorization"
 
-    def __init__(self, scope: Scope):
+    def __init__(self, scope: Scope | None):
         self.scope = scope
         super().__init__()
 
@@ -93,7 +93,8 @@ class HeaderApiKey(APIKeyHeader):
         return authorize(request, self.scope)
 
 
-def key_auth(scope: Scope) -> list:
-    """An endpoint's `auth`: a key with `scope`, in either place. Two schemes for the
-    OpenAPI document; both apply the same rule."""
+def key_auth(scope: Scope | None) -> list:
+    """An endpoint's `auth`: a key with `scope` (None: any good key, for what a key reads
+    of its own, such as its batch jobs), in either place. Two schemes for the OpenAPI
+    document; both apply the same rule."""
     return [QueryApiKey(scope), HeaderApiKey(scope)]

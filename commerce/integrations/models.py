@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -235,3 +236,63 @@ class PriceFeedBuild(models.Model):
         max_age = settings.STOREFRONT_FEED_MAX_AGE_SECONDS
         now = now or timezone.now()
         return max_age > 0 and (now - self.generated_at).total_seconds() >= max_age
+
+
+class BatchJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class BatchJobQuerySet(models.QuerySet):
+    def of_key(self, api_key):
+        return self.filter(api_key=api_key)
+
+    def finished_before(self, moment):
+        return self.filter(
+            status__in=[BatchJobStatus.DONE, BatchJobStatus.FAILED], finished_at__lt=moment
+        )
+
+
+class BatchJob(models.Model):
+    """A batch write accepted with `Prefer: respond-async` (202), written by a task.
+
+    Written only by `services.batch_jobs`. The items are kept as the JSON text the client
+    sent, not as jsonb: the job must check them exactly as the synchronous answer would
+    (a number stays the number typed, 0.1 never a float; jsonb also refuses `\\u0000`,
+    which an item may carry and must get an `error` for, not crash the job). The report
+    is JSON text for the same reason (field names and external ids are echoed back).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="batch_jobs")
+    kind = models.CharField(max_length=40)
+    status = models.CharField(
+        max_length=10, choices=BatchJobStatus.choices, default=BatchJobStatus.QUEUED
+    )
+    item_count = models.PositiveIntegerField()
+    items = models.TextField(help_text="The items, as the JSON text sent; emptied when done.")
+    params = models.JSONField(default=dict, blank=True)
+    report = models.TextField(blank=True, help_text="The per-item answer (JSON), once done.")
+    error = models.TextField(blank=True, help_text="Why the last try crashed, if it did.")
+    tries = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BatchJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "batch job"
+        indexes = [
+            models.Index(fields=["api_key", "-created_at"], name="batch_job_of_key"),
+            models.Index(fields=["status", "finished_at"], name="batch_job_finished"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} job {self.public_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (BatchJobStatus.DONE, BatchJobStatus.FAILED)

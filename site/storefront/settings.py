@@ -300,6 +300,9 @@ STORAGES = {
 
 # Wagtail's page editor posts many fields for a long StreamField.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+# The integration API's batch writes (an ERP's products, stock), checked after the key:
+# a batch in a job is larger than Django's DATA_UPLOAD_MAX_MEMORY_SIZE for forms (2.5 MB).
+STOREFRONT_API_BATCH_MAX_BYTES = env_int("API_BATCH_MAX_BYTES", 32 * 1024 * 1024)
 
 # --- Security ---------------------------------------------------------------
 # Secure by default whenever DEBUG is off; each knob can be relaxed by
@@ -383,6 +386,11 @@ STOREFRONT_SCHEDULE = [
         ("purge_stale_carts", 86400, "commerce.services.maintenance.purge_stale_carts_task"),
         ("purge_guest_lists", 86400, "commerce.services.maintenance.purge_guest_lists_task"),
         ("prune_task_results", 86400, "commerce.services.maintenance.prune_task_results_task"),
+        (
+            "prune_batch_jobs",
+            86400,
+            "commerce.integrations.services.batch_jobs.prune_batch_jobs_task",
+        ),
     ]
 ]
 # Guest carts idle this long are deleted (accounts' carts never are).
@@ -394,6 +402,9 @@ STOREFRONT_EXPIRED_CHECKOUT_DAYS = env_int("EXPIRED_CHECKOUT_DAYS", 7)
 STOREFRONT_TASK_RESULT_DAYS = env_int("TASK_RESULT_DAYS", 14)
 # Failed tasks stay longer: staff read and retry them in the admin's report.
 STOREFRONT_FAILED_TASK_RESULT_DAYS = env_int("FAILED_TASK_RESULT_DAYS", 90)
+# Finished batch jobs of the integration API (Prefer: respond-async) are kept this long
+# for their client to read the report, then pruned.
+STOREFRONT_BATCH_JOB_DAYS = env_int("BATCH_JOB_DAYS", 7)
 # A task still running after this long lost its worker (killed, machine gone): it is
 # queued again. Longer than any task runs (a feed of the whole catalog takes minutes).
 STOREFRONT_TASK_STUCK_MINUTES = env_int("TASK_STUCK_MINUTES", 60)

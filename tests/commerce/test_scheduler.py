@@ -171,6 +171,7 @@ def test_the_shops_schedule_names_importable_tasks_except_the_feeds_of_another_p
         "rebuild_stale_feeds",
         "prune_task_results",
         "requeue_stuck_tasks",
+        "prune_batch_jobs",
     }
     missing = {job.name for job in scheduled_jobs() if _load_task(job) is None}
     assert missing <= {"rebuild_stale_feeds"}

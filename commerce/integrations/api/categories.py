@@ -17,16 +17,16 @@ from commerce.integrations.api.listing import (
     page_of,
 )
 from commerce.integrations.api.writes import (
-    WRITE_RESPONSES,
-    BatchOut,
     batch_answer,
-    read_items,
+    batch_responses,
+    batch_write,
+    check_items,
     request_body,
     sent_by,
     throttled,
 )
 from commerce.integrations.auth import key_auth
-from commerce.integrations.models import Scope
+from commerce.integrations.models import ApiKey, Scope
 from commerce.integrations.services import catalog_export as export
 from commerce.integrations.services import catalog_sync, relation_sync
 
@@ -102,6 +102,7 @@ def list_product_categories(
 
 WRITE_CATALOG = key_auth(Scope.WRITE_CATALOG)
 MAX_CATEGORIES = 500
+MAX_ASYNC_CATEGORIES = 5000  # in a job (Prefer: respond-async)
 
 
 class CategoryIn(Schema):
@@ -121,10 +122,11 @@ class CategoryIn(Schema):
 @router.post(
     "/categories/",
     auth=WRITE_CATALOG,
-    response={200: BatchOut, **WRITE_RESPONSES},
+    response=batch_responses(),
     openapi_extra=request_body(
         CategoryIn,
         max_items=MAX_CATEGORIES,
+        max_async_items=MAX_ASYNC_CATEGORIES,
         description="Categories (AMPER's ProductCategory) by external_id; parents may come "
         "later in the list.",
     ),
@@ -132,11 +134,22 @@ class CategoryIn(Schema):
 def send_categories(request: HttpRequest, response: HttpResponse):
     """AMPER's `SendProductCategoriesAsync`: creates or updates categories by
     `external_id`. A new category gets a slug from its name; an update keeps it. One
-    result per item."""
+    result per item. With `Prefer: respond-async`: 202 and a job to poll."""
     limited = throttled(request, response)
     if limited is not None:
         return limited
-    good, bad = read_items(request, CategoryIn, max_items=MAX_CATEGORIES)
+    return batch_write(
+        request,
+        response,
+        "categories",
+        max_items=MAX_CATEGORIES,
+        max_async_items=MAX_ASYNC_CATEGORIES,
+    )
+
+
+def write_categories(items: list, *, key: ApiKey, params: dict) -> dict:
+    """The batch writer of "categories" (`services.batch_jobs.KINDS`)."""
+    good, bad = check_items(items, CategoryIn)
     results = catalog_sync.save_categories(
         [
             catalog_sync.CategoryItem(
@@ -157,6 +170,7 @@ def send_categories(request: HttpRequest, response: HttpResponse):
 # --- Writing: AMPER's SendProductCategoriesRelationAsyncsAsync ----------------------------------
 
 MAX_RELATIONS = 1000
+MAX_ASYNC_RELATIONS = 10_000  # in a job (Prefer: respond-async)
 
 
 class ProductCategoryIn(Schema):
@@ -181,10 +195,11 @@ class ProductCategoryIn(Schema):
 @router.post(
     "/product-categories/",
     auth=WRITE_CATALOG,
-    response={200: BatchOut, **WRITE_RESPONSES},
+    response=batch_responses(),
     openapi_extra=request_body(
         ProductCategoryIn,
         max_items=MAX_RELATIONS,
+        max_async_items=MAX_ASYNC_RELATIONS,
         description="Which product sits in which category (AMPER's ProductCategoryRelation).",
     ),
 )
@@ -192,11 +207,23 @@ def send_product_categories(request: HttpRequest, response: HttpResponse):
     """AMPER's `SendProductCategoriesRelationAsyncsAsync`: puts products into categories,
     main or additional, or takes them out. A product's items are written together as one
     revision of it (editors' drafts kept, scheduled publications refused); a relation that
-    is already there is `unchanged`. One result per item."""
+    is already there is `unchanged`. One result per item. With `Prefer: respond-async`:
+    202 and a job to poll."""
     limited = throttled(request, response)
     if limited is not None:
         return limited
-    good, bad = read_items(request, ProductCategoryIn, max_items=MAX_RELATIONS)
+    return batch_write(
+        request,
+        response,
+        "product-categories",
+        max_items=MAX_RELATIONS,
+        max_async_items=MAX_ASYNC_RELATIONS,
+    )
+
+
+def write_product_categories(items: list, *, key: ApiKey, params: dict) -> dict:
+    """The batch writer of "product-categories" (`services.batch_jobs.KINDS`)."""
+    good, bad = check_items(items, ProductCategoryIn)
     results = relation_sync.save_product_categories(
         [
             relation_sync.RelationItem(
@@ -209,6 +236,6 @@ def send_product_categories(request: HttpRequest, response: HttpResponse):
             )
             for item in good
         ],
-        source=sent_by(request),
+        source=sent_by(key),
     )
     return batch_answer(results, bad)

@@ -29,14 +29,15 @@ from commerce.integrations.api.writes import (
     WRITE_RESPONSES,
     BatchOut,
     batch_answer,
-    read_array,
-    read_items,
+    batch_responses,
+    batch_write,
+    check_items,
     request_body,
     sent_by,
     throttled,
 )
 from commerce.integrations.auth import key_auth
-from commerce.integrations.models import Scope
+from commerce.integrations.models import ApiKey, Scope
 from commerce.integrations.services import catalog_export as export
 from commerce.integrations.services import catalog_sync, file_sync, relation_sync
 from commerce.integrations.services.catalog_export import (
@@ -234,6 +235,10 @@ def list_product_files(
 WRITE_CATALOG = key_auth(Scope.WRITE_CATALOG)
 MAX_PRODUCTS = 500  # items per request
 MAX_VARIANT_ROWS = 2000  # items plus the entries of their `variants` lists
+# In a job (Prefer: respond-async): about 90 s of a worker at ~58 variants a second, well
+# inside STOREFRONT_TASK_STUCK_MINUTES.
+MAX_ASYNC_PRODUCTS = 5000
+MAX_ASYNC_VARIANT_ROWS = 20000
 Amount = Decimal | str
 Flag = bool | str
 
@@ -294,38 +299,63 @@ class ProductIn(Schema):
 @router.post(
     "/products/",
     auth=WRITE_CATALOG,
-    response={200: BatchOut, **WRITE_RESPONSES},
+    response=batch_responses(),
     openapi_extra=request_body(
         ProductIn,
         max_items=MAX_PRODUCTS,
-        description=f"Products (AMPER's Product), at most {MAX_VARIANT_ROWS} variants in all.",
+        max_async_items=MAX_ASYNC_PRODUCTS,
+        description=f"Products (AMPER's Product), at most {MAX_VARIANT_ROWS} variants in all "
+        f"({MAX_ASYNC_VARIANT_ROWS} in a job).",
     ),
 )
 def send_products(request: HttpRequest, response: HttpResponse):
     """AMPER's `SendProductsAsync`: creates or updates products and their variants by SKU,
     as `import_catalog` does (the same writer: revisions, editors' drafts kept, scheduled
     publications refused, the catalog version). One result per item; the product's history
-    names the key."""
+    names the key. With `Prefer: respond-async`: 202 and a job to poll."""
     limited = throttled(request, response)
     if limited is not None:
         return limited
-    items = read_array(request, max_items=MAX_PRODUCTS)
+    return batch_write(
+        request,
+        response,
+        "products",
+        max_items=MAX_PRODUCTS,
+        max_async_items=MAX_ASYNC_PRODUCTS,
+        check=_check_variant_rows,
+    )
+
+
+def _check_variant_rows(items: list, asynchronous: bool) -> None:
+    limit = MAX_ASYNC_VARIANT_ROWS if asynchronous else MAX_VARIANT_ROWS
     rows = sum(
         len(item["variants"])
         if isinstance(item, dict) and isinstance(item.get("variants"), list)
         else 1
         for item in items
     )
-    if rows > MAX_VARIANT_ROWS:
-        raise HttpError(
-            400, f"{rows} variants: at most {MAX_VARIANT_ROWS} in one request; send fewer items."
+    if rows > limit:
+        where = "one job" if asynchronous else "one request"
+        hint = (
+            ""
+            if asynchronous
+            else f" (or up to {MAX_ASYNC_VARIANT_ROWS} in one job, with `Prefer: respond-async`)"
         )
-    return batch_answer(catalog_sync.save_products(items, source=sent_by(request)))
+        raise HttpError(
+            400, f"{rows} variants: at most {limit} in {where}; send fewer items{hint}."
+        )
+
+
+def write_products(items: list, *, key: ApiKey, params: dict) -> dict:
+    """The batch writer of "products" (`services.batch_jobs.KINDS`): the answer to the
+    items as sent, now or in a job."""
+    return batch_answer(catalog_sync.save_products(items, source=sent_by(key)))
 
 
 # --- Writing: AMPER's SendRelatedProductsAsync -------------------------------------------------
 
 MAX_RELATED_ITEMS = 500
+MAX_ASYNC_RELATED_ITEMS = 5000  # in a job (Prefer: respond-async)
 MAX_RELATED_PER_PRODUCT = 100
 
 
@@ -349,20 +379,33 @@ class RelatedProductsIn(Schema):
 @router.post(
     "/related-products/",
     auth=WRITE_CATALOG,
-    response={200: BatchOut, **WRITE_RESPONSES},
+    response=batch_responses(),
     openapi_extra=request_body(
         RelatedProductsIn,
         max_items=MAX_RELATED_ITEMS,
+        max_async_items=MAX_ASYNC_RELATED_ITEMS,
         description="Each product's related products (AMPER's RelatedProducts).",
     ),
 )
 def send_related_products(request: HttpRequest, response: HttpResponse):
     """AMPER's `SendRelatedProductsAsync`: sets the products a product's page recommends
-    ("You may also like"), as a revision of the product. One result per item."""
+    ("You may also like"), as a revision of the product. One result per item. With
+    `Prefer: respond-async`: 202 and a job to poll."""
     limited = throttled(request, response)
     if limited is not None:
         return limited
-    good, bad = read_items(request, RelatedProductsIn, max_items=MAX_RELATED_ITEMS)
+    return batch_write(
+        request,
+        response,
+        "related-products",
+        max_items=MAX_RELATED_ITEMS,
+        max_async_items=MAX_ASYNC_RELATED_ITEMS,
+    )
+
+
+def write_related_products(items: list, *, key: ApiKey, params: dict) -> dict:
+    """The batch writer of "related-products" (`services.batch_jobs.KINDS`)."""
+    good, bad = check_items(items, RelatedProductsIn)
     results = relation_sync.save_related_products(
         [
             relation_sync.RelatedItem(
@@ -372,7 +415,7 @@ def send_related_products(request: HttpRequest, response: HttpResponse):
             )
             for item in good
         ],
-        source=sent_by(request),
+        source=sent_by(key),
     )
     return batch_answer(results, bad)
 
@@ -423,4 +466,4 @@ def send_product_file(
         order=fields.order,
         alt=fields.alt,
     )
-    return batch_answer([file_sync.save_product_file(item, source=sent_by(request))])
+    return batch_answer([file_sync.save_product_file(item, source=sent_by(request.auth))])

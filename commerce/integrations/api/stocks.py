@@ -7,6 +7,7 @@ location's `external_id` is the warehouse's code. The rules of writing:
 `services/stock_sync.py`."""
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -26,15 +27,15 @@ from commerce.integrations.api.listing import (
     page_of,
 )
 from commerce.integrations.api.writes import (
-    WRITE_RESPONSES,
-    BatchOut,
     batch_answer,
-    read_items,
+    batch_responses,
+    batch_write,
+    check_items,
     request_body,
     throttled,
 )
 from commerce.integrations.auth import key_auth
-from commerce.integrations.models import Scope
+from commerce.integrations.models import ApiKey, Scope
 from commerce.integrations.services import catalog_export as export
 from commerce.integrations.services import stock_sync
 from commerce.integrations.services.catalog_export import decimal_string
@@ -44,6 +45,9 @@ router = Router(tags=["stocks"])
 WRITE_STOCK = key_auth(Scope.WRITE_STOCK)
 MAX_LOCATIONS = 200
 MAX_STOCKS = 1000
+# In a job (Prefer: respond-async).
+MAX_ASYNC_LOCATIONS = 2000
+MAX_ASYNC_STOCKS = 10000
 # Stock.quantity is a PostgreSQL integer.
 MAX_UNITS = 2_000_000_000
 LocationId = Annotated[
@@ -169,21 +173,34 @@ COUNTED_AT = Query(
 @router.post(
     "/stock-locations/",
     auth=WRITE_STOCK,
-    response={200: BatchOut, **WRITE_RESPONSES},
+    response=batch_responses(),
     openapi_extra=request_body(
         StockLocationIn,
         max_items=MAX_LOCATIONS,
+        max_async_items=MAX_ASYNC_LOCATIONS,
         description="Stock locations (warehouses) to create, or rename, by external_id.",
     ),
 )
 def send_stock_locations(request: HttpRequest, response: HttpResponse):
     """AMPER's `SendStockLocationsAsync`: creates or renames warehouses by `external_id`
     (their code). A new warehouse is active and supplies orders after the others; staff
-    change that in the admin. One result per item."""
+    change that in the admin. One result per item. With `Prefer: respond-async`: 202 and
+    a job to poll."""
     limited = throttled(request, response)
     if limited is not None:
         return limited
-    good, bad = read_items(request, StockLocationIn, max_items=MAX_LOCATIONS)
+    return batch_write(
+        request,
+        response,
+        "stock-locations",
+        max_items=MAX_LOCATIONS,
+        max_async_items=MAX_ASYNC_LOCATIONS,
+    )
+
+
+def write_stock_locations(items: list, *, key: ApiKey, params: dict) -> dict:
+    """The batch writer of "stock-locations" (`services.batch_jobs.KINDS`)."""
+    good, bad = check_items(items, StockLocationIn)
     results = stock_sync.save_stock_locations(
         [stock_sync.StockLocationItem(item.index, item.external_id, item.name) for item in good]
     )
@@ -193,10 +210,11 @@ def send_stock_locations(request: HttpRequest, response: HttpResponse):
 @router.post(
     "/stocks/",
     auth=WRITE_STOCK,
-    response={200: BatchOut, **WRITE_RESPONSES},
+    response=batch_responses(),
     openapi_extra=request_body(
         StockIn,
         max_items=MAX_STOCKS,
+        max_async_items=MAX_ASYNC_STOCKS,
         description="Stock levels per variant (SKU) and stock location.",
     ),
 )
@@ -206,13 +224,28 @@ def send_stocks(
     """AMPER's `SendStocksAsync`: sets what shoppers can buy of each variant in each
     location to `quantity − quantity_allocated` (not below 0), less the units of shop
     orders placed after `counted_at`, under the same locks as order placement. One result
-    per item; `note` says when orders' units were taken off."""
+    per item; `note` says when orders' units were taken off. With `Prefer: respond-async`:
+    202 and a job to poll; `counted_at` (by default when the request arrived) is fixed
+    then, so orders placed while the job waits are taken off too."""
     arrived = timezone.now()
     limited = throttled(request, response)
     if limited is not None:
         return limited
     moment = export.parse_updated_since(counted_at, name="counted_at") or arrived
-    good, bad = read_items(request, StockIn, max_items=MAX_STOCKS)
+    return batch_write(
+        request,
+        response,
+        "stocks",
+        max_items=MAX_STOCKS,
+        max_async_items=MAX_ASYNC_STOCKS,
+        params={"counted_at": moment.isoformat()},
+    )
+
+
+def write_stocks(items: list, *, key: ApiKey, params: dict) -> dict:
+    """The batch writer of "stocks" (`services.batch_jobs.KINDS`); `params["counted_at"]`
+    is an ISO date-time with its offset, fixed when the request arrived."""
+    good, bad = check_items(items, StockIn)
     results = stock_sync.push_stocks(
         [
             stock_sync.StockItem(
@@ -225,6 +258,6 @@ def send_stocks(
             )
             for item in good
         ],
-        counted_at=moment,
+        counted_at=datetime.fromisoformat(params["counted_at"]),
     )
     return batch_answer(results, bad)

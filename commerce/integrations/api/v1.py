@@ -17,6 +17,7 @@ from ninja.errors import ValidationError
 from commerce.integrations.api import (
     categories,
     erp_orders,
+    jobs,
     products,
     promotions,
     stocks,
@@ -66,6 +67,10 @@ main or additional), `POST /related-products/` (a product's whole list) and
 product's documents), scope `write_catalog`. Stock:
 `POST /stock-locations/` (warehouses by code) and `POST /stocks/` (per SKU and location;
 units of shop orders placed after `counted_at` are taken off), scope `write_stock`.
+With a `Prefer: respond-async` header a write answers `202 Accepted` at once (larger
+batches allowed) with a job at `Location` (`/jobs/{{id}}/`): poll it (`Retry-After`) until
+`done`, when its `report` is the answer the request would have had. Only the key that sent
+a job can read it; `/jobs/` lists the key's jobs.
 
 **Lists** are bare JSON arrays ordered by id. Page with `page` (from 1) and `page_size`
 (default and maximum {MAX_PAGE_SIZE}; larger values are lowered to it). Each list answer
@@ -103,3 +108,4 @@ api.add_router("/", stocks.router)
 api.add_router("/", variants.router)
 api.add_router("/", promotions.router)
 api.add_router("/", erp_orders.router)
+api.add_router("/", jobs.router)

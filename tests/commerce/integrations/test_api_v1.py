@@ -685,6 +685,8 @@ def test_openapi_schema_and_docs_are_public(client, db):
         f"{BASE}/orders/",
         f"{BASE}/orders/{{token}}/",
         f"{BASE}/orders/{{token}}/status/",
+        f"{BASE}/jobs/",
+        f"{BASE}/jobs/{{job_id}}/",
     }
     schemes = schema.json()["components"]["securitySchemes"]
     assert {s["in"]: s["name"] for s in schemes.values()} == {

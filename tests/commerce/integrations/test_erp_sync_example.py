@@ -16,9 +16,26 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SCOPES = ["write_catalog", "write_stock", "read_orders", "change_orders"]
 
 
-def run_script(live_server, key):
+@pytest.fixture(autouse=True)
+def root_collection():
+    """The pictures and documents the script sends go into Wagtail's root collection, which
+    a transactional test before this one flushed with the rest of the database."""
+    from wagtail.models import Collection
+
+    return Collection.get_first_root_node() or Collection.add_root(name="Root")
+
+
+def run_script(live_server, key, *options):
     return subprocess.run(  # noqa: S603 - our own script, arguments from the test
-        [sys.executable, "scripts/erp_sync_example.py", "--url", live_server.url, "--key", key],
+        [
+            sys.executable,
+            "scripts/erp_sync_example.py",
+            "--url",
+            live_server.url,
+            "--key",
+            key,
+            *options,
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -80,3 +97,23 @@ def test_the_example_connector_pushes_the_export_and_fulfils_paid_orders(live_se
     for path in (*paths, "related-products", "product-files", "stocks"):
         assert f"{path}: {{'created': 0, 'updated': 0, 'unchanged'" in again.stdout
     assert "orders fulfilled: 0" in again.stdout
+
+
+def test_the_example_connector_in_jobs_writes_the_same(live_server):
+    """`--async`: each batch a job (202), polled for its report. The live server runs
+    tasks at once, after the commit (tests' ImmediateBackend)."""
+    from commerce.integrations.models import BatchJob
+
+    _, key = make_key("Example ERP", scopes=SCOPES)
+    first = run_script(live_server, key, "--async")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "products: {'created': 4, 'updated': 0, 'unchanged': 0, 'error': 0}" in first.stdout
+    assert Stock.objects.get(variant__sku="COAT-M-GRN", warehouse__code="MAG-01").quantity == 6
+    assert BatchJob.objects.filter(status="done").count() == 6
+
+    again = run_script(live_server, key, "--async")
+    assert again.returncode == 0, again.stdout + again.stderr
+    paths = ("stock-locations", "categories", "products", "product-categories")
+    for path in (*paths, "related-products", "product-files", "stocks"):
+        assert f"{path}: {{'created': 0, 'updated': 0, 'unchanged'" in again.stdout
+    assert BatchJob.objects.filter(status="done").count() == 12

@@ -37,6 +37,9 @@ def test_integration_api_operation_ids_are_the_published_ones():
         "integrations_api_v1_send_product_categories",
         "integrations_api_v1_send_related_products",
         "integrations_api_v1_send_product_file",
+        # Added with batch jobs (Prefer: respond-async):
+        "integrations_api_v1_list_jobs",
+        "integrations_api_v1_get_job",
     }
 
 
