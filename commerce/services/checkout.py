@@ -48,7 +48,7 @@ from commerce.payments import registry
 from commerce.payments.base import PaymentDeclined
 from commerce.tokens import is_token
 
-from . import locks, notifications
+from . import events, locks, notifications
 from .cart import CartSummary, cart_lines, gift_changes, line_change, stock_variant_ids, summarize
 from .catalog_version import bump_if_availability_changed
 from .inventory import units_by_variant
@@ -341,6 +341,7 @@ def place_order(
             if placement.created:
                 # Tasks that commit with the order (services.notifications).
                 notifications.queue_order_placed(placement.order)
+                events.order_placed.send(sender=Order, order=placement.order)
     except PaymentDeclined as declined:
         raise CheckoutError(str(declined)) from None
     return placement
@@ -406,6 +407,7 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
     # commits. Last, after the payment provider's answer: the version row is everyone's
     # (services.locks, step 7), not to be held across a network call.
     bump_if_availability_changed(**units)
+    events.stock_units_changed.send(sender=Stock, **units)
     return Placement(order, created=True)
 
 

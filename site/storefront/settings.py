@@ -239,6 +239,19 @@ STOREFRONT_FEED_MAX_AGE_SECONDS = env_int("FEED_MAX_AGE_SECONDS", 3600)
 # Products read per query while a feed is generated: memory stays bounded by this.
 STOREFRONT_FEED_CHUNK_SIZE = 500
 
+# Outgoing webhooks (commerce/integrations/services/webhooks.py). A delivery is tried up to
+# WEBHOOK_ATTEMPTS times; the wait after the first failure is WEBHOOK_RETRY_BACKOFF_SECONDS,
+# doubling after each (at most WEBHOOK_MAX_BACKOFF_SECONDS): 5, 10, 20, 40, 80 minutes by
+# default, six tries over about 2.5 hours. Tests set tiny backoffs.
+STOREFRONT_WEBHOOK_ATTEMPTS = env_int("WEBHOOK_ATTEMPTS", 6)
+STOREFRONT_WEBHOOK_RETRY_BACKOFF_SECONDS = env_int("WEBHOOK_RETRY_BACKOFF_SECONDS", 300)
+STOREFRONT_WEBHOOK_MAX_BACKOFF_SECONDS = env_int("WEBHOOK_MAX_BACKOFF_SECONDS", 7200)
+# A subscriber whose deliveries failed this many times in a row (each after its retries) is
+# switched off and staff are mailed (STOREFRONT_ORDER_NOTIFICATION_EMAILS).
+STOREFRONT_WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 10)
+# Subscriber URLs must be https unless DEBUG or this is set (receivers on loopback).
+STOREFRONT_WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+
 # --- Auth -------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
