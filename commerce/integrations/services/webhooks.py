@@ -206,7 +206,7 @@ def order_status_changed(order: Order, change) -> list[WebhookDelivery]:
     data = {
         "from_status": change.from_status,
         "to_status": change.to_status,
-        "changed_at": change.created_at.isoformat() if change.created_at else None,
+        "changed_at": change.changed_at.isoformat() if change.changed_at else None,
         "order": order_data(order.pk),
     }
     return [
