@@ -15,8 +15,7 @@ webhook, status and event; a failed one is re-sent by POST from its page (permis
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponseForbidden, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -326,7 +325,9 @@ def resend_view(request, pk):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if not can_resend(request.user):
-        raise PermissionDenied
+        # A plain 403, not Wagtail's redirect to the dashboard: an action endpoint that a
+        # page without the button never posts to.
+        return HttpResponseForbidden("You may not re-send webhook deliveries.")
     delivery = get_object_or_404(WebhookDelivery.objects.select_related("subscription"), pk=pk)
     try:
         webhooks.resend(delivery)

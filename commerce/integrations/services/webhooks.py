@@ -116,8 +116,11 @@ def verify_signature(
 
 
 def body_of(delivery: WebhookDelivery) -> bytes:
-    """The bytes sent: the stored payload as compact JSON, the same on every try."""
-    return json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
+    """The bytes sent: the stored payload as compact JSON with sorted keys, the same on
+    every try (PostgreSQL's jsonb keeps no key order, so the order is ours to fix)."""
+    return json.dumps(
+        delivery.payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True
+    ).encode()
 
 
 def headers_for(delivery: WebhookDelivery, secret: str, body: bytes, timestamp: int) -> dict:
