@@ -2,6 +2,8 @@
 
 import hashlib
 import hmac
+import time
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -118,3 +120,25 @@ def test_http_is_allowed_only_when_the_setting_or_debug_says_so(settings):
     validate_webhook_url("http://127.0.0.1:8000/hook")
     with pytest.raises(ValidationError):
         validate_webhook_url("gopher://127.0.0.1/hook")
+
+
+def readme_verifier():
+    """The receiver's check as the README prints it, run as written."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = readme.split("### Webhooks", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    return namespace["verify_signature"]
+
+
+def test_the_readme_snippet_accepts_what_the_shop_signs_and_refuses_replays_and_tampering():
+    verify = readme_verifier()
+    now = int(time.time())
+    header = signature_header(SECRET, BODY, now)
+    assert verify(SECRET, BODY, header)
+    assert not verify(SECRET, BODY + b"x", header)
+    assert not verify("whsec_other", BODY, header)
+    old = signature_header(SECRET, BODY, now - 301)
+    assert not verify(SECRET, BODY, old)
+    assert not verify(SECRET, BODY, "garbage")
