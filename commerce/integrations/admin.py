@@ -186,6 +186,8 @@ class WebhookForm(WagtailAdminModelForm):
     def save(self, commit=True):
         if self.instance.is_active and not self.was_active:
             webhooks.switch_on(self.instance)  # switched on again: a fresh count of failures
+        elif self.was_active and not self.instance.is_active:
+            webhooks.switch_off(self.instance, reason=f"Switched off by {self.for_user}.")
         return super().save(commit=commit)
 
 

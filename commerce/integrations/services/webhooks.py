@@ -153,6 +153,13 @@ def switch_on(subscription: WebhookSubscription) -> None:
     subscription.consecutive_failures = 0
 
 
+def switch_off(subscription: WebhookSubscription, *, reason: str) -> None:
+    """Records a switching off by staff (on the instance; the caller saves it)."""
+    subscription.is_active = False
+    subscription.disabled_at = timezone.now()
+    subscription.disabled_reason = reason[:255]
+
+
 def subscribers(event: str) -> list[WebhookSubscription]:
     """Active subscriptions to `event` (one query; a handful of rows)."""
     return [

@@ -342,6 +342,18 @@ def test_rotating_the_secret_in_the_edit_form_shows_the_new_one_once(admin_clien
     assert WebhookSubscription.objects.get(pk=hook.pk).secret == hook.secret
 
 
+def test_staff_switch_a_webhook_off_and_the_list_says_who(admin_client, admin_user, hook):
+    edit_url = reverse("wagtailsnippets_integrations_webhooksubscription:edit", args=[hook.pk])
+    data = {"name": hook.name, "url": hook.url, "events": hook.events, "stock_threshold": "5"}
+    assert admin_client.post(edit_url, data).status_code == 302  # "active" unticked
+    hook.refresh_from_db()
+    assert not hook.is_active and hook.disabled_at is not None
+    assert hook.disabled_reason == f"Switched off by {admin_user}."
+    an_event(hook)
+    run_queue_until_idle()
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.FAILED
+
+
 def test_switching_a_webhook_on_again_clears_its_failures(admin_client, hook):
     WebhookSubscription.objects.filter(pk=hook.pk).update(
         is_active=False,
