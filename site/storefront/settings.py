@@ -249,6 +249,10 @@ STOREFRONT_WEBHOOK_MAX_BACKOFF_SECONDS = env_int("WEBHOOK_MAX_BACKOFF_SECONDS", 
 # A subscriber whose deliveries failed this many times in a row (each after its retries) is
 # switched off and staff are mailed (STOREFRONT_ORDER_NOTIFICATION_EMAILS).
 STOREFRONT_WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 10)
+# The delivery log keeps delivered webhooks this long, failed ones longer (staff re-send
+# them); pending ones are never pruned.
+STOREFRONT_WEBHOOK_DELIVERY_DAYS = env_int("WEBHOOK_DELIVERY_DAYS", 30)
+STOREFRONT_FAILED_WEBHOOK_DELIVERY_DAYS = env_int("FAILED_WEBHOOK_DELIVERY_DAYS", 90)
 # Subscriber URLs must be https unless DEBUG or this is set (receivers on loopback).
 STOREFRONT_WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
 
@@ -396,6 +400,11 @@ STOREFRONT_SCHEDULE = [
         ("purge_stale_carts", 86400, "commerce.services.maintenance.purge_stale_carts_task"),
         ("purge_guest_lists", 86400, "commerce.services.maintenance.purge_guest_lists_task"),
         ("prune_task_results", 86400, "commerce.services.maintenance.prune_task_results_task"),
+        (
+            "prune_webhook_deliveries",
+            86400,
+            "commerce.integrations.services.webhooks.prune_deliveries_task",
+        ),
     ]
 ]
 # Guest carts idle this long are deleted (accounts' carts never are).

@@ -35,12 +35,13 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 import requests
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks.backends.immediate import ImmediateBackend
 
@@ -54,7 +55,7 @@ from commerce.integrations.models import (
 )
 from commerce.models import Order, Product, ProductVariant
 from commerce.services.notifications import send_once, shop_name, staff_recipients
-from commerce.services.tasks import RetryPolicy, background_task, enqueue_on_commit
+from commerce.services.tasks import NO_RETRY, RetryPolicy, background_task, enqueue_on_commit
 
 EVENT_HEADER = "X-Storefront-Event"
 DELIVERY_HEADER = "X-Storefront-Delivery"
@@ -539,6 +540,29 @@ def notify_disabled_task(subscription_id: int, disabled_at: str) -> str:
     key = f"{DISABLED_EMAIL_KIND}:{subscription_id}:{disabled_at}"
     sent = send_once(key, DISABLED_EMAIL_KIND, lambda: disabled_message(subscription))
     return "sent" if sent else "nothing to send"
+
+
+def prune_deliveries(*, days: int, failed_days: int, now=None) -> int:
+    """Deletes delivered deliveries older than `days` and failed ones older than
+    `failed_days` (by creation); pending ones stay whatever their age.
+
+    A product published again without a change after its last event was pruned is
+    announced once more: harmless, receivers de-duplicate by content as by event id."""
+    now = now or timezone.now()
+    deleted, _ = WebhookDelivery.objects.filter(
+        Q(status=DeliveryStatus.SUCCEEDED, created_at__lt=now - timedelta(days=days))
+        | Q(status=DeliveryStatus.FAILED, created_at__lt=now - timedelta(days=failed_days))
+    ).delete()
+    return deleted
+
+
+@background_task(retry=NO_RETRY)
+def prune_deliveries_task() -> int:
+    """The scheduler's daily job (STOREFRONT_SCHEDULE)."""
+    return prune_deliveries(
+        days=settings.STOREFRONT_WEBHOOK_DELIVERY_DAYS,
+        failed_days=settings.STOREFRONT_FAILED_WEBHOOK_DELIVERY_DAYS,
+    )
 
 
 class ResendRefused(Exception):

@@ -483,3 +483,21 @@ def test_deliveries_are_never_added_or_edited_in_the_admin(admin_client, hook):
     assert_refused(admin_client.get(add_url))
     assert_refused(admin_client.post(edit_url, {"status": "succeeded"}))
     assert fresh(delivery).status == DeliveryStatus.PENDING
+
+
+def test_old_deliveries_are_pruned_failed_ones_later_pending_ones_never(hook):
+    from commerce.services.scheduler import _load_task, scheduled_jobs
+
+    now = timezone.now()
+    ages = {"succeeded": (31, 29), "failed": (91, 89), "pending": (400,)}
+    for status, days_list in ages.items():
+        for days in days_list:
+            delivery = an_event(hook)
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                status=status, created_at=now - timedelta(days=days)
+            )
+    assert webhooks.prune_deliveries(days=30, failed_days=90, now=now) == 2
+    kept = sorted((d.status, (now - d.created_at).days) for d in WebhookDelivery.objects.all())
+    assert kept == [("failed", 89), ("pending", 400), ("succeeded", 29)]
+    [job] = [job for job in scheduled_jobs() if job.name == "prune_webhook_deliveries"]
+    assert _load_task(job) is webhooks.prune_deliveries_task
