@@ -14,6 +14,7 @@ from commerce.integrations.models import (
     WebhookDelivery,
     WebhookEvent,
 )
+from commerce.integrations.services import webhooks
 from commerce.models import Order, OrderStatus, ProductVariant, Stock
 from commerce.services import checkout as checkouts
 from commerce.services.checkout import CheckoutError
@@ -326,3 +327,20 @@ def test_import_catalog_fires_once_per_changed_product(tmp_path, hook, database_
     call_command("import_catalog", str(path), stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert len(product_events()) == 1  # unchanged: no write, no event
     assert ProductVariant.objects.get(sku="TEA-1").price == D("4.00")
+
+
+# --- Cost ------------------------------------------------------------------------------------
+
+
+def test_without_subscribers_an_event_costs_one_query_and_a_stock_rise_none(methods):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lamp = make_product("Lamp", price=D("40.00"), stock=10)
+    order = place(lamp, 1, methods)
+    with CaptureQueriesContext(connection) as queries:
+        assert webhooks.order_created(order) == []
+    assert len(queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        assert webhooks.stock_changed(before={1: 2}, after={1: 5}) == []
+    assert len(queries) == 0
