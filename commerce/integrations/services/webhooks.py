@@ -249,9 +249,9 @@ def _without_stock(data: dict | None) -> dict | None:
 
 
 def product_changed(product_id: int) -> list[WebhookDelivery]:
-    """After a publish or unpublish: one event per subscriber, unless what it would say
-    is what that subscriber was last told about the product (a publish that changed
-    nothing, or only a draft's metadata). A product never sent and not listed now is not
+    """After a publish, an unpublish or a deletion: one event per subscriber, unless what
+    it would say is what that subscriber was last told about the product (a publish that
+    changed nothing, or only its stock). A product never sent and not listed now is not
     announced."""
     wanting = subscribers(WebhookEvent.PRODUCT_CHANGED)
     if not wanting:
@@ -337,8 +337,14 @@ def _on_product_published(sender, instance, **kwargs):
     product_changed(instance.pk)
 
 
+def _on_product_deleted(sender, instance, **kwargs):
+    # Inside the deletion's transaction (Django's collector sends post_delete in it).
+    product_changed(instance.pk)
+
+
 def connect_signals() -> None:
     """Called once by the integrations app's `ready()`."""
+    from django.db.models.signals import post_delete
     from wagtail.signals import published, unpublished
 
     from commerce.services import events
@@ -350,6 +356,7 @@ def connect_signals() -> None:
     events.stock_units_changed.connect(_on_stock_units_changed, dispatch_uid="webhooks_stock")
     published.connect(_on_product_published, sender=Product, dispatch_uid="webhooks_published")
     unpublished.connect(_on_product_published, sender=Product, dispatch_uid="webhooks_unpublished")
+    post_delete.connect(_on_product_deleted, sender=Product, dispatch_uid="webhooks_deleted")
 
 
 # --- Sending ----------------------------------------------------------------------------------

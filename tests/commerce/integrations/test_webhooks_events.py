@@ -285,6 +285,17 @@ def test_unpublishing_sends_the_product_as_unlisted(hook, database_queue):
     assert last == {"product_id": lamp.pk, "product": None}
 
 
+def test_a_deleted_product_is_sent_as_unlisted_once(hook, database_queue):
+    lamp = make_product("Lamp", stock=4)
+    never_told = make_product("Draft lamp", publish=False)
+    assert len(product_events()) == 1
+    lamp_id = lamp.pk
+    lamp.delete()
+    never_told.delete()
+    [_, deleted] = product_events()
+    assert deleted.payload["data"] == {"product_id": lamp_id, "product": None}
+
+
 def test_the_erp_api_fires_one_event_per_changed_product_and_none_for_a_resend(
     client, hook, database_queue
 ):
