@@ -403,11 +403,12 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
     cart.lines.all().delete()
     cart.coupon_code = ""
     cart.save(update_fields=["coupon_code", "updated_at"])
+    # Webhooks record a variant that fell below a subscriber's threshold (services.events).
+    events.stock_units_changed.send(sender=Stock, **units)
     # A variant that just sold out leaves the cached pages from the moment this order
     # commits. Last, after the payment provider's answer: the version row is everyone's
     # (services.locks, step 7), not to be held across a network call.
     bump_if_availability_changed(**units)
-    events.stock_units_changed.send(sender=Stock, **units)
     return Placement(order, created=True)
 
 
