@@ -103,7 +103,7 @@ def verify_signature(
     signatures = []
     for part in (header or "").split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and value.isascii() and value.isdigit():  # not "²", which int() refuses
             timestamp = int(value)
         elif key == SIGNATURE_VERSION:
             signatures.append(value)

@@ -52,7 +52,17 @@ def test_a_tampered_body_a_moved_timestamp_or_another_secret_is_refused():
 
 @pytest.mark.parametrize(
     "header",
-    ["", "garbage", f"t={NOW}", "v1=abc", f"t=x{NOW},v1=abc", f"t={NOW},v0=abc", "t=,v1="],
+    [
+        "",
+        "garbage",
+        f"t={NOW}",
+        "v1=abc",
+        f"t=x{NOW},v1=abc",
+        f"t={NOW},v0=abc",
+        "t=,v1=",
+        "t=\u00b2,v1=abc",  # a digit to str.isdigit(), not to int()
+        f"t=-{NOW},v1=abc",
+    ],
 )
 def test_a_malformed_header_is_refused_not_an_error(header):
     assert verify_signature(SECRET, BODY, header, now=NOW) is False
@@ -142,3 +152,4 @@ def test_the_readme_snippet_accepts_what_the_shop_signs_and_refuses_replays_and_
     old = signature_header(SECRET, BODY, now - 301)
     assert not verify(SECRET, BODY, old)
     assert not verify(SECRET, BODY, "garbage")
+    assert not verify(SECRET, BODY, "t=\u00b2,v1=abc")
