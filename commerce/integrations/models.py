@@ -1,4 +1,5 @@
-"""What the integrations keep: API keys (stored hashed) and links to ERP customers."""
+"""What the integrations keep: API keys (stored hashed), links to ERP customers, price-feed
+builds, and webhook subscriptions with their deliveries."""
 
 import hashlib
 import hmac
@@ -6,8 +7,10 @@ import re
 import secrets
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -296,3 +299,153 @@ class BatchJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (BatchJobStatus.DONE, BatchJobStatus.FAILED)
+
+
+# --- Outgoing webhooks ----------------------------------------------------------------------
+# The rules of sending (signing, retries, switching a subscriber off) are in
+# services/webhooks.py; these are the rows it keeps.
+
+WEBHOOK_SECRET_MARKER = "whsec_"  # noqa: S105 - a prefix, not a secret
+WEBHOOK_LAST_ERROR_LENGTH = 500
+WEBHOOK_URL_LENGTH = 500
+
+
+class WebhookEvent(models.TextChoices):
+    ORDER_CREATED = "order.created", "Order created"
+    ORDER_STATUS_CHANGED = "order.status_changed", "Order status changed"
+    PRODUCT_CHANGED = "product.changed", "Product changed (published or unpublished)"
+    STOCK_BELOW_THRESHOLD = "stock.below_threshold", "Stock fell below the threshold"
+
+
+def new_webhook_secret() -> str:
+    return f"{WEBHOOK_SECRET_MARKER}{secrets.token_urlsafe(SECRET_BYTES)}"
+
+
+def validate_webhook_url(url: str) -> None:
+    """A subscriber URL: absolute http(s) with a host, no credentials, nothing invisible.
+
+    https only, unless DEBUG or STOREFRONT_WEBHOOK_ALLOW_HTTP (loopback receivers in tests
+    and development): the body carries orders with addresses. Private and loopback
+    addresses are not refused (see the README's "Known limits": SSRF); only staff with the
+    webhook permission can add a URL.
+    """
+    if not isinstance(url, str) or not url:
+        raise ValidationError("Enter the subscriber's URL.")
+    if len(url) > WEBHOOK_URL_LENGTH:
+        raise ValidationError(f"At most {WEBHOOK_URL_LENGTH} characters.")
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        raise ValidationError("The URL may not contain spaces or control characters.")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise ValidationError("Enter a valid URL.") from None
+    allow_http = settings.DEBUG or getattr(settings, "STOREFRONT_WEBHOOK_ALLOW_HTTP", False)
+    schemes = ("https", "http") if allow_http else ("https",)
+    if parts.scheme not in schemes:
+        raise ValidationError(
+            "The URL must start with https://."
+            if parts.scheme == "http" or not allow_http
+            else "The URL must start with https:// or http://."
+        )
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise ValidationError(
+            "No user name or password in the URL: the signature proves who sends."
+        )
+    if not parts.hostname:
+        raise ValidationError("The URL needs a host name.")
+
+
+class WebhookSubscription(models.Model):
+    """A URL that is sent the events it subscribed to, signed with its secret.
+
+    The secret is stored in clear, unlike an API key's hash: the shop must compute an
+    HMAC with it for every delivery, which a hash can't do. It is shown once in the
+    admin, at creation or rotation, and never rendered again; a database reader can
+    read it, as they can read the orders it signs.
+    """
+
+    name = models.CharField(max_length=100, help_text="Who receives it, e.g. “ERP”.")
+    url = models.URLField(
+        "URL",
+        max_length=WEBHOOK_URL_LENGTH,
+        validators=[validate_webhook_url],
+        help_text="Where events are POSTed, e.g. https://erp.example.com/hooks/shop.",
+    )
+    # A list of WebhookEvent values (JSON: SQLite has no arrays).
+    events = models.JSONField(default=list, help_text="What this subscriber is sent.")
+    secret = models.CharField(max_length=100, editable=False)
+    stock_threshold = models.PositiveIntegerField(
+        default=5,
+        help_text="For “Stock fell below the threshold”: sent when a variant's units for sale "
+        "go from this number or more to fewer.",
+    )
+    is_active = models.BooleanField(
+        "active", default=True, help_text="Switched off, it is sent nothing."
+    )
+    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_reason = models.CharField(max_length=255, blank=True, editable=False)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = "webhook"
+        verbose_name_plural = "webhooks"
+
+    def __str__(self):
+        return self.name
+
+    def wants(self, event: str) -> bool:
+        return self.is_active and isinstance(self.events, list) and event in self.events
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscriber, and what happened when it was sent.
+
+    Written in the transaction of the change it reports (so a rolled-back order sends
+    nothing), sent by `services.webhooks.deliver_task` after the commit. `event_id` goes
+    out in the X-Storefront-Delivery header: a receiver that sees it twice (a retry after
+    a lost answer, a re-send) drops the second copy.
+    """
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # What it is about ("order:12", "product:7", "variant:40"): finds the last event of a
+    # product, so a publish that changed nothing sends nothing.
+    subject = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    # Tries before the last re-send: the retry budget counts from there.
+    attempts_before_resend = models.PositiveIntegerField(default=0, editable=False)
+    last_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_response_ms = models.PositiveIntegerField("last response time (ms)", null=True, blank=True)
+    last_error = models.CharField(max_length=WEBHOOK_LAST_ERROR_LENGTH, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+        permissions = [("resend_webhookdelivery", "Can re-send webhook delivery")]
+        indexes = [
+            models.Index(fields=["subscription", "event", "subject", "-id"], name="webhook_last"),
+            models.Index(fields=["status", "-created_at"], name="webhook_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} → {self.subscription} ({self.get_status_display().lower()})"

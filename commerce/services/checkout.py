@@ -48,7 +48,7 @@ from commerce.payments import registry
 from commerce.payments.base import PaymentDeclined
 from commerce.tokens import is_token
 
-from . import locks, notifications
+from . import events, locks, notifications
 from .cart import CartSummary, cart_lines, gift_changes, line_change, stock_variant_ids, summarize
 from .catalog_version import bump_if_availability_changed
 from .inventory import units_by_variant
@@ -341,6 +341,7 @@ def place_order(
             if placement.created:
                 # Tasks that commit with the order (services.notifications).
                 notifications.queue_order_placed(placement.order)
+                events.order_placed.send(sender=Order, order=placement.order)
     except PaymentDeclined as declined:
         raise CheckoutError(str(declined)) from None
     return placement
@@ -402,6 +403,8 @@ def _place(token, user, payment_data, expected_total, currency, own_cart, source
     cart.lines.all().delete()
     cart.coupon_code = ""
     cart.save(update_fields=["coupon_code", "updated_at"])
+    # Webhooks record a variant that fell below a subscriber's threshold (services.events).
+    events.stock_units_changed.send(sender=Stock, **units)
     # A variant that just sold out leaves the cached pages from the moment this order
     # commits. Last, after the payment provider's answer: the version row is everyone's
     # (services.locks, step 7), not to be held across a network call.

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import Count, Sum
 
 from commerce.models import OrderLineAllocation, Stock
-from commerce.services import locks
+from commerce.services import events, locks
 from commerce.services.catalog_version import bump_if_availability_changed
 from commerce.services.stock_alerts import queue_restocked
 
@@ -174,9 +174,12 @@ def delete_warehouse(warehouse) -> None:
 
 def availability_changed(*, before: Mapping[int, int], after: Mapping[int, int]) -> None:
     """What a change in variants' sellable units sets off, inside the writer's transaction:
-    back-in-stock alerts for variants that came back (queued with the commit), then a new
-    catalog version if one went in or out of stock. Every writer that puts units back calls
-    it (the stock editor and imports here, cancel and refund in services.orders). Alerts come
-    first: the version row is locked last (services.locks)."""
+    back-in-stock alerts for variants that came back (queued with the commit), the
+    `events.stock_units_changed` signal (webhooks record stock crossing a threshold), then
+    a new catalog version if one went in or out of stock. Every writer that puts units back
+    calls it (the stock editor and imports here, cancel and refund in services.orders).
+    Alerts and webhooks come first: the version row is locked last (services.locks), and is
+    not held while they write."""
     queue_restocked(before=before, after=after)
+    events.stock_units_changed.send(sender=Stock, before=before, after=after)
     bump_if_availability_changed(before=before, after=after)

@@ -38,6 +38,12 @@ Rows outside this order, each locked alone in its own transaction and never whil
 one of the rows above is held: an e-mail's `SentEmail` row (`notifications.send_once`)
 and a stuck task's queue row (`maintenance.requeue_stuck_tasks`).
 
+Webhook deliveries (the integrations' receivers of `services.events`) are inserted while
+the rows above are held, and lock nothing in this order: a delivery's insert takes only a
+key share lock on its subscription row, which the counting of failures and the admin's
+edits (FOR NO KEY UPDATE) let through; deleting a subscription waits for such inserts
+while holding nothing else. Deliveries are sent and updated by their task, after the commit.
+
 Why this order:
 
 - A cart's lock guards everything of that cart: its lines, coupon code, methods

@@ -58,7 +58,7 @@ from commerce.models import (
 )
 from commerce.models.orders import RESTOCK_ON_REFUND
 from commerce.payments import registry
-from commerce.services import locks
+from commerce.services import events, locks
 from commerce.services.inventory import availability_changed, offered_row_ids, units_by_variant
 from commerce.services.notifications import queue_status_changed
 
@@ -281,6 +281,7 @@ def _apply(locked: Order, to_status: str, *, by, note: str, extra_fields=()) -> 
     )
     # A task that commits with the change: a mail server that is down cannot undo it.
     queue_status_changed(locked, change)
+    events.order_status_changed.send(sender=Order, order=locked, change=change)
 
 
 def _sync(order: Order, locked: Order) -> None:

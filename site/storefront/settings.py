@@ -239,6 +239,23 @@ STOREFRONT_FEED_MAX_AGE_SECONDS = env_int("FEED_MAX_AGE_SECONDS", 3600)
 # Products read per query while a feed is generated: memory stays bounded by this.
 STOREFRONT_FEED_CHUNK_SIZE = 500
 
+# Outgoing webhooks (commerce/integrations/services/webhooks.py). A delivery is tried up to
+# WEBHOOK_ATTEMPTS times; the wait after the first failure is WEBHOOK_RETRY_BACKOFF_SECONDS,
+# doubling after each (at most WEBHOOK_MAX_BACKOFF_SECONDS): 5, 10, 20, 40, 80 minutes by
+# default, six tries over about 2.5 hours. Tests set tiny backoffs.
+STOREFRONT_WEBHOOK_ATTEMPTS = env_int("WEBHOOK_ATTEMPTS", 6)
+STOREFRONT_WEBHOOK_RETRY_BACKOFF_SECONDS = env_int("WEBHOOK_RETRY_BACKOFF_SECONDS", 300)
+STOREFRONT_WEBHOOK_MAX_BACKOFF_SECONDS = env_int("WEBHOOK_MAX_BACKOFF_SECONDS", 7200)
+# A subscriber whose deliveries failed this many times in a row (each after its retries) is
+# switched off and staff are mailed (STOREFRONT_ORDER_NOTIFICATION_EMAILS).
+STOREFRONT_WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 10)
+# The delivery log keeps delivered webhooks this long, failed ones longer (staff re-send
+# them); pending ones are never pruned.
+STOREFRONT_WEBHOOK_DELIVERY_DAYS = env_int("WEBHOOK_DELIVERY_DAYS", 30)
+STOREFRONT_FAILED_WEBHOOK_DELIVERY_DAYS = env_int("FAILED_WEBHOOK_DELIVERY_DAYS", 90)
+# Subscriber URLs must be https unless DEBUG or this is set (receivers on loopback).
+STOREFRONT_WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+
 # --- Auth -------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -390,6 +407,11 @@ STOREFRONT_SCHEDULE = [
             "prune_batch_jobs",
             86400,
             "commerce.integrations.services.batch_jobs.prune_batch_jobs_task",
+        ),
+        (
+            "prune_webhook_deliveries",
+            86400,
+            "commerce.integrations.services.webhooks.prune_deliveries_task",
         ),
     ]
 ]
