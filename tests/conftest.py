@@ -148,10 +148,19 @@ def wsgi_app_in_test_transaction():
 
     from storefront.wsgi import application
 
+    def served(environ, start_response):
+        """Each answer read and closed as a WSGI server does, so `request_finished` runs
+        (it clears the request id, pages/request_log.py); schemathesis never closes them."""
+        response = application(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            response.close()
+
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield application
+        yield served
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)

@@ -101,7 +101,7 @@ class ApiKeyCreateView(CreateView):
             return super().save_action()
         response = TemplateResponse(
             self.request,
-            "integrations/api_key_created.html",
+            "integrations/admin/api_key_created.html",
             {
                 "object": self.object,
                 "api_key": self.api_key,
@@ -194,7 +194,7 @@ class WebhookForm(WagtailAdminModelForm):
 def secret_page(view, subscription, secret, title):
     response = TemplateResponse(
         view.request,
-        "integrations/webhook_secret.html",
+        "integrations/admin/webhook_secret.html",
         {
             "object": subscription,
             "secret": secret,
@@ -302,7 +302,7 @@ def can_resend(user) -> bool:
 
 
 class WebhookDeliveryInspectView(InspectView):
-    template_name = "integrations/webhook_delivery_inspect.html"
+    template_name = "integrations/admin/webhook_delivery_inspect.html"
     page_title = "Webhook delivery"
 
     def get_object(self, queryset=None):

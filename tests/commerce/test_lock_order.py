@@ -151,7 +151,8 @@ def test_shared_rows_are_locked_only_through_services_locks():
     """One module holds the order; everything else asks it. Other locks guard rows no
     checkout touches, each locked alone in its transaction: the category tree, a user's
     addresses, shopping lists, API sign-ins, an e-mail's SentEmail row (sent once), a
-    stuck task's queue row (the scheduler's re-queue)."""
+    stuck task's queue row (the scheduler's re-queue), an ERP batch job's row (its task
+    starting)."""
     root = REPO_ROOT
     others = {
         "commerce/services/locks.py",
@@ -161,6 +162,7 @@ def test_shared_rows_are_locked_only_through_services_locks():
         "commerce/integrations/jwt_auth.py",
         "commerce/services/notifications.py",
         "commerce/services/maintenance.py",
+        "commerce/integrations/services/batch_jobs.py",
     }
     lockers = {
         str(path.relative_to(root))

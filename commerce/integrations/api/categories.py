@@ -23,7 +23,6 @@ from commerce.integrations.api.writes import (
     check_items,
     request_body,
     sent_by,
-    throttled,
 )
 from commerce.integrations.auth import key_auth
 from commerce.integrations.models import ApiKey, Scope
@@ -135,9 +134,6 @@ def send_categories(request: HttpRequest, response: HttpResponse):
     """AMPER's `SendProductCategoriesAsync`: creates or updates categories by
     `external_id`. A new category gets a slug from its name; an update keeps it. One
     result per item. With `Prefer: respond-async`: 202 and a job to poll."""
-    limited = throttled(request, response)
-    if limited is not None:
-        return limited
     return batch_write(
         request,
         response,
@@ -209,9 +205,6 @@ def send_product_categories(request: HttpRequest, response: HttpResponse):
     revision of it (editors' drafts kept, scheduled publications refused); a relation that
     is already there is `unchanged`. One result per item. With `Prefer: respond-async`:
     202 and a job to poll."""
-    limited = throttled(request, response)
-    if limited is not None:
-        return limited
     return batch_write(
         request,
         response,

@@ -313,9 +313,6 @@ def send_products(request: HttpRequest, response: HttpResponse):
     as `import_catalog` does (the same writer: revisions, editors' drafts kept, scheduled
     publications refused, the catalog version). One result per item; the product's history
     names the key. With `Prefer: respond-async`: 202 and a job to poll."""
-    limited = throttled(request, response)
-    if limited is not None:
-        return limited
     return batch_write(
         request,
         response,
@@ -391,9 +388,6 @@ def send_related_products(request: HttpRequest, response: HttpResponse):
     """AMPER's `SendRelatedProductsAsync`: sets the products a product's page recommends
     ("You may also like"), as a revision of the product. One result per item. With
     `Prefer: respond-async`: 202 and a job to poll."""
-    limited = throttled(request, response)
-    if limited is not None:
-        return limited
     return batch_write(
         request,
         response,

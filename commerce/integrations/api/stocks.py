@@ -32,7 +32,6 @@ from commerce.integrations.api.writes import (
     batch_write,
     check_items,
     request_body,
-    throttled,
 )
 from commerce.integrations.auth import key_auth
 from commerce.integrations.models import ApiKey, Scope
@@ -186,9 +185,6 @@ def send_stock_locations(request: HttpRequest, response: HttpResponse):
     (their code). A new warehouse is active and supplies orders after the others; staff
     change that in the admin. One result per item. With `Prefer: respond-async`: 202 and
     a job to poll."""
-    limited = throttled(request, response)
-    if limited is not None:
-        return limited
     return batch_write(
         request,
         response,
@@ -228,9 +224,6 @@ def send_stocks(
     202 and a job to poll; `counted_at` (by default when the request arrived) is fixed
     then, so orders placed while the job waits are taken off too."""
     arrived = timezone.now()
-    limited = throttled(request, response)
-    if limited is not None:
-        return limited
     moment = export.parse_updated_since(counted_at, name="counted_at") or arrived
     return batch_write(
         request,

@@ -65,7 +65,7 @@ class BatchOut(Schema):
 
 
 def batch_answer(results: list[ItemResult], rejected=()) -> dict[str, Any]:
-    """The answer to a batch: the written items' results and those `read_items` rejected,
+    """The answer to a batch: the written items' results and those `check_items` rejected,
     in the order the items were sent."""
     items = sorted([*results, *rejected], key=lambda result: result.index)
     return {"counts": counts(items), "items": items}
@@ -84,15 +84,6 @@ def throttled(request: HttpRequest, response: HttpResponse) -> Status | None:
         return None
     response["Retry-After"] = str(wait)
     return Status(429, {"detail": f"Too many changes with this key; retry in {wait} s."})
-
-
-def read_items(
-    request: HttpRequest, schema: type[BaseModel], *, max_items: int
-) -> tuple[list, list[ItemResult]]:
-    """The body's items that fit `schema` (each given its `index`), and a result with the
-    messages for each that does not; HttpError 400 when the body is no JSON array of at
-    most `max_items` items."""
-    return check_items(read_array(request, max_items=max_items), schema)
 
 
 def check_items(items: list, schema: type[BaseModel]) -> tuple[list, list[ItemResult]]:
@@ -236,7 +227,10 @@ def batch_write(
     batch allowed: `max_async_items`). Whole-body checks answer now either way: the
     array and its size here, the endpoint's own in `check(items, asynchronous)`, which
     raises HttpError. `params` (JSON) are what the writer needs beside the items, fixed
-    now (stocks' `counted_at`)."""
+    now (stocks' `counted_at`). A key past its write limit gets the 429 first."""
+    limited = throttled(request, response)
+    if limited is not None:
+        return limited
     asynchronous = prefers_async(request)
     hint = (
         f" (or up to {max_async_items} in one job, with `Prefer: {ASYNC}`)"
