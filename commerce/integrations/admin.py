@@ -99,20 +99,13 @@ class ApiKeyCreateView(CreateView):
     def save_action(self):
         if self.expects_json_response:
             return super().save_action()
-        response = TemplateResponse(
-            self.request,
+        return shown_once(
+            self,
             "integrations/admin/api_key_created.html",
-            {
-                "object": self.object,
-                "api_key": self.api_key,
-                "header_title": "API key created",
-                "page_title": f"API key created: {self.object.name}",
-                "header_icon": "key",
-                "index_url": self.get_success_url(),
-            },
+            title="API key created",
+            icon="key",
+            api_key=self.api_key,
         )
-        add_never_cache_headers(response)
-        return response
 
 
 class ApiKeyEditView(EditView):
@@ -191,21 +184,33 @@ class WebhookForm(WagtailAdminModelForm):
         return super().save(commit=commit)
 
 
-def secret_page(view, subscription, secret, title):
+def shown_once(view, template: str, *, title: str, icon: str, **context) -> TemplateResponse:
+    """The page after creating a key or a webhook (or rotating its secret): the one time
+    the secret is shown, so never stored by a cache."""
     response = TemplateResponse(
         view.request,
-        "integrations/admin/webhook_secret.html",
+        template,
         {
-            "object": subscription,
-            "secret": secret,
+            "object": view.object,
             "header_title": title,
-            "page_title": f"{title}: {subscription.name}",
-            "header_icon": "link-external",
+            "page_title": f"{title}: {view.object.name}",
+            "header_icon": icon,
             "index_url": view.get_success_url(),
+            **context,
         },
     )
     add_never_cache_headers(response)
     return response
+
+
+def secret_page(view, secret, title):
+    return shown_once(
+        view,
+        "integrations/admin/webhook_secret.html",
+        title=title,
+        icon="link-external",
+        secret=secret,
+    )
 
 
 class WebhookCreateView(CreateView):
@@ -221,7 +226,7 @@ class WebhookCreateView(CreateView):
     def save_action(self):
         if self.expects_json_response:
             return super().save_action()
-        return secret_page(self, self.object, self.object.secret, "Webhook created")
+        return secret_page(self, self.object.secret, "Webhook created")
 
 
 class WebhookEditView(EditView):
@@ -229,7 +234,7 @@ class WebhookEditView(EditView):
         if self.expects_json_response or not self.form.cleaned_data.get("rotate_secret"):
             return super().save_action()
         secret = webhooks.rotate_secret(self.object)
-        return secret_page(self, self.object, secret, "Webhook secret rotated")
+        return secret_page(self, secret, "Webhook secret rotated")
 
 
 class WebhookStatusColumn(Column):

@@ -23,7 +23,7 @@ from commerce.integrations.models import (
 )
 from commerce.integrations.services import webhooks
 from commerce.services.tasks import policy_for
-from tests.commerce.integrations.webhook_support import Receiver, run_queue_until_idle, subscribe
+from tests.commerce.integrations.webhook_support import run_queue_until_idle, subscribe
 from tests.task_queue import DATABASE_QUEUE, keep_test_connection, run_ready_tasks
 
 pytestmark = pytest.mark.django_db
@@ -43,13 +43,6 @@ def _webhook_settings(settings, monkeypatch):
     keep_test_connection(monkeypatch)
     with override_settings(TASKS=DATABASE_QUEUE):
         yield
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver().start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture
@@ -326,14 +319,7 @@ def test_no_event_is_a_form_error(admin_client, homepage):
 def test_rotating_the_secret_in_the_edit_form_shows_the_new_one_once(admin_client, hook):
     old = hook.secret
     edit_url = reverse("wagtailsnippets_integrations_webhooksubscription:edit", args=[hook.pk])
-    data = {
-        "name": hook.name,
-        "url": hook.url,
-        "events": hook.events,
-        "stock_threshold": "5",
-        "is_active": "on",
-        "rotate_secret": "on",
-    }
+    data = edit_form_data(hook, rotate_secret="on")
     response = admin_client.post(edit_url, data)
     hook.refresh_from_db()
     assert hook.secret != old and hook.secret in response.content.decode()
@@ -364,13 +350,7 @@ def test_switching_a_webhook_on_again_clears_its_failures(admin_client, hook):
     listing = admin_client.get(reverse("wagtailsnippets_integrations_webhooksubscription:list"))
     assert "Switched off: Switched off automatically" in listing.content.decode()
     edit_url = reverse("wagtailsnippets_integrations_webhooksubscription:edit", args=[hook.pk])
-    data = {
-        "name": hook.name,
-        "url": hook.url,
-        "events": hook.events,
-        "stock_threshold": "5",
-        "is_active": "on",
-    }
+    data = edit_form_data(hook)
     assert admin_client.post(edit_url, data).status_code == 302
     hook.refresh_from_db()
     assert hook.is_active and hook.consecutive_failures == 0
@@ -501,3 +481,15 @@ def test_old_deliveries_are_pruned_failed_ones_later_pending_ones_never(hook):
     assert kept == [("failed", 89), ("pending", 400), ("succeeded", 29)]
     [job] = [job for job in scheduled_jobs() if job.name == "prune_webhook_deliveries"]
     assert _load_task(job) is webhooks.prune_deliveries_task
+
+
+def edit_form_data(hook, **changes):
+    """The webhook's edit form as it stands, switched on, plus `changes`."""
+    data = {
+        "name": hook.name,
+        "url": hook.url,
+        "events": hook.events,
+        "stock_threshold": "5",
+        "is_active": "on",
+    }
+    return {**data, **changes}

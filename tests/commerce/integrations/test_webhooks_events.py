@@ -21,7 +21,7 @@ from commerce.services.checkout import CheckoutError
 from commerce.services.inventory import set_stock_levels
 from commerce.services.orders import change_status, refund_order
 from tests.commerce.integrations.test_api_v1 import BASE, make_key
-from tests.commerce.integrations.webhook_support import Receiver, run_queue_until_idle, subscribe
+from tests.commerce.integrations.webhook_support import run_queue_until_idle, subscribe
 from tests.factories.catalog import (
     make_product,
     make_warehouse,
@@ -48,13 +48,6 @@ ALL_EVENTS = list(WebhookEvent.values)
 def _webhook_settings(settings):
     settings.STOREFRONT_WEBHOOK_ALLOW_HTTP = True
     settings.STOREFRONT_WEBHOOK_RETRY_BACKOFF_SECONDS = 0
-
-
-@pytest.fixture
-def receiver():
-    started = Receiver().start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture
