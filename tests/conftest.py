@@ -191,3 +191,14 @@ def redis_cache():
             yield under_test
     finally:
         delete_keys(under_test.client(), under_test.prefix)
+
+
+@pytest.fixture(autouse=True)
+def _no_request_id_after_the_test():
+    """A server clears the request id when it closes the answer (`request_finished`,
+    pages/request_log.py); a test that reads a streamed answer, or calls a view itself,
+    never closes one, and its id would stay on the next test's log lines."""
+    yield
+    from django_guid.context import guid
+
+    guid.set(None)
