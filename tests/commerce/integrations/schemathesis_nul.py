@@ -16,16 +16,16 @@ from schemathesis.checks import negative_data_rejection
 NUL = "\x00"
 
 
-def _with_nul(value, draw_key):
+def nul_in_every_string(value, draw_key):
     if isinstance(value, str):
         return value[:1] + NUL + value[1:]
     if isinstance(value, dict):
-        changed = {key: _with_nul(item, draw_key) for key, item in value.items()}
+        changed = {key: nul_in_every_string(item, draw_key) for key, item in value.items()}
         if draw_key:
             changed[NUL + (next(iter(value), "key"))] = NUL
         return changed
     if isinstance(value, list):
-        return [_with_nul(item, draw_key) for item in value]
+        return [nul_in_every_string(item, draw_key) for item in value]
     return value
 
 
@@ -39,9 +39,9 @@ def with_nul_cases(strategy):
             return case, False
         keys = draw(st.booleans())
         if isinstance(case.body, dict | list | str):
-            case.body = _with_nul(case.body, keys)
+            case.body = nul_in_every_string(case.body, keys)
         else:
-            case.query = {**_with_nul(dict(case.query or {}), keys), f"{NUL}k": f"v{NUL}"}
+            case.query = {**nul_in_every_string(dict(case.query or {}), keys), f"{NUL}k": f"v{NUL}"}
         return case, True
 
     return cases()
