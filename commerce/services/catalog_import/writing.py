@@ -363,9 +363,7 @@ def _write_group(rows: list[ParsedRow], source: str) -> _Written:
         product.variant_axes.set(axes)
 
     # Shared attributes (material, brand): the item's list is the product's whole list.
-    attributes_before = (
-        sorted(o.pk for o in product.attribute_options.all()) if not creating else []
-    )
+    attributes_before = [] if creating else _attribute_ids(product)
     attributes_changed = False
     if attributes is not None:
         chosen = _attribute_options(attributes, lambda message: fail(first, message))
@@ -554,15 +552,11 @@ def _carry_attributes(before: list[int], product: Product):
     unless the editor changed the draft's attributes."""
 
     def carry(draft: Product) -> list[str]:
-        in_draft = sorted(o.pk for o in draft.attribute_options.all())
+        in_draft = _attribute_ids(draft)
         if in_draft == before:
             draft.attribute_options.set(list(product.attribute_options.all()))
             return []
-        return (
-            ["attributes"]
-            if in_draft != sorted(o.pk for o in product.attribute_options.all())
-            else []
-        )
+        return ["attributes"] if in_draft != _attribute_ids(product) else []
 
     return carry
 
