@@ -188,7 +188,7 @@ class ProductFileOut(Schema):
 
     @staticmethod
     def resolve_order(obj):
-        return obj.sort_order
+        return obj.sort_order or 0  # a row added outside the admin's ordering has none
 
 
 @router.get("/products/", response={200: list[ProductOut], **LIST_RESPONSES})

@@ -59,7 +59,8 @@ def _set_related(product: Product, product_ids: list[int]) -> None:
 def _read_files(relation: str, target: str, text: str):
     def read(product: Product) -> list[tuple[int, str, int]]:
         rows = getattr(product, relation).all()
-        return [(getattr(row, target), getattr(row, text), row.sort_order) for row in rows]
+        # A row added outside the admin's ordering has no sort order: it counts as 0.
+        return [(getattr(row, target), getattr(row, text), row.sort_order or 0) for row in rows]
 
     return read
 

@@ -108,6 +108,11 @@ def test_a_document_is_listed_on_the_product_page_and_in_product_files(client, w
     second = client.get(f"{BASE}/product-files/", {"api_key": reader, "page_size": 1, "page": 2})
     assert second["X-Total-Count"] == "2"
     assert [f["kind"] for f in second.json()] == ["document"]
+    # Staff renaming the document in the library: cached pages show the new title.
+    version = catalog_version()
+    document.title = "Datasheet 2027.pdf"
+    document.save()
+    assert catalog_version() != version
 
 
 def test_bad_files_get_a_clear_answer_and_change_nothing(client, writer, coat):

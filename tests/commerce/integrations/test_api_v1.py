@@ -5,13 +5,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
+from wagtail.documents import get_document_model
 
 from commerce.integrations.models import ApiKey, Scope, hash_key
-from commerce.models import Product, ProductStatus, Stock
+from commerce.models import Product, ProductDocument, ProductStatus, Stock
 from tests.factories.catalog import (
     make_attribute,
     make_category,
@@ -583,7 +585,8 @@ def test_updated_since_on_relations_follows_the_product(get, catalog):
 # One for the key, one COUNT, one page (Category.objects.on_storefront() is a NOT EXISTS
 # inside the list's own query); products add their variants and the variants' options,
 # variants their options. Product files count pictures and documents apart (one list after
-# the other), and select from each kind the page reaches into.
+# the other), and select from each kind the page reaches into: one more on a page that
+# holds both (TestQueriesPerPage.test_a_product_files_page_of_both_kinds).
 QUERIES = {
     "products": 5,
     "variants": 4,
@@ -647,6 +650,12 @@ class TestQueriesPerPage:
                     products.append(product)
                 for i in range(11):
                     make_category(f"C{i}", parent=category)
+                for product in products[:4]:  # listed after the six pictures
+                    document = get_document_model().objects.create(
+                        title=f"{product.name}.pdf",
+                        file=ContentFile(b"%PDF-1.4\n%%EOF\n", name=f"{product.name}.pdf"),
+                    )
+                    ProductDocument.objects.create(product=product, document=document)
             yield products
             transaction.set_rollback(True)
 
@@ -661,6 +670,21 @@ class TestQueriesPerPage:
                 response = client.get(f"{BASE}/{name}/", {"api_key": key, "page_size": page_size})
             assert response.status_code == 200
             assert len(response.json()) == page_size
+
+    def test_a_product_files_page_of_both_kinds(
+        self, client, big_catalog, django_assert_num_queries
+    ):
+        """The key, a COUNT per kind, and a page per kind it reaches into, whatever the
+        page size: pictures then documents."""
+        row, key = make_key()
+        row.touch()
+        for page_size, kinds in ((8, ["image"] * 6 + ["document"] * 2), (10, None)):
+            with django_assert_num_queries(QUERIES["product-files"] + 1):
+                response = client.get(
+                    f"{BASE}/product-files/", {"api_key": key, "page_size": page_size}
+                )
+            listed = [item["kind"] for item in response.json()]
+            assert listed == (kinds or ["image"] * 6 + ["document"] * 4)
 
 
 # --- Schema, docs, admin -----------------------------------------------------------------------
