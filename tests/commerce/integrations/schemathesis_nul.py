@@ -11,7 +11,8 @@ many requests were sent.
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from schemathesis.checks import negative_data_rejection
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
+from schemathesis.transport.serialization import serialize_binary
 
 NUL = "\x00"
 
@@ -84,6 +85,13 @@ def run_cases(strategy, *, label, max_examples, excluded_checks=()):
                 # Every value of a multipart form is text: an "object" schemathesis sends
                 # where the schema wants a string arrives as its JSON text, a fine string.
                 checks.append(negative_data_rejection)
+                if _has_an_empty_file(case):
+                    # Werkzeug, which encodes the test transport's multipart bodies,
+                    # writes an empty file part without the blank line that ends its
+                    # headers; Django's parser drops such a part, and the answer is a 400
+                    # "file: Field required". curl, requests and browsers write the line,
+                    # and an empty file is then that item's error (test_api_file_writes).
+                    checks.append(positive_data_acceptance)
             response = case.call_and_validate(excluded_checks=checks)
             assert response.status_code < 500
 
@@ -95,3 +103,10 @@ def run_cases(strategy, *, label, max_examples, excluded_checks=()):
 
 def _form(case) -> bool:
     return (case.media_type or "").startswith("multipart/form-data")
+
+
+def _has_an_empty_file(case) -> bool:
+    """Whether the form's `file` (the one file field, POST /product-files/) is empty."""
+    if not isinstance(case.body, dict) or "file" not in case.body:
+        return False
+    return serialize_binary(case.body["file"]) == b""
