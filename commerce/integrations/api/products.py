@@ -421,10 +421,10 @@ class ProductFileIn(Schema):
     product_external_id: text(min_length=1, max_length=100) = Field(
         description="The SKU of any of the product's variants."
     )
+    # Its rules (a name, no folders, a known extension) are the item's errors in
+    # `file_sync`, as every other item's are, not a pattern here that refuses the request.
     file_name: text(max_length=100) = Field(
-        "",
-        pattern=r"^[^/\\\x00-\x1f\x7f]*$",
-        description="Its name, such as manual.pdf (no folders); default: the upload's.",
+        "", description="Its name, such as manual.pdf (no folders); default: the upload's."
     )
     order: int = Field(0, ge=0, le=1_000_000, description="Its sort key: lower first.")
     alt: text(max_length=200) = Field(

@@ -21,6 +21,7 @@ product_external_id, order)`): a picture goes into the product's gallery, anythi
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -41,6 +42,8 @@ from .batches import CREATED, ERROR, UNCHANGED, UPDATED, ItemResult
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 IMAGE, DOCUMENT = "image", "document"
+# A name is a name, not a path: no folders in either system's spelling.
+FOLDER = re.compile(r"[/\\]")
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,8 @@ def save_product_file(item: FileItem, *, source: str) -> ItemResult:
     )
     if product_id is None:
         return result.fail("product_external_id", "No product has a variant with this SKU.")
-    if not item.file_name or control_characters(item.file_name) or "/" in item.file_name:
-        return result.fail("file_name", "Give the file a name such as manual.pdf.")
+    if not item.file_name or control_characters(item.file_name) or FOLDER.search(item.file_name):
+        return result.fail("file_name", "Give the file a name such as manual.pdf, without folders.")
     kind = kind_of(item.file_name)
     if kind is None:
         allowed = [*settings.WAGTAILIMAGES_EXTENSIONS, *settings.WAGTAILDOCS_EXTENSIONS]

@@ -9,6 +9,8 @@ caller to check the same of its report). `run_cases` runs them and prints how
 many requests were sent.
 """
 
+import zlib
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
@@ -31,12 +33,16 @@ def nul_in_every_string(value, draw_key):
 
 
 def with_nul_cases(strategy):
-    """(case, poisoned) pairs: about one case in three gets NUL in every string and key."""
+    """(case, poisoned) pairs: about one case in three gets NUL in every string and key.
+
+    Which ones is a checksum of the case, not a draw: hypothesis draws small integers far
+    more often than a third of the time (120 examples gave 5 to 10 poisoned ones), and a
+    checksum poisons the same case again when hypothesis replays a failure."""
 
     @st.composite
     def cases(draw):
         case = draw(strategy)
-        if draw(st.integers(0, 2)) != 2:  # 0 (plain) is what hypothesis shrinks towards
+        if _checksum(case) % 3:
             return case, False
         keys = draw(st.booleans())
         if isinstance(case.body, dict | list | str):
@@ -46,6 +52,10 @@ def with_nul_cases(strategy):
         return case, True
 
     return cases()
+
+
+def _checksum(case) -> int:
+    return zlib.crc32(repr((case.method, case.path, case.query, case.body)).encode())
 
 
 def run_cases(strategy, *, label, max_examples, excluded_checks=()):

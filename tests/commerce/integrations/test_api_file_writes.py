@@ -129,9 +129,14 @@ def test_bad_files_get_a_clear_answer_and_change_nothing(client, writer, coat):
     assert "pdf" in refused(upload(client, writer, content=b"MZ", name="setup.exe"), "file_name")
     assert refused(upload(client, writer, content=b"not a picture", name="x.png"), "file")
     assert "empty" in refused(upload(client, writer, content=b"", name="empty.pdf"), "file")
+    for name in ("../../etc/passwd.pdf", "..\\..\\boot.ini.pdf", "/"):
+        assert "without folders" in refused(
+            upload(client, writer, content=PDF, name="a.pdf", file_name=name),
+            "file_name",
+        )
     for response in (
         upload(client, writer),  # no file
-        upload(client, writer, content=PDF, name="a.pdf", file_name="../../etc/passwd.pdf"),
+        upload(client, writer, content=PDF, name="a.pdf", file_name="a\x1fb.pdf"),
         upload(client, writer, content=PDF, name="a.pdf", order="-1"),
         upload(client, writer, content=PDF, name="a.pdf", order="١"),
         upload(client, writer, content=PDF, name="a.pdf", alt="x" * 10_000),
