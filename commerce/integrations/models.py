@@ -3,6 +3,7 @@ builds, and webhook subscriptions with their deliveries."""
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 import uuid
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from requests_hardened.ip_filter import InvalidIPAddress, get_ip_address
 
 from commerce.tokens import token_regex
 
@@ -321,13 +323,42 @@ def new_webhook_secret() -> str:
     return f"{WEBHOOK_SECRET_MARKER}{secrets.token_urlsafe(SECRET_BYTES)}"
 
 
+def private_addresses_allowed() -> bool:
+    """Whether subscribers may be on loopback or private networks: with DEBUG (receivers on
+    the developer's machine) or STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES (an ERP on the shop's
+    own network). Otherwise whoever may add a webhook could make the server send requests
+    inside its network (SSRF): to the cloud's metadata address, an admin port, a database."""
+    return settings.DEBUG or getattr(settings, "STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES", False)
+
+
+def private_address_of(hostname: str) -> str | None:
+    """The loopback, private, link-local or otherwise non-public address an IP literal or
+    `localhost` is, or None. Other names are not looked up here (a form should not wait on
+    DNS, and a name can change its address later): the sender checks the address it
+    connects to (`webhooks.post`)."""
+    name = hostname.rstrip(".").lower()
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        if name != "localhost" and not name.endswith(".localhost"):
+            return None
+    try:
+        get_ip_address(name, 443, allow_loopback=False)
+    except InvalidIPAddress as refused:
+        return str(refused)
+    except (OSError, UnicodeError):
+        # `*.localhost` this resolver doesn't know; others (systemd-resolved) make it
+        # loopback, as RFC 6761 reserves it.
+        return "loopback"
+    return None
+
+
 def validate_webhook_url(url: str) -> None:
-    """A subscriber URL: absolute http(s) with a host, no credentials, nothing invisible.
+    """A subscriber URL: absolute http(s) with a host, no credentials, nothing invisible,
+    not a loopback or private address (unless `private_addresses_allowed`).
 
     https only, unless DEBUG or STOREFRONT_WEBHOOK_ALLOW_HTTP (loopback receivers in tests
-    and development): the body carries orders with addresses. Private and loopback
-    addresses are not refused (see the README's "Known limits": SSRF); only staff with the
-    webhook permission can add a URL.
+    and development): the body carries orders with addresses.
     """
     if not isinstance(url, str) or not url:
         raise ValidationError("Enter the subscriber's URL.")
@@ -354,6 +385,12 @@ def validate_webhook_url(url: str) -> None:
         )
     if not parts.hostname:
         raise ValidationError("The URL needs a host name.")
+    if not private_addresses_allowed() and (address := private_address_of(parts.hostname)):
+        where = parts.hostname if address == parts.hostname else f"{parts.hostname} ({address})"
+        raise ValidationError(
+            f"{where} is a loopback or private address: webhooks are sent only to public "
+            "addresses unless STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES is set."
+        )
 
 
 class WebhookSubscription(models.Model):

@@ -255,6 +255,9 @@ STOREFRONT_WEBHOOK_DELIVERY_DAYS = env_int("WEBHOOK_DELIVERY_DAYS", 30)
 STOREFRONT_FAILED_WEBHOOK_DELIVERY_DAYS = env_int("FAILED_WEBHOOK_DELIVERY_DAYS", 90)
 # Subscriber URLs must be https unless DEBUG or this is set (receivers on loopback).
 STOREFRONT_WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+# Subscribers on loopback or private networks (an ERP inside the shop's own network); off,
+# webhooks are sent only to public addresses (SSRF: commerce.integrations.services.webhooks).
+STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES = env_bool("WEBHOOK_PRIVATE_ADDRESSES", False)
 
 # --- Auth -------------------------------------------------------------------
 

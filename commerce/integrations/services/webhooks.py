@@ -15,6 +15,10 @@ The invariants:
   module's backoff); timeouts, connection errors, 5xx, 408 and 429 are tried again, any
   other answer (3xx: redirects are not followed; 4xx) fails it at once. Receivers drop
   duplicates by the event id in `X-Storefront-Delivery`.
+- **Only to public addresses.** The sender resolves the subscriber's host and refuses a
+  loopback, private or link-local address (SSRF), connecting to the address it checked
+  (`http_session`); the URL's form refuses such IP literals at once. A refused delivery
+  fails without retries. STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES (or DEBUG) allows them.
 - **Signed.** `X-Storefront-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret,
   "<t>.<body>")>`; `verify_signature` is what a receiver runs, with a tolerance
   against replays.
@@ -44,6 +48,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks.backends.immediate import ImmediateBackend
+from requests_hardened import Config as HardenedConfig
+from requests_hardened import HTTPSession
+from requests_hardened.ip_filter import InvalidIPAddress
 
 from commerce.integrations.models import (
     WEBHOOK_LAST_ERROR_LENGTH,
@@ -52,6 +59,7 @@ from commerce.integrations.models import (
     WebhookEvent,
     WebhookSubscription,
     new_webhook_secret,
+    private_addresses_allowed,
 )
 from commerce.models import Order, Product, ProductVariant
 from commerce.services.notifications import send_once, shop_name, staff_recipients
@@ -397,6 +405,8 @@ class Attempt:
     http_status: int | None
     response_ms: int
     error: str
+    # Not sent: the address is not one webhooks may reach. Trying again won't change that.
+    refused: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -405,6 +415,8 @@ class Attempt:
     @property
     def may_pass(self) -> bool:
         """No answer, a server error, or "try later": worth another try."""
+        if self.refused:
+            return False
         return (
             self.http_status is None
             or self.http_status >= 500
@@ -412,33 +424,60 @@ class Attempt:
         )
 
 
+def http_session() -> requests.Session:
+    """A session that resolves the host, refuses a loopback, private, link-local or other
+    non-public address, and connects to the very address it checked, so a name that
+    changes its answer between the check and the request (DNS rebinding) gains nothing
+    (requests-hardened, Saleor's). `private_addresses_allowed` switches the check off."""
+    return HTTPSession(
+        HardenedConfig(
+            ip_filter_enable=not private_addresses_allowed(),
+            ip_filter_allow_loopback_ips=False,
+            never_redirect=True,
+            default_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+        )
+    )
+
+
 def post(url: str, body: bytes, headers: dict) -> Attempt:
     """One POST; never follows a redirect, reads at most a little of the answer."""
     started = time.monotonic()
-    try:
-        response = requests.post(
-            url,
-            data=body,
-            headers=headers,
-            timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-            allow_redirects=False,
-            stream=True,
-        )
-    except requests.RequestException as exc:
-        elapsed = round((time.monotonic() - started) * 1000)
-        return Attempt(None, elapsed, f"{type(exc).__name__}: {exc}")
-    elapsed = round((time.monotonic() - started) * 1000)
-    try:
-        error = ""
-        if not 200 <= response.status_code < 300:
-            snippet = next(response.iter_content(ERROR_BODY_CHARS), b"")
-            text = snippet.decode("utf-8", "replace").strip()
-            error = f"HTTP {response.status_code}" + (f": {text}" if text else "")
-    except requests.RequestException as exc:
-        error = f"HTTP {response.status_code}; reading the answer: {type(exc).__name__}"
-    finally:
-        response.close()
-    return Attempt(response.status_code, elapsed, error)
+
+    def elapsed() -> int:
+        return round((time.monotonic() - started) * 1000)
+
+    with http_session() as session:
+        try:
+            response = session.post(
+                url,
+                data=body,
+                headers=headers,
+                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                allow_redirects=False,
+                stream=True,
+            )
+        except InvalidIPAddress as address:
+            return Attempt(
+                None,
+                elapsed(),
+                f"Not sent: the host is at {address}, a loopback or private address. Webhooks "
+                "go only to public addresses unless STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES is set.",
+                refused=True,
+            )
+        except requests.RequestException as exc:
+            return Attempt(None, elapsed(), f"{type(exc).__name__}: {exc}")
+        response_ms = elapsed()
+        try:
+            error = ""
+            if not 200 <= response.status_code < 300:
+                snippet = next(response.iter_content(ERROR_BODY_CHARS), b"")
+                text = snippet.decode("utf-8", "replace").strip()
+                error = f"HTTP {response.status_code}" + (f": {text}" if text else "")
+        except requests.RequestException as exc:
+            error = f"HTTP {response.status_code}; reading the answer: {type(exc).__name__}"
+        finally:
+            response.close()
+    return Attempt(response.status_code, response_ms, error)
 
 
 def _retries_happen() -> bool:

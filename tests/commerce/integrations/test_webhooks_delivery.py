@@ -186,6 +186,87 @@ def test_a_refused_connection_is_tried_again_and_logged(hook, settings):
     assert "ConnectionError" in done.last_error
 
 
+# --- Only public addresses (SSRF) --------------------------------------------------------------
+
+
+def test_a_loopback_receiver_is_not_sent_to_unless_private_addresses_are_allowed(
+    hook, receiver, settings
+):
+    settings.STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES = False
+    delivery = an_event(hook)
+    run_queue_until_idle()
+    assert receiver.received == []
+    done = fresh(delivery)
+    # Refused for good: trying again would reach the same address.
+    assert (done.status, done.attempts, done.last_http_status) == (DeliveryStatus.FAILED, 1, None)
+    assert done.last_error.startswith("Not sent: the host is at 127.0.0.1, a loopback or private")
+    hook.refresh_from_db()
+    assert hook.consecutive_failures == 1
+
+    settings.STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES = True
+    assert fresh(an_event(hook, 2)).status == DeliveryStatus.PENDING
+    run_queue_until_idle()
+    assert len(receiver.received) == 1
+
+
+def resolving(monkeypatch, answers: dict[str, list[str]]):
+    """Makes `socket.getaddrinfo` answer a name with the next address of its list (the
+    last one from then on), and returns the names it was asked, in order."""
+    real = socket.getaddrinfo
+    asked = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        asked.append(host)
+        if host in answers:
+            addresses = answers[host]
+            host = addresses.pop(0) if len(addresses) > 1 else addresses[0]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def test_a_name_that_resolves_to_a_private_address_is_refused_when_sent(
+    hook, receiver, settings, monkeypatch
+):
+    port = receiver.server.server_address[1]
+    WebhookSubscription.objects.filter(pk=hook.pk).update(
+        url=f"http://erp.example.com:{port}/hooks/shop"
+    )
+    resolving(monkeypatch, {"erp.example.com": ["127.0.0.1"]})
+    settings.STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES = False
+    refused = an_event(hook)
+    run_queue_until_idle()
+    assert receiver.received == []
+    assert "the host is at 127.0.0.1" in fresh(refused).last_error
+
+    settings.STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES = True
+    sent = an_event(hook, 2)
+    run_queue_until_idle()
+    assert fresh(sent).status == DeliveryStatus.SUCCEEDED
+    assert receiver.received[0].headers["Host"] == f"erp.example.com:{port}"
+
+
+def test_the_sender_connects_to_the_address_it_checked(hook, receiver, settings, monkeypatch):
+    """DNS rebinding: the name answers a public address when checked, a private one after.
+    The request goes to the checked address, the name is resolved once."""
+    port = receiver.server.server_address[1]
+    WebhookSubscription.objects.filter(pk=hook.pk).update(
+        url=f"http://erp.example.com:{port}/hooks/shop"
+    )
+    settings.STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES = False
+    # 198.51.100.0/24 is a documentation range, refused as well; 8.8.8.8 stands for a public
+    # address, and "reaching" it here means reaching the receiver on loopback.
+    asked = resolving(
+        monkeypatch, {"erp.example.com": ["8.8.8.8", "10.0.0.5"], "8.8.8.8": ["127.0.0.1"]}
+    )
+    delivery = an_event(hook)
+    run_queue_until_idle()
+    assert fresh(delivery).status == DeliveryStatus.SUCCEEDED
+    assert asked.count("erp.example.com") == 1 and "8.8.8.8" in asked
+    assert receiver.received[0].headers["Host"] == f"erp.example.com:{port}"
+
+
 def test_a_delivery_of_a_switched_off_webhook_is_not_sent(hook, receiver):
     delivery = an_event(hook)
     WebhookSubscription.objects.filter(pk=hook.pk).update(is_active=False)
@@ -296,10 +377,12 @@ def test_a_shop_manager_creates_a_webhook_and_sees_its_secret_once(
         ("http://erp.example.com/hook", "must start with https://"),
         ("https://user:pw@erp.example.com/hook", "No user name or password"),
         ("https://erp.example.com/a b", "Enter a valid URL"),
+        ("https://169.254.169.254/latest", "169.254.169.254 is a loopback or private address"),
     ],
 )
 def test_a_bad_url_is_a_form_error(admin_client, homepage, settings, url, error):
     settings.STOREFRONT_WEBHOOK_ALLOW_HTTP = False
+    settings.STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES = False
     response = admin_client.post(
         ADD_URL, {"name": "ERP", "url": url, "events": ["order.created"], "stock_threshold": "5"}
     )

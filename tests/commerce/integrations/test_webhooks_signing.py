@@ -87,12 +87,51 @@ def test_secrets_are_random_and_marked():
     [
         "https://erp.example.com/hooks/shop",
         "https://erp.example.com:8443/hooks?shop=1",
-        "https://[2001:db8::1]/hook",
+        "https://[2606:4700:4700::1111]/hook",
+        "https://203.0.114.1/hook",
+        "https://localhost.example.com/hook",
     ],
 )
 def test_https_urls_are_accepted(url, settings):
     settings.STOREFRONT_WEBHOOK_ALLOW_HTTP = False
+    settings.STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES = False
     settings.DEBUG = False
+    validate_webhook_url(url)
+
+
+@pytest.mark.parametrize(
+    "url, address",
+    [
+        ("https://127.0.0.1/hook", "127.0.0.1"),
+        ("https://127.1.2.3:8443/hook", "127.1.2.3"),
+        ("https://localhost/hook", "127.0.0.1"),
+        ("https://LOCALHOST./hook", "127.0.0.1"),
+        ("https://shop.localhost/hook", "loopback"),
+        ("https://[::1]/hook", "::1"),
+        ("https://[::ffff:127.0.0.1]/hook", "127.0.0.1"),
+        ("https://10.0.0.5/hook", "10.0.0.5"),
+        ("https://192.168.1.20/hook", "192.168.1.20"),
+        ("https://172.16.0.1/hook", "172.16.0.1"),
+        ("https://169.254.169.254/latest/meta-data", "169.254.169.254"),  # cloud metadata
+        ("https://100.64.0.1/hook", "100.64.0.1"),  # carrier-grade NAT
+        ("https://0.0.0.0/hook", "0.0.0.0"),  # noqa: S104 - a URL refused, not a bind
+        ("https://[fe80::1]/hook", "fe80::1"),
+        ("https://[fd00::1]/hook", "fd00::1"),
+        ("https://224.0.0.1/hook", "224.0.0.1"),
+    ],
+)
+def test_loopback_and_private_addresses_are_refused(url, address, settings):
+    settings.STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES = False
+    settings.DEBUG = False
+    with pytest.raises(ValidationError) as refused:
+        validate_webhook_url(url)
+    message = refused.value.messages[0]
+    assert address in message and "is a loopback or private address: webhooks" in message
+
+    settings.STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES = True  # an ERP on the shop's own network
+    validate_webhook_url(url)
+    settings.STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES = False
+    settings.DEBUG = True  # receivers on the developer's machine
     validate_webhook_url(url)
 
 
@@ -123,6 +162,7 @@ def test_bad_urls_are_refused_with_a_reason(url, message, settings):
 
 def test_http_is_allowed_only_when_the_setting_or_debug_says_so(settings):
     settings.DEBUG = False
+    settings.STOREFRONT_WEBHOOK_PRIVATE_ADDRESSES = True
     settings.STOREFRONT_WEBHOOK_ALLOW_HTTP = True
     validate_webhook_url("http://127.0.0.1:8000/hook")
     settings.STOREFRONT_WEBHOOK_ALLOW_HTTP = False
