@@ -44,7 +44,7 @@ from commerce.models import (
     Warehouse,
 )
 from commerce.services.catalog.listing import image_prefetches, in_categories_q
-from commerce.services.inventory import product_stock_subquery
+from commerce.services.inventory import product_stock_subquery, saving_warehouse
 from commerce.services.orders import revenue_subquery, units_sold_subquery
 from commerce.services.variants import (
     price_max_subquery,
@@ -371,10 +371,20 @@ class AttributeViewSet(SnippetViewSet):
     search_backend_name = None
 
 
+class WarehouseEditView(EditView):
+    """Switching a warehouse on or off changes what shoppers can buy: saved through
+    `inventory.saving_warehouse` (locks, back-in-stock alerts, stock webhooks)."""
+
+    def save_instance(self):
+        with saving_warehouse(self.form.instance):
+            return super().save_instance()
+
+
 class WarehouseViewSet(SnippetViewSet):
     model = Warehouse
     icon = "home"
     menu_label = "Warehouses"
+    edit_view_class = WarehouseEditView
     delete_view_class = WarehouseDeleteView
     list_display = [
         "name",

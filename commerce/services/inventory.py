@@ -1,6 +1,7 @@
 """Stock: how much of a variant shoppers can buy, and warehouses coming and going."""
 
 from collections.abc import Mapping
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import transaction
@@ -8,7 +9,11 @@ from django.db.models import Count, Sum
 
 from commerce.models import OrderLineAllocation, Stock
 from commerce.services import events, locks
-from commerce.services.catalog_version import bump_if_availability_changed
+from commerce.services.catalog_version import (
+    bump_catalog_version,
+    bump_if_availability_changed,
+    bumps_suppressed,
+)
 from commerce.services.stock_alerts import queue_restocked
 
 
@@ -126,6 +131,36 @@ def units_taken_since(moment: datetime, variant_ids) -> dict[tuple[int, int], in
         .still_taken()
         .units_by_stock_row()
     )
+
+
+@contextmanager
+def saving_warehouse(warehouse):
+    """Wraps the one save of a warehouse's own fields: the admin's form, the
+    stock-locations API.
+
+    Switching a warehouse on or off changes which units shoppers can buy, as a stock write
+    does. So its variants' stock rows are locked, then the warehouse (services.locks). Their
+    units in active warehouses are counted before and after, and `availability_changed` is
+    told: back-in-stock alerts, stock webhooks, the catalog version. The save's own version
+    bump waits until after those, because the version row is locked last.
+    """
+    if warehouse.pk is None:  # a new warehouse holds nothing yet
+        yield
+        return
+    with transaction.atomic():
+        rows, stored = locks.lock_warehouse_switch(warehouse.pk)
+        if stored is None or stored.is_active == warehouse.is_active:
+            yield
+            return
+        own = {row.pk for row in rows if row.warehouse_id == warehouse.pk}
+        offered = offered_row_ids(rows)
+        before = units_by_variant(rows, counted=offered)
+        offered_after = offered | own if warehouse.is_active else offered - own
+        after = units_by_variant(rows, counted=offered_after)
+        with bumps_suppressed():
+            yield
+        availability_changed(before=before, after=after)
+        bump_catalog_version()  # the save's own, as for any storefront model's save
 
 
 class WarehouseInUse(Exception):

@@ -13,6 +13,8 @@ path that writes a cart, a checkout or a stock row locks it here first.
     6. stock rows, by id                  lock_stock (of variants; a variant row itself is
                                           written only under its product's lock, 5)
        a warehouse being deleted          lock_warehouse_with_stock (its stock rows first)
+       a warehouse switched on or off     lock_warehouse_switch (its variants' stock rows
+                                          first)
     7. the catalog version row            catalog_version.bump_catalog_version, always last
 
 Who takes what:
@@ -28,6 +30,9 @@ Who takes what:
 - Stock pushes: the admin's stock form 6 (→ 7); the catalog import 5 → 6 → 7.
 - Whether a stock write takes 7 is one rule for every writer:
   `catalog_version.bump_if_availability_changed`.
+- Switching a warehouse on or off (`inventory.saving_warehouse`, the admin's form): the
+  stock rows of every variant it holds, in id order as placement takes them, then the
+  warehouse row (→ 7 after its alerts and webhooks).
 - Deleting a warehouse (`inventory.delete_warehouse`): its stock rows, then the
   warehouse row. A placement holding stock inserts allocations, which take a key
   share lock on their warehouse, so the warehouse must come after the stock.
@@ -121,6 +126,16 @@ def lock_stock(variant_ids: Iterable, *, active_warehouses_only=False) -> list[S
     if active_warehouses_only:
         rows = rows.in_active_warehouses()
     return list(rows.select_related("warehouse").order_by("id"))
+
+
+def lock_warehouse_switch(warehouse_id) -> tuple[list[Stock], Warehouse | None]:
+    """A warehouse about to be switched on or off: the stock rows, in every warehouse, of
+    the variants it holds (their units for sale change), in id order, then the warehouse."""
+    variant_ids = Stock.objects.filter(warehouse_id=warehouse_id).values_list(
+        "variant_id", flat=True
+    )
+    rows = lock_stock(variant_ids)
+    return rows, Warehouse.objects.select_for_update().filter(pk=warehouse_id).first()
 
 
 def lock_warehouse_with_stock(warehouse_id) -> Warehouse | None:

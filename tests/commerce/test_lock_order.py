@@ -12,14 +12,23 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 
-from commerce.models import Cart, Checkout, Order, OrderStatus, Stock
+from commerce.models import (
+    Cart,
+    Checkout,
+    Order,
+    OrderLineAllocation,
+    OrderStatus,
+    Stock,
+    Warehouse,
+)
 from commerce.services import checkout as checkouts
 from commerce.services import inventory, orders
 from tests.concurrency import run_at_once
-from tests.factories.catalog import make_attribute, make_product
+from tests.factories.catalog import make_attribute, make_product, make_warehouse
 from tests.factories.checkout import (
     ADDRESS,
     GOOD_CARD,
@@ -309,6 +318,40 @@ def test_place_order_racing_a_stock_push_for_the_products_in_the_cart(shop):
         assert_placed_once(shopper, placement)
         # The push sets an absolute level: it went either after the order or before it.
         assert units_in_stock(variant) in (pushed, pushed - 2)
+
+
+def test_place_order_racing_staff_switching_its_warehouse_off_and_on(shop, admin_user):
+    """Staff switching a warehouse lock its variants' stock rows, then the warehouse; the
+    placement locks the stock rows, then inserts allocations, which take a key share lock
+    on their warehouse. The warehouse comes after the stock on both paths, so neither
+    holds what the other waits for (locked the other way round, they deadlock)."""
+    variant = shop[2]
+    Warehouse.objects.filter(stocks__variant=variant).update(sort_order=5)
+    north = make_warehouse("north", name="North", sort_order=1)  # supplies first
+    staff = Client()
+    staff.force_login(admin_user)
+    edit_url = reverse(Warehouse.snippet_viewset.get_url_name("edit"), args=[north.pk])
+    for index in range(ROUNDS):
+        inventory.set_stock_levels({variant.pk: {north.pk: 10}})
+        shopper = Shopper(shop)
+        switch_on = index % 2 == 1  # off, on, off, on
+
+        def switch(switch_on=switch_on):
+            data = {"name": "North", "code": "north", "sort_order": 1}
+            return staff.post(edit_url, data | ({"is_active": "on"} if switch_on else {}))
+
+        placement, switched = race([shopper.place(), switch])
+
+        assert_placed_once(shopper, placement)
+        assert switched.status_code == 302
+        assert Warehouse.objects.get(pk=north.pk).is_active == switch_on
+    # Every unit sold came out of one warehouse's row, none twice, none lost.
+    taken = dict(
+        OrderLineAllocation.objects.values_list("warehouse_id").annotate(units=Sum("quantity"))
+    )
+    main = Stock.objects.exclude(warehouse=north).get(variant=variant)
+    assert main.quantity == STOCK - taken.get(main.warehouse_id, 0)
+    assert sum(taken.values()) == units_sold(variant) == 2 * ROUNDS
 
 
 def test_place_order_racing_the_catalog_import_of_its_product(shop):

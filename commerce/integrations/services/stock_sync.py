@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from commerce.models import ProductVariant, Stock, Warehouse
-from commerce.services.inventory import set_stock_levels
+from commerce.services.inventory import saving_warehouse, set_stock_levels
 
 from .batches import CREATED, UNCHANGED, UPDATED, ItemResult
 
@@ -92,7 +92,8 @@ def _save_location(item: StockLocationItem, result: ItemResult) -> None:
         warehouse.name = item.name
         result.status, result.changed = UPDATED, ["name"]
     warehouse.full_clean()
-    warehouse.save()
+    with saving_warehouse(warehouse):
+        warehouse.save()
 
 
 def push_stocks(items: list[StockItem], *, counted_at: datetime) -> list[ItemResult]:
