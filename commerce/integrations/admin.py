@@ -10,7 +10,8 @@ A webhook is created with a name, URL and events; the page after creation shows 
 once (it is stored, to sign, but never shown again); "Rotate the secret" on the edit form
 makes a new one and shows it the same way. Deliveries are a read-only log, filtered by
 webhook, status and event; a failed one is re-sent by POST from its page (permission
-"Can re-send webhook delivery"). The rules: `services/webhooks.py`.
+"Can re-send webhook delivery"). The rules: `services/webhooks.py`. The ERP's batch jobs
+are a read-only log too (`admin_logs.py`).
 """
 
 from django import forms
@@ -24,7 +25,6 @@ from django.utils.cache import add_never_cache_headers
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, DateColumn
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import (
     CreateView,
@@ -34,6 +34,7 @@ from wagtail.snippets.views.snippets import (
     SnippetViewSetGroup,
 )
 
+from commerce.integrations.admin_logs import BatchJobViewSet, LogPermissionPolicy, LogViewSet
 from commerce.integrations.models import (
     ApiKey,
     DeliveryStatus,
@@ -280,22 +281,11 @@ class WebhookViewSet(SnippetViewSet):
     )
 
 
-class WebhookDeliveryPermissionPolicy(ModelPermissionPolicy):
+class WebhookDeliveryPermissionPolicy(LogPermissionPolicy):
     """Deliveries are a log: viewed (view_webhookdelivery) and re-sent
     (resend_webhookdelivery); never added, edited or deleted in the admin."""
 
-    def user_has_permission(self, user, action):
-        if action == "view":
-            return super().user_has_permission(user, "view")
-        if action == "resend":
-            return user.is_active and user.has_perm("integrations.resend_webhookdelivery")
-        return False
-
-    def user_has_any_permission(self, user, actions):
-        return any(self.user_has_permission(user, action) for action in actions)
-
-    def users_with_any_permission(self, actions):
-        return super().users_with_any_permission([a for a in actions if a == "view"])
+    actions = {"resend": "integrations.resend_webhookdelivery"}
 
 
 delivery_permission_policy = WebhookDeliveryPermissionPolicy(WebhookDelivery)
@@ -345,13 +335,12 @@ def resend_view(request, pk):
     return redirect("wagtailsnippets_integrations_webhookdelivery:inspect", delivery.pk)
 
 
-class WebhookDeliveryViewSet(SnippetViewSet):
+class WebhookDeliveryViewSet(LogViewSet):
     model = WebhookDelivery
     icon = "list-ul"
     menu_label = "Webhook deliveries"
-    copy_view_enabled = False
-    inspect_view_enabled = True
     inspect_view_class = WebhookDeliveryInspectView
+    log_permissions = ("view_webhookdelivery", "resend_webhookdelivery")
     list_display = [
         Column("event", label="Event"),
         Column("subscription", label="Webhook"),
@@ -364,19 +353,9 @@ class WebhookDeliveryViewSet(SnippetViewSet):
         DateColumn("last_attempt_at", label="Last attempt"),
     ]
     list_filter = ["subscription", "status", "event"]
-    search_fields = None
-    ordering = ["-created_at", "-id"]
 
     def get_queryset(self, request):
         return WebhookDelivery.objects.select_related("subscription")
-
-    def get_permissions_to_register(self):
-        # Settings → Groups offers what means something for a log.
-        return (
-            super()
-            .get_permissions_to_register()
-            .filter(codename__in=["view_webhookdelivery", "resend_webhookdelivery"])
-        )
 
     def get_urlpatterns(self):
         return [*super().get_urlpatterns(), path("resend/<int:pk>/", resend_view, name="resend")]
@@ -386,4 +365,4 @@ class IntegrationsViewSetGroup(SnippetViewSetGroup):
     menu_label = "Integrations"
     menu_icon = "link-external"
     menu_order = 160
-    items = (ApiKeyViewSet, WebhookViewSet, WebhookDeliveryViewSet)
+    items = (ApiKeyViewSet, WebhookViewSet, WebhookDeliveryViewSet, BatchJobViewSet)

@@ -270,6 +270,10 @@ class BatchJob(models.Model):
     is JSON text for the same reason (field names and external ids are echoed back).
     """
 
+    # Shown in the admin as a log, not a snippet anything refers through: without this,
+    # Wagtail's reference index queues a task for every save of a job (4 per job).
+    wagtail_reference_index_ignore = True
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="batch_jobs")
     kind = models.CharField(max_length=40)
@@ -451,6 +455,10 @@ class WebhookDelivery(models.Model):
     out in the X-Storefront-Delivery header: a receiver that sees it twice (a retry after
     a lost answer, a re-send) drops the second copy.
     """
+
+    # A log shown in the admin is not a snippet anything refers through: without this,
+    # Wagtail's reference index queues a task for every delivery written.
+    wagtail_reference_index_ignore = True
 
     subscription = models.ForeignKey(
         WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"

@@ -267,6 +267,13 @@ def test_the_sender_connects_to_the_address_it_checked(hook, receiver, settings,
     assert receiver.received[0].headers["Host"] == f"erp.example.com:{port}"
 
 
+def test_a_delivery_queues_its_sending_and_nothing_else(hook, receiver):
+    """A delivery is a log row: no reference-index task of Wagtail's for each one written."""
+    an_event(hook)
+    run_queue_until_idle()
+    assert set(DBTaskResult.objects.values_list("task_path", flat=True)) == {DELIVER}
+
+
 def test_a_delivery_of_a_switched_off_webhook_is_not_sent(hook, receiver):
     delivery = an_event(hook)
     WebhookSubscription.objects.filter(pk=hook.pk).update(is_active=False)
