@@ -66,8 +66,9 @@ def log(message):
 # --- Database -----------------------------------------------------------------------------
 
 
-def local_database_url(name="storefront_bench"):
-    """Start the local cluster (scripts/ensure-postgres.sh) and make sure `name` exists."""
+def local_database_url(name="storefront_bench", *, fresh=False):
+    """Start the local cluster (scripts/ensure-postgres.sh) and make sure `name` exists;
+    `fresh`: dropped first, so that a bench that adds rows starts from the same size."""
     import psycopg
 
     admin_url = subprocess.run(  # noqa: S603 - our own script, no arguments
@@ -78,6 +79,10 @@ def local_database_url(name="storefront_bench"):
     ).stdout.strip()
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and fresh:
+            log(f"dropping database {name}")
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
         if not exists:
             log(f"creating database {name}")
             conn.execute(f'CREATE DATABASE "{name}"')

@@ -16,7 +16,11 @@ demo shop, makes an API key with the write scopes, then, as an ERP would:
 One client thread meanwhile asks the storefront for `/shop/` with a parameter of its own each
 time (a page-cache miss: the page is rendered) and the homepage (a hit), back to back; their
 p50/p95 are printed for 10 s before the push and for the push itself. Each run uses SKUs of
-its own, so every run creates what it sends. Prints figures; exits 0 whatever they are.
+its own, so every run creates what it sends. Its default database is dropped and made again
+first (`--keep-database` keeps it): a database kept from earlier runs holds their products
+too, and its figures are not comparable (session 13's run started on the 10,320 products
+earlier runs had left, session 12's on 320).
+Prints figures; exits 0 whatever they are.
 """
 
 import argparse
@@ -157,11 +161,18 @@ def main():
     parser.add_argument("--stock-batch", type=int, default=1000, help="stock rows per request")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--database-url", help="default: storefront_bench_erp on the local cluster")
+    parser.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="push onto the default database as earlier runs left it, instead of a new one",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    database_url = args.database_url or local_database_url("storefront_bench_erp")
+    database_url = args.database_url or local_database_url(
+        "storefront_bench_erp", fresh=not args.keep_database
+    )
     with tempfile.TemporaryDirectory(prefix="storefront-bench-") as tmp:
         env = server_env(
             database_url,
